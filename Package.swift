@@ -1,0 +1,97 @@
+// swift-tools-version:6.1
+// evquery: an event-loop engine on libevent (epoll) for many thousands of cancellable
+// asynchronous operations (DNS queries, log-scan jobs), and the `evq` load generator.
+// Layers (arrows point down only; see README "Design"):
+//   evq → LoadGenerator → DNSQuery / LogQuery / DNSResponder / EvdnsBaseline
+//       → DNSMessage / EventReactor → CLibevent / CSystemShims
+import PackageDescription
+
+let package = Package(
+    name: "evquery",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "EventReactor", targets: ["EventReactor"]),
+        .library(name: "DNSMessage", targets: ["DNSMessage"]),
+        .library(name: "DNSQuery", targets: ["DNSQuery"]),
+        .library(name: "LogQuery", targets: ["LogQuery"]),
+        .library(name: "DNSResponder", targets: ["DNSResponder"]),
+        .library(name: "LoadGenerator", targets: ["LoadGenerator"]),
+        .executable(name: "evq", targets: ["evq"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // C, wrapped once at the bottom. No logic.
+        .systemLibrary(
+            name: "CLibevent",
+            path: "Sources/CLibevent",
+            pkgConfig: "libevent_pthreads",
+            providers: [.apt(["libevent-dev"])]
+        ),
+        .target(name: "CSystemShims", path: "Sources/CSystemShims"),
+
+        // The reactor: one event_base per thread, operations with the exactly-once gate.
+        .target(
+            name: "EventReactor",
+            dependencies: ["CLibevent", "CSystemShims", .product(name: "Atomics", package: "swift-atomics")]
+        ),
+        // Pure Swift DNS wire format. Imports nothing of ours.
+        .target(name: "DNSMessage"),
+        .target(name: "DNSQuery", dependencies: ["EventReactor", "DNSMessage", "CSystemShims"]),
+        .target(name: "LogQuery", dependencies: ["CSystemShims"]),
+        .target(
+            name: "DNSResponder",
+            dependencies: ["DNSMessage", "CSystemShims", .product(name: "Atomics", package: "swift-atomics")]
+        ),
+        // The one module above EventReactor allowed to call libevent: evdns, the in-run peer.
+        .target(name: "EvdnsBaseline", dependencies: ["CLibevent", "EventReactor"]),
+        .target(
+            name: "LoadGenerator",
+            dependencies: [
+                "EventReactor", "DNSMessage", "DNSQuery", "LogQuery", "DNSResponder", "EvdnsBaseline",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
+        .executableTarget(
+            name: "evq",
+            dependencies: [
+                "LoadGenerator", "EventReactor", "DNSMessage", "DNSQuery", "LogQuery", "DNSResponder",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(
+            name: "EventReactorTests",
+            dependencies: ["EventReactor", "CSystemShims", .product(name: "Atomics", package: "swift-atomics")]
+        ),
+        .testTarget(name: "DNSMessageTests", dependencies: ["DNSMessage"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "DNSMessage", "CSystemShims"]),
+        .testTarget(name: "DNSQueryTests", dependencies: ["DNSQuery", "DNSResponder", "DNSMessage", "EventReactor"]),
+        .testTarget(name: "LogQueryTests", dependencies: ["LogQuery"]),
+        .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "EventReactor", "DNSResponder"]),
+
+        // package-benchmark suites: `swift package benchmark` (see README "Performance").
+        .executableTarget(
+            name: "ReactorBenchmarks",
+            dependencies: [
+                "EventReactor", "CSystemShims",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            path: "Benchmarks/ReactorBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "DNSMessageBenchmarks",
+            dependencies: ["DNSMessage", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/DNSMessageBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

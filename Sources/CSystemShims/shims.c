@@ -1,0 +1,16 @@
+#define _GNU_SOURCE
+#include <string.h>
+#include <sys/socket.h>
+#include "CSystemShims.h"
+
+_Static_assert(sizeof(struct evq_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr layout");
+
+int evq_recvmmsg(int fd, struct evq_mmsghdr *vec, unsigned int vlen, int flags, struct timespec *timeout) {
+    return recvmmsg(fd, (struct mmsghdr *)vec, vlen, flags, timeout);
+}
+int evq_sendmmsg(int fd, struct evq_mmsghdr *vec, unsigned int vlen, int flags) {
+    return sendmmsg(fd, (struct mmsghdr *)vec, vlen, flags);
+}
+void *evq_memmem(const void *h, size_t hl, const void *n, size_t nl) { return memmem(h, hl, n, nl); }
+void *evq_memrchr(const void *s, int c, size_t n) { return memrchr(s, c, n); }
+int evq_msg_waitforone(void) { return MSG_WAITFORONE; }

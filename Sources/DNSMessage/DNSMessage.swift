@@ -1,0 +1,1 @@
+// DNSMessage module: see README "Design". Filled in by its issue.

@@ -1,0 +1,1 @@
+// DNSQuery module: see README "Design". Filled in by its issue.

@@ -1,0 +1,1 @@
+// DNSResponder module: see README "Design". Filled in by its issue.

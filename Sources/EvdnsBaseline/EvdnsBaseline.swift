@@ -1,0 +1,1 @@
+// EvdnsBaseline module: see README "Design". Filled in by its issue.

@@ -1,0 +1,1 @@
+// EventReactor module: see README "Design". Filled in by its issue.

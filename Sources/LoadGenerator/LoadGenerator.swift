@@ -1,0 +1,1 @@
+// LoadGenerator module: see README "Design". Filled in by its issue.

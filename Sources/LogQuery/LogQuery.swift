@@ -1,0 +1,1 @@
+// LogQuery module: see README "Design". Filled in by its issue.
