@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <pthread.h>
 #include "CSystemShims.h"
 
 _Static_assert(sizeof(struct evq_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr layout");
@@ -14,3 +17,6 @@ int evq_sendmmsg(int fd, struct evq_mmsghdr *vec, unsigned int vlen, int flags) 
 void *evq_memmem(const void *h, size_t hl, const void *n, size_t nl) { return memmem(h, hl, n, nl); }
 void *evq_memrchr(const void *s, int c, size_t n) { return memrchr(s, c, n); }
 int evq_msg_waitforone(void) { return MSG_WAITFORONE; }
+int evq_eventfd_nonblocking(unsigned int initval) { return eventfd(initval, EFD_NONBLOCK | EFD_CLOEXEC); }
+int evq_inotify_init_nonblocking(void) { return inotify_init1(IN_NONBLOCK | IN_CLOEXEC); }
+int evq_set_current_thread_name(const char *name) { return pthread_setname_np(pthread_self(), name); }

@@ -23,4 +23,10 @@ void *evq_memmem(const void *haystack, size_t haystacklen, const void *needle, s
 void *evq_memrchr(const void *s, int c, size_t n);
 /// `MSG_WAITFORONE`, for `recvmmsg`.
 int evq_msg_waitforone(void);
+/// `eventfd(initval, EFD_NONBLOCK | EFD_CLOEXEC)`.
+int evq_eventfd_nonblocking(unsigned int initval);
+/// `inotify_init1(IN_NONBLOCK | IN_CLOEXEC)`.
+int evq_inotify_init_nonblocking(void);
+/// `pthread_setname_np(pthread_self(), name)`; the name is cut to 15 bytes by the caller.
+int evq_set_current_thread_name(const char *name);
 #endif

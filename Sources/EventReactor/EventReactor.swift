@@ -1,1 +1,0 @@
-// EventReactor module: see README "Design". Filled in by its issue.

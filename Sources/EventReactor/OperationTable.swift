@@ -1,0 +1,114 @@
+import Atomics
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The operation registry: a fixed-capacity slab of slots, each with an atomic gate word.
+///
+/// Gate word layout: generation in the high 32 bits, state in the low 32. Every path that can end
+/// an operation (a result, a timer, a cancel from any thread, `cancelAll`, shutdown) must move the
+/// state away from `pending` with one compare-and-swap; the loser does nothing. Slot memory is
+/// reserved up front with `calloc`, so pages are only touched (and counted in RSS) as slots are used,
+/// and no slot ever moves: other threads may read gates without locks.
+final class OperationTable: @unchecked Sendable {
+    enum State: UInt64 {
+        case free = 0, pending = 1, finishing = 2, cancelling = 3
+    }
+
+    /// Loop-owned per-slot data (written by the starting thread before the gate is published).
+    struct Slot {
+        var body: (any OperationBody)?
+        var heapIndex: Int32
+    }
+
+    let capacity: Int
+    private let gates: UnsafeMutablePointer<UnsafeAtomic<UInt64>.Storage>
+    let slots: UnsafeMutablePointer<Slot>
+    /// Free slot numbers and the high-water mark, under one lock (taken once per start and per end).
+    private let allocator: Mutex<(free: [UInt32], highWater: UInt32, closed: Bool)>
+
+    init(capacity: Int) {
+        precondition(capacity > 0 && capacity < Int(UInt32.max))
+        self.capacity = capacity
+        guard let g = calloc(capacity, MemoryLayout<UnsafeAtomic<UInt64>.Storage>.stride),
+            let s = calloc(capacity, MemoryLayout<Slot>.stride)
+        else { fatalError("cannot reserve the operation table (\(capacity) slots)") }
+        gates = g.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: capacity)
+        slots = s.bindMemory(to: Slot.self, capacity: capacity)
+        allocator = Mutex((free: [], highWater: 0, closed: false))
+    }
+
+    deinit {
+        let used = highWater
+        for index in 0..<Int(used) where state(of: gateWord(UInt32(index))) != .free {
+            (slots + index).deinitialize(count: 1)
+        }
+        Glibc.free(gates)
+        Glibc.free(slots)
+    }
+
+    @inline(__always) static func word(_ generation: UInt32, _ state: State) -> UInt64 {
+        UInt64(generation) << 32 | state.rawValue
+    }
+    @inline(__always) func state(of word: UInt64) -> State { State(rawValue: word & 0xffff_ffff) ?? .free }
+    @inline(__always) static func generation(of word: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: word >> 32) }
+
+    @inline(__always) private func gate(_ slot: UInt32) -> UnsafeAtomic<UInt64> {
+        UnsafeAtomic(at: gates + Int(slot))
+    }
+
+    @inline(__always) func gateWord(_ slot: UInt32) -> UInt64 { gate(slot).load(ordering: .acquiring) }
+
+    /// The number of slots ever used.
+    var highWater: UInt32 { allocator.withLock { $0.highWater } }
+
+    /// Takes a free slot and opens its gate as `pending` with `body`; nil when full or closed.
+    func allocate(body: any OperationBody) -> (slot: UInt32, generation: UInt32)? {
+        let taken: UInt32? = allocator.withLock { state in
+            if state.closed { return nil }
+            if let slot = state.free.popLast() { return slot }
+            guard Int(state.highWater) < capacity else { return nil }
+            defer { state.highWater += 1 }
+            return state.highWater
+        }
+        guard let slot = taken else { return nil }
+        (slots + Int(slot)).initialize(to: Slot(body: body, heapIndex: -1))
+        let generation = Self.generation(of: gate(slot).load(ordering: .relaxed))
+        gate(slot).store(Self.word(generation, .pending), ordering: .releasing)
+        return (slot, generation)
+    }
+
+    /// Moves the gate from `pending` to `to` for this generation; true for the one winner.
+    @inline(__always)
+    func close(_ slot: UInt32, generation: UInt32, to state: State) -> Bool {
+        gate(slot).compareExchange(
+            expected: Self.word(generation, .pending), desired: Self.word(generation, state),
+            ordering: .acquiringAndReleasing
+        ).exchanged
+    }
+
+    /// Frees a slot whose gate was won (loop thread): drops its body, advances its generation.
+    /// Returns the body so the caller can complete it.
+    func release(_ slot: UInt32, generation: UInt32) -> (any OperationBody)? {
+        let body = (slots + Int(slot)).move().body
+        gate(slot).store(Self.word(generation &+ 1, .free), ordering: .releasing)
+        allocator.withLock { $0.free.append(slot) }
+        return body
+    }
+
+    /// Refuses every later allocation (shutdown).
+    func closeForever() { allocator.withLock { $0.closed = true } }
+
+    /// Whether `closeForever()` was called.
+    var isClosed: Bool { allocator.withLock { $0.closed } }
+
+    /// What `cancel()` on a handle would find: used to tell `.alreadyCompleted` from `.unknown`.
+    func classify(_ slot: UInt32, generation: UInt32) -> CancelResult {
+        guard slot < highWater else { return .unknown }
+        let current = Self.generation(of: gateWord(slot))
+        // Generations only move forward, one per completion: a handle from the future is unknown.
+        return generation &- current > UInt32.max / 2 || generation == current ? .alreadyCompleted : .unknown
+    }
+}

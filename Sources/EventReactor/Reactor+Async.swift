@@ -1,0 +1,51 @@
+import Synchronization
+
+/// The error an `async` form throws when its operation was cancelled (by the caller, `cancelAll`,
+/// shutdown, or the Swift task's own cancellation). Windows: `ERROR_CANCELLED`.
+public struct OperationCancelled: Error, Sendable, Equatable {
+    /// The facts of the cancellation.
+    public let info: CancelInfo
+    /// Makes the error.
+    public init(_ info: CancelInfo) { self.info = info }
+}
+
+extension Reactor {
+    /// Runs one operation as `async`: starts it with `start` and returns its result.
+    ///
+    /// Swift task cancellation maps onto `cancel()` of the operation (reason `.task`): the operation
+    /// still ends exactly once, and this throws `OperationCancelled` if the cancel took effect.
+    /// - Throws: `OperationCancelled`, or the `ReactorError` the operation failed with.
+    public func run<Success: Sendable>(
+        _ start: (@escaping @Sendable (OperationOutcome<Success>) -> Void) -> OperationHandle
+    ) async throws -> Success {
+        let slot = Mutex<(handle: OperationHandle?, cancelled: Bool)>((nil, false))
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Success, Error>) in
+                let handle = start { outcome in
+                    switch outcome {
+                    case .completed(let value): continuation.resume(returning: value)
+                    case .cancelled(let info): continuation.resume(throwing: OperationCancelled(info))
+                    case .failed(let error): continuation.resume(throwing: error)
+                    }
+                }
+                let cancelNow = slot.withLock { state in
+                    state.handle = handle
+                    return state.cancelled
+                }
+                if cancelNow { _ = cancel(handle, reason: .task) }
+            }
+        } onCancel: {
+            let handle = slot.withLock { state in
+                state.cancelled = true
+                return state.handle
+            }
+            if let handle { _ = cancel(handle, reason: .task) }
+        }
+    }
+
+    /// Waits `nanos` nanoseconds on this reactor's timer heap.
+    /// - Throws: `OperationCancelled` if the task (or the reactor) cancelled the wait.
+    public func sleep(nanoseconds nanos: UInt64) async throws {
+        try await run { completion in startTimer(afterNanos: nanos, completion: completion) }
+    }
+}

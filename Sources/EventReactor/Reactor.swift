@@ -1,0 +1,420 @@
+import CLibevent
+import CSystemShims
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One libevent `event_base` (epoll) driven by one thread, and the operations that live on it.
+///
+/// Thread affinity: every operation's state is touched only on the reactor's thread. Methods marked
+/// "any thread" may be called from anywhere; all others must run on the reactor thread
+/// (`preconditionInLoop()` checks it). Other threads reach the loop through the inbox: one lock-free
+/// fast path when the loop is awake, and one `eventfd` write when it sleeps.
+///
+/// The operation contract (README, "The contract"): every started operation ends with exactly one
+/// call of its completion; completions run on this thread and never inside the call that started or
+/// cancelled the operation; `cancel()` works from any thread; every event an operation owned is off
+/// the loop before its completion runs; `shutdown()` completes everything pending.
+public final class Reactor: @unchecked Sendable {
+    /// How a reactor is set up.
+    public struct Configuration: Sendable {
+        /// The most operations in flight at once; a start beyond it completes with `.limitReached`.
+        /// Memory for the table is reserved, not touched, up front (16 bytes a slot).
+        public var maxOperations: Int = 1 << 21
+        /// Spin this long (polling without blocking) before the loop sleeps in epoll; 0 turns it off.
+        /// Buys cross-thread wake-up latency with CPU.
+        public var busyPollNanos: UInt64 = 0
+        /// Ask libevent for microsecond timers (`EVENT_BASE_FLAG_PRECISE_TIMER`, a timerfd) instead of
+        /// epoll's millisecond timeout.
+        public var preciseTimers: Bool = false
+        /// The loop thread's name (for `top -H`, debuggers).
+        public var name: String = "evq-reactor"
+
+        /// The defaults: 2 Mi operations, no busy-poll, millisecond timers.
+        public init() {}
+    }
+
+    let base: EventBase
+    let configuration: Configuration
+    /// Live counters, readable from any thread.
+    public let counters = ReactorCounters()
+    let table: OperationTable
+    private let inbox: Inbox
+    private var timers: TimerHeap
+    private var timerEvent: LibeventEvent?
+    private var wakeEvent: LibeventEvent?
+    private var armedDeadline = UInt64.max
+    private var deferred: [ReactorJob] = []
+    private var drained: [ReactorJob] = []
+    private var stopping = false
+    private var loopThread = pthread_t()
+    private let lifecycle = LifecycleLatch()
+
+    /// Starts a reactor and its thread. Any thread.
+    /// - Throws: `ReactorError` if libevent cannot give an epoll base or the eventfd fails.
+    public init(configuration: Configuration = Configuration()) throws(ReactorError) {
+        self.configuration = configuration
+        base = try EventBase(preciseTimers: configuration.preciseTimers)
+        inbox = try Inbox()
+        table = OperationTable(capacity: configuration.maxOperations)
+        timers = TimerHeap(slots: table.slots)
+        startThread()
+    }
+
+    // MARK: Thread affinity
+
+    /// Whether the caller runs on this reactor's thread. Any thread.
+    @inline(__always)
+    public var inLoop: Bool { pthread_equal(pthread_self(), loopThread) != 0 }
+
+    /// Traps unless called on the reactor's thread.
+    public func preconditionInLoop(file: StaticString = #fileID, line: UInt = #line) {
+        precondition(inLoop, "must be called on the reactor thread", file: file, line: line)
+    }
+
+    /// Traps in debug builds unless called on the reactor's thread.
+    @inline(__always)
+    public func assertInLoop(file: StaticString = #fileID, line: UInt = #line) {
+        assert(inLoop, "must be called on the reactor thread", file: file, line: line)
+    }
+
+    // MARK: Operations
+
+    /// Starts an operation. Any thread; returns at once.
+    ///
+    /// The operation is installed on the loop (its timer armed, `body.attach` called) directly when
+    /// called on the reactor thread, else through the inbox. A start beyond `maxOperations` or after
+    /// shutdown still returns a handle, and its completion runs once with `.rejected(…)`, on the loop
+    /// (after shutdown, on a global queue, since the loop is gone).
+    /// - Parameters:
+    ///   - body: what the operation does on the loop.
+    ///   - timeoutNanos: arms the operation's timer that many nanoseconds from now.
+    /// - Returns: the handle to cancel it with.
+    @discardableResult
+    public func start(_ body: any OperationBody, timeoutNanos: UInt64? = nil) -> OperationHandle {
+        counters.started.wrappingIncrement(ordering: .relaxed)
+        guard let (slot, generation) = table.allocate(body: body) else {
+            return reject(body, table.isClosed ? ReactorError(.shutDown) :
+                ReactorError(.limitReached, "maxOperations \(configuration.maxOperations)"))
+        }
+        let handle = OperationHandle(reactor: self, slot: slot, generation: generation)
+        let deadline = timeoutNanos.map { MonotonicClock.now() &+ $0 } ?? 0
+        if inLoop {
+            install(slot: slot, generation: generation, deadline: deadline)
+        } else {
+            post(.install(slot: slot, generation: generation, deadline: deadline))
+        }
+        return handle
+    }
+
+    private func reject(_ body: any OperationBody, _ error: ReactorError) -> OperationHandle {
+        counters.rejected.wrappingIncrement(ordering: .relaxed)
+        let handle = OperationHandle(reactor: self, slot: .max, generation: 0)
+        let job = ReactorJob.reject(body: body, handle: handle, ending: .rejected(error))
+        if inLoop && !table.isClosed { deferred.append(job) } else { post(job) }
+        return handle
+    }
+
+    private func install(slot: UInt32, generation: UInt32, deadline: UInt64) {
+        guard table.gateWord(slot) == OperationTable.word(generation, .pending) else { return }
+        let handle = OperationHandle(reactor: self, slot: slot, generation: generation)
+        if deadline != 0 { schedule(slot: slot, deadline: deadline) }
+        table.slots[Int(slot)].body?.attach(handle, to: self)
+    }
+
+    /// Closes the operation's gate for a normal ending (a result or an error found by its body).
+    /// Reactor thread only.
+    ///
+    /// Returns true for the one path that wins: the operation's timer is removed, its slot freed, and
+    /// the caller must now release its own events and run the completion. Returns false when a
+    /// cancel (or an earlier finish) already won; the caller must then do nothing.
+    public func finish(_ operation: OperationHandle) -> Bool {
+        assertInLoop()
+        guard operation.slot != .max,
+            table.close(operation.slot, generation: operation.generation, to: .finishing)
+        else { return false }
+        unschedule(slot: operation.slot)
+        _ = table.release(operation.slot, generation: operation.generation)
+        counters.completed.wrappingIncrement(ordering: .relaxed)
+        return true
+    }
+
+    /// Whether the operation is still open (no path has won its gate yet). Any thread.
+    public func isPending(_ operation: OperationHandle) -> Bool {
+        operation.slot != .max && table.gateWord(operation.slot) == OperationTable.word(operation.generation, .pending)
+    }
+
+    /// Cancels one operation. Any thread; returns at once; see `OperationHandle.cancel()`.
+    @discardableResult
+    public func cancel(_ operation: OperationHandle, reason: CancelReason) -> CancelResult {
+        let requestedAt = MonotonicClock.now()
+        guard operation.reactor === self, operation.slot != .max, Int(operation.slot) < table.capacity else {
+            return operation.slot == .max ? .alreadyCompleted : .unknown
+        }
+        guard table.close(operation.slot, generation: operation.generation, to: .cancelling) else {
+            counters.cancelsLost.wrappingIncrement(ordering: .relaxed)
+            return table.classify(operation.slot, generation: operation.generation)
+        }
+        counters.cancelsWon.wrappingIncrement(ordering: .relaxed)
+        let here = inLoop
+        let info = CancelInfo(reason: reason, origin: here ? .loop : .thread, requestedAt: requestedAt)
+        let job = ReactorJob.end(slot: operation.slot, generation: operation.generation, info: info)
+        if here { deferred.append(job) } else { post(job) }
+        return .cancelled
+    }
+
+    /// Cancels every operation pending now, like `EvtCancel(NULL)`. Any thread; returns at once.
+    /// Each operation it catches completes once with `cancelled(cancelAll)`.
+    public func cancelAll() {
+        let info = CancelInfo(reason: .cancelAll, origin: inLoop ? .loop : .thread, requestedAt: MonotonicClock.now())
+        if inLoop { deferred.append(.cancelAll(info)) } else { post(.cancelAll(info)) }
+    }
+
+    /// Runs `work` on the reactor thread on a later loop turn. Any thread.
+    public func execute(_ work: @escaping @Sendable () -> Void) {
+        if inLoop && !stopping { deferred.append(.run(work)) } else { post(.run(work)) }
+    }
+
+    /// Posts a job to the loop; once the loop has exited, runs it on a global queue instead, so that
+    /// a rejection or a closure posted during shutdown still runs exactly once.
+    private func post(_ job: ReactorJob) {
+        guard !inbox.post(job) else { return }
+        let box = UncheckedSendableBox(job)
+        DispatchQueue.global().async { self.performAfterExit(box.value) }
+    }
+
+    private func performAfterExit(_ job: ReactorJob) {
+        switch job {
+        case .reject(let body, let handle, let ending):
+            counters.completed.wrappingIncrement(ordering: .relaxed)
+            body.end(handle, with: ending, on: self)
+        case .run(let work):
+            work()
+        case .install, .end, .cancelAll, .shutdown:
+            break  // every slot was swept before the loop exited: nothing is pending.
+        }
+    }
+
+    // MARK: Timers
+
+    /// Arms (or moves) the timer of an open operation to fire `nanos` from now. Reactor thread.
+    /// When it fires, the reactor calls the body's `timerFired`.
+    public func setTimer(_ operation: OperationHandle, afterNanos nanos: UInt64) {
+        assertInLoop()
+        guard isPending(operation) else { return }
+        schedule(slot: operation.slot, deadline: MonotonicClock.now() &+ nanos)
+    }
+
+    /// Removes the timer of an operation, if armed. Reactor thread.
+    public func clearTimer(_ operation: OperationHandle) {
+        assertInLoop()
+        guard isPending(operation) else { return }
+        unschedule(slot: operation.slot)
+    }
+
+    /// How many operation timers are armed. Reactor thread.
+    public var timerCount: Int {
+        assertInLoop()
+        return timers.count
+    }
+
+    private func schedule(slot: UInt32, deadline: UInt64) {
+        timers.schedule(slot: slot, deadline: deadline)
+        if deadline < armedDeadline { armTimerEvent(for: deadline) }
+    }
+
+    /// Removes a slot's timer; when none is left, takes the shared timer event off the loop too.
+    private func unschedule(slot: UInt32) {
+        timers.remove(slot: slot)
+        if timers.count == 0 && armedDeadline != .max {
+            timerEvent?.disarm()
+            armedDeadline = .max
+        }
+    }
+
+    private func armTimerEvent(for deadline: UInt64) {
+        let now = MonotonicClock.now()
+        armedDeadline = deadline
+        timerEvent?.arm(timeoutNanos: deadline > now ? deadline - now : 0)
+    }
+
+    private func timersExpired() {
+        timerEvent?.didFireOnce()
+        armedDeadline = .max
+        let now = MonotonicClock.now()
+        while let slot = timers.popExpired(now: now) {
+            let word = table.gateWord(slot)
+            guard table.state(of: word) == .pending, let body = table.slots[Int(slot)].body else { continue }
+            let handle = OperationHandle(reactor: self, slot: slot, generation: OperationTable.generation(of: word))
+            body.timerFired(handle, on: self)
+        }
+        if let next = timers.earliest, next < armedDeadline { armTimerEvent(for: next) }
+    }
+
+    // MARK: Ending operations
+
+    private func endCancelled(slot: UInt32, generation: UInt32, info: CancelInfo) {
+        guard table.gateWord(slot) == OperationTable.word(generation, .cancelling) else { return }
+        unschedule(slot: slot)
+        let body = table.release(slot, generation: generation)
+        counters.completed.wrappingIncrement(ordering: .relaxed)
+        body?.end(OperationHandle(reactor: self, slot: slot, generation: generation), with: .cancelled(info), on: self)
+    }
+
+    /// Cancels every pending operation (loop thread), each through its gate.
+    private func sweep(_ info: CancelInfo) {
+        let highWater = table.highWater
+        var caught: [(UInt32, UInt32)] = []
+        for slot in 0..<highWater {
+            let word = table.gateWord(slot)
+            guard table.state(of: word) == .pending else { continue }
+            let generation = OperationTable.generation(of: word)
+            if table.close(slot, generation: generation, to: .cancelling) {
+                counters.cancelsWon.wrappingIncrement(ordering: .relaxed)
+                caught.append((slot, generation))
+            }
+        }
+        for (slot, generation) in caught { endCancelled(slot: slot, generation: generation, info: info) }
+    }
+
+    private func perform(_ job: ReactorJob) {
+        switch job {
+        case .install(let slot, let generation, let deadline):
+            install(slot: slot, generation: generation, deadline: deadline)
+        case .end(let slot, let generation, let info):
+            endCancelled(slot: slot, generation: generation, info: info)
+        case .reject(let body, let handle, let ending):
+            counters.completed.wrappingIncrement(ordering: .relaxed)
+            body.end(handle, with: ending, on: self)
+        case .cancelAll(let info):
+            sweep(info)
+        case .run(let work):
+            work()
+        case .shutdown(let info):
+            table.closeForever()
+            sweep(info)
+            stopping = true
+        }
+    }
+
+    // MARK: The loop
+
+    private func drainInbox() {
+        inbox.take(into: &drained)
+        guard !drained.isEmpty else { return }
+        for job in drained { perform(job) }
+        drained.removeAll(keepingCapacity: true)
+    }
+
+    private func runDeferred() {
+        while !deferred.isEmpty {
+            let batch = deferred
+            deferred.removeAll(keepingCapacity: true)
+            for job in batch { perform(job) }
+        }
+    }
+
+    private func runLoop() {
+        loopThread = pthread_self()
+        let wake = LibeventEvent(reactor: self, fd: inbox.eventFD, interest: .read, persistent: true) {
+            [unowned self] _, _ in
+            inbox.resetWakeup()
+            drainInbox()
+        }
+        wake.arm()
+        wakeEvent = wake
+        timerEvent = LibeventEvent(reactor: self, fd: -1, interest: [], persistent: false) { [unowned self] _, _ in
+            timersExpired()
+        }
+        lifecycle.signalStarted()
+        let busyPoll = configuration.busyPollNanos
+        while true {
+            drainInbox()
+            runDeferred()
+            if stopping { break }
+            if busyPoll > 0 && spin(for: busyPoll) { continue }
+            if inbox.prepareToSleep() {
+                event_base_loop(base.pointer, EVLOOP_ONCE)
+                inbox.didWake()
+            }
+        }
+        // Shutdown: nothing can start any more; finish what raced in, then free our events.
+        inbox.close(into: &drained)
+        for job in drained { perform(job) }
+        drained.removeAll()
+        runDeferred()
+        timerEvent?.free()
+        wakeEvent?.free()
+        timerEvent = nil
+        wakeEvent = nil
+    }
+
+    /// Polls without blocking for up to `nanos`; true if work arrived.
+    private func spin(for nanos: UInt64) -> Bool {
+        let until = MonotonicClock.now() &+ nanos
+        repeat {
+            event_base_loop(base.pointer, EVLOOP_NONBLOCK)
+            if inbox.hasJobs || !deferred.isEmpty { return true }
+        } while MonotonicClock.now() < until
+        return false
+    }
+
+    private func startThread() {
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { arg in
+            let reactor = Unmanaged<Reactor>.fromOpaque(arg!).takeRetainedValue()
+            let name = String(reactor.configuration.name.prefix(15))
+            _ = evq_set_current_thread_name(name)
+            reactor.runLoop()
+            reactor.lifecycle.signalStopped()
+            return nil
+        }, box)
+        precondition(rc == 0, "pthread_create failed: \(rc)")
+        lifecycle.waitStarted()
+        loopThreadForJoin = thread
+    }
+
+    private var loopThreadForJoin: pthread_t?
+
+    /// Completes every pending operation with `cancelled(shutdown)`, exactly once, then stops the
+    /// loop, joins its thread and frees its events. Idempotent. Call it from any thread but the
+    /// reactor's own (from the loop it only requests the stop; the thread then exits by itself).
+    public func shutdown() {
+        let info = CancelInfo(reason: .shutdown, origin: inLoop ? .loop : .thread, requestedAt: MonotonicClock.now())
+        guard lifecycle.beginShutdown() else {
+            if !inLoop { lifecycle.waitStopped() }
+            return
+        }
+        if inLoop {
+            deferred.append(.shutdown(info))
+            return
+        }
+        _ = inbox.post(.shutdown(info))
+        lifecycle.waitStopped()
+        if let thread = loopThreadForJoin {
+            pthread_join(thread, nil)
+            loopThreadForJoin = nil
+        }
+    }
+
+    /// Runs `work` on the loop and waits for its result. Not from the reactor thread.
+    public func syncOnLoop<T: Sendable>(_ work: @escaping @Sendable () -> T) -> T {
+        precondition(!inLoop, "syncOnLoop from the loop would deadlock")
+        let result = ResultBox<T>()
+        execute { result.set(work()) }
+        return result.wait()
+    }
+
+    /// libevent's own count of events added to the base (ours plus its internal ones). Reactor thread.
+    public var libeventEventCount: Int {
+        assertInLoop()
+        return base.addedEventCount
+    }
+
+    deinit {
+        if let thread = loopThreadForJoin { pthread_detach(thread) }
+    }
+}

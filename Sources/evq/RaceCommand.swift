@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// `evq race`: the cancel-race stress run (filled in below).
+struct RaceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "race")
+}

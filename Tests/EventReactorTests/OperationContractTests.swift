@@ -1,0 +1,299 @@
+import Atomics
+import Dispatch
+import EventReactor
+import Foundation
+import Synchronization
+import Testing
+
+@Suite("The operation contract")
+struct OperationContractTests {
+    @Test func timerCompletesOnceOnTheReactorThreadNeverInsideStart() throws {
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        try withAudit(reactor, operations: 1) { reactor, ledger in
+            let returned = ManagedAtomic<Bool>(false)
+            let ranOnLoop = ManagedAtomic<Bool>(false)
+            let sawStartReturned = ManagedAtomic<Bool>(false)
+            reactor.execute {
+                reactor.startTimer(afterNanos: 0) { outcome in
+                    guard case .completed = outcome else { return }
+                    ranOnLoop.store(reactor.inLoop, ordering: .relaxed)
+                    sawStartReturned.store(returned.load(ordering: .relaxed), ordering: .relaxed)
+                    ledger.record(0)
+                }
+                returned.store(true, ordering: .relaxed)
+            }
+            #expect(eventually { ledger.completions(of: 0) == 1 })
+            let ranOnLoopValue = ranOnLoop.load(ordering: .relaxed)
+            let sawStartReturnedValue = sawStartReturned.load(ordering: .relaxed)
+            #expect(ranOnLoopValue)
+            #expect(sawStartReturnedValue)
+            return 1
+        }
+    }
+
+    @Test func cancelBeforeTheTimerFiresCompletesWithCancelledOnce() throws {
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        try withAudit(reactor, operations: 1) { reactor, ledger in
+            let reason = Mutex<CancelInfo?>(nil)
+            let handle = reactor.startTimer(afterNanos: 60_000_000_000) { outcome in
+                if case .cancelled(let info) = outcome { reason.withLock { $0 = info } }
+                ledger.record(0)
+            }
+            #expect(handle.cancel() == .cancelled)
+            #expect(handle.cancel() == .alreadyCompleted)
+            #expect(eventually { ledger.completions(of: 0) == 1 })
+            let info = reason.withLock { $0 }
+            #expect(info?.reason == .caller)
+            #expect(info?.origin == .thread)
+            return 1
+        }
+    }
+
+    @Test func staleHandleIsInertAndNeverTouchesTheOperationReusingItsSlot() throws {
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        try withAudit(reactor, operations: 2) { reactor, ledger in
+            let first = reactor.startTimer(afterNanos: 0) { _ in ledger.record(0) }
+            #expect(eventually { ledger.completions(of: 0) == 1 })
+            let second = reactor.startTimer(afterNanos: 60_000_000_000) { outcome in
+                if case .cancelled = outcome { ledger.record(1) }
+            }
+            #expect(second.slot == first.slot, "the freed slot is reused")
+            #expect(second.generation != first.generation)
+            #expect(first.cancel() == .alreadyCompleted)
+            #expect(reactor.isPending(second))
+            #expect(second.cancel() == .cancelled)
+            #expect(eventually { ledger.completions(of: 1) == 1 })
+            return 2
+        }
+    }
+
+    @Test func handleFromAnotherReactorOrNeverIssuedIsUnknown() throws {
+        let reactor = try Reactor()
+        let other = try Reactor()
+        defer {
+            reactor.shutdown()
+            other.shutdown()
+        }
+        let ledger = CompletionLedger(capacity: 1)
+        let handle = reactor.startTimer(afterNanos: 60_000_000_000) { _ in ledger.record(0) }
+        #expect(other.cancel(handle, reason: .caller) == .unknown)
+        #expect(reactor.isPending(handle))
+        #expect(handle.cancel() == .cancelled)
+        #expect(eventually { ledger.completions(of: 0) == 1 })
+    }
+
+    @Test func cancelOnTheLoopThreadCompletesOnALaterTurnNotInline() throws {
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        try withAudit(reactor, operations: 2) { reactor, ledger in
+            let cancelReturned = ManagedAtomic<Bool>(false)
+            let completedAfterReturn = ManagedAtomic<Bool>(false)
+            let origin = Mutex<CancelOrigin?>(nil)
+            let victim = reactor.startTimer(afterNanos: 60_000_000_000) { outcome in
+                if case .cancelled(let info) = outcome { origin.withLock { $0 = info.origin } }
+                completedAfterReturn.store(cancelReturned.load(ordering: .relaxed), ordering: .relaxed)
+                ledger.record(1)
+            }
+            reactor.startTimer(afterNanos: 0) { _ in
+                #expect(victim.cancel() == .cancelled)
+                cancelReturned.store(true, ordering: .relaxed)
+                ledger.record(0)
+            }
+            #expect(eventually { ledger.completions(of: 1) == 1 })
+            let completedAfterReturnValue = completedAfterReturn.load(ordering: .relaxed)
+            #expect(completedAfterReturnValue)
+            #expect(origin.withLock { $0 } == .loop)
+            return 2
+        }
+    }
+
+    @Test func completionThatStartsAndCancelsOtherOperations() throws {
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        let chain = 1000
+        try withAudit(reactor, operations: chain * 2) { reactor, ledger in
+            // Each completion starts the next link and a long timer it cancels at once.
+            @Sendable func link(_ n: Int) {
+                reactor.startTimer(afterNanos: 0) { _ in
+                    ledger.record(2 * n)
+                    let doomed = reactor.startTimer(afterNanos: 60_000_000_000) { outcome in
+                        if case .cancelled = outcome { ledger.record(2 * n + 1) }
+                    }
+                    #expect(doomed.cancel() == .cancelled)
+                    if n + 1 < chain { link(n + 1) }
+                }
+            }
+            link(0)
+            #expect(eventually { ledger.completions(of: 2 * chain - 1) == 1 })
+            return chain * 2
+        }
+    }
+
+    @Test func limitReachedIsAnErrorOutcomeOnTheLoopNotACrash() throws {
+        var config = Reactor.Configuration()
+        config.maxOperations = 8
+        let reactor = try Reactor(configuration: config)
+        defer { reactor.shutdown() }
+        try withAudit(reactor, operations: 9) { reactor, ledger in
+            let handles = (0..<8).map { index in
+                reactor.startTimer(afterNanos: 60_000_000_000) { _ in ledger.record(index) }
+            }
+            let error = Mutex<ReactorError?>(nil)
+            let onLoop = ManagedAtomic<Bool>(false)
+            let rejected = reactor.startTimer(afterNanos: 0) { outcome in
+                if case .failed(let e) = outcome { error.withLock { $0 = e } }
+                onLoop.store(reactor.inLoop, ordering: .relaxed)
+                ledger.record(8)
+            }
+            #expect(rejected.cancel() == .alreadyCompleted)
+            #expect(eventually { ledger.completions(of: 8) == 1 })
+            #expect(error.withLock { $0?.code } == .limitReached)
+            let onLoopValue = onLoop.load(ordering: .relaxed)
+            #expect(onLoopValue)
+            handles.forEach { $0.cancel() }
+            return 9
+        }
+    }
+
+    @Test func shutdownCompletesEveryPendingOperationWithCancelledShutdown() throws {
+        let reactor = try Reactor()
+        let count = 10_000
+        let ledger = CompletionLedger(capacity: count + 1)
+        let shutdowns = Counter()
+        for index in 0..<count {
+            reactor.startTimer(afterNanos: 60_000_000_000) { outcome in
+                if case .cancelled(let info) = outcome, info.reason == .shutdown { shutdowns.add() }
+                ledger.record(index)
+            }
+        }
+        reactor.shutdown()
+        #expect(shutdowns.count == count)
+        #expect(ledger.missed(started: count) == 0)
+        #expect(ledger.doubleCompletions == 0)
+        // A start after shutdown still completes, once, with shutDown.
+        let late = Mutex<ReactorError?>(nil)
+        reactor.startTimer(afterNanos: 0) { outcome in
+            if case .failed(let error) = outcome { late.withLock { $0 = error } }
+            ledger.record(count)
+        }
+        #expect(eventually { ledger.completions(of: count) == 1 })
+        #expect(late.withLock { $0?.code } == .shutDown)
+        #expect(reactor.counters.snapshot.inFlight == 0)
+        reactor.shutdown()  // idempotent
+    }
+
+    @Test func cancelAllRacingCompletionsEndsEachOperationOnce() throws {
+        let group = try ReactorGroup(count: 2)
+        defer { group.shutdown() }
+        let count = 20_000
+        try withAudit(group, operations: count) { group, ledger in
+            let cancelled = Counter()
+            var rng = SplitMix64(state: 7)
+            for index in 0..<count {
+                group.next().startTimer(afterNanos: UInt64.random(in: 0...2_000_000, using: &rng)) { outcome in
+                    if case .cancelled(let info) = outcome, info.reason == .cancelAll { cancelled.add() }
+                    ledger.record(index)
+                }
+                if index == count / 2 { group.cancelAll() }
+            }
+            group.cancelAll()
+            #expect(eventually { ledger.missed(started: count) == 0 })
+            #expect(cancelled.count > 0)
+            return count
+        }
+    }
+
+    @Test func eventsOwnedByOperationsLeaveTheLoopOnEveryPath() throws {
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        let count = 300
+        var pipes: [(Int32, Int32)] = []
+        for _ in 0..<count {
+            var fds: [Int32] = [0, 0]
+            #expect(pipe(&fds) == 0)
+            pipes.append((fds[0], fds[1]))
+        }
+        defer { pipes.forEach { close($0.0); close($0.1) } }
+        try withAudit(reactor, operations: count) { reactor, ledger in
+            let outcomes = Mutex<[String: Int]>([:])
+            var handles: [OperationHandle] = []
+            for (index, fds) in pipes.enumerated() {
+                // A third become readable, a third are cancelled, a third time out.
+                handles.append(reactor.startReadinessWait(fd: fds.0, timeoutNanos: index % 3 == 2 ? 1_000_000 : nil) {
+                    outcome in
+                    let key: String
+                    switch outcome {
+                    case .completed: key = "ready"
+                    case .cancelled: key = "cancelled"
+                    case .failed(let error): key = error.code == .timedOut ? "timeout" : "error"
+                    }
+                    outcomes.withLock { $0[key, default: 0] += 1 }
+                    ledger.record(index)
+                })
+            }
+            for (index, fds) in pipes.enumerated() {
+                if index % 3 == 0 { _ = write(fds.1, "x", 1) }
+                if index % 3 == 1 { handles[index].cancel() }
+            }
+            #expect(eventually { ledger.missed(started: count) == 0 })
+            #expect(outcomes.withLock { $0 } == ["ready": count / 3, "cancelled": count / 3, "timeout": count / 3])
+            return count
+        }
+    }
+
+    @Test func exactlyOnceUnderFourThreadsCancellingWhileTimersFire() throws {
+        let group = try ReactorGroup(count: 2)
+        defer { group.shutdown() }
+        let perStarter = 50_000
+        let starters = 2
+        let total = perStarter * starters
+        try withAudit(group, operations: total) { group, ledger in
+            let handles = Mutex<[OperationHandle?]>(Array(repeating: nil, count: total))
+            let published = ManagedAtomic<Int>(0)
+            let cancelledCount = Counter()
+            DispatchQueue.concurrentPerform(iterations: starters + 4) { worker in
+                var rng = SplitMix64(state: UInt64(worker) &* 31 &+ 1)
+                if worker < starters {
+                    for n in 0..<perStarter {
+                        let index = worker * perStarter + n
+                        let handle = group.next().startTimer(afterNanos: UInt64.random(in: 0...1_000_000, using: &rng)) {
+                            outcome in
+                            if case .cancelled = outcome { cancelledCount.add() }
+                            ledger.record(index)
+                        }
+                        handles.withLock { $0[index] = handle }
+                        published.wrappingIncrement(ordering: .relaxed)
+                    }
+                } else {
+                    while published.load(ordering: .relaxed) < total {
+                        let index = Int.random(in: 0..<total, using: &rng)
+                        if let handle = handles.withLock({ $0[index] }) { handle.cancel() }
+                    }
+                }
+            }
+            #expect(eventually(seconds: 30) { ledger.missed(started: total) == 0 })
+            #expect(cancelledCount.count > 0)
+            return total
+        }
+    }
+
+    @Test func asyncSleepReturnsAndTaskCancellationMapsOntoCancel() async throws {
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        try await reactor.sleep(nanoseconds: 1_000_000)
+        let task = Task { try await reactor.sleep(nanoseconds: 60_000_000_000) }
+        try await Task.sleep(nanoseconds: 5_000_000)
+        task.cancel()
+        do {
+            try await task.value
+            Issue.record("a cancelled sleep must throw")
+        } catch let error as OperationCancelled {
+            #expect(error.info.reason == .task)
+        }
+        #expect(reactor.waitForDrain())
+        #expect(reactor.footprint().timers == 0)
+    }
+}
