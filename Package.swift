@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "ReactorBenchmarks",
             dependencies: [
-                "EventReactor", "CSystemShims",
+                "EventReactor", "LoadGenerator",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Atomics", package: "swift-atomics"),
             ],

@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <pthread.h>
 #include "CSystemShims.h"
 
@@ -20,3 +22,14 @@ int evq_msg_waitforone(void) { return MSG_WAITFORONE; }
 int evq_eventfd_nonblocking(unsigned int initval) { return eventfd(initval, EFD_NONBLOCK | EFD_CLOEXEC); }
 int evq_inotify_init_nonblocking(void) { return inotify_init1(IN_NONBLOCK | IN_CLOEXEC); }
 int evq_set_current_thread_name(const char *name) { return pthread_setname_np(pthread_self(), name); }
+int evq_epoll_watching_readable(int fd) {
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) return -1;
+    struct epoll_event event = { .events = EPOLLIN, .data.fd = fd };
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event) != 0) { close(epfd); return -1; }
+    return epfd;
+}
+int evq_epoll_wait_one(int epfd, int timeout_ms) {
+    struct epoll_event event;
+    return epoll_wait(epfd, &event, 1, timeout_ms);
+}

@@ -254,7 +254,7 @@ struct OperationContractTests {
             let handles = Mutex<[OperationHandle?]>(Array(repeating: nil, count: total))
             let published = ManagedAtomic<Int>(0)
             let cancelledCount = Counter()
-            DispatchQueue.concurrentPerform(iterations: starters + 4) { worker in
+            ThreadTeam.run(starters + 4) { worker in
                 var rng = SplitMix64(state: UInt64(worker) &* 31 &+ 1)
                 if worker < starters {
                     for n in 0..<perStarter {
@@ -295,5 +295,40 @@ struct OperationContractTests {
         }
         #expect(reactor.waitForDrain())
         #expect(reactor.footprint().timers == 0)
+    }
+}
+
+@Suite("Readiness on real sockets")
+struct ReadinessSocketTests {
+    @Test func readinessWaitCompletesWhenADatagramArrivesOnLoopback() throws {
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        let receiver = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(receiver); close(sender) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(receiver, raw, length) == 0 && getsockname(receiver, raw, &length) == 0
+                    && connect(sender, raw, length) == 0
+            }
+        }
+        #expect(bound)
+        try withAudit(reactor, operations: 1) { reactor, ledger in
+            let ready = ManagedAtomic<Bool>(false)
+            reactor.startReadinessWait(fd: receiver, timeoutNanos: 5_000_000_000) { outcome in
+                if case .completed(let what) = outcome, what.contains(.read) { ready.store(true, ordering: .relaxed) }
+                ledger.record(0)
+            }
+            var byte: UInt8 = 7
+            #expect(send(sender, &byte, 1, 0) == 1)
+            #expect(eventually { ledger.completions(of: 0) == 1 })
+            let wasReady = ready.load(ordering: .relaxed)
+            #expect(wasReady)
+            return 1
+        }
     }
 }

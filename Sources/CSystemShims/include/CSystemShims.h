@@ -29,4 +29,9 @@ int evq_eventfd_nonblocking(unsigned int initval);
 int evq_inotify_init_nonblocking(void);
 /// `pthread_setname_np(pthread_self(), name)`; the name is cut to 15 bytes by the caller.
 int evq_set_current_thread_name(const char *name);
+/// `epoll_create1(EPOLL_CLOEXEC)` plus `epoll_ctl(ADD, fd, EPOLLIN)`: an epoll fd watching one fd
+/// for readability (the raw wake-up floor the reactor benchmarks compare against). -1 on error.
+int evq_epoll_watching_readable(int fd);
+/// `epoll_wait(epfd, &one_event, 1, timeout_ms)`.
+int evq_epoll_wait_one(int epfd, int timeout_ms);
 #endif

@@ -1,0 +1,114 @@
+import Atomics
+import CSystemShims
+import EventReactor
+import Histogram
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Cross-thread cancel latency of an idle reactor beside its physical floor, in the same run:
+/// `cancel()` called on this thread until the completion starts on the reactor thread, and a raw
+/// `eventfd` write until `epoll_wait` returns on another thread. Samples alternate so that both
+/// see the same machine noise.
+public enum CancelLatencyProbe {
+    /// The two distributions and their ratios.
+    public struct Report: Sendable, Codable {
+        public var reactor: LatencySummary
+        public var floor: LatencySummary
+        public var busyPollMicros: UInt64
+        public var p50Ratio: Double { reactor.p50 / floor.p50 }
+        public var p99Ratio: Double { reactor.p99 / floor.p99 }
+
+        /// The human-readable table.
+        public var text: String {
+            [
+                LatencySummary.header(unit: "µs"),
+                reactor.row(label: busyPollMicros > 0 ? "evquery busy-poll" : "evquery cancel"),
+                floor.row(label: "raw eventfd wake"),
+                "ratio evquery/floor: p50 \(format1(p50Ratio, 2))×  p99 \(format1(p99Ratio, 2))×",
+            ].joined(separator: "\n")
+        }
+    }
+
+    /// Takes `samples` of each, pausing `pauseMicros` before each so both waiters are asleep.
+    public static func run(samples: Int, pauseMicros: UInt32 = 50, busyPollMicros: UInt64 = 0) throws -> Report {
+        var configuration = Reactor.Configuration()
+        configuration.busyPollNanos = busyPollMicros * 1000
+        let reactor = try Reactor(configuration: configuration)
+        defer { reactor.shutdown() }
+        let floor = try RawWakeFloor()
+        defer { floor.stop() }
+        var reactorHistogram = makeLatencyHistogram()
+        var floorHistogram = makeLatencyHistogram()
+        let latency = ManagedAtomic<UInt64>(0)
+        for _ in 0..<samples {
+            latency.store(0, ordering: .relaxed)
+            let handle = reactor.startTimer(afterNanos: 60_000_000_000) { outcome in
+                if case .cancelled(let info) = outcome {
+                    latency.store(max(1, MonotonicClock.now() - info.requestedAt), ordering: .releasing)
+                }
+            }
+            usleep(pauseMicros)
+            handle.cancel()
+            while latency.load(ordering: .acquiring) == 0 { sched_yield() }
+            _ = reactorHistogram.record(latency.load(ordering: .relaxed))
+            usleep(pauseMicros)
+            _ = floorHistogram.record(floor.wakeOnce())
+        }
+        return Report(reactor: LatencySummary(nanoseconds: reactorHistogram),
+                      floor: LatencySummary(nanoseconds: floorHistogram), busyPollMicros: busyPollMicros)
+    }
+}
+
+/// The physical floor of a cross-thread wake-up: a thread blocked in `epoll_wait` on an eventfd,
+/// woken by a write from another thread; measured from just before the write to just after the
+/// wait returns.
+public final class RawWakeFloor: @unchecked Sendable {
+    private let eventFD: Int32
+    private let epollFD: Int32
+    private let sentAt = ManagedAtomic<UInt64>(0)
+    private let latency = ManagedAtomic<UInt64>(0)
+    private let running = ManagedAtomic<Bool>(true)
+    private let done = ManagedAtomic<Bool>(false)
+
+    /// Starts the waiting thread.
+    public init() throws(ReactorError) {
+        eventFD = evq_eventfd_nonblocking(0)
+        epollFD = eventFD >= 0 ? evq_epoll_watching_readable(eventFD) : -1
+        guard eventFD >= 0, epollFD >= 0 else { throw ReactorError(.systemCall, errno: errno, "eventfd/epoll") }
+        let floor = self
+        ThreadTeam.detach { floor.waitLoop() }
+    }
+
+    private func waitLoop() {
+        while running.load(ordering: .relaxed) {
+            guard evq_epoll_wait_one(epollFD, 1000) == 1 else { continue }
+            let now = MonotonicClock.now()
+            var value: UInt64 = 0
+            _ = read(eventFD, &value, 8)
+            latency.store(max(1, now &- sentAt.load(ordering: .acquiring)), ordering: .releasing)
+        }
+        done.store(true, ordering: .releasing)
+    }
+
+    /// One wake-up; returns its latency in nanoseconds.
+    public func wakeOnce() -> UInt64 {
+        latency.store(0, ordering: .relaxed)
+        sentAt.store(MonotonicClock.now(), ordering: .releasing)
+        var one: UInt64 = 1
+        _ = write(eventFD, &one, 8)
+        while latency.load(ordering: .acquiring) == 0 { sched_yield() }
+        return latency.load(ordering: .relaxed)
+    }
+
+    /// Stops the waiting thread and closes the fds.
+    public func stop() {
+        running.store(false, ordering: .relaxed)
+        var one: UInt64 = 1
+        _ = write(eventFD, &one, 8)
+        while !done.load(ordering: .acquiring) { sched_yield() }
+        close(eventFD)
+        close(epollFD)
+    }
+}

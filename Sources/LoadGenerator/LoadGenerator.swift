@@ -1,1 +1,0 @@
-// LoadGenerator module: see README "Design". Filled in by its issue.

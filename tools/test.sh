@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command (README): installs what the tests need, builds, runs every test target, then the
+# reactor tests again under ThreadSanitizer. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/install-deps.sh
+for extra in tools/install-test-peers.d/*.sh; do
+  [ -e "$extra" ] && bash "$extra"
+done
+echo "== swift build --build-tests"
+swift build --build-tests
+echo "== swift test"
+swift test --skip-build 2>&1 | tee .build/test-output.txt
+if [ "${EVQ_SKIP_TSAN:-0}" != 1 ]; then
+  echo "== ThreadSanitizer: reactor and race tests"
+  swift build --build-tests --sanitize=thread --scratch-path .build-tsan
+  swift test --skip-build --sanitize=thread --scratch-path .build-tsan --filter 'EventReactorTests|LoadGeneratorTests'
+fi
