@@ -1,6 +1,5 @@
 import Atomics
 import CSystemShims
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -29,7 +28,7 @@ enum ReactorJob {
 /// so producers make no system call at all. Before it blocks, the loop clears `awake` and looks at
 /// the queue once more (sequentially consistent on both sides, so no wake-up is lost).
 final class Inbox: @unchecked Sendable {
-    private let queue = Mutex<(jobs: [ReactorJob], closed: Bool)>(([], false))
+    private let queue = Locked<(jobs: [ReactorJob], closed: Bool)>(([], false))
     private let queued = ManagedAtomic<Int>(0)
     private let awake = ManagedAtomic<Bool>(true)
     let eventFD: Int32

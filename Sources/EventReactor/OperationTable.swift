@@ -1,5 +1,4 @@
 import Atomics
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -27,7 +26,7 @@ final class OperationTable: @unchecked Sendable {
     private let gates: UnsafeMutablePointer<UnsafeAtomic<UInt64>.Storage>
     let slots: UnsafeMutablePointer<Slot>
     /// Free slot numbers and the high-water mark, under one lock (taken once per start and per end).
-    private let allocator: Mutex<(free: [UInt32], highWater: UInt32, closed: Bool)>
+    private let allocator: Locked<(free: [UInt32], highWater: UInt32, closed: Bool)>
 
     init(capacity: Int) {
         precondition(capacity > 0 && capacity < Int(UInt32.max))
@@ -37,7 +36,7 @@ final class OperationTable: @unchecked Sendable {
         else { fatalError("cannot reserve the operation table (\(capacity) slots)") }
         gates = g.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: capacity)
         slots = s.bindMemory(to: Slot.self, capacity: capacity)
-        allocator = Mutex((free: [], highWater: 0, closed: false))
+        allocator = Locked((free: [], highWater: 0, closed: false))
     }
 
     deinit {

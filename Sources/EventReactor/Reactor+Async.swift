@@ -1,4 +1,3 @@
-import Synchronization
 
 /// The error an `async` form throws when its operation was cancelled (by the caller, `cancelAll`,
 /// shutdown, or the Swift task's own cancellation). Windows: `ERROR_CANCELLED`.
@@ -18,7 +17,7 @@ extension Reactor {
     public func run<Success: Sendable>(
         _ start: (@escaping @Sendable (OperationOutcome<Success>) -> Void) -> OperationHandle
     ) async throws -> Success {
-        let slot = Mutex<(handle: OperationHandle?, cancelled: Bool)>((nil, false))
+        let slot = Locked<(handle: OperationHandle?, cancelled: Bool)>((nil, false))
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Success, Error>) in
                 let handle = start { outcome in

@@ -1,6 +1,5 @@
 import Atomics
 import Dispatch
-import Synchronization
 
 /// Start/stop rendezvous between a reactor and the threads that create and shut it down.
 final class LifecycleLatch: Sendable {
@@ -19,7 +18,7 @@ final class LifecycleLatch: Sendable {
 
 /// A value handed from one thread to one waiting thread.
 final class ResultBox<T: Sendable>: Sendable {
-    private let value = Mutex<T?>(nil)
+    private let value = Locked<T?>(nil)
     private let ready = DispatchSemaphore(value: 0)
 
     func set(_ result: T) {

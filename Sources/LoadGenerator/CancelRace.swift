@@ -1,7 +1,6 @@
 import Atomics
 import EventReactor
 import Histogram
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -121,17 +120,17 @@ private final class RaceState: Sendable {
     private let nextIndex = ManagedAtomic<Int>(0)
     private let outstanding = ManagedAtomic<Int>(0)
     private let startersDone = ManagedAtomic<Bool>(false)
-    private let recent: Mutex<[OperationHandle?]>
+    private let recent: Locked<[OperationHandle?]>
     private let tallies: [ManagedAtomic<Int>]
-    private let loopLatency = Mutex(makeLatencyHistogram())
-    private let threadLatency = Mutex(makeLatencyHistogram())
+    private let loopLatency = Locked(makeLatencyHistogram())
+    private let threadLatency = Locked(makeLatencyHistogram())
     private static let ringSize = 4096
 
     init(configuration: CancelRaceConfiguration, sockets: SocketPairPool) {
         self.configuration = configuration
         self.sockets = sockets
         ledger = CompletionLedger(capacity: configuration.operations)
-        recent = Mutex(Array(repeating: nil, count: Self.ringSize))
+        recent = Locked(Array(repeating: nil, count: Self.ringSize))
         tallies = Outcome.allCases.map { _ in ManagedAtomic<Int>(0) }
     }
 
@@ -228,7 +227,7 @@ extension OperationOutcome {
 final class SocketPairPool: Sendable {
     private let receivers: [Int32]
     private let senders: [Int32]
-    private let free: Mutex<[Int]>
+    private let free: Locked<[Int]>
     var count: Int { receivers.count }
 
     init(count: Int) throws(ReactorError) {
@@ -254,7 +253,7 @@ final class SocketPairPool: Sendable {
         }
         self.receivers = receivers
         self.senders = senders
-        free = Mutex(Array(0..<count))
+        free = Locked(Array(0..<count))
     }
 
     deinit { (receivers + senders).forEach { close($0) } }

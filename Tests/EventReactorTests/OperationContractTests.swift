@@ -2,7 +2,6 @@ import Atomics
 import Dispatch
 import EventReactor
 import Foundation
-import Synchronization
 import Testing
 
 @Suite("The operation contract")
@@ -36,7 +35,7 @@ struct OperationContractTests {
         let reactor = try Reactor()
         defer { reactor.shutdown() }
         try withAudit(reactor, operations: 1) { reactor, ledger in
-            let reason = Mutex<CancelInfo?>(nil)
+            let reason = Locked<CancelInfo?>(nil)
             let handle = reactor.startTimer(afterNanos: 60_000_000_000) { outcome in
                 if case .cancelled(let info) = outcome { reason.withLock { $0 = info } }
                 ledger.record(0)
@@ -91,7 +90,7 @@ struct OperationContractTests {
         try withAudit(reactor, operations: 2) { reactor, ledger in
             let cancelReturned = ManagedAtomic<Bool>(false)
             let completedAfterReturn = ManagedAtomic<Bool>(false)
-            let origin = Mutex<CancelOrigin?>(nil)
+            let origin = Locked<CancelOrigin?>(nil)
             let victim = reactor.startTimer(afterNanos: 60_000_000_000) { outcome in
                 if case .cancelled(let info) = outcome { origin.withLock { $0 = info.origin } }
                 completedAfterReturn.store(cancelReturned.load(ordering: .relaxed), ordering: .relaxed)
@@ -141,7 +140,7 @@ struct OperationContractTests {
             let handles = (0..<8).map { index in
                 reactor.startTimer(afterNanos: 60_000_000_000) { _ in ledger.record(index) }
             }
-            let error = Mutex<ReactorError?>(nil)
+            let error = Locked<ReactorError?>(nil)
             let onLoop = ManagedAtomic<Bool>(false)
             let rejected = reactor.startTimer(afterNanos: 0) { outcome in
                 if case .failed(let e) = outcome { error.withLock { $0 = e } }
@@ -174,7 +173,7 @@ struct OperationContractTests {
         #expect(ledger.missed(started: count) == 0)
         #expect(ledger.doubleCompletions == 0)
         // A start after shutdown still completes, once, with shutDown.
-        let late = Mutex<ReactorError?>(nil)
+        let late = Locked<ReactorError?>(nil)
         reactor.startTimer(afterNanos: 0) { outcome in
             if case .failed(let error) = outcome { late.withLock { $0 = error } }
             ledger.record(count)
@@ -218,7 +217,7 @@ struct OperationContractTests {
         }
         defer { pipes.forEach { close($0.0); close($0.1) } }
         try withAudit(reactor, operations: count) { reactor, ledger in
-            let outcomes = Mutex<[String: Int]>([:])
+            let outcomes = Locked<[String: Int]>([:])
             var handles: [OperationHandle] = []
             for (index, fds) in pipes.enumerated() {
                 // A third become readable, a third are cancelled, a third time out.
@@ -251,7 +250,7 @@ struct OperationContractTests {
         let starters = 2
         let total = perStarter * starters
         try withAudit(group, operations: total) { group, ledger in
-            let handles = Mutex<[OperationHandle?]>(Array(repeating: nil, count: total))
+            let handles = Locked<[OperationHandle?]>(Array(repeating: nil, count: total))
             let published = ManagedAtomic<Int>(0)
             let cancelledCount = Counter()
             ThreadTeam.run(starters + 4) { worker in
