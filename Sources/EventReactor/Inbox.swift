@@ -87,10 +87,4 @@ final class Inbox: @unchecked Sendable {
 
     /// The loop woke up: producers need not write the eventfd until it sleeps again.
     func didWake() { awake.store(true, ordering: .sequentiallyConsistent) }
-
-    /// Drains the eventfd counter (loop thread, when the eventfd is readable).
-    func resetWakeup() {
-        var value: UInt64 = 0
-        _ = read(eventFD, &value, 8)
-    }
 }

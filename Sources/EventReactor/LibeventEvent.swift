@@ -29,6 +29,8 @@ public final class LibeventEvent {
         public static let write = Readiness(rawValue: Int16(EV_WRITE))
         /// The event's timeout expired (`EV_TIMEOUT`).
         public static let timeout = Readiness(rawValue: Int16(EV_TIMEOUT))
+        /// As an interest: edge-triggered (`EV_ET`): reported once per change, not while it lasts.
+        public static let edgeTriggered = Readiness(rawValue: Int16(EV_ET))
     }
 
     fileprivate let handler: (Int32, Readiness) -> Void

@@ -318,9 +318,11 @@ public final class Reactor: @unchecked Sendable {
 
     private func runLoop() {
         loopThread = pthread_self()
-        let wake = LibeventEvent(reactor: self, fd: inbox.eventFD, interest: .read, persistent: true) {
-            [unowned self] _, _ in
-            inbox.resetWakeup()
+        // Edge-triggered: every eventfd write is a new edge, so the loop never reads the counter
+        // back (one system call less per wake-up); it would take 2^64 writes to fill it.
+        let wake = LibeventEvent(
+            reactor: self, fd: inbox.eventFD, interest: [.read, .edgeTriggered], persistent: true
+        ) { [unowned self] _, _ in
             drainInbox()
         }
         wake.arm()
