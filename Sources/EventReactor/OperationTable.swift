@@ -19,14 +19,22 @@ final class OperationTable: @unchecked Sendable {
     /// Loop-owned per-slot data (written by the starting thread before the gate is published).
     struct Slot {
         var body: (any OperationBody)?
-        var heapIndex: Int32
+        /// The operation's timer deadline (ns), 0 when none is armed (see `TimerHeap`).
+        var deadline: UInt64
     }
 
     let capacity: Int
     private let gates: UnsafeMutablePointer<UnsafeAtomic<UInt64>.Storage>
     let slots: UnsafeMutablePointer<Slot>
-    /// Free slot numbers and the high-water mark, under one lock (taken once per start and per end).
+    /// Free slot numbers for starts from other threads, and the high-water mark, under one lock.
     private let allocator: Locked<(free: [UInt32], highWater: UInt32, closed: Bool)>
+    /// Free slot numbers for starts on the loop thread: slots are always released on the loop, so
+    /// a loop that starts and ends operations never takes the lock. Loop-owned.
+    private var loopFree: [UInt32] = []
+    private let closedFlag = ManagedAtomic<Bool>(false)
+    private let published = ManagedAtomic<UInt32>(0)
+    /// How many free slots the loop keeps for itself before handing a batch to other threads.
+    private static let loopFreeLimit = 4096
 
     init(capacity: Int) {
         precondition(capacity > 0 && capacity < Int(UInt32.max))
@@ -37,6 +45,7 @@ final class OperationTable: @unchecked Sendable {
         gates = g.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: capacity)
         slots = s.bindMemory(to: Slot.self, capacity: capacity)
         allocator = Locked((free: [], highWater: 0, closed: false))
+        loopFree.reserveCapacity(Self.loopFreeLimit)
     }
 
     deinit {
@@ -60,20 +69,30 @@ final class OperationTable: @unchecked Sendable {
 
     @inline(__always) func gateWord(_ slot: UInt32) -> UInt64 { gate(slot).load(ordering: .acquiring) }
 
-    /// The number of slots ever used.
-    var highWater: UInt32 { allocator.withLock { $0.highWater } }
+    /// The number of slots ever used (every slot below it has an initialized gate). Any thread.
+    var highWater: UInt32 { published.load(ordering: .acquiring) }
 
     /// Takes a free slot and opens its gate as `pending` with `body`; nil when full or closed.
-    func allocate(body: any OperationBody) -> (slot: UInt32, generation: UInt32)? {
-        let taken: UInt32? = allocator.withLock { state in
-            if state.closed { return nil }
-            if let slot = state.free.popLast() { return slot }
-            guard Int(state.highWater) < capacity else { return nil }
-            defer { state.highWater += 1 }
-            return state.highWater
+    /// `onLoop` says the caller is the loop thread, which may use its own lock-free list.
+    func allocate(body: any OperationBody, onLoop: Bool) -> (slot: UInt32, generation: UInt32)? {
+        if closedFlag.load(ordering: .relaxed) { return nil }
+        let taken: UInt32?
+        if onLoop, let slot = loopFree.popLast() {
+            taken = slot
+        } else {
+            taken = allocator.withLock { state in
+                if state.closed { return nil }
+                if let slot = state.free.popLast() { return slot }
+                guard Int(state.highWater) < capacity else { return nil }
+                defer {
+                    state.highWater += 1
+                    published.store(state.highWater, ordering: .releasing)
+                }
+                return state.highWater
+            }
         }
         guard let slot = taken else { return nil }
-        (slots + Int(slot)).initialize(to: Slot(body: body, heapIndex: -1))
+        (slots + Int(slot)).initialize(to: Slot(body: body, deadline: 0))
         let generation = Self.generation(of: gate(slot).load(ordering: .relaxed))
         gate(slot).store(Self.word(generation, .pending), ordering: .releasing)
         return (slot, generation)
@@ -93,15 +112,23 @@ final class OperationTable: @unchecked Sendable {
     func release(_ slot: UInt32, generation: UInt32) -> (any OperationBody)? {
         let body = (slots + Int(slot)).move().body
         gate(slot).store(Self.word(generation &+ 1, .free), ordering: .releasing)
-        allocator.withLock { $0.free.append(slot) }
+        loopFree.append(slot)
+        if loopFree.count >= Self.loopFreeLimit {
+            let batch = loopFree.suffix(Self.loopFreeLimit / 2)
+            loopFree.removeLast(batch.count)
+            allocator.withLock { $0.free.append(contentsOf: batch) }
+        }
         return body
     }
 
     /// Refuses every later allocation (shutdown).
-    func closeForever() { allocator.withLock { $0.closed = true } }
+    func closeForever() {
+        allocator.withLock { $0.closed = true }
+        closedFlag.store(true, ordering: .releasing)
+    }
 
-    /// Whether `closeForever()` was called.
-    var isClosed: Bool { allocator.withLock { $0.closed } }
+    /// Whether `closeForever()` was called. Any thread.
+    var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
 
     /// What `cancel()` on a handle would find: used to tell `.alreadyCompleted` from `.unknown`.
     func classify(_ slot: UInt32, generation: UInt32) -> CancelResult {

@@ -95,13 +95,14 @@ public final class Reactor: @unchecked Sendable {
     @discardableResult
     public func start(_ body: any OperationBody, timeoutNanos: UInt64? = nil) -> OperationHandle {
         counters.started.wrappingIncrement(ordering: .relaxed)
-        guard let (slot, generation) = table.allocate(body: body) else {
+        let onLoop = inLoop
+        guard let (slot, generation) = table.allocate(body: body, onLoop: onLoop) else {
             return reject(body, table.isClosed ? ReactorError(.shutDown) :
                 ReactorError(.limitReached, "maxOperations \(configuration.maxOperations)"))
         }
         let handle = OperationHandle(reactor: self, slot: slot, generation: generation)
         let deadline = timeoutNanos.map { MonotonicClock.now() &+ $0 } ?? 0
-        if inLoop {
+        if onLoop {
             install(slot: slot, generation: generation, deadline: deadline)
         } else {
             post(.install(slot: slot, generation: generation, deadline: deadline))
@@ -120,7 +121,7 @@ public final class Reactor: @unchecked Sendable {
     private func install(slot: UInt32, generation: UInt32, deadline: UInt64) {
         guard table.gateWord(slot) == OperationTable.word(generation, .pending) else { return }
         let handle = OperationHandle(reactor: self, slot: slot, generation: generation)
-        if deadline != 0 { schedule(slot: slot, deadline: deadline) }
+        if deadline != 0 { schedule(slot: slot, generation: generation, deadline: deadline) }
         table.slots[Int(slot)].body?.attach(handle, to: self)
     }
 
@@ -204,7 +205,7 @@ public final class Reactor: @unchecked Sendable {
     public func setTimer(_ operation: OperationHandle, afterNanos nanos: UInt64) {
         assertInLoop()
         guard isPending(operation) else { return }
-        schedule(slot: operation.slot, deadline: MonotonicClock.now() &+ nanos)
+        schedule(slot: operation.slot, generation: operation.generation, deadline: MonotonicClock.now() &+ nanos)
     }
 
     /// Removes the timer of an operation, if armed. Reactor thread.
@@ -220,8 +221,8 @@ public final class Reactor: @unchecked Sendable {
         return timers.count
     }
 
-    private func schedule(slot: UInt32, deadline: UInt64) {
-        timers.schedule(slot: slot, deadline: deadline)
+    private func schedule(slot: UInt32, generation: UInt32, deadline: UInt64) {
+        timers.schedule(slot: slot, generation: generation, deadline: deadline)
         if deadline < armedDeadline { armTimerEvent(for: deadline) }
     }
 
@@ -244,13 +245,20 @@ public final class Reactor: @unchecked Sendable {
         timerEvent?.didFireOnce()
         armedDeadline = .max
         let now = MonotonicClock.now()
-        while let slot = timers.popExpired(now: now) {
-            let word = table.gateWord(slot)
-            guard table.state(of: word) == .pending, let body = table.slots[Int(slot)].body else { continue }
-            let handle = OperationHandle(reactor: self, slot: slot, generation: OperationTable.generation(of: word))
-            body.timerFired(handle, on: self)
+        let table = table
+        while let (slot, generation) = timers.popExpired(now: now, generationOf: {
+            OperationTable.generation(of: table.gateWord($0))
+        }) {
+            guard table.gateWord(slot) == OperationTable.word(generation, .pending),
+                let body = table.slots[Int(slot)].body
+            else { continue }
+            body.timerFired(OperationHandle(reactor: self, slot: slot, generation: generation), on: self)
         }
-        if let next = timers.earliest, next < armedDeadline { armTimerEvent(for: next) }
+        if timers.count == 0 {
+            armedDeadline = .max
+        } else if let next = timers.earliest, next < armedDeadline {
+            armTimerEvent(for: next)
+        }
     }
 
     // MARK: Ending operations

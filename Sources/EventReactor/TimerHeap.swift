@@ -1,53 +1,74 @@
-/// A binary min-heap of (deadline, slot) with each slot's position stored back in the operation
-/// table, so that removing any operation's timer is O(log n) with no search. Loop-owned.
-/// One libevent timer, armed for the earliest deadline, serves every operation on the reactor.
+/// Operation deadlines: a binary min-heap of (deadline, slot, generation) with lazy deletion.
+///
+/// Removing a timer (a cancel, a result, a re-arm) is O(1): the slot's `deadline` is cleared (or
+/// changed), and the heap entry it leaves behind is skipped when it reaches the top — an entry is
+/// live only if its slot's generation and deadline still match. When stale entries outnumber live
+/// ones the heap is rebuilt in O(n), so the amortised cost stays O(1) and memory stays bounded.
+/// Loop-owned. One libevent timer, armed for the earliest entry, serves every operation.
 struct TimerHeap {
     struct Entry {
         var deadline: UInt64
         var slot: UInt32
+        var generation: UInt32
     }
 
-    private(set) var entries: [Entry] = []
+    private var entries: [Entry] = []
     private let slots: UnsafeMutablePointer<OperationTable.Slot>
+    /// Live timers (slots whose `deadline` is set).
+    private(set) var count = 0
 
     init(slots: UnsafeMutablePointer<OperationTable.Slot>) {
         self.slots = slots
     }
 
-    var count: Int { entries.count }
+    /// The earliest entry's deadline (it may be stale; popping skips it).
     var earliest: UInt64? { entries.first?.deadline }
 
-    /// Inserts or moves the timer of `slot`.
-    mutating func schedule(slot: UInt32, deadline: UInt64) {
-        let index = Int(slots[Int(slot)].heapIndex)
-        if index >= 0 {
-            let old = entries[index].deadline
-            entries[index].deadline = deadline
-            if deadline < old { siftUp(index) } else { siftDown(index) }
-            return
-        }
-        entries.append(Entry(deadline: deadline, slot: slot))
-        slots[Int(slot)].heapIndex = Int32(entries.count - 1)
+    /// Sets or moves the timer of `slot` (generation `generation`).
+    mutating func schedule(slot: UInt32, generation: UInt32, deadline: UInt64) {
+        let stored = max(deadline, 1)
+        if slots[Int(slot)].deadline == 0 { count += 1 }
+        slots[Int(slot)].deadline = stored
+        entries.append(Entry(deadline: stored, slot: slot, generation: generation))
         siftUp(entries.count - 1)
+        compactIfMostlyStale()
     }
 
-    /// Removes the timer of `slot` if it has one.
+    /// Removes the timer of `slot` if it has one: O(1).
     mutating func remove(slot: UInt32) {
-        let index = Int(slots[Int(slot)].heapIndex)
-        guard index >= 0 else { return }
-        slots[Int(slot)].heapIndex = -1
-        let last = entries.removeLast()
-        guard index < entries.count else { return }
-        entries[index] = last
-        slots[Int(last.slot)].heapIndex = Int32(index)
-        if index > 0 && last.deadline < entries[(index - 1) / 2].deadline { siftUp(index) } else { siftDown(index) }
+        guard slots[Int(slot)].deadline != 0 else { return }
+        slots[Int(slot)].deadline = 0
+        count -= 1
+        if count == 0 { entries.removeAll(keepingCapacity: true) }
     }
 
-    /// Pops the earliest timer if its deadline is at or before `now`.
-    mutating func popExpired(now: UInt64) -> UInt32? {
-        guard let first = entries.first, first.deadline <= now else { return nil }
-        remove(slot: first.slot)
-        return first.slot
+    /// Pops the earliest live timer whose deadline is at or before `now`, with its generation.
+    mutating func popExpired(now: UInt64, generationOf: (UInt32) -> UInt32) -> (slot: UInt32, generation: UInt32)? {
+        while let first = entries.first, first.deadline <= now {
+            popFirst()
+            let live = slots[Int(first.slot)].deadline == first.deadline && generationOf(first.slot) == first.generation
+            guard live else { continue }
+            slots[Int(first.slot)].deadline = 0
+            count -= 1
+            return (first.slot, first.generation)
+        }
+        return nil
+    }
+
+    private mutating func popFirst() {
+        let last = entries.removeLast()
+        guard !entries.isEmpty else { return }
+        entries[0] = last
+        siftDown(0)
+    }
+
+    private mutating func compactIfMostlyStale() {
+        guard entries.count > 1024, entries.count > 2 * count + 1024 else { return }
+        let slots = slots
+        entries.removeAll { slots[Int($0.slot)].deadline != $0.deadline }
+        // Entries of freed-and-reused slots can survive the filter only with a deadline equal to
+        // the new one; popping still checks the generation.
+        for index in stride(from: entries.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
     }
 
     private mutating func siftUp(_ start: Int) {
@@ -57,11 +78,9 @@ struct TimerHeap {
             let parent = (index - 1) / 2
             guard moving.deadline < entries[parent].deadline else { break }
             entries[index] = entries[parent]
-            slots[Int(entries[index].slot)].heapIndex = Int32(index)
             index = parent
         }
         entries[index] = moving
-        slots[Int(moving.slot)].heapIndex = Int32(index)
     }
 
     private mutating func siftDown(_ start: Int) {
@@ -75,10 +94,8 @@ struct TimerHeap {
             let child = right < count && entries[right].deadline < entries[left].deadline ? right : left
             guard entries[child].deadline < moving.deadline else { break }
             entries[index] = entries[child]
-            slots[Int(entries[index].slot)].heapIndex = Int32(index)
             index = child
         }
         entries[index] = moving
-        slots[Int(moving.slot)].heapIndex = Int32(index)
     }
 }

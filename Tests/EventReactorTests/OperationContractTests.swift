@@ -56,8 +56,11 @@ struct OperationContractTests {
         try withAudit(reactor, operations: 2) { reactor, ledger in
             let first = reactor.startTimer(afterNanos: 0) { _ in ledger.record(0) }
             #expect(eventually { ledger.completions(of: 0) == 1 })
-            let second = reactor.startTimer(afterNanos: 60_000_000_000) { outcome in
-                if case .cancelled = outcome { ledger.record(1) }
+            // Slots are freed on the loop, and a start on the loop reuses them first.
+            let second = reactor.syncOnLoop {
+                reactor.startTimer(afterNanos: 60_000_000_000) { outcome in
+                    if case .cancelled = outcome { ledger.record(1) }
+                }
             }
             #expect(second.slot == first.slot, "the freed slot is reused")
             #expect(second.generation != first.generation)
@@ -328,6 +331,77 @@ struct ReadinessSocketTests {
             let wasReady = ready.load(ordering: .relaxed)
             #expect(wasReady)
             return 1
+        }
+    }
+}
+
+/// A body that re-arms its timer `rearms` times before finishing: each re-arm leaves a stale heap entry.
+private final class RearmingBody: OperationBody, @unchecked Sendable {
+    private var rearmsLeft: Int
+    private let fired: Counter
+    private let completion: @Sendable () -> Void
+
+    init(rearms: Int, fired: Counter, completion: @escaping @Sendable () -> Void) {
+        rearmsLeft = rearms
+        self.fired = fired
+        self.completion = completion
+    }
+
+    func attach(_ operation: OperationHandle, to reactor: Reactor) {
+        // Move the deadline earlier and later before it ever fires: both leave stale entries.
+        reactor.setTimer(operation, afterNanos: 50_000_000)
+        reactor.setTimer(operation, afterNanos: 1_000_000)
+    }
+
+    func timerFired(_ operation: OperationHandle, on reactor: Reactor) {
+        fired.add()
+        if rearmsLeft > 0 {
+            rearmsLeft -= 1
+            reactor.setTimer(operation, afterNanos: 100_000)
+        } else if reactor.finish(operation) {
+            completion()
+        }
+    }
+
+    func end(_ operation: OperationHandle, with ending: OperationEnding, on reactor: Reactor) { completion() }
+}
+
+@Suite("Operation timers")
+struct OperationTimerTests {
+    @Test func rearmedTimersFireOnceForEachArmingAndStaleEntriesNeverFire() throws {
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        let count = 2_000
+        let fired = Counter()
+        try withAudit(reactor, operations: count) { reactor, ledger in
+            for index in 0..<count {
+                reactor.start(RearmingBody(rearms: 3, fired: fired) { ledger.record(index) }, timeoutNanos: 10_000_000)
+            }
+            #expect(eventually { ledger.missed(started: count) == 0 })
+            return count
+        }
+        #expect(fired.count == count * 4)
+    }
+
+    @Test func manyCancelledLongTimersLeaveNoTimerBehindAndShortOnesStillFire() throws {
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        let count = 50_000
+        try withAudit(reactor, operations: count + 100) { reactor, ledger in
+            let handles = (0..<count).map { index in
+                reactor.startTimer(afterNanos: 3_600_000_000_000) { _ in ledger.record(index) }
+            }
+            handles.forEach { $0.cancel() }
+            let fired = Counter()
+            for index in 0..<100 {
+                reactor.startTimer(afterNanos: 1_000_000) { outcome in
+                    if case .completed = outcome { fired.add() }
+                    ledger.record(count + index)
+                }
+            }
+            #expect(eventually { ledger.missed(started: count + 100) == 0 })
+            #expect(fired.count == 100)
+            return count + 100
         }
     }
 }
