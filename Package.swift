@@ -32,7 +32,7 @@ let package = Package(
             pkgConfig: "libevent_pthreads",
             providers: [.apt(["libevent-dev"])]
         ),
-        .target(name: "CSystemShims", path: "Sources/CSystemShims"),
+        .target(name: "CSystemShims", path: "Sources/CSystemShims", linkerSettings: [.linkedLibrary("z")]),
 
         // The reactor: one event_base per thread, operations with the exactly-once gate.
         .target(

@@ -5,6 +5,7 @@
 #include <sys/inotify.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <pthread.h>
 #include "CSystemShims.h"
 
@@ -33,3 +34,7 @@ int evq_epoll_wait_one(int epfd, int timeout_ms) {
     struct epoll_event event;
     return epoll_wait(epfd, &event, 1, timeout_ms);
 }
+int evq_zlib_compress(unsigned char *dst, unsigned long *dst_len, const unsigned char *src, unsigned long src_len) {
+    return compress2(dst, dst_len, src, src_len, Z_DEFAULT_COMPRESSION);
+}
+unsigned long evq_zlib_compress_bound(unsigned long src_len) { return compressBound(src_len); }

@@ -34,4 +34,9 @@ int evq_set_current_thread_name(const char *name);
 int evq_epoll_watching_readable(int fd);
 /// `epoll_wait(epfd, &one_event, 1, timeout_ms)`.
 int evq_epoll_wait_one(int epfd, int timeout_ms);
+/// zlib's `compress2(dst, dst_len, src, src_len, Z_DEFAULT_COMPRESSION)` (zlib format, as
+/// HdrHistogram's compressed encoding expects). Returns zlib's status (0 = Z_OK).
+int evq_zlib_compress(unsigned char *dst, unsigned long *dst_len, const unsigned char *src, unsigned long src_len);
+/// zlib's `compressBound(src_len)`.
+unsigned long evq_zlib_compress_bound(unsigned long src_len);
 #endif
