@@ -144,27 +144,13 @@ let benchmarks: @Sendable () -> Void = {
         let done = ManagedAtomic<Int>(0)
         let count = 1_000_000
         let completion: @Sendable (OperationOutcome<Void>) -> Void = { _ in done.wrappingIncrement(ordering: .relaxed) }
-        let before = residentBytes()
+        let before = ProcessUsage.residentBytes()
         reactor.syncOnLoop {
             for index in 0..<count { reactor.startTimer(afterNanos: 60_000_000_000 + UInt64(index), completion: completion) }
         }
-        let after = residentBytes()
+        let after = ProcessUsage.residentBytes()
         benchmark.measurement(bytesPerOperation, (after - before) / count)
         reactor.cancelAll()
         while done.load(ordering: .relaxed) < count { sched_yield() }
     }
-}
-
-/// Resident set size from /proc/self/statm.
-func residentBytes() -> Int {
-    guard let file = fopen("/proc/self/statm", "r") else { return 0 }
-    defer { fclose(file) }
-    var size = 0
-    var resident = 0
-    _ = withUnsafeMutablePointer(to: &size) { s in
-        withUnsafeMutablePointer(to: &resident) { r in
-            withVaList([s, r]) { vfscanf(file, "%ld %ld", $0) }
-        }
-    }
-    return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
