@@ -1,1 +1,0 @@
-// EvdnsBaseline module: see README "Design". Filled in by its issue.
