@@ -52,7 +52,8 @@ let package = Package(
         .target(
             name: "LoadGenerator",
             dependencies: [
-                "EventReactor", "DNSMessage", "DNSQuery", "LogQuery", "DNSResponder", "EvdnsBaseline",
+                // DNSQuery, LogQuery and DNSResponder join when `evq load` drives them (issue 8).
+                "EventReactor", "EvdnsBaseline", "CSystemShims",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
@@ -73,7 +74,10 @@ let package = Package(
         .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "DNSMessage", "CSystemShims"]),
         .testTarget(name: "DNSQueryTests", dependencies: ["DNSQuery", "DNSResponder", "DNSMessage", "EventReactor"]),
         .testTarget(name: "LogQueryTests", dependencies: ["LogQuery"]),
-        .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "EventReactor", "DNSResponder"]),
+        .testTarget(
+            name: "LoadGeneratorTests",
+            dependencies: ["LoadGenerator", "EventReactor", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
 
         // package-benchmark suites: `swift package benchmark` (see README "Performance").
         .executableTarget(

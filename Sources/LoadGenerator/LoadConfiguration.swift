@@ -1,0 +1,107 @@
+import Foundation
+
+/// A distribution of delays (`--cancel-after`, `--delay`): `fixed:D`, `uniform:A-B`, `exp:MEAN`, where
+/// each duration is a number with a unit (`ns`, `us`/`µs`, `ms`, `s`).
+public enum DelayDistribution: Sendable, Equatable, CustomStringConvertible {
+    case fixed(UInt64)
+    case uniform(UInt64, UInt64)
+    case exponential(mean: UInt64)
+
+    /// Parses `fixed:100us`, `uniform:0-2ms`, `exp:500us`, or a bare duration (fixed).
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        let kind = parts.count == 2 ? parts[0] : "fixed"
+        let value = parts.count == 2 ? parts[1] : parts[0]
+        switch kind {
+        case "fixed":
+            guard let nanos = Self.nanoseconds(value) else { return nil }
+            self = .fixed(nanos)
+        case "uniform":
+            let bounds = value.split(separator: "-").map(String.init)
+            guard bounds.count == 2, let low = Self.nanoseconds(bounds[0]), let high = Self.nanoseconds(bounds[1]),
+                low <= high
+            else { return nil }
+            self = .uniform(low, high)
+        case "exp":
+            guard let mean = Self.nanoseconds(value), mean > 0 else { return nil }
+            self = .exponential(mean: mean)
+        default:
+            return nil
+        }
+    }
+
+    /// One draw, in nanoseconds.
+    public func sample(using rng: inout some RandomNumberGenerator) -> UInt64 {
+        switch self {
+        case .fixed(let nanos): return nanos
+        case .uniform(let low, let high): return UInt64.random(in: low...high, using: &rng)
+        case .exponential(let mean):
+            let u = Double.random(in: Double.ulpOfOne..<1, using: &rng)
+            return UInt64(min(-log(u) * Double(mean), 3.6e12))
+        }
+    }
+
+    /// A duration like `250us`, `2ms`, `1.5s`, `800ns` in nanoseconds.
+    public static func nanoseconds(_ text: String) -> UInt64? {
+        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            guard let number = Double(text.dropLast(suffix.count)), number >= 0 else { return nil }
+            return UInt64(number * scale)
+        }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .fixed(let n): "fixed:\(n)ns"
+        case .uniform(let a, let b): "uniform:\(a)ns-\(b)ns"
+        case .exponential(let mean): "exp:\(mean)ns"
+        }
+    }
+}
+
+/// Where injected cancels are made from.
+public enum CancelSource: String, Sendable, CaseIterable {
+    /// From the reactor thread (a timer operation that cancels the query).
+    case loop
+    /// From a canceller thread.
+    case thread
+    /// Half and half.
+    case mixed
+}
+
+/// The engine a load run drives.
+public enum LoadEngineKind: String, Sendable, CaseIterable {
+    /// evquery's DNSQuery engine on the reactor.
+    case evquery
+    /// libevent's evdns (A/AAAA only, no cancels): the in-run baseline.
+    case evdns
+}
+
+/// What `evq load` runs (DESIGN.md, "The command line").
+public struct LoadConfiguration: Sendable {
+    /// `HOST:PORT`; nil starts the embedded responder on 127.0.0.1.
+    public var server: String?
+    public var queries: [WorkloadQuery] = Datafile.synthetic(count: 10_000, suffix: "load.evq.test")
+    /// Closed loop: queries kept in flight.
+    public var outstanding = 100
+    /// Open loop: queries per second (nil = closed loop).
+    public var rate: Double?
+    public var durationSeconds = 5.0
+    public var maxQueries: Int?
+    public var reactors = 1
+    /// The fraction of queries cancelled (0…1).
+    public var cancelRate = 0.05
+    public var cancelAfter = DelayDistribution.uniform(0, 200_000)
+    public var cancelFrom = CancelSource.mixed
+    public var scanJobs = 0
+    public var scanFile: String?
+    public var engine = LoadEngineKind.evquery
+    public var timeoutSeconds = 2.0
+    public var seed: UInt64 = 1
+    /// No live line.
+    public var quiet = false
+
+    /// The defaults: embedded responder, closed loop of 100, 5 s, 5 % cancels.
+    public init() {}
+}

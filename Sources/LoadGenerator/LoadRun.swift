@@ -1,0 +1,95 @@
+import EvdnsBaseline
+import EventReactor
+import Foundation
+
+/// Runs `evq load` workloads and assembles their reports.
+public enum LoadRun {
+    /// Why a load run could not start or was refused.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        /// Makes a failure with a message a person can act on.
+        public init(_ description: String) { self.description = description }
+    }
+
+    /// Drives libevent's evdns against `server` in a closed loop: the in-run baseline. A/AAAA only,
+    /// and no cancel injection (an evdns cancel after its callback is a use-after-free).
+    public static func runEvdns(_ configuration: LoadConfiguration, server: String) throws -> (LoadReport, LoadRecorder) {
+        guard configuration.rate == nil else { throw Failure("--engine evdns runs a closed loop only (no --rate)") }
+        let queries = try configuration.queries.map { query -> EvdnsLoad.Query in
+            guard query.type == "A" || query.type == "AAAA" else {
+                throw Failure("--engine evdns asks only A and AAAA; the workload has \(query.type)")
+            }
+            return EvdnsLoad.Query(name: query.name, aaaa: query.type == "AAAA")
+        }
+        var evdns = EvdnsLoad.Configuration(server: server, outstanding: configuration.outstanding, queries: queries,
+                                            durationSeconds: configuration.durationSeconds)
+        evdns.maxQueries = configuration.maxQueries ?? .max
+        evdns.timeoutSeconds = configuration.timeoutSeconds
+        let recorder = LoadRecorder(shards: 1, epochSeconds: Date().timeIntervalSince1970)
+        let shard = recorder.shards[0]
+        let inFlight = Locked(0)
+        let reporter = LiveReporter(recorder: recorder, quiet: configuration.quiet) { inFlight.withLock { $0 } }
+        let before = ProcessUsage.now()
+        let begin = MonotonicClock.now()
+        let completed = Locked(0)
+        let sent = try EvdnsLoad.run(evdns) { latency, outcome in
+            completed.withLock { $0 += 1 }
+            shard.recordQuery(latencyNanos: latency, outcome: LoadOutcome(outcome))
+        }
+        let seconds = Double(MonotonicClock.now() - begin) / 1e9
+        reporter.stop(recorder: recorder, outstanding: 0)
+        let done = completed.withLock { $0 }
+        let audit = ExactlyOnceAudit(started: sent, completed: done, doubleCompletions: max(0, done - sent),
+                                     missed: max(0, sent - done), eventsAfterDrain: 0, eventsBaseline: 0,
+                                     timersAfterDrain: 0)
+        let report = assemble(engine: "evdns", server: server, configuration: configuration, recorder: recorder,
+                              seconds: seconds, sent: sent, usage: (before, ProcessUsage.now()), audit: audit)
+        return (report, recorder)
+    }
+
+    /// Builds the report from a finished run's recorder.
+    static func assemble(
+        engine: String, server: String, configuration: LoadConfiguration, recorder: LoadRecorder, seconds: Double,
+        sent: Int, usage: (before: ProcessUsage, after: ProcessUsage), audit: ExactlyOnceAudit
+    ) -> LoadReport {
+        let totals = recorder.totals()
+        let answered = (totals.outcomes["answered"] ?? 0) + (totals.outcomes["nxdomain"] ?? 0)
+        let cpu = usage.after.cpuSeconds - usage.before.cpuSeconds
+        var curves = ["query": LoadReport.curve(totals.query), "cancel_loop": LoadReport.curve(totals.cancelLoop),
+                      "cancel_thread": LoadReport.curve(totals.cancelThread)]
+        if totals.scanCancelLoop.totalCount > 0 { curves["scan_cancel_loop"] = LoadReport.curve(totals.scanCancelLoop) }
+        if totals.scanCancelThread.totalCount > 0 {
+            curves["scan_cancel_thread"] = LoadReport.curve(totals.scanCancelThread)
+        }
+        return LoadReport(
+            engine: engine, server: server, mode: configuration.rate == nil ? "closed" : "open",
+            outstanding: configuration.rate == nil ? configuration.outstanding : nil, targetRate: configuration.rate,
+            reactors: engine == "evdns" ? 1 : configuration.reactors, seconds: seconds, sent: sent,
+            qps: Double(answered) / max(seconds, 1e-9), cpuSeconds: cpu,
+            cpuSecondsPerMillion: sent > 0 ? cpu / Double(sent) * 1e6 : 0, rssBytes: usage.after.residentBytes,
+            latencyUs: LatencySummary(nanoseconds: totals.query),
+            cancelLatencyUs: .init(
+                loop: LatencySummary(nanoseconds: totals.cancelLoop),
+                thread: LatencySummary(nanoseconds: totals.cancelThread),
+                scanLoop: totals.scanCancelLoop.totalCount > 0 ? LatencySummary(nanoseconds: totals.scanCancelLoop) : nil,
+                scanThread: totals.scanCancelThread.totalCount > 0
+                    ? LatencySummary(nanoseconds: totals.scanCancelThread) : nil),
+            outcomes: totals.outcomes.filter { $0.value > 0 || ["answered", "cancelled", "timeout"].contains($0.key) },
+            audit: .init(audit), timeline: recorder.seconds, curves: curves)
+    }
+}
+
+extension LoadOutcome {
+    /// The report's category for an evdns outcome.
+    init(_ outcome: EvdnsLoad.Outcome) {
+        switch outcome {
+        case .answered: self = .answered
+        case .nxdomain: self = .nxdomain
+        case .servfail: self = .servfail
+        case .refused: self = .refused
+        case .timeout: self = .timeout
+        case .truncated, .formatError: self = .malformed
+        case .other: self = .error
+        }
+    }
+}
