@@ -61,7 +61,8 @@ let package = Package(
         .executableTarget(
             name: "evq",
             dependencies: [
-                "LoadGenerator", "EventReactor", "DNSMessage", "DNSQuery", "LogQuery", "DNSResponder",
+                // Each subcommand's module is added here with the command (serve: DNSResponder, …).
+                "LoadGenerator", "EventReactor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -83,9 +83,10 @@ public final class LoadRecorder: Sendable {
     }
 
     /// Closes one interval (the reporter calls it once a second): appends to the timeline and the
-    /// histogram log, and returns the new point.
+    /// histogram log, and returns the new point. With `final`, an interval shorter than a quarter
+    /// second is folded into the previous one's log line instead (a rate over a few ms means nothing).
     @discardableResult
-    public func tick(outstanding: Int) -> LoadReport.Second {
+    public func tick(outstanding: Int, final: Bool = false) -> LoadReport.Second? {
         var merged = makeLatencyHistogram()
         var completed = 0, cancels = 0, errors = 0
         for shard in shards {
@@ -102,11 +103,13 @@ public final class LoadRecorder: Sendable {
         }
         let now = Double(MonotonicClock.now() - startedAt) / 1e9
         return timeline.withLock { points in
-            let previous = points.last.map { Double($0.second) } ?? 0
+            let previous = points.last.map(\.end) ?? 0
             let length = max(0.001, now - previous)
-            let point = LoadReport.Second(second: Int(now.rounded()), qps: Double(completed) / length,
+            if final && length < 0.25 && !points.isEmpty { return nil }
+            var point = LoadReport.Second(second: Int(now.rounded()), qps: Double(completed) / length,
                                           p99Us: Double(merged.valueAtPercentile(99)) / 1000, outstanding: outstanding,
                                           cancels: cancels, errors: errors)
+            point.end = now
             points.append(point)
             intervalLog.withLock { $0.append(merged, start: previous, length: length) }
             return point
@@ -157,7 +160,7 @@ public final class LiveReporter: Sendable {
                     continue
                 }
                 next += 1_000_000_000
-                let point = recorder.tick(outstanding: outstanding())
+                guard let point = recorder.tick(outstanding: outstanding()) else { continue }
                 if !quiet {
                     let line = "  \(pad(String(point.second), 4)) s \(pad(String(Int(point.qps.rounded())), 10)) q/s"
                         + "   outstanding \(pad(String(point.outstanding), 7))   p99 \(pad(format(point.p99Us), 8)) µs"
@@ -173,7 +176,7 @@ public final class LiveReporter: Sendable {
     public func stop(recorder: LoadRecorder, outstanding: Int) {
         running.withLock { $0 = false }
         while !finished.withLock({ $0 }) { usleep(1000) }
-        recorder.tick(outstanding: outstanding)
+        recorder.tick(outstanding: outstanding, final: true)
     }
 }
 

@@ -53,6 +53,12 @@ public struct LoadReport: Codable, Sendable {
         public var outstanding: Int
         public var cancels: Int
         public var errors: Int
+        /// When the interval ended, seconds from the start (not in the JSON: `second` rounds it).
+        var end: Double = 0
+
+        enum CodingKeys: String, CodingKey {
+            case second, qps, p99Us, outstanding, cancels, errors
+        }
 
         /// Makes one second of the timeline.
         public init(second: Int, qps: Double, p99Us: Double, outstanding: Int, cancels: Int, errors: Int) {

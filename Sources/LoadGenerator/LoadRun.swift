@@ -27,8 +27,9 @@ public enum LoadRun {
         evdns.timeoutSeconds = configuration.timeoutSeconds
         let recorder = LoadRecorder(shards: 1, epochSeconds: Date().timeIntervalSince1970)
         let shard = recorder.shards[0]
-        let inFlight = Locked(0)
-        let reporter = LiveReporter(recorder: recorder, quiet: configuration.quiet) { inFlight.withLock { $0 } }
+        // A closed loop keeps `outstanding` in flight until its last round drains.
+        let outstanding = configuration.outstanding
+        let reporter = LiveReporter(recorder: recorder, quiet: configuration.quiet) { outstanding }
         let before = ProcessUsage.now()
         let begin = MonotonicClock.now()
         let completed = Locked(0)
@@ -90,6 +91,38 @@ extension LoadOutcome {
         case .timeout: self = .timeout
         case .truncated, .formatError: self = .malformed
         case .other: self = .error
+        }
+    }
+}
+
+/// An IPv4 `HOST:PORT`.
+public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: UInt16
+
+    /// Parses `A.B.C.D:PORT`; nil for anything else.
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port > 0
+        else { return nil }
+        let host = String(text[..<colon])
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }) else { return nil }
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { "\(host):\(port)" }
+}
+
+extension LoadRun {
+    /// Runs a load as configured: the engine against the server (or the embedded responder).
+    public static func run(_ configuration: LoadConfiguration) throws -> (LoadReport, LoadRecorder) {
+        switch configuration.engine {
+        case .evdns:
+            guard let server = configuration.server else { throw Failure("--engine evdns needs a --server") }
+            return try runEvdns(configuration, server: server)
+        case .evquery:
+            throw Failure("the evquery engine joins evq load with the DNSQuery module (issue 6)")
         }
     }
 }

@@ -66,12 +66,13 @@ public enum SVGPlot {
     private static func throughputPanel(_ report: LoadReport, top: Double) -> String {
         var out = frame(top: top, title: "Responses per second")
         let seconds = report.timeline
-        let peak = max(1, seconds.map(\.qps).max() ?? 1)
+        let step = niceStep(for: max(1, seconds.map(\.qps).max() ?? 1))
+        let top5 = step * 5
         let last = Double(max(1, (seconds.last?.second ?? 1)))
         func x(_ second: Int) -> Double { margin.left + Double(second) / last * plotWidth }
-        func y(_ qps: Double) -> Double { top + panelHeight - qps / (peak * 1.1) * panelHeight }
-        for step in 0...4 {
-            let value = peak * 1.1 * Double(step) / 4
+        func y(_ qps: Double) -> Double { top + panelHeight - qps / top5 * panelHeight }
+        for index in 0...5 {
+            let value = step * Double(index)
             out += gridLine(y: y(value), label: "\(Int(value.rounded()))")
         }
         for second in seconds where second.second % max(1, Int(last) / 10) == 0 {
@@ -81,6 +82,13 @@ public enum SVGPlot {
         let points = seconds.map { "\(fmt(x($0.second))),\(fmt(y($0.qps)))" }.joined(separator: " ")
         out += "<polyline id=\"curve-qps\" fill=\"none\" stroke=\"\(palette[0])\" stroke-width=\"2\" points=\"\(points)\"/>\n"
         return out
+    }
+
+    /// A round axis step (1, 2 or 5 × 10^n) so that five steps cover `peak`.
+    private static func niceStep(for peak: Double) -> Double {
+        let raw = peak / 5
+        let decade = pow(10, floor(log10(raw)))
+        return [1.0, 2, 5, 10].map { $0 * decade }.first { $0 * 5 >= peak } ?? 10 * decade
     }
 
     private static func frame(top: Double, title: String) -> String {

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import LoadGenerator
+
+/// `evq load`: the load generator (DESIGN.md, "The command line"). With no arguments: the embedded
+/// responder on 127.0.0.1, a short closed loop with some cancels, a live line per second, a final
+/// report; non-zero exit if the exactly-once audit fails.
+struct LoadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "DNS load: throughput, latency and cancel latency, with the exactly-once audit."
+    )
+
+    @Option(help: "Target HOST:PORT (default: the embedded responder on 127.0.0.1, a random port).")
+    var server: String?
+    @Option(help: "dnsperf datafile: 'name type' per line.")
+    var datafile: String?
+    @Option(help: "Closed loop: queries kept in flight.")
+    var outstanding: Int?
+    @Option(help: "Open loop: target queries per second.")
+    var rate: Double?
+    @Option(help: "Seconds to run.")
+    var duration: Double = 5
+    @Option(help: "Stop after this many queries.")
+    var queries: Int?
+    @Option(help: "Reactors (loop threads).")
+    var reactors: Int = 1
+    @Option(help: "Fraction of queries cancelled, 0…1.")
+    var cancelRate: Double = 0.05
+    @Option(help: "Delay before a cancel: fixed:D, uniform:A-B, exp:MEAN (units ns, us, ms, s).")
+    var cancelAfter: String = "uniform:0us-200us"
+    @Option(help: "Where cancels come from: loop, thread or mixed.")
+    var cancelFrom: String = "mixed"
+    @Option(help: "Log-scan jobs mixed into the load.")
+    var scanJobs: Int = 0
+    @Option(help: "The log file scan jobs read.")
+    var scanFile: String?
+    @Option(help: "evquery, or evdns (libevent's own client, the in-run baseline).")
+    var engine: String = "evquery"
+    @Option(help: "Per-query timeout, seconds.")
+    var timeout: Double = 2
+    @Option(help: "Seed for every random choice.")
+    var seed: UInt64 = 1
+    @Option(help: "Write the JSON report here.")
+    var json: String?
+    @Option(help: "Write an HdrHistogram interval log here.")
+    var histogramLog: String?
+    @Option(help: "Write an SVG plot here.")
+    var plot: String?
+    @Flag(help: "No live line.")
+    var quiet = false
+
+    func validate() throws {
+        if outstanding != nil && rate != nil { throw ValidationError("give --outstanding (closed loop) or --rate (open loop), not both") }
+        if let outstanding, !(1...1_000_000).contains(outstanding) { throw ValidationError("--outstanding must be 1…1,000,000") }
+        if let rate, !(rate > 0 && rate <= 10_000_000) { throw ValidationError("--rate must be in (0, 10,000,000]") }
+        guard duration > 0, duration <= 86_400 else { throw ValidationError("--duration must be in (0, 86400] seconds") }
+        guard (1...64).contains(reactors) else { throw ValidationError("--reactors must be 1…64") }
+        guard (0...1).contains(cancelRate) else { throw ValidationError("--cancel-rate must be between 0 and 1") }
+        guard DelayDistribution(cancelAfter) != nil else {
+            throw ValidationError("--cancel-after: expected fixed:D, uniform:A-B or exp:MEAN with units (e.g. uniform:0us-200us)")
+        }
+        guard CancelSource(rawValue: cancelFrom) != nil else { throw ValidationError("--cancel-from must be loop, thread or mixed") }
+        guard let kind = LoadEngineKind(rawValue: engine) else { throw ValidationError("--engine must be evquery or evdns") }
+        if kind == .evdns && server == nil { throw ValidationError("--engine evdns needs --server (or use tools/compare-load.sh)") }
+        if scanJobs > 0 && scanFile == nil { throw ValidationError("--scan-jobs needs --scan-file") }
+        if let server, ServerAddress(server) == nil { throw ValidationError("--server must be HOST:PORT with an IPv4 address") }
+    }
+
+    func run() throws {
+        var configuration = LoadConfiguration()
+        configuration.server = server
+        if let datafile {
+            let text: String
+            do { text = try String(contentsOfFile: datafile, encoding: .utf8) } catch {
+                throw ValidationError("cannot read --datafile \(datafile): \(error.localizedDescription)")
+            }
+            configuration.queries = try Datafile.parse(text)
+        }
+        if let outstanding { configuration.outstanding = outstanding }
+        configuration.rate = rate
+        configuration.durationSeconds = duration
+        configuration.maxQueries = queries
+        configuration.reactors = reactors
+        configuration.cancelRate = cancelRate
+        configuration.cancelAfter = DelayDistribution(cancelAfter)!
+        configuration.cancelFrom = CancelSource(rawValue: cancelFrom)!
+        configuration.scanJobs = scanJobs
+        configuration.scanFile = scanFile
+        configuration.engine = LoadEngineKind(rawValue: engine)!
+        configuration.timeoutSeconds = timeout
+        configuration.seed = seed
+        configuration.quiet = quiet
+        let (report, recorder) = try LoadRun.run(configuration)
+        print(report.text)
+        if let json { try report.json().write(toFile: json, atomically: true, encoding: .utf8) }
+        if let histogramLog { try recorder.histogramLog.write(toFile: histogramLog, atomically: true, encoding: .utf8) }
+        if let plot { try SVGPlot.render(report).write(toFile: plot, atomically: true, encoding: .utf8) }
+        if !report.audit.ok { throw ExitCode(1) }
+    }
+}
