@@ -1,0 +1,56 @@
+/// Turns one line (without its newline) into a record of a fixed format, or a raw record.
+struct LogLineParser: Sendable {
+    /// The resolved format (never `.auto`).
+    let format: LogFormat
+    let options: LogParseOptions
+
+    init(format: LogFormat, options: LogParseOptions) {
+        precondition(format != .auto, "resolve .auto with LogFormat.detect first")
+        self.format = format
+        self.options = options
+    }
+
+    /// The record of `line`; a line not of the format becomes a `.raw` record holding the whole line.
+    func record(
+        _ line: UnsafeBufferPointer<UInt8>, offset: Int64, ordinal: Int64, length: Int64, flags: LogRecordFlags
+    ) -> LogRecord {
+        let line = Self.trimmingCR(line)
+        var record: LogRecord?
+        switch format {
+        case .rfc3164: record = RFC3164Parser.locate(line, options: options).map { RFC3164Parser.record(line, $0) }
+        case .rfc5424: record = RFC5424Parser.locate(line).flatMap { RFC5424Parser.record(line, $0) }
+        case .jsonLines: record = JSONLineParser.parse(line, options: options)
+        case .auto: record = nil
+        }
+        var extra = flags
+        if !LineText.isValidUTF8(line) { extra.insert(.invalidUTF8) }
+        if record == nil { extra.insert(.raw) }
+        var result = record ?? LogRecord(message: LineText.string(line, 0..<line.count))
+        result.offset = offset
+        result.ordinal = ordinal
+        result.length = length
+        result.flags = extra
+        return result
+    }
+
+    /// Where the message starts in `line`, without building the record (0 for a raw line);
+    /// `nil` for JSON lines, whose message is not a verbatim slice.
+    func messageStart(_ line: UnsafeBufferPointer<UInt8>) -> Int? {
+        switch format {
+        case .rfc3164: RFC3164Parser.locate(line, options: options)?.messageStart ?? 0
+        case .rfc5424: RFC5424Parser.locate(line).map { f in
+                // Malformed structured data makes the line raw: its message is the whole line.
+                f.structuredData.map { RFC5424Parser.structuredData(UnsafeBufferPointer(rebasing: line[$0])) == nil }
+                    == true ? 0 : f.messageStart
+            } ?? 0
+        case .jsonLines, .auto: nil
+        }
+    }
+
+    /// `line` without one trailing `\r` (CRLF files).
+    @inline(__always)
+    static func trimmingCR(_ line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        if let last = line.last, last == 0x0D { return UnsafeBufferPointer(rebasing: line.dropLast()) }
+        return line
+    }
+}

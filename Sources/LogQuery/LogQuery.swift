@@ -1,1 +1,0 @@
-// LogQuery module: see README "Design". Filled in by its issue.

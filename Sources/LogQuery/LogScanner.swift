@@ -1,0 +1,439 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A log-scan job as a state machine advanced in bounded slices: it `pread`s into one reused
+/// buffer, finds the filter's required literal in the raw bytes, and parses only the lines that
+/// hold it. It never blocks for longer than one slice (one or a few buffer reads), so a reactor
+/// can run it from its loop, re-arming between slices.
+///
+/// Corresponds to the scan behind the Windows `EvtQuery` + `EvtNext` (batches through
+/// `advance`), and with `reposition` to `EvtSeek`.
+///
+/// Thread affinity: not thread-safe; one thread at a time (the owning loop) may call it.
+/// Lines end with `\n` (a trailing `\r` is dropped); a line longer than `maxLineLength` yields a
+/// record of its first `maxLineLength` bytes flagged `.cut`; every line yields one record
+/// (non-format lines `.raw`), so offsets and ordinals are exact.
+public final class LogScanner: @unchecked Sendable {
+    /// The file's identity when it was opened (its `size` bounds a reverse scan).
+    public let identity: FileIdentity
+    /// The filter the records must pass.
+    public let filter: LogFilter
+    /// The scan's direction.
+    public let direction: ScanDirection
+    /// Whether a partial last line is held back at the end of the file (follow mode).
+    public let follow: Bool
+    /// Whether the scan counts matching lines (`.counted`) instead of returning records.
+    public let countOnly: Bool
+    /// Lines longer than this are cut to it and flagged `.cut`.
+    public let maxLineLength: Int
+    /// The resolved format of the file (never `.auto`).
+    public let format: LogFormat
+
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+    private let parser: LogLineParser
+    private let buffer: UnsafeMutableRawBufferPointer
+    /// Literal searched for in the raw buffer (the longest required one), and all required ones.
+    private let needle: [UInt8]?
+    private let literals: [[UInt8]]
+    private let messageLiteral: [UInt8]?
+
+    // Forward: the next file offset to read and the ordinal of the next line to start.
+    // Reverse: the end of the part not read yet and the ordinal of the line ending there.
+    private var readOffset: Int64
+    private var ordinal: Int64
+    private var countingOffset: Int64 = 0  // reverse, first phase: lines counted up to here
+    private var linesCounted = 0
+    private var reverseReady = false
+    private var finished = false
+    private var isFirstReverseChunk = true
+
+    // A line crossing a buffer boundary: its first `maxLineLength` bytes, its full length, its offset.
+    private var carry: [UInt8] = []
+    private var carryLength = 0
+    private var carryOffset: Int64 = 0
+    private var carryActive = false
+    private var carryIsPartial = false
+
+    private var pending: [LogRecord] = []
+    private var pendingIndex = 0
+    private var counted = 0
+
+    /// Opens `path` and prepares a scan; reads nothing but the identity and a format sample.
+    /// - Parameters:
+    ///   - path: a regular file.
+    ///   - filter: records not passing it are skipped (counted as lines, never returned).
+    ///   - direction: `.forward` from the start, or `.reverse` from the end (newest first).
+    ///   - options: format (default `.auto`: decided from the first 16 lines) and time facts; when
+    ///     `options.referenceTime` is `nil`, the file's mtime is used for RFC 3164 years.
+    ///   - follow: hold back a partial last line instead of returning it (forward only).
+    ///   - countOnly: count matching lines instead of building records (forward only, no follow).
+    ///   - bufferSize: bytes per `pread` (≥ 1; default 256 KiB). A slice reads at least one buffer.
+    ///   - maxLineLength: the cut limit (≥ 1; default 64 KiB).
+    /// - Throws: `LogScanError` (`open`, `fstat`, `pread`).
+    public convenience init(
+        path: String, filter: LogFilter = .all, direction: ScanDirection = .forward,
+        options: LogParseOptions = LogParseOptions(), follow: Bool = false, countOnly: Bool = false,
+        bufferSize: Int = 256 * 1024, maxLineLength: Int = 64 * 1024
+    ) throws(LogScanError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw LogScanError(operation: "open", errno: errno) }
+        do {
+            try self.init(
+                fileDescriptor: fd, ownsDescriptor: true, filter: filter, direction: direction, options: options,
+                follow: follow, countOnly: countOnly, bufferSize: bufferSize, maxLineLength: maxLineLength)
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    /// Prepares a scan of an open file; closes `fd` on deinit when `ownsDescriptor`.
+    /// See `init(path:…)` for the parameters.
+    public init(
+        fileDescriptor fd: Int32, ownsDescriptor: Bool, filter: LogFilter = .all, direction: ScanDirection = .forward,
+        options: LogParseOptions = LogParseOptions(), follow: Bool = false, countOnly: Bool = false,
+        bufferSize: Int = 256 * 1024, maxLineLength: Int = 64 * 1024
+    ) throws(LogScanError) {
+        precondition(bufferSize >= 1 && maxLineLength >= 1, "bufferSize and maxLineLength must be ≥ 1")
+        precondition(direction == .forward || (!follow && !countOnly), "follow and count scan forward only")
+        let identity = try FileIdentity.of(fileDescriptor: fd)
+        var options = options
+        if options.referenceTime == nil { options.referenceTime = identity.modificationTime }
+        var format = options.format
+        if format == .auto {
+            var sample = [UInt8](repeating: 0, count: 16 * 1024)
+            let n = sample.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+            guard n >= 0 else { throw LogScanError(operation: "pread", errno: errno) }
+            format = LogFormat.detect(sampleLines: LogFormat.sampleLines(sample[0..<n]))
+        }
+        options.format = format
+        self.fd = fd
+        self.ownsDescriptor = ownsDescriptor
+        self.identity = identity
+        self.filter = filter
+        self.direction = direction
+        self.follow = follow
+        self.countOnly = countOnly
+        self.maxLineLength = maxLineLength
+        self.format = format
+        self.parser = LogLineParser(format: format, options: options)
+        self.buffer = .allocate(byteCount: bufferSize, alignment: 64)
+        // JSON escapes make raw-byte literals inexact there: parse every line instead.
+        self.literals = format == .jsonLines ? [] : filter.requiredLiterals
+        self.needle = literals.max { $0.count < $1.count }
+        self.messageLiteral = format == .jsonLines ? nil : filter.messageContainsLiteral
+        self.readOffset = direction == .forward ? 0 : identity.size
+        self.ordinal = 0
+    }
+
+    deinit {
+        buffer.deallocate()
+        if ownsDescriptor { close(fd) }
+    }
+
+    /// Where a forward scan will continue: the offset and ordinal of the next line not yet read
+    /// (records already handed out are before it; a held-back partial line starts at it).
+    public var position: (offset: Int64, ordinal: Int64) {
+        if carryActive { return (carryOffset, ordinal) }
+        return (readOffset, ordinal)
+    }
+
+    /// Moves a forward scan to a line start: the next records begin at `offset`, numbered from
+    /// `ordinal` (both from a record's `offset + length` and `ordinal + 1`, or a bookmark).
+    /// Drops records not yet returned. Corresponds to `EvtSeek` to a bookmark.
+    public func reposition(offset: Int64, ordinal: Int64) {
+        precondition(direction == .forward, "reposition applies to forward scans")
+        readOffset = offset
+        self.ordinal = ordinal
+        carryActive = false
+        carry.removeAll(keepingCapacity: true)
+        pending.removeAll(keepingCapacity: true)
+        pendingIndex = 0
+        finished = false
+    }
+
+    /// Runs one slice: returns queued records first; otherwise reads buffers until one yields a
+    /// match or `budgetBytes` are read (at least one buffer), then stops.
+    /// - Parameters:
+    ///   - budgetBytes: bytes to read at most in this slice (rounded up to one buffer).
+    ///   - maxRecords: records to return at most (≥ 1); the rest wait for the next call.
+    /// - Returns: see `ScanStep`. After `.endOfFile` a non-following scan keeps returning it.
+    public func advance(budgetBytes: Int, maxRecords: Int) -> ScanStep {
+        precondition(maxRecords >= 1)
+        if let batch = takePending(maxRecords) { return .records(batch) }
+        if finished { return countOnly && counted > 0 ? takeCount() : .endOfFile }
+        var used = 0
+        repeat {
+            let step = direction == .forward ? readForward() : readReverse()
+            switch step {
+            case .failed(let error): return .error(error)
+            case .atEnd:
+                if countOnly { return counted > 0 ? takeCount() : .endOfFile }
+                return takePending(maxRecords).map(ScanStep.records) ?? .endOfFile
+            case .read(let bytes): used += bytes
+            }
+            if !countOnly, pendingIndex < pending.count { break }
+        } while used < budgetBytes
+        if countOnly { return takeCount() }
+        return takePending(maxRecords).map(ScanStep.records) ?? .needMore
+    }
+
+    private func takeCount() -> ScanStep {
+        defer { counted = 0 }
+        return .counted(counted)
+    }
+
+    private func takePending(_ max: Int) -> [LogRecord]? {
+        guard pendingIndex < pending.count else { return nil }
+        let end = min(pending.count, pendingIndex + max)
+        let batch = Array(pending[pendingIndex..<end])
+        pendingIndex = end
+        if pendingIndex == pending.count {
+            pending.removeAll(keepingCapacity: true)
+            pendingIndex = 0
+        }
+        return batch
+    }
+
+    private enum ReadOutcome {
+        case read(Int)
+        case atEnd
+        case failed(LogScanError)
+    }
+
+    private func readChunk(at offset: Int64, count: Int) -> Int? {
+        while true {
+            let n = pread(fd, buffer.baseAddress, count, off_t(offset))
+            if n >= 0 { return n }
+            if errno != EINTR { return nil }
+        }
+    }
+
+    // MARK: forward
+
+    private func readForward() -> ReadOutcome {
+        guard let n = readChunk(at: readOffset, count: buffer.count) else {
+            return .failed(LogScanError(operation: "pread", errno: errno))
+        }
+        let base = UnsafeRawPointer(buffer.baseAddress!)
+        let chunkOffset = readOffset
+        if n == 0 {
+            if carryActive, !follow {
+                carryIsPartial = true
+                finishCarry()
+            }
+            if !follow { finished = true }
+            return .atEnd
+        }
+        readOffset += Int64(n)
+        var start = 0
+        if carryActive {
+            let newline = ByteSearch.firstIndex(of: 0x0A, in: base, from: 0, to: n)
+            appendToCarry(base, 0, newline ?? n)
+            guard let newline else { return .read(n) }
+            carryLength += 1
+            finishCarry()
+            start = newline + 1
+        }
+        let lastNewline = ByteSearch.lastIndex(of: 0x0A, in: base, from: start, to: n)
+        if let lastNewline {
+            ordinal = scanRegion(base, from: start, to: lastNewline + 1, chunkOffset: chunkOffset, ordinal: ordinal)
+            start = lastNewline + 1
+        }
+        if start < n {
+            carryActive = true
+            carry.removeAll(keepingCapacity: true)
+            carryLength = 0
+            carryOffset = chunkOffset + Int64(start)
+            appendToCarry(base, start, n)
+        }
+        return .read(n)
+    }
+
+    private func appendToCarry(_ base: UnsafeRawPointer, _ from: Int, _ to: Int) {
+        let room = max(0, maxLineLength - carry.count)
+        let take = min(room, to - from)
+        if take > 0 {
+            carry.append(contentsOf: UnsafeRawBufferPointer(start: base + from, count: take))
+        }
+        carryLength += to - from
+    }
+
+    /// Considers the carried line (its length includes the newline when it has one).
+    private func finishCarry() {
+        let flags: LogRecordFlags = carryIsPartial ? .partial : []
+        let hasNewline = !carryIsPartial
+        let contentLength = carryLength - (hasNewline ? 1 : 0)
+        carry.withUnsafeBytes { raw in
+            consider(
+                raw.baseAddress ?? UnsafeRawPointer(buffer.baseAddress!), 0, min(contentLength, raw.count),
+                fullLength: contentLength, offset: carryOffset, ordinal: ordinal, length: Int64(carryLength), flags: flags,
+                needleFound: false)
+        }
+        ordinal += direction == .forward ? 1 : -1
+        carryActive = false
+        carryIsPartial = false
+        carry.removeAll(keepingCapacity: true)
+        carryLength = 0
+    }
+
+    /// Scans complete lines in `base[from..<to]` (`to` just after a newline); returns the ordinal
+    /// after them. Only lines holding the needle are parsed.
+    private func scanRegion(_ base: UnsafeRawPointer, from: Int, to: Int, chunkOffset: Int64, ordinal first: Int64)
+        -> Int64
+    {
+        var ordinal = first
+        var cursor = from
+        let countLines = !countOnly
+        if let needle {
+            needle.withUnsafeBytes { n in
+                while let hit = ByteSearch.find(n, in: base, from: cursor, to: to) {
+                    let lineStart = (ByteSearch.lastIndex(of: 0x0A, in: base, from: cursor, to: hit) ?? (cursor - 1)) + 1
+                    let lineEnd = ByteSearch.firstIndex(of: 0x0A, in: base, from: hit + n.count, to: to) ?? (to - 1)
+                    if countLines { ordinal += Int64(ByteSearch.countNewlines(in: base, from: cursor, to: lineStart)) }
+                    consider(
+                        base, lineStart, lineEnd, fullLength: lineEnd - lineStart,
+                        offset: chunkOffset + Int64(lineStart), ordinal: ordinal, length: Int64(lineEnd + 1 - lineStart),
+                        flags: [], needleFound: true)
+                    ordinal += 1
+                    cursor = lineEnd + 1
+                }
+            }
+            if countLines { ordinal += Int64(ByteSearch.countNewlines(in: base, from: cursor, to: to)) }
+            return ordinal
+        }
+        while cursor < to {
+            let lineEnd = ByteSearch.firstIndex(of: 0x0A, in: base, from: cursor, to: to) ?? (to - 1)
+            consider(
+                base, cursor, lineEnd, fullLength: lineEnd - cursor, offset: chunkOffset + Int64(cursor),
+                ordinal: ordinal, length: Int64(lineEnd + 1 - cursor), flags: [], needleFound: false)
+            ordinal += 1
+            cursor = lineEnd + 1
+        }
+        return ordinal
+    }
+
+    /// Applies the prefilter and the filter to one line (`base[from..<to]`, at most
+    /// `maxLineLength` of its `fullLength` bytes) and records or counts it.
+    @inline(__always)
+    private func consider(
+        _ base: UnsafeRawPointer, _ from: Int, _ to: Int, fullLength: Int, offset: Int64, ordinal: Int64,
+        length: Int64, flags: LogRecordFlags, needleFound: Bool
+    ) {
+        var flags = flags
+        var end = to
+        if fullLength > maxLineLength {
+            flags.insert(.cut)
+            end = from + maxLineLength
+        }
+        let line = UnsafeBufferPointer(start: (base + from).assumingMemoryBound(to: UInt8.self), count: end - from)
+        if !literals.isEmpty {
+            for literal in literals where !(needleFound && literal == needle!) {
+                let found = literal.withUnsafeBytes { n in
+                    ByteSearch.find(n, in: UnsafeRawPointer(line.baseAddress!), from: 0, to: line.count) != nil
+                }
+                if !found { return }
+            }
+        }
+        if countOnly, let messageLiteral, let start = parser.messageStart(line) {
+            let trimmed = LogLineParser.trimmingCR(line)
+            let found = messageLiteral.withUnsafeBytes { n in
+                ByteSearch.find(n, in: UnsafeRawPointer(trimmed.baseAddress!), from: start, to: trimmed.count) != nil
+            }
+            if found { counted += 1 }
+            return
+        }
+        let record = parser.record(line, offset: offset, ordinal: ordinal, length: length, flags: flags)
+        guard filter.matches(record) else { return }
+        if countOnly { counted += 1 } else { pending.append(record) }
+    }
+
+    // MARK: reverse
+
+    private func readReverse() -> ReadOutcome {
+        if !reverseReady { return countLinesForReverse() }
+        if readOffset == 0 {
+            if carryActive {
+                carryOffset = 0
+                finishCarry()
+            }
+            finished = true
+            return .atEnd
+        }
+        let chunkOffset = max(0, readOffset - Int64(buffer.count))
+        let count = Int(readOffset - chunkOffset)
+        guard let n = readChunk(at: chunkOffset, count: count), n == count else {
+            return .failed(LogScanError(operation: "pread", errno: errno == 0 ? EIO : errno))
+        }
+        readOffset = chunkOffset
+        let base = UnsafeRawPointer(buffer.baseAddress!)
+        if isFirstReverseChunk {
+            isFirstReverseChunk = false
+            if base.load(fromByteOffset: n - 1, as: UInt8.self) != 0x0A {
+                carryIsPartial = true
+                carryActive = true
+            }
+        }
+        guard let lastNewline = ByteSearch.lastIndex(of: 0x0A, in: base, from: 0, to: n) else {
+            prependToCarry(base, 0, n)
+            carryActive = true
+            return .read(n)
+        }
+        // The line after the last newline of this chunk ends in the carry.
+        if carryActive {
+            prependToCarry(base, lastNewline + 1, n)
+            carryOffset = chunkOffset + Int64(lastNewline + 1)
+            finishCarry()
+        }
+        let firstNewline = ByteSearch.firstIndex(of: 0x0A, in: base, from: 0, to: n)!
+        if firstNewline < lastNewline {
+            let regionStart = firstNewline + 1
+            let lines = Int64(ByteSearch.countNewlines(in: base, from: regionStart, to: lastNewline + 1))
+            let before = pending.count
+            _ = scanRegion(base, from: regionStart, to: lastNewline + 1, chunkOffset: chunkOffset, ordinal: ordinal - lines + 1)
+            pending[before...].reverse()
+            ordinal -= lines
+        }
+        // The head, up to the first newline, is the end of a line starting earlier.
+        carry.removeAll(keepingCapacity: true)
+        carryLength = 1
+        prependToCarry(base, 0, firstNewline)
+        carryActive = true
+        return .read(n)
+    }
+
+    /// Puts `base[from..<to]` in front of the carried line, keeping its first `maxLineLength` bytes.
+    private func prependToCarry(_ base: UnsafeRawPointer, _ from: Int, _ to: Int) {
+        let bytes = UnsafeRawBufferPointer(start: base + from, count: to - from)
+        carry.insert(contentsOf: bytes.prefix(maxLineLength), at: 0)
+        if carry.count > maxLineLength { carry.removeLast(carry.count - maxLineLength) }
+        carryLength += to - from
+    }
+
+    /// First phase of a reverse scan: counts the lines (so ordinals are exact), one buffer a call.
+    private func countLinesForReverse() -> ReadOutcome {
+        let end = identity.size
+        if countingOffset >= end {
+            let base = UnsafeRawPointer(buffer.baseAddress!)
+            var endsWithNewline = true
+            if end > 0 {
+                guard readChunk(at: end - 1, count: 1) == 1 else {
+                    return .failed(LogScanError(operation: "pread", errno: errno == 0 ? EIO : errno))
+                }
+                endsWithNewline = base.load(as: UInt8.self) == 0x0A
+            }
+            ordinal = Int64(linesCounted) - (endsWithNewline ? 1 : 0)
+            reverseReady = true
+            return .read(0)
+        }
+        let count = Int(min(Int64(buffer.count), end - countingOffset))
+        guard let n = readChunk(at: countingOffset, count: count), n == count else {
+            return .failed(LogScanError(operation: "pread", errno: errno == 0 ? EIO : errno))
+        }
+        linesCounted += ByteSearch.countNewlines(in: UnsafeRawPointer(buffer.baseAddress!), from: 0, to: n)
+        countingOffset += Int64(n)
+        return .read(n)
+    }
+}

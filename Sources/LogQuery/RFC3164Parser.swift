@@ -1,0 +1,114 @@
+/// RFC 3164 (BSD syslog) lines as rsyslog and syslog-ng write them to files.
+enum RFC3164Parser {
+    /// Where the parts of a line are, found without allocating (byte offsets into the line).
+    struct Fields {
+        var priority: Int?
+        var timestamp: LogTime?
+        var host: Range<Int>?
+        var app: Range<Int>?
+        var pid: Int?
+        var messageStart: Int
+    }
+
+    static let months: [UInt32] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .map { name in name.utf8.reduce(0) { $0 << 8 | UInt32($1) } }
+
+    /// Locates the header; `nil` when the line is not RFC 3164 (no recognisable timestamp).
+    static func locate(_ b: UnsafeBufferPointer<UInt8>, options: LogParseOptions) -> Fields? {
+        var i = 0
+        let n = b.count
+        var priority: Int?
+        if n > 0, b[0] == UInt8(ascii: "<") {
+            guard let (value, end) = SyslogPriority.parse(b) else { return nil }
+            priority = value
+            i = end
+        }
+        var timestamp: LogTime?
+        if i + 15 <= n, b[i + 3] == UInt8(ascii: " "), let month = month(b, at: i) {
+            // "Mmm dd hh:mm:ss" (day space-padded)
+            let d1 = b[i + 4] == UInt8(ascii: " ") ? 0 : Int(b[i + 4]) &- 48
+            let d2 = Int(b[i + 5]) &- 48
+            guard (0...9).contains(d1), (0...9).contains(d2), b[i + 6] == UInt8(ascii: " "),
+                let hh = twoDigits(b, i + 7), b[i + 9] == UInt8(ascii: ":"), let mm = twoDigits(b, i + 10),
+                b[i + 12] == UInt8(ascii: ":"), let ss = twoDigits(b, i + 13)
+            else { return nil }
+            timestamp = LogTime(
+                year: options.year(forMonth: month), month: month, day: d1 * 10 + d2, hour: hh, minute: mm,
+                second: ss, utcOffsetSeconds: options.defaultUTCOffsetSeconds)
+            guard timestamp != nil else { return nil }
+            i += 15
+        } else if i + 19 <= n, b[i + 4] == UInt8(ascii: "-"), b[i + 10] == UInt8(ascii: "T") {
+            // rsyslog's high-precision file format: an RFC 3339 timestamp.
+            var end = i
+            while end < n, b[end] != UInt8(ascii: " ") { end += 1 }
+            timestamp = LogTime.parseRFC3339(
+                UnsafeBufferPointer(rebasing: b[i..<end]), defaultUTCOffsetSeconds: options.defaultUTCOffsetSeconds)
+            guard timestamp != nil else { return nil }
+            i = end
+        } else {
+            return nil
+        }
+        guard i < n, b[i] == UInt8(ascii: " ") else { return i == n ? Fields(priority: priority, timestamp: timestamp, messageStart: n) : nil }
+        i += 1
+        // HOSTNAME
+        let hostStart = i
+        while i < n, b[i] != UInt8(ascii: " ") { i += 1 }
+        let host = hostStart..<i
+        if i < n { i += 1 }
+        // TAG: up to 48 chars of [A-Za-z0-9._/-] etc., ended by '[' or ':'.
+        let tagStart = i
+        while i < n, b[i] != UInt8(ascii: " "), b[i] != UInt8(ascii: "["), b[i] != UInt8(ascii: ":") { i += 1 }
+        var app: Range<Int>?
+        var pid: Int?
+        var messageStart = tagStart
+        if i < n, i > tagStart {
+            if b[i] == UInt8(ascii: "[") {
+                var j = i + 1
+                var value = 0
+                var digits = 0
+                while j < n, (48...57).contains(b[j]), digits < 18 {
+                    value = value * 10 + Int(b[j] - 48)
+                    digits += 1
+                    j += 1
+                }
+                if j < n, b[j] == UInt8(ascii: "]") {
+                    if j + 1 < n, b[j + 1] == UInt8(ascii: ":") {
+                        app = tagStart..<i
+                        pid = digits > 0 ? value : nil
+                        messageStart = j + 2
+                    } else if j + 1 == n || b[j + 1] == UInt8(ascii: " ") {
+                        app = tagStart..<i
+                        pid = digits > 0 ? value : nil
+                        messageStart = j + 1
+                    }
+                }
+            } else if b[i] == UInt8(ascii: ":") {
+                app = tagStart..<i
+                messageStart = i + 1
+            }
+        }
+        if messageStart < n, b[messageStart] == UInt8(ascii: " "), app != nil { messageStart += 1 }
+        return Fields(priority: priority, timestamp: timestamp, host: host, app: app, pid: pid, messageStart: messageStart)
+    }
+
+    /// Builds the record of a located line.
+    static func record(_ b: UnsafeBufferPointer<UInt8>, _ f: Fields) -> LogRecord {
+        LogRecord(
+            timestamp: f.timestamp, host: f.host.map { LineText.string(b, $0) }, app: f.app.map { LineText.string(b, $0) },
+            pid: f.pid, severity: f.priority.flatMap { LogSeverity(rawValue: $0 & 7) }, facility: f.priority.map { $0 >> 3 },
+            message: LineText.string(b, f.messageStart..<b.count))
+    }
+
+    private static func month(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> Int? {
+        let key = UInt32(b[i]) << 16 | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2])
+        guard let index = months.firstIndex(of: key) else { return nil }
+        return index + 1
+    }
+
+    private static func twoDigits(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int? {
+        let a = Int(b[i]) &- 48
+        let c = Int(b[i + 1]) &- 48
+        guard (0...9).contains(a), (0...9).contains(c) else { return nil }
+        return a * 10 + c
+    }
+}
