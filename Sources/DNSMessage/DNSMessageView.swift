@@ -1,0 +1,104 @@
+/// A non-allocating, read-only view of a message in a caller's buffer, for the hot path: header
+/// fields, the question check against a sent query, and record iteration, all without allocation.
+///
+/// Creating a view checks the header, that the counts can fit, and walks the question section;
+/// records are checked as they are iterated. The buffer must outlive the view (it is not copied).
+public struct DNSMessageView {
+    /// The packet bytes.
+    public let bytes: UnsafeRawBufferPointer
+    /// Offset of the first answer record (just after the question section).
+    public let answerOffset: Int
+
+    /// Views `bytes` as a message.
+    /// - Throws: `DNSParseError` if the header is short, the counts cannot fit, or a question is malformed.
+    public init(_ bytes: UnsafeRawBufferPointer) throws(DNSParseError) {
+        guard bytes.count >= 12 else { throw DNSParseError(.truncated, at: bytes.count) }
+        self.bytes = bytes
+        var reader = DNSWireReader(bytes, offset: 12)
+        let qd = Self.u16(bytes, 4)
+        try DNSMessage.checkCounts(qd: qd, an: Self.u16(bytes, 6), ns: Self.u16(bytes, 8), ar: Self.u16(bytes, 10),
+                                   available: bytes.count - 12)
+        for _ in 0..<qd {
+            try reader.skipName()
+            guard reader.offset + 4 <= bytes.count else { throw DNSParseError(.truncated, at: reader.offset) }
+            reader.offset += 4
+        }
+        answerOffset = reader.offset
+    }
+
+    @inline(__always)
+    static func u16(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> UInt16 {
+        UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+    }
+
+    /// The transaction id.
+    public var id: UInt16 { Self.u16(bytes, 0) }
+    /// The 16-bit flags word.
+    public var flags: UInt16 { Self.u16(bytes, 2) }
+    /// The decoded header (id and flags).
+    public var header: DNSHeader { DNSHeader(id: id, flags: flags) }
+    /// QR: the message is a response.
+    public var isResponse: Bool { flags & 0x8000 != 0 }
+    /// TC: the message was truncated.
+    public var isTruncated: Bool { flags & 0x0200 != 0 }
+    /// The low 4 bits of the response code (the full code needs the OPT record: `DNSMessage.rcode`).
+    public var rcodeLow: UInt8 { UInt8(flags & 0x000F) }
+    /// The question count.
+    public var questionCount: Int { Int(Self.u16(bytes, 4)) }
+    /// The answer count.
+    public var answerCount: Int { Int(Self.u16(bytes, 6)) }
+    /// The authority count.
+    public var authorityCount: Int { Int(Self.u16(bytes, 8)) }
+    /// The additional count.
+    public var additionalCount: Int { Int(Self.u16(bytes, 10)) }
+
+    /// True if the message has exactly one question equal to (`name`, `type`, `class`).
+    ///
+    /// `name` is an uncompressed wire name (e.g. `DNSName.wire`, or the bytes of the sent query from
+    /// offset 12). Letters compare case-insensitively unless `caseSensitive` (0x20 checking); other bytes exactly.
+    /// Never allocates; a malformed name is simply no match.
+    public func questionMatches(name: UnsafeRawBufferPointer, type: DNSType, class: DNSClass,
+                                caseSensitive: Bool) -> Bool {
+        guard questionCount == 1 else { return false }
+        var walker = DNSNameWalker(bytes, at: 12, limit: bytes.count)
+        var expected = 0
+        do {
+            while let label = try walker.next() {
+                guard expected < name.count, Int(name[expected]) == label.count,
+                      expected + 1 + label.count <= name.count else { return false }
+                for index in 0..<label.count {
+                    let got = bytes[label.start + index]
+                    let want = name[expected + 1 + index]
+                    if got != want && (caseSensitive || DNSName.lower(got) != DNSName.lower(want)) { return false }
+                }
+                expected += 1 + label.count
+            }
+        } catch {
+            return false
+        }
+        guard expected + 1 == name.count, name[expected] == 0 else { return false }
+        let fields = walker.endInPlace
+        return Self.u16(bytes, fields) == type.rawValue && Self.u16(bytes, fields + 2) == `class`.rawValue
+    }
+
+    /// `questionMatches` with a `DNSName`.
+    public func questionMatches(name: DNSName, type: DNSType, class: DNSClass = .in,
+                                caseSensitive: Bool = false) -> Bool {
+        name.wire.withUnsafeBytes { questionMatches(name: $0, type: type, class: `class`, caseSensitive: caseSensitive) }
+    }
+
+    /// True if this message's single question matches the single question of `query` (a message this
+    /// process sent, e.g. built by `DNSQueryBuilder`). Never allocates.
+    public func questionMatches(query: DNSMessageView, caseSensitive: Bool = true) -> Bool {
+        guard query.questionCount == 1, query.answerOffset >= 17 else { return false }
+        let nameBytes = UnsafeRawBufferPointer(rebasing: query.bytes[12..<(query.answerOffset - 4)])
+        let type = DNSType(Self.u16(query.bytes, query.answerOffset - 4))
+        let rclass = DNSClass(Self.u16(query.bytes, query.answerOffset - 2))
+        return questionMatches(name: nameBytes, type: type, class: rclass, caseSensitive: caseSensitive)
+    }
+
+    /// An iterator over every record after the question section (answer, authority, additional in order).
+    public func records() -> DNSRecordIterator {
+        DNSRecordIterator(bytes: bytes, offset: answerOffset, counts: (answerCount, authorityCount, additionalCount))
+    }
+}
