@@ -11,8 +11,8 @@ enum ReactorJob {
     case install(slot: UInt32, generation: UInt32, deadline: UInt64)
     /// A cancel won the gate of this operation: end it.
     case end(slot: UInt32, generation: UInt32, info: CancelInfo)
-    /// Complete a rejected start with `ending`.
-    case reject(body: any OperationBody, handle: OperationHandle, ending: OperationEnding)
+    /// Complete a rejected start with `ending` (rare: boxed, so it does not widen every job).
+    indirect case reject(body: any OperationBody, handle: OperationHandle, ending: OperationEnding)
     /// Cancel every pending operation.
     case cancelAll(CancelInfo)
     /// Run a closure on the loop.

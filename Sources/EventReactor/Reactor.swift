@@ -47,6 +47,7 @@ public final class Reactor: @unchecked Sendable {
     private var wakeEvent: LibeventEvent?
     private var armedDeadline = UInt64.max
     private var deferred: [ReactorJob] = []
+    private var deferredBatch: [ReactorJob] = []
     private var drained: [ReactorJob] = []
     private var stopping = false
     private var loopThread = pthread_t()
@@ -318,9 +319,9 @@ public final class Reactor: @unchecked Sendable {
 
     private func runDeferred() {
         while !deferred.isEmpty {
-            let batch = deferred
-            deferred.removeAll(keepingCapacity: true)
-            for job in batch { perform(job) }
+            swap(&deferred, &deferredBatch)
+            for job in deferredBatch { perform(job) }
+            deferredBatch.removeAll(keepingCapacity: true)
         }
     }
 
