@@ -48,15 +48,10 @@ enum ByteSearch {
         return count
     }
 
-    /// Whether `text`'s UTF-8 contains `needle` byte for byte.
-    static func contains(_ text: String, _ needle: [UInt8]) -> Bool {
+    /// Whether `hay` contains `needle` byte for byte.
+    static func contains(_ hay: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
         if needle.isEmpty { return true }
-        var text = text
-        return text.withUTF8 { hay in
-            needle.withUnsafeBytes { n in
-                guard let base = hay.baseAddress else { return false }
-                return find(n, in: UnsafeRawPointer(base), from: 0, to: hay.count) != nil
-            }
-        }
+        guard let base = hay.baseAddress else { return false }
+        return needle.withUnsafeBytes { n in find(n, in: UnsafeRawPointer(base), from: 0, to: hay.count) != nil }
     }
 }

@@ -24,6 +24,7 @@ public struct LogFilter: Sendable, CustomStringConvertible {
     init(root: LogFilterNode, source: String) {
         self.root = root
         self.source = source
+        self.readsOnlyHeaderFields = root.readsOnlyHeaderFields
     }
 
     /// Compiles a filter expression.
@@ -35,6 +36,9 @@ public struct LogFilter: Sendable, CustomStringConvertible {
 
     /// Whether `record` passes the filter.
     public func matches(_ record: LogRecord) -> Bool { root.matches(record) }
+
+    /// Whether the filter reads only fields a located line knows (no structured data or JSON members).
+    let readsOnlyHeaderFields: Bool
 
     /// The source text.
     public var description: String { source.isEmpty ? "all" : source }
@@ -97,6 +101,15 @@ enum LogFilterField: Equatable, Sendable {
         }
     }
 
+    /// Whether this field, read from `record`, is one of the fields a `LogFieldSource` may not
+    /// know without the whole record (structured data, JSON members).
+    var needsWholeRecord: Bool {
+        switch self {
+        case .structured, .extra: true
+        default: false
+        }
+    }
+
     /// The field's values as text (several for repeated SD params or JSON members).
     func texts(_ r: LogRecord) -> [String] {
         switch self {
@@ -145,7 +158,7 @@ indirect enum LogFilterNode: Sendable {
     case contains(LogFilterField, [UInt8])
     case regex(LogFilterField, LogFilterRegex)
 
-    func matches(_ r: LogRecord) -> Bool {
+    func matches<Source: LogFieldSource>(_ r: Source) -> Bool {
         switch self {
         case .all: return true
         case .and(let a, let b): return a.matches(r) && b.matches(r)
@@ -155,22 +168,31 @@ indirect enum LogFilterNode: Sendable {
             guard let s = r.severity else { return op == .notEqual }
             return op.holds(s, value)
         case .integer(let field, let op, let value):
-            guard let v = field == .pid ? r.pid : r.facility else { return op == .notEqual }
+            guard let v = r.integer(field) else { return op == .notEqual }
             return op.holds(v, value)
         case .time(let op, let value):
             guard let t = r.timestamp else { return op == .notEqual }
             return op.holds(t, value)
         case .text(let field, let op, let value):
-            let texts = field.texts(r)
-            if op == .notEqual { return !texts.contains { $0.utf8.elementsEqual(value) } }
-            return texts.contains { text in
-                let bytes = Array(text.utf8)
-                return op == .equal ? bytes == value : op.holds(ByteString(bytes), ByteString(value))
+            let equal = r.anyText(field) { $0.elementsEqual(value) }
+            switch op {
+            case .equal: return equal
+            case .notEqual: return !equal
+            default: return r.anyText(field) { op.holds(ByteString(Array($0)), ByteString(value)) }
             }
         case .contains(let field, let literal):
-            return field.texts(r).contains { ByteSearch.contains($0, literal) }
+            return r.anyText(field) { ByteSearch.contains($0, literal) }
         case .regex(let field, let regex):
-            return field.texts(r).contains { regex.matches($0) }
+            return r.anyText(field) { regex.matches(String(decoding: $0, as: UTF8.self)) }
+        }
+    }
+
+    var readsOnlyHeaderFields: Bool {
+        switch self {
+        case .all, .severity, .time: true
+        case .and(let a, let b), .or(let a, let b): a.readsOnlyHeaderFields && b.readsOnlyHeaderFields
+        case .not(let a): a.readsOnlyHeaderFields
+        case .integer(let f, _, _), .text(let f, _, _), .contains(let f, _), .regex(let f, _): !f.needsWholeRecord
         }
     }
 

@@ -7,7 +7,37 @@ struct LogLineParser: Sendable {
     init(format: LogFormat, options: LogParseOptions) {
         precondition(format != .auto, "resolve .auto with LogFormat.detect first")
         self.format = format
+        var options = options
+        if options.yearForMonth == nil {
+            // Work the reference date out once, not per line.
+            let reference = (options.referenceTime ?? LogTime.now).utcDate
+            options.yearForMonth = { month in month > reference.month ? reference.year - 1 : reference.year }
+        }
         self.options = options
+    }
+
+    /// Whether `line` passes `filter`, and (when `wantRecord`) its record if it does. RFC 3164
+    /// lines are judged on their located header when the filter allows, so a failing line costs
+    /// no allocation.
+    func evaluate(
+        _ line: UnsafeBufferPointer<UInt8>, offset: Int64, ordinal: Int64, length: Int64, flags: LogRecordFlags,
+        filter: LogFilter, wantRecord: Bool
+    ) -> (passes: Bool, record: LogRecord?) {
+        let trimmed = Self.trimmingCR(line)
+        if format == .rfc3164, filter.readsOnlyHeaderFields, LineText.isValidUTF8(trimmed),
+            let fields = RFC3164Parser.locate(trimmed, options: options)
+        {
+            guard filter.root.matches(LocatedSyslogLine(line: trimmed, fields: fields)) else { return (false, nil) }
+            guard wantRecord else { return (true, nil) }
+            var record = RFC3164Parser.record(trimmed, fields)
+            record.offset = offset
+            record.ordinal = ordinal
+            record.length = length
+            record.flags = flags
+            return (true, record)
+        }
+        let record = self.record(line, offset: offset, ordinal: ordinal, length: length, flags: flags)
+        return filter.matches(record) ? (true, record) : (false, nil)
     }
 
     /// The record of `line`; a line not of the format becomes a `.raw` record holding the whole line.
@@ -37,7 +67,7 @@ struct LogLineParser: Sendable {
     /// `nil` for JSON lines, whose message is not a verbatim slice.
     func messageStart(_ line: UnsafeBufferPointer<UInt8>) -> Int? {
         switch format {
-        case .rfc3164: RFC3164Parser.locate(line, options: options)?.messageStart ?? 0
+        case .rfc3164: RFC3164Parser.locate(line, options: nil)?.messageStart ?? 0
         case .rfc5424: RFC5424Parser.locate(line).map { f in
                 // Malformed structured data makes the line raw: its message is the whole line.
                 f.structuredData.map { RFC5424Parser.structuredData(UnsafeBufferPointer(rebasing: line[$0])) == nil }

@@ -6,11 +6,11 @@ public enum LogScanCounter {
     ///   - path: the file.
     ///   - filter: a filter expression (see `LogFilter`).
     ///   - options: format and time facts (default: auto-detected format).
-    ///   - bufferSize: bytes per read (default 256 KiB).
+    ///   - bufferSize: bytes per read (default 64 KiB).
     /// - Returns: the number of matching lines (a partial last line counts).
     /// - Throws: `LogFilterError` for a bad filter (nothing is read), `LogScanError` for I/O.
     public static func count(
-        path: String, filter: String, options: LogParseOptions = LogParseOptions(), bufferSize: Int = 256 * 1024
+        path: String, filter: String, options: LogParseOptions = LogParseOptions(), bufferSize: Int = 64 * 1024
     ) throws -> Int {
         let compiled = try LogFilter(filter)
         let scanner = try LogScanner(

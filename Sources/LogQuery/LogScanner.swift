@@ -35,9 +35,9 @@ public final class LogScanner: @unchecked Sendable {
     private let parser: LogLineParser
     private let buffer: UnsafeMutableRawBufferPointer
     /// Literal searched for in the raw buffer (the longest required one), and all required ones.
-    private let needle: [UInt8]?
-    private let literals: [[UInt8]]
-    private let messageLiteral: [UInt8]?
+    private let needle: LiteralSearcher?
+    private let otherLiterals: [LiteralSearcher]
+    private let messageLiteral: LiteralSearcher?
 
     // Forward: the next file offset to read and the ordinal of the next line to start.
     // Reverse: the end of the part not read yet and the ordinal of the line ending there.
@@ -69,13 +69,13 @@ public final class LogScanner: @unchecked Sendable {
     ///     `options.referenceTime` is `nil`, the file's mtime is used for RFC 3164 years.
     ///   - follow: hold back a partial last line instead of returning it (forward only).
     ///   - countOnly: count matching lines instead of building records (forward only, no follow).
-    ///   - bufferSize: bytes per `pread` (≥ 1; default 256 KiB). A slice reads at least one buffer.
+    ///   - bufferSize: bytes per `pread` (≥ 1; default 64 KiB). A slice reads at least one buffer.
     ///   - maxLineLength: the cut limit (≥ 1; default 64 KiB).
     /// - Throws: `LogScanError` (`open`, `fstat`, `pread`).
     public convenience init(
         path: String, filter: LogFilter = .all, direction: ScanDirection = .forward,
         options: LogParseOptions = LogParseOptions(), follow: Bool = false, countOnly: Bool = false,
-        bufferSize: Int = 256 * 1024, maxLineLength: Int = 64 * 1024
+        bufferSize: Int = 64 * 1024, maxLineLength: Int = 64 * 1024
     ) throws(LogScanError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw LogScanError(operation: "open", errno: errno) }
@@ -94,20 +94,20 @@ public final class LogScanner: @unchecked Sendable {
     public init(
         fileDescriptor fd: Int32, ownsDescriptor: Bool, filter: LogFilter = .all, direction: ScanDirection = .forward,
         options: LogParseOptions = LogParseOptions(), follow: Bool = false, countOnly: Bool = false,
-        bufferSize: Int = 256 * 1024, maxLineLength: Int = 64 * 1024
+        bufferSize: Int = 64 * 1024, maxLineLength: Int = 64 * 1024
     ) throws(LogScanError) {
         precondition(bufferSize >= 1 && maxLineLength >= 1, "bufferSize and maxLineLength must be ≥ 1")
         precondition(direction == .forward || (!follow && !countOnly), "follow and count scan forward only")
         let identity = try FileIdentity.of(fileDescriptor: fd)
         var options = options
         if options.referenceTime == nil { options.referenceTime = identity.modificationTime }
+        // The start of the file decides `.auto` and which byte of a literal is rarest.
+        var sample = [UInt8](repeating: 0, count: 16 * 1024)
+        let n = sample.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard n >= 0 else { throw LogScanError(operation: "pread", errno: errno) }
+        sample.removeLast(sample.count - n)
         var format = options.format
-        if format == .auto {
-            var sample = [UInt8](repeating: 0, count: 16 * 1024)
-            let n = sample.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-            guard n >= 0 else { throw LogScanError(operation: "pread", errno: errno) }
-            format = LogFormat.detect(sampleLines: LogFormat.sampleLines(sample[0..<n]))
-        }
+        if format == .auto { format = LogFormat.detect(sampleLines: LogFormat.sampleLines(sample)) }
         options.format = format
         self.fd = fd
         self.ownsDescriptor = ownsDescriptor
@@ -121,9 +121,14 @@ public final class LogScanner: @unchecked Sendable {
         self.parser = LogLineParser(format: format, options: options)
         self.buffer = .allocate(byteCount: bufferSize, alignment: 64)
         // JSON escapes make raw-byte literals inexact there: parse every line instead.
-        self.literals = format == .jsonLines ? [] : filter.requiredLiterals
-        self.needle = literals.max { $0.count < $1.count }
-        self.messageLiteral = format == .jsonLines ? nil : filter.messageContainsLiteral
+        let searchers = sample.withUnsafeBytes { bytes in
+            (format == .jsonLines ? [] : filter.requiredLiterals).map { LiteralSearcher($0, sample: bytes) }
+        }
+        // Search for the longest literal; check the others in the lines that hold it.
+        let longest = searchers.indices.max { searchers[$0].count < searchers[$1].count }
+        self.needle = longest.map { searchers[$0] }
+        self.otherLiterals = searchers.indices.filter { $0 != longest }.map { searchers[$0] }
+        self.messageLiteral = format == .jsonLines || filter.messageContainsLiteral == nil ? nil : needle
         self.readOffset = direction == .forward ? 0 : identity.size
         self.ordinal = 0
     }
@@ -288,18 +293,16 @@ public final class LogScanner: @unchecked Sendable {
         var cursor = from
         let countLines = !countOnly
         if let needle {
-            needle.withUnsafeBytes { n in
-                while let hit = ByteSearch.find(n, in: base, from: cursor, to: to) {
-                    let lineStart = (ByteSearch.lastIndex(of: 0x0A, in: base, from: cursor, to: hit) ?? (cursor - 1)) + 1
-                    let lineEnd = ByteSearch.firstIndex(of: 0x0A, in: base, from: hit + n.count, to: to) ?? (to - 1)
-                    if countLines { ordinal += Int64(ByteSearch.countNewlines(in: base, from: cursor, to: lineStart)) }
-                    consider(
-                        base, lineStart, lineEnd, fullLength: lineEnd - lineStart,
-                        offset: chunkOffset + Int64(lineStart), ordinal: ordinal, length: Int64(lineEnd + 1 - lineStart),
-                        flags: [], needleFound: true)
-                    ordinal += 1
-                    cursor = lineEnd + 1
-                }
+            while let hit = needle.find(in: base, from: cursor, to: to) {
+                let lineStart = (ByteSearch.lastIndex(of: 0x0A, in: base, from: cursor, to: hit) ?? (cursor - 1)) + 1
+                let lineEnd = ByteSearch.firstIndex(of: 0x0A, in: base, from: hit + needle.count, to: to) ?? (to - 1)
+                if countLines { ordinal += Int64(ByteSearch.countNewlines(in: base, from: cursor, to: lineStart)) }
+                consider(
+                    base, lineStart, lineEnd, fullLength: lineEnd - lineStart,
+                    offset: chunkOffset + Int64(lineStart), ordinal: ordinal, length: Int64(lineEnd + 1 - lineStart),
+                    flags: [], needleFound: true)
+                ordinal += 1
+                cursor = lineEnd + 1
             }
             if countLines { ordinal += Int64(ByteSearch.countNewlines(in: base, from: cursor, to: to)) }
             return ordinal
@@ -329,25 +332,22 @@ public final class LogScanner: @unchecked Sendable {
             end = from + maxLineLength
         }
         let line = UnsafeBufferPointer(start: (base + from).assumingMemoryBound(to: UInt8.self), count: end - from)
-        if !literals.isEmpty {
-            for literal in literals where !(needleFound && literal == needle!) {
-                let found = literal.withUnsafeBytes { n in
-                    ByteSearch.find(n, in: UnsafeRawPointer(line.baseAddress!), from: 0, to: line.count) != nil
-                }
-                if !found { return }
-            }
-        }
+        let raw = UnsafeRawPointer(base + from)
+        if !needleFound, let needle, needle.find(in: raw, from: 0, to: line.count) == nil { return }
+        for literal in otherLiterals where literal.find(in: raw, from: 0, to: line.count) == nil { return }
         if countOnly, let messageLiteral, let start = parser.messageStart(line) {
             let trimmed = LogLineParser.trimmingCR(line)
-            let found = messageLiteral.withUnsafeBytes { n in
-                ByteSearch.find(n, in: UnsafeRawPointer(trimmed.baseAddress!), from: start, to: trimmed.count) != nil
-            }
-            if found { counted += 1 }
+            if messageLiteral.find(in: raw, from: start, to: trimmed.count) != nil { counted += 1 }
             return
         }
-        let record = parser.record(line, offset: offset, ordinal: ordinal, length: length, flags: flags)
-        guard filter.matches(record) else { return }
-        if countOnly { counted += 1 } else { pending.append(record) }
+        let (passes, record) = parser.evaluate(
+            line, offset: offset, ordinal: ordinal, length: length, flags: flags, filter: filter, wantRecord: !countOnly)
+        guard passes else { return }
+        if countOnly {
+            counted += 1
+        } else if let record {
+            pending.append(record)
+        }
     }
 
     // MARK: reverse

@@ -14,7 +14,8 @@ enum RFC3164Parser {
         .map { name in name.utf8.reduce(0) { $0 << 8 | UInt32($1) } }
 
     /// Locates the header; `nil` when the line is not RFC 3164 (no recognisable timestamp).
-    static func locate(_ b: UnsafeBufferPointer<UInt8>, options: LogParseOptions) -> Fields? {
+    /// With `options` `nil` the timestamp is only checked, not computed (`timestamp` stays `nil`).
+    static func locate(_ b: UnsafeBufferPointer<UInt8>, options: LogParseOptions?) -> Fields? {
         var i = 0
         let n = b.count
         var priority: Int?
@@ -32,18 +33,23 @@ enum RFC3164Parser {
                 let hh = twoDigits(b, i + 7), b[i + 9] == UInt8(ascii: ":"), let mm = twoDigits(b, i + 10),
                 b[i + 12] == UInt8(ascii: ":"), let ss = twoDigits(b, i + 13)
             else { return nil }
-            timestamp = LogTime(
-                year: options.year(forMonth: month), month: month, day: d1 * 10 + d2, hour: hh, minute: mm,
-                second: ss, utcOffsetSeconds: options.defaultUTCOffsetSeconds)
-            guard timestamp != nil else { return nil }
+            if let options {
+                timestamp = LogTime(
+                    year: options.year(forMonth: month), month: month, day: d1 * 10 + d2, hour: hh, minute: mm,
+                    second: ss, utcOffsetSeconds: options.defaultUTCOffsetSeconds)
+                guard timestamp != nil else { return nil }
+            } else {
+                guard (1...31).contains(d1 * 10 + d2), hh <= 23, mm <= 59, ss <= 60 else { return nil }
+            }
             i += 15
         } else if i + 19 <= n, b[i + 4] == UInt8(ascii: "-"), b[i + 10] == UInt8(ascii: "T") {
             // rsyslog's high-precision file format: an RFC 3339 timestamp.
             var end = i
             while end < n, b[end] != UInt8(ascii: " ") { end += 1 }
             timestamp = LogTime.parseRFC3339(
-                UnsafeBufferPointer(rebasing: b[i..<end]), defaultUTCOffsetSeconds: options.defaultUTCOffsetSeconds)
+                UnsafeBufferPointer(rebasing: b[i..<end]), defaultUTCOffsetSeconds: options?.defaultUTCOffsetSeconds ?? 0)
             guard timestamp != nil else { return nil }
+            if options == nil { timestamp = nil }
             i = end
         } else {
             return nil
