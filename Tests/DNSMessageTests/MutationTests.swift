@@ -1,0 +1,82 @@
+@testable import DNSMessage
+import Testing
+
+/// SplitMix64: a small seeded generator so every run mutates the same way.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Applies one random mutation: a bit flip, a truncation, a byte insertion, a count overwrite,
+/// a pointer overwrite, or a length-byte overwrite.
+func mutate(_ packet: inout [UInt8], using rng: inout SplitMix64) {
+    guard !packet.isEmpty else {
+        packet.append(UInt8.random(in: 0...255, using: &rng))
+        return
+    }
+    let position = Int.random(in: 0..<packet.count, using: &rng)
+    switch Int.random(in: 0..<6, using: &rng) {
+    case 0:
+        packet[position] ^= 1 << UInt8.random(in: 0..<8, using: &rng)
+    case 1:
+        packet.removeSubrange(position...)
+    case 2:
+        packet.insert(UInt8.random(in: 0...255, using: &rng), at: position)
+    case 3:
+        let field = 4 + 2 * Int.random(in: 0..<4, using: &rng)
+        guard field + 1 < packet.count else { return }
+        let value = [0, 1, 2, 20, 0xFF, 0xFFFF, UInt16.random(in: 0...0xFFFF, using: &rng)].randomElement(using: &rng)!
+        packet[field] = UInt8(value >> 8)
+        packet[field + 1] = UInt8(value & 0xFF)
+    case 4:
+        guard position + 1 < packet.count else { return }
+        let target = Int.random(in: 0..<min(packet.count + 8, 0x3FFF), using: &rng)
+        packet[position] = 0xC0 | UInt8(target >> 8)
+        packet[position + 1] = UInt8(target & 0xFF)
+    default:
+        packet[position] = [0, 1, 63, 64, 0x3F, 0x7F, 0xBF, 0xFF].randomElement(using: &rng)!
+    }
+}
+
+@Suite("Deterministic mutation run")
+struct MutationTests {
+    @Test("100,000 mutated real packets never trap; whatever parses re-serializes and parses back equal")
+    func mutatedPacketsNeverTrap() throws {
+        var rng = SplitMix64(state: 0x5EED_0D45)
+        let seeds = Fixture.all.flatMap { [$0.reply, $0.query] }
+        var parsed = 0
+        var rejected: [DNSParseError.Reason: Int] = [:]
+        for round in 0..<100_000 {
+            var packet = seeds[round % seeds.count]
+            for _ in 0..<Int.random(in: 1...4, using: &rng) { mutate(&packet, using: &rng) }
+            do {
+                let message = try DNSMessage(parsing: packet)
+                parsed += 1
+                let again = try DNSMessage(parsing: message.serialized())
+                #expect(again == message)
+                if round % 16 == 0 { _ = message.description }
+            } catch {
+                rejected[error.reason, default: 0] += 1
+            }
+            packet.withUnsafeBytes { bytes in
+                guard let view = try? DNSMessageView(bytes) else { return }
+                _ = view.questionMatches(name: "www.example.com.", type: .a)
+                var records = view.records()
+                while let record = try? records.next() {
+                    _ = record.ipv4Address
+                    _ = try? record.decoded()
+                }
+            }
+        }
+        // The run must exercise both outcomes and most rejection reasons, or it tests nothing.
+        #expect(parsed > 5_000)
+        #expect(rejected.values.reduce(0, +) > 20_000)
+        #expect(rejected.keys.count >= 6, "\(rejected)")
+    }
+}
