@@ -54,7 +54,7 @@ run() {  # name command...
     local name=$1; shift
     read -r b m c < <(time3 "$@")
     best[$name]=$b; median[$name]=$m; count[$name]=$c
-    printf '%-44s count %9s  best %7.3fs  median %7.3fs  %7.0f MB/s\n' "$name" "$c" "$b" "$m" \
+    printf '%-52s count %9s  best %7.3fs  median %7.3fs  %7.0f MB/s\n' "$name" "$c" "$b" "$m" \
         "$(echo "$bytes / $b / 1000000" | bc -l)"
 }
 
@@ -62,9 +62,12 @@ echo "file: $data ($bytes bytes), $(nproc) cores"
 run "grep -F -c 'Failed password'" grep -F -c 'Failed password' "$data"
 run "rg -c -F 'Failed password'" rg -c -F 'Failed password' "$data"
 run "evq: message contains \"Failed password\"" "$work/scan-speed" "$data" 'message contains "Failed password"'
+run "evq (mmap): message contains \"Failed password\"" "$work/scan-speed" "$data" 'message contains "Failed password"' mmap
 run "grep -c 'sshd.*Failed'" grep -c 'sshd.*Failed' "$data"
 run "rg -c 'sshd.*Failed'" rg -c 'sshd.*Failed' "$data"
 run "evq: app == \"sshd\" and message ~ \"Failed\"" "$work/scan-speed" "$data" 'app == "sshd" and message ~ "Failed"'
+run "evq (mmap): app == \"sshd\" and message ~ \"Failed\"" "$work/scan-speed" "$data" \
+    'app == "sshd" and message ~ "Failed"' mmap
 
 ratio() { echo "scale=2; ${best[$2]} / ${best[$1]}" | bc -l; }
 echo
@@ -72,3 +75,6 @@ echo "substring: evq/grep-F $(ratio "evq: message contains \"Failed password\"" 
     "evq/rg $(ratio "evq: message contains \"Failed password\"" "rg -c -F 'Failed password'")x (speed ratio, >1 = evq faster)"
 echo "field:     evq/grep $(ratio "evq: app == \"sshd\" and message ~ \"Failed\"" "grep -c 'sshd.*Failed'")x," \
     "evq/rg $(ratio "evq: app == \"sshd\" and message ~ \"Failed\"" "rg -c 'sshd.*Failed'")x"
+echo "with mmap: substring evq/rg $(ratio "evq (mmap): message contains \"Failed password\"" "rg -c -F 'Failed password'")x," \
+    "field evq/grep $(ratio "evq (mmap): app == \"sshd\" and message ~ \"Failed\"" "grep -c 'sshd.*Failed'")x," \
+    "evq/rg $(ratio "evq (mmap): app == \"sshd\" and message ~ \"Failed\"" "rg -c 'sshd.*Failed'")x"

@@ -59,6 +59,7 @@ public final class LogScanner: @unchecked Sendable {
     private var pending: [LogRecord] = []
     private var pendingIndex = 0
     private var counted = 0
+    private let mapping: MappedFileWindow?
 
     /// Opens `path` and prepares a scan; reads nothing but the identity and a format sample.
     /// - Parameters:
@@ -71,18 +72,20 @@ public final class LogScanner: @unchecked Sendable {
     ///   - countOnly: count matching lines instead of building records (forward only, no follow).
     ///   - bufferSize: bytes per `pread` (≥ 1; default 64 KiB). A slice reads at least one buffer.
     ///   - maxLineLength: the cut limit (≥ 1; default 64 KiB).
+    ///   - readMethod: `.read` (default) or `.memoryMap` (forward, non-follow scans; see `LogReadMethod`).
     /// - Throws: `LogScanError` (`open`, `fstat`, `pread`).
     public convenience init(
         path: String, filter: LogFilter = .all, direction: ScanDirection = .forward,
         options: LogParseOptions = LogParseOptions(), follow: Bool = false, countOnly: Bool = false,
-        bufferSize: Int = 64 * 1024, maxLineLength: Int = 64 * 1024
+        bufferSize: Int = 64 * 1024, maxLineLength: Int = 64 * 1024, readMethod: LogReadMethod = .read
     ) throws(LogScanError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw LogScanError(operation: "open", errno: errno) }
         do {
             try self.init(
                 fileDescriptor: fd, ownsDescriptor: true, filter: filter, direction: direction, options: options,
-                follow: follow, countOnly: countOnly, bufferSize: bufferSize, maxLineLength: maxLineLength)
+                follow: follow, countOnly: countOnly, bufferSize: bufferSize, maxLineLength: maxLineLength,
+                readMethod: readMethod)
         } catch {
             close(fd)
             throw error
@@ -94,10 +97,11 @@ public final class LogScanner: @unchecked Sendable {
     public init(
         fileDescriptor fd: Int32, ownsDescriptor: Bool, filter: LogFilter = .all, direction: ScanDirection = .forward,
         options: LogParseOptions = LogParseOptions(), follow: Bool = false, countOnly: Bool = false,
-        bufferSize: Int = 64 * 1024, maxLineLength: Int = 64 * 1024
+        bufferSize: Int = 64 * 1024, maxLineLength: Int = 64 * 1024, readMethod: LogReadMethod = .read
     ) throws(LogScanError) {
         precondition(bufferSize >= 1 && maxLineLength >= 1, "bufferSize and maxLineLength must be ≥ 1")
         precondition(direction == .forward || (!follow && !countOnly), "follow and count scan forward only")
+        precondition(readMethod == .read || (direction == .forward && !follow), "memoryMap is for forward, non-follow")
         let identity = try FileIdentity.of(fileDescriptor: fd)
         var options = options
         if options.referenceTime == nil { options.referenceTime = identity.modificationTime }
@@ -129,6 +133,7 @@ public final class LogScanner: @unchecked Sendable {
         self.needle = longest.map { searchers[$0] }
         self.otherLiterals = searchers.indices.filter { $0 != longest }.map { searchers[$0] }
         self.messageLiteral = format == .jsonLines || filter.messageContainsLiteral == nil ? nil : needle
+        self.mapping = readMethod == .memoryMap ? MappedFileWindow(fd: fd, size: identity.size) : nil
         self.readOffset = direction == .forward ? 0 : identity.size
         self.ordinal = 0
     }
@@ -219,10 +224,19 @@ public final class LogScanner: @unchecked Sendable {
     // MARK: forward
 
     private func readForward() -> ReadOutcome {
-        guard let n = readChunk(at: readOffset, count: buffer.count) else {
-            return .failed(LogScanError(operation: "pread", errno: errno))
+        let base: UnsafeRawPointer
+        let n: Int
+        if let mapping {
+            guard let chunk = mapping.chunk(at: readOffset, maxCount: buffer.count) else {
+                return .failed(LogScanError(operation: "mmap", errno: errno))
+            }
+            (base, n) = chunk
+        } else {
+            guard let count = readChunk(at: readOffset, count: buffer.count) else {
+                return .failed(LogScanError(operation: "pread", errno: errno))
+            }
+            (base, n) = (UnsafeRawPointer(buffer.baseAddress!), count)
         }
-        let base = UnsafeRawPointer(buffer.baseAddress!)
         let chunkOffset = readOffset
         if n == 0 {
             if carryActive, !follow {

@@ -48,6 +48,18 @@ import Testing
         }
     }
 
+    @Test func memoryMappedReadsGiveTheSameRecords() throws {
+        try withLogFile(Self.awkward) { path in
+            let expected = try scan(path, maxLineLength: 100)
+            for size in [1, 7, 64, 4096] {
+                let scanner = try LogScanner(
+                    path: path, options: LogParseOptions(referenceTime: LogTime(rfc3339: "2026-06-01T00:00:00Z")),
+                    bufferSize: size, maxLineLength: 100, readMethod: .memoryMap)
+                #expect(try collect(scanner) == expected, "buffer \(size)")
+            }
+        }
+    }
+
     @Test func messageContainsMatchesOnlyTheMessagePart() throws {
         try withLogFile(Self.awkward) { path in
             let hits = try scan(path, filter: #"message contains "Failed password""#)
@@ -116,6 +128,8 @@ import Testing
             {
                 let full = try scan(path, filter: filter, bufferSize: 4096).count
                 #expect(try LogScanCounter.count(path: path, filter: filter, bufferSize: 4096) == full, "\(filter)")
+                #expect(try LogScanCounter.count(path: path, filter: filter, bufferSize: 4096, readMethod: .memoryMap)
+                    == full, "\(filter), mmap")
                 #expect(full > 0)
             }
         }
