@@ -1,6 +1,6 @@
 import CSystemShims
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Byte-string search over raw memory (glibc `memmem`/`memchr`/`memrchr`), shared by the

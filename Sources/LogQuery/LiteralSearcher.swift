@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Finds a literal in raw bytes by `memchr` of its rarest byte, then a `memcmp` of the whole
@@ -35,7 +35,9 @@ final class LiteralSearcher: @unchecked Sendable {
             }
         }
         let best = literal.indices.min { a, b in
-            (histogram[Int(literal[a])], generalRank(literal[a])) < (histogram[Int(literal[b])], generalRank(literal[b]))
+            (histogram[Int(literal[a])], generalRank(literal[a])) < (
+                histogram[Int(literal[b])], generalRank(literal[b])
+            )
         }!
         rareIndex = best
         rareByte = Int32(literal[best])

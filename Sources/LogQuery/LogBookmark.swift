@@ -55,10 +55,13 @@ public struct LogBookmark: Sendable, Hashable {
 
     private var payload: [UInt8] {
         var bytes: [UInt8] = [Self.currentVersion]
-        for value in [device, inode, firstLineHash, UInt64(bitPattern: offset), UInt64(bitPattern: ordinal),
-            UInt64(bitPattern: length)]
-        {
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        for value in [
+            device, inode, firstLineHash, UInt64(bitPattern: offset), UInt64(bitPattern: ordinal),
+            UInt64(bitPattern: length),
+        ] {
+            for shift in stride(from: 56, through: 0, by: -8) {
+                bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+            }
         }
         return bytes
     }
@@ -71,7 +74,9 @@ public struct LogBookmark: Sendable, Hashable {
     /// - Throws: `LogBookmarkError` saying what is wrong; never returns a half-read bookmark.
     public init(serialized text: String) throws(LogBookmarkError) {
         guard text.hasPrefix("evqb") else { throw .notABookmark }
-        guard text.hasPrefix("evqb1-") else { throw .unsupportedVersion(String(text.dropFirst(4).prefix { $0 != "-" })) }
+        guard text.hasPrefix("evqb1-") else {
+            throw .unsupportedVersion(String(text.dropFirst(4).prefix { $0 != "-" }))
+        }
         let hex = Array(text.utf8.dropFirst(6))
         guard hex.count == 2 * 50 else { throw .wrongLength(hex.count / 2) }
         var bytes: [UInt8] = []
@@ -87,7 +92,8 @@ public struct LogBookmark: Sendable, Hashable {
         let length = Int64(bitPattern: field(5))
         guard offset >= 0, ordinal >= 0, length >= 0 else { throw .invalidPosition }
         self.init(
-            device: field(0), inode: field(1), firstLineHash: field(2), offset: offset, ordinal: ordinal, length: length)
+            device: field(0), inode: field(1), firstLineHash: field(2), offset: offset, ordinal: ordinal, length: length
+        )
     }
 
     private static func hexValue(_ c: UInt8) -> UInt8? {

@@ -37,10 +37,13 @@ struct LocatedSyslogLine: LogFieldSource {
         case .host: range = fields.host
         case .app: range = fields.app
         case .message: range = fields.messageStart..<line.count
-        case .pid: return fields.pid.map { pid in String(pid).utf8.withContiguousStorageIfAvailable(body) ?? false } ?? false
-        case .severity: return severity.map { s in s.name.utf8.withContiguousStorageIfAvailable(body) ?? false } ?? false
+        case .pid:
+            return fields.pid.map { pid in String(pid).utf8.withContiguousStorageIfAvailable(body) ?? false } ?? false
+        case .severity:
+            return severity.map { s in s.name.utf8.withContiguousStorageIfAvailable(body) ?? false } ?? false
         case .facility:
-            return fields.priority.map { p in String(p >> 3).utf8.withContiguousStorageIfAvailable(body) ?? false } ?? false
+            return fields.priority.map { p in String(p >> 3).utf8.withContiguousStorageIfAvailable(body) ?? false }
+                ?? false
         case .time, .msgid, .structured, .extra: range = nil
         }
         return range.map { body(UnsafeBufferPointer(rebasing: line[$0])) } ?? false

@@ -48,7 +48,8 @@ public struct LogFilter: Sendable, CustomStringConvertible {
     /// not for JSON lines (escapes), where the scanner does not use it.
     public var requiredLiterals: [[UInt8]] {
         var seen: [[UInt8]] = []
-        for literal in root.requiredLiterals where !literal.isEmpty && !literal.contains(0x0A) && !seen.contains(literal) {
+        for literal in root.requiredLiterals
+        where !literal.isEmpty && !literal.contains(0x0A) && !seen.contains(literal) {
             seen.append(literal)
         }
         return seen
@@ -83,7 +84,8 @@ enum LogFilterField: Equatable, Sendable {
             if parts.count == 2, parts[0] == "sd", !parts[1].isEmpty {
                 self = .structured(id: nil, name: parts[1])
             } else if parts.count >= 3, parts[0] == "sd", parts.allSatisfy({ !$0.isEmpty }) {
-                self = .structured(id: parts[1..<(parts.count - 1)].joined(separator: "."), name: parts[parts.count - 1])
+                self = .structured(
+                    id: parts[1..<(parts.count - 1)].joined(separator: "."), name: parts[parts.count - 1])
             } else if parts.count >= 2, parts[0] == "extra", parts.dropFirst().allSatisfy({ !$0.isEmpty }) {
                 self = .extra(parts.dropFirst().joined(separator: "."))
             } else {

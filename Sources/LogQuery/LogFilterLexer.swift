@@ -54,7 +54,9 @@ struct LogFilterLexer {
                     let d = s[i]
                     if d == "\"" { break }
                     if d == "\\" {
-                        guard i + 1 < s.count else { throw LogFilterError(position: start, reason: .unterminatedString) }
+                        guard i + 1 < s.count else {
+                            throw LogFilterError(position: start, reason: .unterminatedString)
+                        }
                         switch s[i + 1] {
                         case "\"": value.append("\"")
                         case "\\": value.append("\\")
@@ -74,8 +76,10 @@ struct LogFilterLexer {
                 guard isWord(c) else { throw LogFilterError(position: i, reason: .unexpectedCharacter(Character(c))) }
                 while i < s.count, isWord(s[i]) { i += 1 }
                 let text = String(String.UnicodeScalarView(s[start..<i]))
-                let numeric = text.allSatisfy { $0.isNumber } || (text.first == "-" && text.count > 1
-                    && text.dropFirst().allSatisfy { $0.isNumber })
+                let numeric =
+                    text.allSatisfy { $0.isNumber }
+                    || (text.first == "-" && text.count > 1
+                        && text.dropFirst().allSatisfy { $0.isNumber })
                 out.append(Token(kind: numeric ? .number(text) : .word(text), position: start))
             }
         }

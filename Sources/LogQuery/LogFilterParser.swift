@@ -11,7 +11,9 @@ struct LogFilterParser {
 
     mutating func parseQuery() throws(LogFilterError) -> LogFilterNode {
         let node = try parseOr()
-        guard case .end = peek.kind else { throw LogFilterError(position: peek.position, reason: .unexpectedToken(peek.text)) }
+        guard case .end = peek.kind else {
+            throw LogFilterError(position: peek.position, reason: .unexpectedToken(peek.text))
+        }
         return node
     }
 
@@ -50,7 +52,9 @@ struct LogFilterParser {
             index += 1
             let node = try parseOr()
             guard case .close = peek.kind else {
-                if case .end = peek.kind { throw LogFilterError(position: open.position, reason: .missingClosingParenthesis) }
+                if case .end = peek.kind {
+                    throw LogFilterError(position: open.position, reason: .missingClosingParenthesis)
+                }
                 throw LogFilterError(position: peek.position, reason: .unexpectedToken(peek.text))
             }
             index += 1

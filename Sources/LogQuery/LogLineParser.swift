@@ -68,7 +68,8 @@ struct LogLineParser: Sendable {
     func messageStart(_ line: UnsafeBufferPointer<UInt8>) -> Int? {
         switch format {
         case .rfc3164: RFC3164Parser.locate(line, options: nil)?.messageStart ?? 0
-        case .rfc5424: RFC5424Parser.locate(line).map { f in
+        case .rfc5424:
+            RFC5424Parser.locate(line).map { f in
                 // Malformed structured data makes the line raw: its message is the whole line.
                 f.structuredData.map { RFC5424Parser.structuredData(UnsafeBufferPointer(rebasing: line[$0])) == nil }
                     == true ? 0 : f.messageStart

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A log-scan job as a state machine advanced in bounded slices: it `pread`s into one reused
@@ -288,7 +288,8 @@ public final class LogScanner: @unchecked Sendable {
         carry.withUnsafeBytes { raw in
             consider(
                 raw.baseAddress ?? UnsafeRawPointer(buffer.baseAddress!), 0, min(contentLength, raw.count),
-                fullLength: contentLength, offset: carryOffset, ordinal: ordinal, length: Int64(carryLength), flags: flags,
+                fullLength: contentLength, offset: carryOffset, ordinal: ordinal, length: Int64(carryLength),
+                flags: flags,
                 needleFound: false)
         }
         ordinal += direction == .forward ? 1 : -1
@@ -355,7 +356,8 @@ public final class LogScanner: @unchecked Sendable {
             return
         }
         let (passes, record) = parser.evaluate(
-            line, offset: offset, ordinal: ordinal, length: length, flags: flags, filter: filter, wantRecord: !countOnly)
+            line, offset: offset, ordinal: ordinal, length: length, flags: flags, filter: filter, wantRecord: !countOnly
+        )
         guard passes else { return }
         if countOnly {
             counted += 1
@@ -406,7 +408,8 @@ public final class LogScanner: @unchecked Sendable {
             let regionStart = firstNewline + 1
             let lines = Int64(ByteSearch.countNewlines(in: base, from: regionStart, to: lastNewline + 1))
             let before = pending.count
-            _ = scanRegion(base, from: regionStart, to: lastNewline + 1, chunkOffset: chunkOffset, ordinal: ordinal - lines + 1)
+            _ = scanRegion(
+                base, from: regionStart, to: lastNewline + 1, chunkOffset: chunkOffset, ordinal: ordinal - lines + 1)
             pending[before...].reverse()
             ordinal -= lines
         }

@@ -47,14 +47,17 @@ enum RFC3164Parser {
             var end = i
             while end < n, b[end] != UInt8(ascii: " ") { end += 1 }
             timestamp = LogTime.parseRFC3339(
-                UnsafeBufferPointer(rebasing: b[i..<end]), defaultUTCOffsetSeconds: options?.defaultUTCOffsetSeconds ?? 0)
+                UnsafeBufferPointer(rebasing: b[i..<end]),
+                defaultUTCOffsetSeconds: options?.defaultUTCOffsetSeconds ?? 0)
             guard timestamp != nil else { return nil }
             if options == nil { timestamp = nil }
             i = end
         } else {
             return nil
         }
-        guard i < n, b[i] == UInt8(ascii: " ") else { return i == n ? Fields(priority: priority, timestamp: timestamp, messageStart: n) : nil }
+        guard i < n, b[i] == UInt8(ascii: " ") else {
+            return i == n ? Fields(priority: priority, timestamp: timestamp, messageStart: n) : nil
+        }
         i += 1
         // HOSTNAME
         let hostStart = i
@@ -94,14 +97,17 @@ enum RFC3164Parser {
             }
         }
         if messageStart < n, b[messageStart] == UInt8(ascii: " "), app != nil { messageStart += 1 }
-        return Fields(priority: priority, timestamp: timestamp, host: host, app: app, pid: pid, messageStart: messageStart)
+        return Fields(
+            priority: priority, timestamp: timestamp, host: host, app: app, pid: pid, messageStart: messageStart)
     }
 
     /// Builds the record of a located line.
     static func record(_ b: UnsafeBufferPointer<UInt8>, _ f: Fields) -> LogRecord {
         LogRecord(
-            timestamp: f.timestamp, host: f.host.map { LineText.string(b, $0) }, app: f.app.map { LineText.string(b, $0) },
-            pid: f.pid, severity: f.priority.flatMap { LogSeverity(rawValue: $0 & 7) }, facility: f.priority.map { $0 >> 3 },
+            timestamp: f.timestamp, host: f.host.map { LineText.string(b, $0) },
+            app: f.app.map { LineText.string(b, $0) },
+            pid: f.pid, severity: f.priority.flatMap { LogSeverity(rawValue: $0 & 7) },
+            facility: f.priority.map { $0 >> 3 },
             message: LineText.string(b, f.messageStart..<b.count))
     }
 

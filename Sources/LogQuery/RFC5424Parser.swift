@@ -36,7 +36,9 @@ enum RFC5424Parser {
         }
         var sd: Range<Int>?
         guard i < n else {
-            return Fields(priority: priority, timestamp: timestamp, host: host, app: app, procid: procid, msgid: msgid, messageStart: n)
+            return Fields(
+                priority: priority, timestamp: timestamp, host: host, app: app, procid: procid, msgid: msgid,
+                messageStart: n)
         }
         if b[i] == UInt8(ascii: "-") {
             i += 1
@@ -84,7 +86,8 @@ enum RFC5424Parser {
         }
         let procid = f.procid.map { LineText.string(b, $0) }
         return LogRecord(
-            timestamp: f.timestamp, host: f.host.map { LineText.string(b, $0) }, app: f.app.map { LineText.string(b, $0) },
+            timestamp: f.timestamp, host: f.host.map { LineText.string(b, $0) },
+            app: f.app.map { LineText.string(b, $0) },
             pid: procid.flatMap { Int($0) }, msgid: f.msgid.map { LineText.string(b, $0) },
             severity: LogSeverity(rawValue: f.priority & 7), facility: f.priority >> 3, structuredData: elements,
             extraFields: procid.flatMap { Int($0) == nil ? [(name: "procid", value: $0)] : nil } ?? [],
@@ -118,7 +121,8 @@ enum RFC5424Parser {
                 var value: [UInt8] = []
                 while i < n, b[i] != UInt8(ascii: "\"") {
                     if b[i] == UInt8(ascii: "\\"), i + 1 < n,
-                        b[i + 1] == UInt8(ascii: "\"") || b[i + 1] == UInt8(ascii: "\\") || b[i + 1] == UInt8(ascii: "]")
+                        b[i + 1] == UInt8(ascii: "\"") || b[i + 1] == UInt8(ascii: "\\")
+                            || b[i + 1] == UInt8(ascii: "]")
                     {
                         i += 1
                     }

@@ -57,7 +57,10 @@ import Testing
     }
 
     @Test func requiredLiteralsComeFromEveryConjunctButNotFromOrNot() throws {
-        #expect(try LogFilter(#"app == "sshd" and message ~ "Failed""#).requiredLiterals == [Array("sshd".utf8), Array("Failed".utf8)])
+        #expect(
+            try LogFilter(#"app == "sshd" and message ~ "Failed""#).requiredLiterals == [
+                Array("sshd".utf8), Array("Failed".utf8),
+            ])
         #expect(try LogFilter(#"app == "a" or app == "b""#).requiredLiterals.isEmpty)
         #expect(try LogFilter(#"not message contains "x""#).requiredLiterals.isEmpty)
         #expect(try LogFilter(#"message ~ "user [a-z]+ from""#).requiredLiterals == [Array("user ".utf8)])
@@ -88,8 +91,9 @@ import Testing
         #expect(error(#"== "x""#) == LogFilterError(position: 0, reason: .expectedField(found: "==")))
         #expect(error(#"app "x""#) == LogFilterError(position: 4, reason: .expectedOperator(found: #""x""#)))
         #expect(error("app ==") == LogFilterError(position: 6, reason: .expectedValue(found: "end of query")))
-        #expect(error(#"time contains "2026""#)
-            == LogFilterError(position: 5, reason: .operatorNotApplicable(operator: "contains", field: "time")))
+        #expect(
+            error(#"time contains "2026""#)
+                == LogFilterError(position: 5, reason: .operatorNotApplicable(operator: "contains", field: "time")))
         #expect(error("severity <= loud") == LogFilterError(position: 12, reason: .invalidSeverity("loud")))
         #expect(error("severity <= 8") == LogFilterError(position: 12, reason: .invalidSeverity("8")))
         #expect(error("pid == abc") == LogFilterError(position: 7, reason: .invalidNumber("abc")))

@@ -13,7 +13,8 @@ import Testing
     }
 
     @Test func rfc3164FileLineHasTimeHostAppPidAndMessage() {
-        let r = parse("Nov  3 06:43:15 web1 sshd[4242]: Failed password for root from 10.0.0.1 port 22 ssh2",
+        let r = parse(
+            "Nov  3 06:43:15 web1 sshd[4242]: Failed password for root from 10.0.0.1 port 22 ssh2",
             LogParseOptions(format: .rfc3164, referenceTime: LogTime(rfc3339: "2026-11-23T00:00:00Z")))
         #expect(r.timestamp == LogTime(rfc3339: "2026-11-03T06:43:15Z"))
         #expect(r.host == "web1")
@@ -62,8 +63,10 @@ import Testing
     }
 
     @Test func rfc5424HeaderStructuredDataAndMessage() {
-        let line = #"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog 1234 ID47 "#
-            + #"[exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"] "#
+        let line =
+            #"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog 1234 ID47 "#
+            + #"[exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"]"#
+            + #"[examplePriority@32473 class="high"] "#
             + "\u{FEFF}An application event log entry..."
         let r = parse(line, LogParseOptions(format: .rfc5424))
         #expect(r.timestamp == LogTime(rfc3339: "2003-10-11T22:14:15.003Z"))
@@ -79,10 +82,13 @@ import Testing
         let r = parse(line, LogParseOptions(format: .rfc5424))
         #expect(r.timestamp == LogTime(rfc3339: "2026-01-01T08:00:00.5Z"))
         #expect(r.host == nil && r.app == nil && r.pid == nil && r.msgid == nil)
-        #expect(r.structuredData == [
-            StructuredDataElement(id: "a", parameters: [.init(name: "x", value: #"q"uote"#), .init(name: "x", value: #"back\slash"#)]),
-            StructuredDataElement(id: "a", parameters: [.init(name: "y", value: "br]acket")]),
-        ])
+        #expect(
+            r.structuredData == [
+                StructuredDataElement(
+                    id: "a",
+                    parameters: [.init(name: "x", value: #"q"uote"#), .init(name: "x", value: #"back\slash"#)]),
+                StructuredDataElement(id: "a", parameters: [.init(name: "y", value: "br]acket")]),
+            ])
         #expect(r.message == "m")
     }
 
@@ -97,7 +103,8 @@ import Testing
     }
 
     @Test func jsonLineMapsWellKnownFieldsAndKeepsTheRest() {
-        let line = #"{"@timestamp":"2026-01-01T00:00:00Z","hostname":"web1","program":"sshd","pid":42,"#
+        let line =
+            #"{"@timestamp":"2026-01-01T00:00:00Z","hostname":"web1","program":"sshd","pid":42,"#
             + #""level":"warning","msg":"Failed \"pw\" \u00e9\ud83d\ude00","user":"root","n":{"a":[1,2]}}"#
         let r = parse(line, LogParseOptions(format: .jsonLines))
         #expect(r.timestamp == LogTime(rfc3339: "2026-01-01T00:00:00Z"))

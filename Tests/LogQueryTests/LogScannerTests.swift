@@ -4,15 +4,16 @@ import Testing
 @Suite struct LogScannerTests {
     /// A file with every awkward shape: empty line, raw line, CRLF, invalid UTF-8, a line longer
     /// than the 100-byte cut used below, and a partial last line.
-    static let awkward: [UInt8] = Array(
-        """
-        Jan  1 00:00:01 web1 sshd[10]: Failed password for root from 10.0.0.1 port 22 ssh2
-        Jan  1 00:00:02 web2 CRON[11]: (root) CMD (true)
+    static let awkward: [UInt8] =
+        Array(
+            """
+            Jan  1 00:00:01 web1 sshd[10]: Failed password for root from 10.0.0.1 port 22 ssh2
+            Jan  1 00:00:02 web2 CRON[11]: (root) CMD (true)
 
-        not a syslog line at all
-        Jan  1 00:00:03 Failed password: header hit only\r
-        Jan  1 00:00:04 web1 sshd[12]: user bob from 10.0.0.2
-        """.utf8) + [0x0A] + Array("Jan  1 00:00:05 web1 app: bad ".utf8) + [0xFF, 0xFE] + [0x0A]
+            not a syslog line at all
+            Jan  1 00:00:03 Failed password: header hit only\r
+            Jan  1 00:00:04 web1 sshd[12]: user bob from 10.0.0.2
+            """.utf8) + [0x0A] + Array("Jan  1 00:00:05 web1 app: bad ".utf8) + [0xFF, 0xFE] + [0x0A]
         + Array("Jan  1 00:00:06 web1 sshd[13]: \(String(repeating: "x", count: 120)) Failed password\n".utf8)
         + Array("Jan  1 00:00:07 web3 sshd[14]: Failed password partial".utf8)
 
@@ -26,7 +27,8 @@ import Testing
             #expect(records.last!.offset + records.last!.length == Int64(Self.awkward.count))
             #expect(records[2].flags == .raw && records[2].message == "")
             #expect(records[3].flags == .raw && records[3].message == "not a syslog line at all")
-            #expect(records[4].host == "Failed" && records[4].app == "password" && records[4].message == "header hit only")
+            #expect(
+                records[4].host == "Failed" && records[4].app == "password" && records[4].message == "header hit only")
             #expect(records[6].flags == .invalidUTF8)
             #expect(records[7].flags == .cut && records[7].message.utf8.count == 100 - 31)
             #expect(records[8].flags == .partial && records[8].message == "Failed password partial")
@@ -39,10 +41,12 @@ import Testing
                 let expected = try scan(path, filter: filter, maxLineLength: 100)
                 let reversed = Array(expected.reversed())
                 for size in 1...64 {
-                    #expect(try scan(path, filter: filter, bufferSize: size, maxLineLength: 100) == expected,
+                    #expect(
+                        try scan(path, filter: filter, bufferSize: size, maxLineLength: 100) == expected,
                         "forward, buffer \(size), filter \(filter ?? "none")")
-                    #expect(try scan(path, filter: filter, direction: .reverse, bufferSize: size, maxLineLength: 100)
-                        == reversed, "reverse, buffer \(size), filter \(filter ?? "none")")
+                    #expect(
+                        try scan(path, filter: filter, direction: .reverse, bufferSize: size, maxLineLength: 100)
+                            == reversed, "reverse, buffer \(size), filter \(filter ?? "none")")
                 }
             }
         }
@@ -77,8 +81,9 @@ import Testing
             let forward = try scan(path, bufferSize: 333)
             #expect(forward.count == 500)
             #expect(try scan(path, direction: .reverse, bufferSize: 333) == forward.reversed())
-            #expect(try scan(path, filter: "pid > 250", direction: .reverse, bufferSize: 97)
-                == forward.filter { ($0.pid ?? 0) > 250 }.reversed())
+            #expect(
+                try scan(path, filter: "pid > 250", direction: .reverse, bufferSize: 97)
+                    == forward.filter { ($0.pid ?? 0) > 250 }.reversed())
         }
     }
 
@@ -119,24 +124,31 @@ import Testing
         let apps = ["sshd", "CRON", "kernel", "sshd-session", "Failed"]
         for i in 0..<3_000 {
             let app = apps[Int.random(in: 0..<apps.count, using: &generator)]
-            let body = Int.random(in: 0..<10, using: &generator) < 3 ? "Failed password for u\(i)" : "Accepted for u\(i)"
-            text += i % 97 == 0 ? "Failed password in a raw line\n" : "Mar  3 01:02:03 host\(i % 4) \(app)[\(i)]: \(body)\n"
+            let body =
+                Int.random(in: 0..<10, using: &generator) < 3 ? "Failed password for u\(i)" : "Accepted for u\(i)"
+            text +=
+                i % 97 == 0 ? "Failed password in a raw line\n" : "Mar  3 01:02:03 host\(i % 4) \(app)[\(i)]: \(body)\n"
         }
         try withLogFile(text) { path in
-            for filter in [#"message contains "Failed password""#, #"app == "sshd" and message ~ "Failed""#,
-                #"message contains "Failed" and not (host == "host1")"#, "severity <= debug or pid < 100"]
-            {
+            for filter in [
+                #"message contains "Failed password""#, #"app == "sshd" and message ~ "Failed""#,
+                #"message contains "Failed" and not (host == "host1")"#, "severity <= debug or pid < 100",
+            ] {
                 let full = try scan(path, filter: filter, bufferSize: 4096).count
                 #expect(try LogScanCounter.count(path: path, filter: filter, bufferSize: 4096) == full, "\(filter)")
-                #expect(try LogScanCounter.count(path: path, filter: filter, bufferSize: 4096, readMethod: .memoryMap)
-                    == full, "\(filter), mmap")
+                #expect(
+                    try LogScanCounter.count(path: path, filter: filter, bufferSize: 4096, readMethod: .memoryMap)
+                        == full, "\(filter), mmap")
                 #expect(full > 0)
             }
         }
     }
 
     @Test func jsonAndRfc5424FilesAreDetectedAndFiltered() throws {
-        let json = (0..<20).map { #"{"time":"2026-01-01T00:00:\#(String(format: "%02d", $0))Z","app":"a\#($0 % 2)","msg":"m\u0041 \#($0)"}"# + "\n" }
+        let json = (0..<20).map {
+            #"{"time":"2026-01-01T00:00:\#(String(format: "%02d", $0))Z","app":"a\#($0 % 2)","msg":"m\u0041 \#($0)"}"#
+                + "\n"
+        }
         try withLogFile(json.joined()) { path in
             let records = try scan(path, filter: #"message contains "mA" and app == "a1""#, bufferSize: 50)
             #expect(records.count == 10 && records.allSatisfy { $0.app == "a1" && $0.flags.isEmpty })

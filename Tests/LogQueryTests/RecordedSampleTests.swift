@@ -35,8 +35,9 @@ import Testing
         #expect(r[0].severity == LogSeverity(name: "info") && r[0].facility == 4 && r[0].app == "sshd")
         #expect(r[3].msgid == "ID47" && r[3].severity == LogSeverity(name: "err") && r[3].facility == 16)
         #expect(r[3].structuredData.map(\.id) == ["timeQuality", "origin@32473"])
-        #expect(r[3].structuredData[1].parameters
-            == [.init(name: "ip", value: "10.0.0.1"), .init(name: "note", value: #"quote " back \ bracket ]"#)])
+        #expect(
+            r[3].structuredData[1].parameters
+                == [.init(name: "ip", value: "10.0.0.1"), .init(name: "note", value: #"quote " back \ bracket ]"#)])
         #expect(r[3].message == "user bob from 10.0.0.1 failed")
         let filtered = try LogFilter(#"sd.origin@32473.note contains "bracket ]" and severity <= err"#)
         #expect(r.filter(filtered.matches).count == 1)

@@ -3,7 +3,7 @@
 // A third argument `mmap` reads through LogReadMethod.memoryMap instead of pread.
 import LogQuery
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let arguments = CommandLine.arguments
