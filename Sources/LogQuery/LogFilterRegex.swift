@@ -7,6 +7,9 @@ struct LogFilterRegex: @unchecked Sendable {
 
     init(pattern: String) throws {
         self.regex = try Regex(pattern)
+        // Swift compiles a regex on its first match: pay that here, at filter compile time, not
+        // inside the first scan slice (measured: a 20 ms first slice otherwise).
+        _ = try? regex.firstMatch(in: "")
         self.pattern = pattern
         let literal = Self.longestRequiredRun(pattern)
         self.requiredLiteral = literal.isEmpty ? nil : Array(literal.utf8)

@@ -143,8 +143,9 @@ public final class LogScanner: @unchecked Sendable {
         if ownsDescriptor { close(fd) }
     }
 
-    /// Where a forward scan will continue: the offset and ordinal of the next line not yet read
-    /// (records already handed out are before it; a held-back partial line starts at it).
+    /// Where a forward scan will continue reading: the offset and ordinal of the first line not yet
+    /// read (lines before it were judged; their matching records were returned or are queued for the
+    /// next `advance`; a held-back partial line starts here). Bookmarks should come from records.
     public var position: (offset: Int64, ordinal: Int64) {
         if carryActive { return (carryOffset, ordinal) }
         return (readOffset, ordinal)
