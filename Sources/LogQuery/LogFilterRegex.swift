@@ -19,12 +19,13 @@ struct LogFilterRegex: @unchecked Sendable {
 
     static let metacharacters: Set<Character> = ["\\", "^", "$", ".", "|", "?", "*", "+", "(", ")", "[", "]", "{", "}"]
 
-    /// The pattern itself when it has no metacharacter (so `~` can be a plain substring search).
+    /// The pattern itself when it is ASCII without metacharacters, so `~` can be a byte substring
+    /// search with the same result (non-ASCII stays with Regex and its canonical equivalence).
     static func plainLiteral(_ pattern: String) -> String? {
-        pattern.contains(where: metacharacters.contains) ? nil : pattern
+        pattern.allSatisfy { $0.isASCII && !metacharacters.contains($0) } ? pattern : nil
     }
 
-    /// The longest run of characters that every match must contain, found conservatively: none
+    /// The longest run of ASCII characters that every match must contain, found conservatively: none
     /// when the pattern has an alternation or an inline option; groups and classes end a run and
     /// are skipped; a character followed by `?`, `*` or `{` is optional and ends a run.
     static func longestRequiredRun(_ pattern: String) -> String {
@@ -65,7 +66,9 @@ struct LogFilterRegex: @unchecked Sendable {
             }
             i += 1
             let next: Character? = i < p.count ? p[i] : nil
-            if let literal, next != "?", next != "*", next != "{" {
+            // Only ASCII is taken: Swift's Regex matches non-ASCII by canonical equivalence, so "é"
+            // may match bytes that do not contain the bytes of "é".
+            if let literal, literal.isASCII, next != "?", next != "*", next != "{" {
                 run.append(literal)
                 if next == "+" { endRun() }
             } else {
