@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LogQuery
 
@@ -158,6 +159,13 @@ import Testing
             let records = try scan(path, filter: "severity <= err and sd.x@1.k == \"v]\"", bufferSize: 7)
             #expect(records.map(\.pid) == [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19])
         }
+    }
+
+    @Test func openAndReadFailuresAreTypedErrorsWithErrno() throws {
+        #expect(throws: LogScanError(operation: "open", errno: ENOENT)) {
+            try LogScanner(path: "/nonexistent/evquery/log")
+        }
+        #expect(throws: LogScanError(operation: "pread", errno: EISDIR)) { try LogScanner(path: "/tmp") }
     }
 
     @Test func emptyFileEndsAtOnceInBothDirections() throws {
