@@ -291,7 +291,7 @@ public final class LogScanner: @unchecked Sendable {
                 raw.baseAddress ?? UnsafeRawPointer(buffer.baseAddress!), 0, min(contentLength, raw.count),
                 fullLength: contentLength, offset: carryOffset, ordinal: ordinal, length: Int64(carryLength),
                 flags: flags,
-                needleFound: false)
+                needleAt: nil)
         }
         ordinal += direction == .forward ? 1 : -1
         carryActive = false
@@ -316,7 +316,7 @@ public final class LogScanner: @unchecked Sendable {
                 consider(
                     base, lineStart, lineEnd, fullLength: lineEnd - lineStart,
                     offset: chunkOffset + Int64(lineStart), ordinal: ordinal, length: Int64(lineEnd + 1 - lineStart),
-                    flags: [], needleFound: true)
+                    flags: [], needleAt: hit - lineStart)
                 ordinal += 1
                 cursor = lineEnd + 1
             }
@@ -327,7 +327,7 @@ public final class LogScanner: @unchecked Sendable {
             let lineEnd = ByteSearch.firstIndex(of: 0x0A, in: base, from: cursor, to: to) ?? (to - 1)
             consider(
                 base, cursor, lineEnd, fullLength: lineEnd - cursor, offset: chunkOffset + Int64(cursor),
-                ordinal: ordinal, length: Int64(lineEnd + 1 - cursor), flags: [], needleFound: false)
+                ordinal: ordinal, length: Int64(lineEnd + 1 - cursor), flags: [], needleAt: nil)
             ordinal += 1
             cursor = lineEnd + 1
         }
@@ -339,7 +339,7 @@ public final class LogScanner: @unchecked Sendable {
     @inline(__always)
     private func consider(
         _ base: UnsafeRawPointer, _ from: Int, _ to: Int, fullLength: Int, offset: Int64, ordinal: Int64,
-        length: Int64, flags: LogRecordFlags, needleFound: Bool
+        length: Int64, flags: LogRecordFlags, needleAt: Int?
     ) {
         var flags = flags
         var end = to
@@ -349,11 +349,21 @@ public final class LogScanner: @unchecked Sendable {
         }
         let line = UnsafeBufferPointer(start: (base + from).assumingMemoryBound(to: UInt8.self), count: end - from)
         let raw = UnsafeRawPointer(base + from)
-        if !needleFound, let needle, needle.find(in: raw, from: 0, to: line.count) == nil { return }
+        // Where the needle starts in the line (already known when the line was found by it).
+        var needleAt = needleAt
+        if needleAt == nil, let needle {
+            guard let at = needle.find(in: raw, from: 0, to: line.count) else { return }
+            needleAt = at
+        }
         for literal in otherLiterals where literal.find(in: raw, from: 0, to: line.count) == nil { return }
         if countOnly, let messageLiteral, let start = parser.messageStart(line) {
-            let trimmed = LogLineParser.trimmingCR(line)
-            if messageLiteral.find(in: raw, from: start, to: trimmed.count) != nil { counted += 1 }
+            // The message literal is the needle: its first hit counts if it lies in the message.
+            let end = LogLineParser.trimmingCR(line).count
+            if let at = needleAt, at >= start, at + messageLiteral.count <= end {
+                counted += 1
+            } else if messageLiteral.find(in: raw, from: start, to: end) != nil {
+                counted += 1
+            }
             return
         }
         let (passes, record) = parser.evaluate(
