@@ -27,17 +27,20 @@ public final class LogScanner: @unchecked Sendable {
     public let countOnly: Bool
     /// Lines longer than this are cut to it and flagged `.cut`.
     public let maxLineLength: Int
-    /// The resolved format of the file (never `.auto`).
-    public let format: LogFormat
+    /// The resolved format of the file (never `.auto`). With `.auto` and an empty file (a followed
+    /// file just created by a rotation) it is decided again from the first bytes that arrive.
+    public private(set) var format: LogFormat
 
     private let fd: Int32
     private let ownsDescriptor: Bool
-    private let parser: LogLineParser
+    private var parser: LogLineParser
+    private let parseOptions: LogParseOptions
+    private var formatUndecided: Bool
     private let buffer: UnsafeMutableRawBufferPointer
     /// Literal searched for in the raw buffer (the longest required one), and all required ones.
-    private let needle: LiteralSearcher?
-    private let otherLiterals: [LiteralSearcher]
-    private let messageLiteral: LiteralSearcher?
+    private var needle: LiteralSearcher?
+    private var otherLiterals: [LiteralSearcher]
+    private var messageLiteral: LiteralSearcher?
 
     // Forward: the next file offset to read and the ordinal of the next line to start.
     // Reverse: the end of the part not read yet and the ordinal of the line ending there.
@@ -110,9 +113,7 @@ public final class LogScanner: @unchecked Sendable {
         let n = sample.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         guard n >= 0 else { throw LogScanError(operation: "pread", errno: errno) }
         sample.removeLast(sample.count - n)
-        var format = options.format
-        if format == .auto { format = LogFormat.detect(sampleLines: LogFormat.sampleLines(sample)) }
-        options.format = format
+        let matching = Matching(options: options, filter: filter, sample: sample)
         self.fd = fd
         self.ownsDescriptor = ownsDescriptor
         self.identity = identity
@@ -121,21 +122,55 @@ public final class LogScanner: @unchecked Sendable {
         self.follow = follow
         self.countOnly = countOnly
         self.maxLineLength = maxLineLength
-        self.format = format
-        self.parser = LogLineParser(format: format, options: options)
+        self.parseOptions = options
+        self.formatUndecided = options.format == .auto && sample.isEmpty
+        self.format = matching.parser.format
+        self.parser = matching.parser
+        self.needle = matching.needle
+        self.otherLiterals = matching.otherLiterals
+        self.messageLiteral = matching.messageLiteral
         self.buffer = .allocate(byteCount: bufferSize, alignment: 64)
-        // JSON escapes make raw-byte literals inexact there: parse every line instead.
-        let searchers = sample.withUnsafeBytes { bytes in
-            (format == .jsonLines ? [] : filter.requiredLiterals).map { LiteralSearcher($0, sample: bytes) }
-        }
-        // Search for the longest literal; check the others in the lines that hold it.
-        let longest = searchers.indices.max { searchers[$0].count < searchers[$1].count }
-        self.needle = longest.map { searchers[$0] }
-        self.otherLiterals = searchers.indices.filter { $0 != longest }.map { searchers[$0] }
-        self.messageLiteral = format == .jsonLines || filter.messageContainsLiteral == nil ? nil : needle
         self.mapping = readMethod == .memoryMap ? MappedFileWindow(fd: fd, size: identity.size) : nil
         self.readOffset = direction == .forward ? 0 : identity.size
         self.ordinal = 0
+    }
+
+    /// The parser and the literal searchers for one format, decided from a sample of the file.
+    private struct Matching {
+        let parser: LogLineParser
+        let needle: LiteralSearcher?
+        let otherLiterals: [LiteralSearcher]
+        let messageLiteral: LiteralSearcher?
+
+        init(options: LogParseOptions, filter: LogFilter, sample: [UInt8]) {
+            var options = options
+            if options.format == .auto {
+                options.format = LogFormat.detect(sampleLines: LogFormat.sampleLines(sample))
+            }
+            let format = options.format
+            parser = LogLineParser(format: format, options: options)
+            // JSON escapes make raw-byte literals inexact there: parse every line instead.
+            let searchers = sample.withUnsafeBytes { bytes in
+                (format == .jsonLines ? [] : filter.requiredLiterals).map { LiteralSearcher($0, sample: bytes) }
+            }
+            // Search for the longest literal; check the others in the lines that hold it.
+            let longest = searchers.indices.max { searchers[$0].count < searchers[$1].count }
+            needle = longest.map { searchers[$0] }
+            otherLiterals = searchers.indices.filter { $0 != longest }.map { searchers[$0] }
+            messageLiteral = format == .jsonLines || filter.messageContainsLiteral == nil ? nil : needle
+        }
+    }
+
+    /// Decides the format from the first bytes of a file that was empty when opened.
+    private func decideFormat(from base: UnsafeRawPointer, count: Int) {
+        formatUndecided = false
+        let matching = Matching(
+            options: parseOptions, filter: filter, sample: Array(UnsafeRawBufferPointer(start: base, count: count)))
+        format = matching.parser.format
+        parser = matching.parser
+        needle = matching.needle
+        otherLiterals = matching.otherLiterals
+        messageLiteral = matching.messageLiteral
     }
 
     deinit {
@@ -159,6 +194,8 @@ public final class LogScanner: @unchecked Sendable {
         readOffset = offset
         self.ordinal = ordinal
         carryActive = false
+        carryIsPartial = false
+        carryLength = 0
         carry.removeAll(keepingCapacity: true)
         pending.removeAll(keepingCapacity: true)
         pendingIndex = 0
@@ -247,6 +284,7 @@ public final class LogScanner: @unchecked Sendable {
             if !follow { finished = true }
             return .atEnd
         }
+        if formatUndecided { decideFormat(from: base, count: n) }
         readOffset += Int64(n)
         var start = 0
         if carryActive {

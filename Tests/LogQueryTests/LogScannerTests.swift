@@ -119,6 +119,18 @@ import Testing
         }
     }
 
+    @Test func followedFileEmptyAtOpenGetsItsFormatFromTheFirstLines() throws {
+        try withLogFile([UInt8]()) { (path: String) throws in
+            let scanner = try LogScanner(path: path, filter: LogFilter(#"app == "web""#), follow: true)
+            #expect(try collect(scanner).isEmpty)
+            let writer = try #require(FileHandleAppender(path: path))
+            writer.append(#"{"app":"web","msg":"a\u0020b"}"# + "\n" + #"{"app":"db","msg":"c"}"# + "\n")
+            let records = try collect(scanner)
+            #expect(scanner.format == .jsonLines)
+            #expect(records.map(\.message) == ["a b"])
+        }
+    }
+
     @Test func countModeEqualsTheFullParseCount() throws {
         var text = ""
         var generator = SystemRandomNumberGenerator()
