@@ -69,6 +69,19 @@ run "evq: app == \"sshd\" and message ~ \"Failed\"" "$work/scan-speed" "$data" '
 run "evq (mmap): app == \"sshd\" and message ~ \"Failed\"" "$work/scan-speed" "$data" \
     'app == "sshd" and message ~ "Failed"' mmap
 
+agree() {  # name-a name-b
+    if [ "${count[$1]}" = "${count[$2]}" ]; then
+        echo "counts agree: $1 = $2 = ${count[$1]}"
+    else
+        echo "counts differ: $1 ${count[$1]}, $2 ${count[$2]} (grep/rg also count lines whose header," \
+            "not message, holds the pattern; evq matches the message field only)"
+    fi
+}
+echo
+agree "grep -F -c 'Failed password'" "evq: message contains \"Failed password\""
+agree "rg -c -F 'Failed password'" "evq (mmap): message contains \"Failed password\""
+agree "grep -c 'sshd.*Failed'" "evq: app == \"sshd\" and message ~ \"Failed\""
+
 ratio() { echo "scale=2; ${best[$2]} / ${best[$1]}" | bc -l; }
 echo
 echo "substring: evq/grep-F $(ratio "evq: message contains \"Failed password\"" "grep -F -c 'Failed password'")x," \
