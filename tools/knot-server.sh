@@ -71,7 +71,10 @@ start)
     echo "    file: \"$dir/zones/${zone}zone\"" >> "$conf"
     [ -n "$first_zone" ] || first_zone=$zone
   done
-  knotc -c "$conf" conf-check >/dev/null 2>"$dir/conf-check.log" || { cat "$dir/conf-check.log" >&2; die "bad config $conf"; }
+  if ! knotc -c "$conf" conf-check >/dev/null 2>"$dir/conf-check.log"; then
+    cat "$dir/conf-check.log" >&2
+    die "bad config $conf"
+  fi
   nohup knotd -c "$conf" >"$dir/knotd.log" 2>&1 &
   echo $! > "$dir/knotd.pid"
   for _ in $(seq 1 100); do

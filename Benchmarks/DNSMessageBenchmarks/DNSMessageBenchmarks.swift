@@ -54,13 +54,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("Parse typical A response into DNSMessage (full, allocating)") { benchmark in
-        Packets.typical.withUnsafeBytes { replyBytes in
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations { blackHole(try! DNSMessage(parsing: replyBytes)) }
-            benchmark.stopMeasurement()
-        }
-    }
+    fullParseBenchmark("Parse typical A response into DNSMessage (full, allocating)", Packets.typical)
 
     Benchmark("Parse 20-record compressed response (view, every record)") { benchmark in
         Packets.twenty.withUnsafeBytes { replyBytes in
@@ -74,13 +68,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("Parse 20-record compressed response into DNSMessage (full, allocating)") { benchmark in
-        Packets.twenty.withUnsafeBytes { replyBytes in
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations { blackHole(try! DNSMessage(parsing: replyBytes)) }
-            benchmark.stopMeasurement()
-        }
-    }
+    fullParseBenchmark("Parse 20-record compressed response into DNSMessage (full, allocating)", Packets.twenty)
 
     Benchmark("Build query into reused buffer (EDNS)") { benchmark in
         var buffer = [UInt8](repeating: 0, count: 512)
@@ -100,5 +88,16 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { blackHole(message.serialized()) }
         benchmark.stopMeasurement()
+    }
+}
+
+/// Registers a benchmark that parses `packet` into a `DNSMessage` once per scaled iteration.
+func fullParseBenchmark(_ name: String, _ packet: [UInt8]) {
+    Benchmark(name) { benchmark in
+        packet.withUnsafeBytes { bytes in
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations { blackHole(try! DNSMessage(parsing: bytes)) }
+            benchmark.stopMeasurement()
+        }
     }
 }

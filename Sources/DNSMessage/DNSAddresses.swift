@@ -88,7 +88,7 @@ public struct DNSIPv6Address: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses RFC 4291 text (with `::` and a trailing dotted quad); nil otherwise.
     public init?(_ text: String) {
-        let pieces = text.components(separatedBy: "::")
+        let pieces = splitOnDoubleColon(text)
         guard pieces.count <= 2 else { return nil }
         func parse(_ part: String) -> [UInt16]? {
             guard !part.isEmpty else { return [] }
@@ -115,30 +115,21 @@ public struct DNSIPv6Address: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-extension String {
-    /// Splits on a separator string; small helper so the address parser needs no Foundation.
-    func components(separatedBy separator: String) -> [String] {
-        var result: [String] = []
-        var rest = Substring(self)
-        while let range = rest.range(of: separator) {
-            result.append(String(rest[..<range.lowerBound]))
-            rest = rest[range.upperBound...]
+/// Splits `text` at each "::"; a few lines so the address parser needs no Foundation.
+private func splitOnDoubleColon(_ text: String) -> [String] {
+    let bytes = Array(text.utf8)
+    var pieces: [String] = []
+    var start = 0
+    var index = 0
+    while index + 1 < bytes.count {
+        if bytes[index] == UInt8(ascii: ":") && bytes[index + 1] == UInt8(ascii: ":") {
+            pieces.append(String(decoding: bytes[start..<index], as: UTF8.self))
+            index += 2
+            start = index
+        } else {
+            index += 1
         }
-        result.append(String(rest))
-        return result
     }
-}
-
-extension Substring {
-    func range(of needle: String) -> Range<Index>? {
-        let needleCount = needle.count
-        var index = startIndex
-        while index < endIndex {
-            if self[index...].hasPrefix(needle) {
-                return index..<self.index(index, offsetBy: needleCount)
-            }
-            index = self.index(after: index)
-        }
-        return nil
-    }
+    pieces.append(String(decoding: bytes[start...], as: UTF8.self))
+    return pieces
 }

@@ -84,7 +84,9 @@ public struct DNSMessageView {
     /// `questionMatches` with a `DNSName`.
     public func questionMatches(name: DNSName, type: DNSType, class: DNSClass = .in,
                                 caseSensitive: Bool = false) -> Bool {
-        name.wire.withUnsafeBytes { questionMatches(name: $0, type: type, class: `class`, caseSensitive: caseSensitive) }
+        name.wire.withUnsafeBytes {
+            questionMatches(name: $0, type: type, class: `class`, caseSensitive: caseSensitive)
+        }
     }
 
     /// True if this message's single question matches the single question of `query` (a message this

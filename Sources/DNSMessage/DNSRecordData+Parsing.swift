@@ -1,7 +1,9 @@
 extension DNSRecordData {
     /// Parses presentation-format RDATA fields for `type`; relative names take `origin`.
     /// RFC 3597 generic data (`\# 4 c0000201`) is accepted for every type and decoded when known.
-    static func parse(type: DNSType, fields: [ZoneToken], origin: DNSName) throws(DNSPresentationError) -> DNSRecordData {
+    static func parse(
+        type: DNSType, fields: [ZoneToken], origin: DNSName
+    ) throws(DNSPresentationError) -> DNSRecordData {
         var cursor = FieldCursor(fields: fields)
         if let first = fields.first, !first.quoted, first.string == "\\#" {
             return try parseGeneric(type: type, fields: Array(fields.dropFirst()))

@@ -61,7 +61,8 @@ extension DNSMessage: CustomStringConvertible {
         ]
         if let edns {
             lines.append(";; OPT PSEUDOSECTION:")
-            lines.append("; EDNS: version: \(edns.version), flags:\(edns.dnssecOK ? " do" : ""); udp: \(edns.udpPayloadSize)")
+            let flags = edns.dnssecOK ? " do" : ""
+            lines.append("; EDNS: version: \(edns.version), flags:\(flags); udp: \(edns.udpPayloadSize)")
         }
         lines.append(";; QUESTION SECTION:")
         lines += questions.map(\.description)

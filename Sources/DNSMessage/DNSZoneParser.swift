@@ -62,7 +62,8 @@ public enum DNSZoneParser {
                 guard let type else { throw DNSPresentationError("missing type") }
                 guard let recordTTL = ttl ?? defaultTTL ?? lastTTL else { throw DNSPresentationError("no TTL") }
                 let data = try DNSRecordData.parse(type: type, fields: Array(fields), origin: origin)
-                records.append(DNSResourceRecord(name: owner, type: type, class: rclass ?? .in, ttl: recordTTL, data: data))
+                records.append(
+                    DNSResourceRecord(name: owner, type: type, class: rclass ?? .in, ttl: recordTTL, data: data))
                 lastOwner = owner
                 lastTTL = recordTTL
             } catch {

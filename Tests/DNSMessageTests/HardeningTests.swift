@@ -87,7 +87,8 @@ struct HardeningTests {
         let labels = Array(repeating: [UInt8(63)] + Array(repeating: UInt8(97), count: 63), count: 4).flatMap { $0 }
         expectRejected(header() + labels + [0, 0, 1, 0, 1], .nameTooLong)
         // 255 exactly is fine: 3 × 63 + one 61-byte label + root.
-        let full: [UInt8] = Array(repeating: [UInt8(63)] + Array(repeating: UInt8(97), count: 63), count: 3).flatMap { $0 }
+        let label63: [UInt8] = [63] + Array(repeating: 97, count: 63)
+        let full: [UInt8] = Array(repeating: label63, count: 3).flatMap { $0 }
         let last: [UInt8] = [61] + Array(repeating: 97, count: 61) + [0, 0, 1, 0, 1]
         let ok = full + last
         #expect(throws: Never.self) { try DNSMessage(parsing: header() + ok) }

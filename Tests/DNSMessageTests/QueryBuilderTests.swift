@@ -83,3 +83,29 @@ struct QueryBuilderTests {
         }
     }
 }
+
+@Suite("Message view: EDNS")
+struct MessageViewEDNSTests {
+    @Test("the view finds the OPT record and the full rcode without a full parse")
+    func viewEDNS() throws {
+        var message = DNSMessage(header: DNSHeader(id: 3, flags: 0x8000),
+                                 questions: [DNSQuestion(name: "a.example.", type: .a)],
+                                 additionals: [DNSResourceRecord(name: "b.example.", ttl: 1, data: .ns("c.example."))])
+        message.edns = DNSEDNS(udpPayloadSize: 4096, dnssecOK: true)
+        message.rcode = .badVers
+        let bytes = message.serialized()
+        try bytes.withUnsafeBytes { raw in
+            let view = try DNSMessageView(raw)
+            #expect(try view.rcode() == .badVers)
+            let opt = try #require(try view.optRecord()?.ednsHeader)
+            #expect(opt.udpPayloadSize == 4096 && opt.dnssecOK && opt.version == 0 && opt.extendedRcode == 1)
+        }
+        let noEDNS = Fixture.load("a-noedns").reply
+        try noEDNS.withUnsafeBytes { raw in
+            let view = try DNSMessageView(raw)
+            let opt = try view.optRecord()
+            #expect(opt == nil)
+            #expect(try view.rcode() == .noError)
+        }
+    }
+}

@@ -25,7 +25,8 @@ let everyTypeRecords: [DNSResourceRecord] = [
 struct RoundTripTests {
     @Test("every type survives serialize → parse", arguments: everyTypeRecords)
     func wireRoundTrip(record: DNSResourceRecord) throws {
-        let message = DNSMessage(header: DNSHeader(id: 7), answers: [record], authorities: [record], additionals: [record])
+        let message = DNSMessage(header: DNSHeader(id: 7), answers: [record], authorities: [record],
+                                 additionals: [record])
         let parsed = try DNSMessage(parsing: message.serialized())
         #expect(parsed == message)
         #expect(parsed.answers[0].name.isIdentical(to: record.name))
@@ -65,8 +66,8 @@ struct RoundTripTests {
         let answers = (1...20).map { index in
             DNSResourceRecord(name: "MANY.example.com.", ttl: 300, data: .a(DNSIPv4Address(192, 0, 2, UInt8(index))))
         }
-        let message = DNSMessage(header: DNSHeader(id: 1), questions: [DNSQuestion(name: "many.example.com.", type: .a)],
-                                 answers: answers)
+        let question = DNSQuestion(name: "many.example.com.", type: .a)
+        let message = DNSMessage(header: DNSHeader(id: 1), questions: [question], answers: answers)
         let bytes = message.serialized()
         // 12 header + 22 question (18-byte name) + 20 × (2-byte pointer + 10 + 4).
         #expect(bytes.count == 12 + 22 + 20 * 16)
