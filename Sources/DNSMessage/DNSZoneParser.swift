@@ -88,6 +88,7 @@ public enum DNSZoneParser {
             let units: [UInt8: UInt64] = [0x73: 1, 0x6D: 60, 0x68: 3600, 0x64: 86400, 0x77: 604_800]
             guard let value = current, let unit = units[DNSName.lower(byte)] else { return nil }
             total += value * unit
+            guard total <= UInt64(UInt32.max) else { return nil }
             current = nil
         }
         total += current ?? 0

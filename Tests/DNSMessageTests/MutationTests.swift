@@ -79,3 +79,33 @@ struct MutationTests {
         #expect(rejected.keys.count >= 6, "\(rejected)")
     }
 }
+
+@Suite("Deterministic mutation run: zone text")
+struct ZoneMutationTests {
+    @Test("50,000 mutated zone lines never trap: each parses or throws a DNSPresentationError")
+    func mutatedZoneLinesNeverTrap() {
+        var rng = Xorshift64(state: 0x2011_E5EE)
+        let lines = Fixture.zoneText.split(separator: "\n").map { Array($0.utf8) }
+        let alphabet = Array("\\\"();@$ \t\n.0123456789abcdefABCDEF#:".utf8)
+        var parsed = 0
+        for round in 0..<50_000 {
+            var line = lines[round % lines.count] + [0x0A] + lines[(round * 7 + 3) % lines.count]
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                guard !line.isEmpty else { break }
+                let position = Int.random(in: 0..<line.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: line[position] = alphabet.randomElement(using: &rng)!
+                case 1: line.insert(alphabet.randomElement(using: &rng)!, at: position)
+                default: line.removeSubrange(position..<min(line.count, position + 4))
+                }
+            }
+            if let records = try? DNSZoneParser.parse(String(decoding: line, as: UTF8.self), origin: "example.com.",
+                                                      defaultTTL: 60) {
+                parsed += 1
+                for record in records { _ = record.description }
+            }
+        }
+        #expect(parsed > 2_000, "\(parsed)")
+        #expect(DNSZoneParser.ttlValue(String(repeating: "4294967295w", count: 8000)) == nil)
+    }
+}
