@@ -25,6 +25,7 @@ public struct LogFilter: Sendable, CustomStringConvertible {
         self.root = root
         self.source = source
         self.readsOnlyHeaderFields = root.readsOnlyHeaderFields
+        self.readsTime = root.readsTime
     }
 
     /// Compiles a filter expression.
@@ -39,6 +40,8 @@ public struct LogFilter: Sendable, CustomStringConvertible {
 
     /// Whether the filter reads only fields a located line knows (no structured data or JSON members).
     let readsOnlyHeaderFields: Bool
+    /// Whether the filter compares times (so a located line needs its timestamp worked out).
+    let readsTime: Bool
 
     /// The source text.
     public var description: String { source.isEmpty ? "all" : source }
@@ -186,6 +189,15 @@ indirect enum LogFilterNode: Sendable {
             return r.anyText(field) { ByteSearch.contains($0, literal) }
         case .regex(let field, let regex):
             return r.anyText(field) { regex.matches(String(decoding: $0, as: UTF8.self)) }
+        }
+    }
+
+    var readsTime: Bool {
+        switch self {
+        case .time: true
+        case .and(let a, let b), .or(let a, let b): a.readsTime || b.readsTime
+        case .not(let a): a.readsTime
+        default: false
         }
     }
 

@@ -24,12 +24,14 @@ struct LogLineParser: Sendable {
         filter: LogFilter, wantRecord: Bool
     ) -> (passes: Bool, record: LogRecord?) {
         let trimmed = Self.trimmingCR(line)
+        // The timestamp is worked out only when the filter or the record needs it.
         if format == .rfc3164, filter.readsOnlyHeaderFields, LineText.isValidUTF8(trimmed),
-            let fields = RFC3164Parser.locate(trimmed, options: options)
+            let fields = RFC3164Parser.locate(trimmed, options: options, computeTime: filter.readsTime)
         {
             guard filter.root.matches(LocatedSyslogLine(line: trimmed, fields: fields)) else { return (false, nil) }
             guard wantRecord else { return (true, nil) }
-            var record = RFC3164Parser.record(trimmed, fields)
+            let timed = filter.readsTime ? fields : RFC3164Parser.locate(trimmed, options: options) ?? fields
+            var record = RFC3164Parser.record(trimmed, timed)
             record.offset = offset
             record.ordinal = ordinal
             record.length = length
@@ -67,7 +69,7 @@ struct LogLineParser: Sendable {
     /// `nil` for JSON lines, whose message is not a verbatim slice.
     func messageStart(_ line: UnsafeBufferPointer<UInt8>) -> Int? {
         switch format {
-        case .rfc3164: RFC3164Parser.locate(line, options: nil)?.messageStart ?? 0
+        case .rfc3164: RFC3164Parser.locate(line, options: options, computeTime: false)?.messageStart ?? 0
         case .rfc5424:
             RFC5424Parser.locate(line).map { f in
                 // Malformed structured data makes the line raw: its message is the whole line.

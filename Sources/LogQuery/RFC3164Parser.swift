@@ -14,8 +14,9 @@ enum RFC3164Parser {
         .map { name in name.utf8.reduce(0) { $0 << 8 | UInt32($1) } }
 
     /// Locates the header; `nil` when the line is not RFC 3164 (no recognisable timestamp).
-    /// With `options` `nil` the timestamp is only checked, not computed (`timestamp` stays `nil`).
-    static func locate(_ b: UnsafeBufferPointer<UInt8>, options: LogParseOptions?) -> Fields? {
+    /// With `computeTime` false the timestamp is checked exactly as when computed (so the same
+    /// lines are accepted) but left `nil`.
+    static func locate(_ b: UnsafeBufferPointer<UInt8>, options: LogParseOptions, computeTime: Bool = true) -> Fields? {
         var i = 0
         let n = b.count
         var priority: Int?
@@ -33,13 +34,16 @@ enum RFC3164Parser {
                 let hh = twoDigits(b, i + 7), b[i + 9] == UInt8(ascii: ":"), let mm = twoDigits(b, i + 10),
                 b[i + 12] == UInt8(ascii: ":"), let ss = twoDigits(b, i + 13)
             else { return nil }
-            if let options {
+            let year = options.year(forMonth: month)
+            let day = d1 * 10 + d2
+            if computeTime {
                 timestamp = LogTime(
-                    year: options.year(forMonth: month), month: month, day: d1 * 10 + d2, hour: hh, minute: mm,
-                    second: ss, utcOffsetSeconds: options.defaultUTCOffsetSeconds)
+                    year: year, month: month, day: day, hour: hh, minute: mm, second: ss,
+                    utcOffsetSeconds: options.defaultUTCOffsetSeconds)
                 guard timestamp != nil else { return nil }
             } else {
-                guard (1...31).contains(d1 * 10 + d2), hh <= 23, mm <= 59, ss <= 60 else { return nil }
+                guard (1...LogTime.daysInMonth(year: year, month: month)).contains(day), hh <= 23, mm <= 59, ss <= 60
+                else { return nil }
             }
             i += 15
         } else if i + 19 <= n, b[i + 4] == UInt8(ascii: "-"), b[i + 10] == UInt8(ascii: "T") {
@@ -48,9 +52,9 @@ enum RFC3164Parser {
             while end < n, b[end] != UInt8(ascii: " ") { end += 1 }
             timestamp = LogTime.parseRFC3339(
                 UnsafeBufferPointer(rebasing: b[i..<end]),
-                defaultUTCOffsetSeconds: options?.defaultUTCOffsetSeconds ?? 0)
+                defaultUTCOffsetSeconds: options.defaultUTCOffsetSeconds)
             guard timestamp != nil else { return nil }
-            if options == nil { timestamp = nil }
+            if !computeTime { timestamp = nil }
             i = end
         } else {
             return nil
