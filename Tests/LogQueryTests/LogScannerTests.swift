@@ -142,7 +142,8 @@ import Testing
             // Every 97th line is not syslog; every 89th has an impossible date (raw in both modes too).
             let date = i % 89 == 0 ? "Feb 30" : "Mar  3"
             text +=
-                i % 97 == 0 ? "Failed password in a raw line\n" : "\(date) 01:02:03 host\(i % 4) \(app)[\(i)]: \(body)\n"
+                i % 97 == 0
+                ? "Failed password in a raw line\n" : "\(date) 01:02:03 host\(i % 4) \(app)[\(i)]: \(body)\n"
         }
         try withLogFile(text) { path in
             for filter in [
