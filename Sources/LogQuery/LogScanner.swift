@@ -12,8 +12,9 @@
 ///
 /// Thread affinity: not thread-safe; one thread at a time (the owning loop) may call it.
 /// Lines end with `\n` (a trailing `\r` is dropped); a line longer than `maxLineLength` yields a
-/// record of its first `maxLineLength` bytes flagged `.cut`; every line yields one record
-/// (non-format lines `.raw`), so offsets and ordinals are exact.
+/// record of its first `maxLineLength` bytes flagged `.cut`; every line is judged as one record
+/// (non-format lines `.raw`, never dropped), so offsets and ordinals are exact. A reverse scan first
+/// counts the file's newlines (in slices, `.needMore`) so that its ordinals are exact too.
 public final class LogScanner: @unchecked Sendable {
     /// The file's identity when it was opened (its `size` bounds a reverse scan).
     public let identity: FileIdentity
