@@ -176,6 +176,20 @@ import Testing
         }
     }
 
+    @Test func rfc3164YearsComeFromTheFileModificationTimeAcrossNewYear() throws {
+        try withLogFile("Dec 31 23:59:58 h a: old year\nJan  1 00:00:01 h a: new year\n") { path in
+            // mtime 2026-01-02T00:00:00Z
+            var times = [
+                timespec(tv_sec: 1_767_312_000, tv_nsec: 0), timespec(tv_sec: 1_767_312_000, tv_nsec: 0),
+            ]
+            #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+            let records = try collect(try LogScanner(path: path))
+            #expect(records.map(\.timestamp) == [
+                LogTime(rfc3339: "2025-12-31T23:59:58Z"), LogTime(rfc3339: "2026-01-01T00:00:01Z"),
+            ])
+        }
+    }
+
     @Test func openAndReadFailuresAreTypedErrorsWithErrno() throws {
         #expect(throws: LogScanError(operation: "open", errno: ENOENT)) {
             try LogScanner(path: "/nonexistent/evquery/log")
