@@ -184,9 +184,10 @@ import Testing
             ]
             #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
             let records = try collect(try LogScanner(path: path))
-            #expect(records.map(\.timestamp) == [
-                LogTime(rfc3339: "2025-12-31T23:59:58Z"), LogTime(rfc3339: "2026-01-01T00:00:01Z"),
-            ])
+            #expect(
+                records.map(\.timestamp) == [
+                    LogTime(rfc3339: "2025-12-31T23:59:58Z"), LogTime(rfc3339: "2026-01-01T00:00:01Z"),
+                ])
         }
     }
 
