@@ -1,33 +1,3 @@
-/// The start-of-authority fields (RFC 1035 3.3.13).
-public struct DNSSOA: Hashable, Sendable {
-    /// The primary name server.
-    public var mname: DNSName
-    /// The responsible mailbox, as a name.
-    public var rname: DNSName
-    /// The zone serial.
-    public var serial: UInt32
-    /// Secondary refresh interval, seconds.
-    public var refresh: UInt32
-    /// Secondary retry interval, seconds.
-    public var retry: UInt32
-    /// Secondary expiry, seconds.
-    public var expire: UInt32
-    /// Negative-caching TTL (RFC 2308), seconds.
-    public var minimum: UInt32
-
-    /// Creates the SOA fields.
-    public init(mname: DNSName, rname: DNSName, serial: UInt32, refresh: UInt32, retry: UInt32,
-                expire: UInt32, minimum: UInt32) {
-        self.mname = mname
-        self.rname = rname
-        self.serial = serial
-        self.refresh = refresh
-        self.retry = retry
-        self.expire = expire
-        self.minimum = minimum
-    }
-}
-
 /// The data of a resource record, decoded for the types this module knows and raw for any other
 /// (RFC 3597). The record's type is kept by `DNSResourceRecord`; `.unknown` is valid for any type.
 public enum DNSRecordData: Hashable, Sendable {
@@ -53,4 +23,23 @@ public enum DNSRecordData: Hashable, Sendable {
     case caa(flags: UInt8, tag: [UInt8], value: [UInt8])
     /// Any other type (or a known type the caller wants raw): the RDATA bytes as they were.
     case unknown([UInt8])
+}
+
+extension DNSRecordData {
+    /// The type this data is decoded for; nil for `.unknown`.
+    public var impliedType: DNSType? {
+        switch self {
+        case .a: return .a
+        case .aaaa: return .aaaa
+        case .cname: return .cname
+        case .ns: return .ns
+        case .ptr: return .ptr
+        case .mx: return .mx
+        case .txt: return .txt
+        case .srv: return .srv
+        case .soa: return .soa
+        case .caa: return .caa
+        case .unknown: return nil
+        }
+    }
 }
