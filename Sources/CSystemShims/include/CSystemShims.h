@@ -39,4 +39,6 @@ int evq_epoll_wait_one(int epfd, int timeout_ms);
 int evq_zlib_compress(unsigned char *dst, unsigned long *dst_len, const unsigned char *src, unsigned long src_len);
 /// zlib's `compressBound(src_len)`.
 unsigned long evq_zlib_compress_bound(unsigned long src_len);
+/// `getrandom(buf, len, 0)`: bytes from the kernel CSPRNG (DNS transaction ids).
+ssize_t evq_getrandom(void *buf, size_t len);
 #endif

@@ -1,1 +1,0 @@
-// DNSQuery module: see README "Design". Filled in by its issue.

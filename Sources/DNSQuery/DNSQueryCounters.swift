@@ -1,0 +1,87 @@
+/// What an engine did, summed over its shards: sends, replies, and every reply it refused and why.
+/// A snapshot (`DNSQueryEngine.counters()`).
+public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
+    /// UDP datagrams sent.
+    public var sentUDP = 0
+    /// TCP queries sent.
+    public var sentTCP = 0
+    /// Sends the socket refused for now (`EAGAIN`): treated as lost, the retry timer covers them.
+    public var sendsDeferred = 0
+    /// Sends that failed with an errno.
+    public var sendErrors = 0
+    /// Receive calls that failed with an errno (for instance `ECONNREFUSED` after an ICMP error).
+    public var receiveErrors = 0
+    /// Replies read (UDP datagrams and TCP frames).
+    public var replies = 0
+    /// Queries completed with an answer.
+    public var answered = 0
+    /// Replies dropped: no query outstanding or quarantined under that id on that socket.
+    public var droppedWrongID = 0
+    /// Replies dropped: the id was outstanding but the question differed (name, case with 0x20,
+    /// type, class).
+    public var droppedWrongQuestion = 0
+    /// Replies dropped: not a parseable response (too short, QR clear, bad question, cut by the
+    /// buffer, or records that do not parse).
+    public var droppedMalformed = 0
+    /// Replies dropped: the id was in quarantine after a cancel, a timeout or a retry, or the query
+    /// was already ending.
+    public var droppedLate = 0
+    /// Replies dropped: a second reply to an id that was just answered.
+    public var droppedDuplicate = 0
+    /// Truncated (TC) UDP replies.
+    public var truncated = 0
+    /// Queries moved to TCP after a truncated reply.
+    public var tcpFallbacks = 0
+    /// Queries asked again without EDNS after FORMERR.
+    public var ednsFallbacks = 0
+    /// Attempts that timed out and were retried.
+    public var retransmits = 0
+    /// Queries that ended with `.timeout`.
+    public var timeouts = 0
+    /// Queries that ended with `.limitReached`.
+    public var limitReached = 0
+    /// UDP sockets opened and closed (rotation closes old ones after their quarantine).
+    public var socketsOpened = 0
+    public var socketsClosed = 0
+
+    /// All zero.
+    public init() {}
+
+    /// Every reply that was read but not accepted.
+    public var dropped: Int {
+        droppedWrongID + droppedWrongQuestion + droppedMalformed + droppedLate + droppedDuplicate
+    }
+
+    static func + (a: Self, b: Self) -> Self {
+        var sum = a
+        sum.sentUDP += b.sentUDP
+        sum.sentTCP += b.sentTCP
+        sum.sendsDeferred += b.sendsDeferred
+        sum.sendErrors += b.sendErrors
+        sum.receiveErrors += b.receiveErrors
+        sum.replies += b.replies
+        sum.answered += b.answered
+        sum.droppedWrongID += b.droppedWrongID
+        sum.droppedWrongQuestion += b.droppedWrongQuestion
+        sum.droppedMalformed += b.droppedMalformed
+        sum.droppedLate += b.droppedLate
+        sum.droppedDuplicate += b.droppedDuplicate
+        sum.truncated += b.truncated
+        sum.tcpFallbacks += b.tcpFallbacks
+        sum.ednsFallbacks += b.ednsFallbacks
+        sum.retransmits += b.retransmits
+        sum.timeouts += b.timeouts
+        sum.limitReached += b.limitReached
+        sum.socketsOpened += b.socketsOpened
+        sum.socketsClosed += b.socketsClosed
+        return sum
+    }
+
+    public var description: String {
+        "sent udp=\(sentUDP) tcp=\(sentTCP) replies=\(replies) answered=\(answered) dropped: "
+            + "wrong_id=\(droppedWrongID) wrong_question=\(droppedWrongQuestion) malformed=\(droppedMalformed) "
+            + "late=\(droppedLate) duplicate=\(droppedDuplicate); truncated=\(truncated) "
+            + "tcp_fallbacks=\(tcpFallbacks) edns_fallbacks=\(ednsFallbacks) retransmits=\(retransmits) "
+            + "timeouts=\(timeouts) limit=\(limitReached) sockets=\(socketsOpened)/\(socketsClosed)"
+    }
+}

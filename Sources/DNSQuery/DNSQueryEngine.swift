@@ -1,0 +1,202 @@
+import DNSMessage
+import EventReactor
+
+/// Many thousands of outstanding DNS queries on event-loop reactors: the counterpart of Windows'
+/// `DnsQueryEx` (asynchronous form) and `DnsCancelQuery`.
+///
+/// One engine shard per reactor holds the sockets, transaction tables and counters of the queries
+/// running on that reactor; a query goes to one shard (round-robin over a group) and stays there.
+/// Every query completes exactly once, on its reactor's thread, never inside `start` or `cancel`.
+///
+/// ```swift
+/// let reactor = try Reactor()
+/// var configuration = DNSQueryEngine.Configuration()
+/// configuration.servers = [DNSServer("127.0.0.1:5353")!]
+/// let engine = DNSQueryEngine(reactor: reactor, configuration: configuration)
+/// let handle = engine.start(try DNSQueryRequest("example.com", type: .a)) { outcome in
+///     switch outcome {
+///     case .success(let result): print(result.rcode, result.answers)
+///     case .failure(let error): print(error)          // .timeout, .cancelled(info), …
+///     }
+/// }
+/// handle.cancel()                                       // any thread; returns at once
+/// let answer = try await engine.query(try DNSQueryRequest("example.org", type: .aaaa))
+/// engine.shutdown(); reactor.shutdown()
+/// ```
+public final class DNSQueryEngine: Sendable {
+    /// How the engine asks: servers, timing, limits and socket pools. The defaults suit a local
+    /// recursive resolver; `init(resolvConf:)` takes the timing from resolv.conf.
+    public struct Configuration: Sendable {
+        /// Servers asked in order; nil: `/etc/resolv.conf`'s (127.0.0.1 if it names none).
+        public var servers: [DNSServer]?
+        /// Start each query at the next server instead of the first; nil: resolv.conf's `rotate`.
+        public var rotate: Bool?
+        /// Where the resolv.conf is read from when `servers` is nil (and for the search list).
+        public var resolvConfPath = "/etc/resolv.conf"
+        /// A query's deadline, counted from `start` (5 s).
+        public var timeoutNanos: UInt64 = 5_000_000_000
+        /// Sends per query at most, over all servers (3).
+        public var attempts = 3
+        /// The first attempt's wait for a reply; each retry doubles it (1 s)…
+        public var retransmitNanos: UInt64 = 1_000_000_000
+        /// …up to this (4 s). The last attempt waits until the deadline.
+        public var maxRetransmitNanos: UInt64 = 4_000_000_000
+        /// An attempt over TCP waits this long (3 s, within the deadline).
+        public var tcpTimeoutNanos: UInt64 = 3_000_000_000
+        /// A TCP connection with no query closes after this (10 s).
+        public var tcpIdleNanos: UInt64 = 10_000_000_000
+        /// A server whose attempt timed out is skipped for this long when others are available (1 s).
+        public var serverPenaltyNanos: UInt64 = 1_000_000_000
+        /// The ids of cancelled and timed-out attempts are not reused for this long, and late
+        /// replies to them are dropped and counted (5 s: at least the default timeout).
+        public var quarantineNanos: UInt64 = 5_000_000_000
+        /// The id of an answered query rests this long, so a second copy of the reply is counted as
+        /// a duplicate (100 ms).
+        public var answeredQuarantineNanos: UInt64 = 100_000_000
+        /// Queries in flight per shard at most; beyond, a query ends with `.limitReached`.
+        public var maxOutstanding = 1_000_000
+        /// UDP sockets a server's pool fills up to as queries come (4).
+        public var socketsPerServer = 4
+        /// UDP sockets per server at most, when the pool's sockets are full (64).
+        public var maxSocketsPerServer = 64
+        /// Outstanding queries per socket before the next socket is used (40,000 of 65,536 ids, so a
+        /// random free id is found in a few draws).
+        public var maxOutstandingPerSocket = 40_000
+        /// A UDP socket retires (a new one with a new port replaces it) after this many queries.
+        public var rotateAfterQueries = 250_000
+        /// SO_RCVBUF asked for each UDP socket (4 MiB; the kernel caps it at `rmem_max`).
+        public var receiveBufferBytes = 4 << 20
+        /// Datagrams read per `recvmmsg` (32).
+        public var receiveBatch = 32
+        /// `recvmmsg` batches per readable event before returning to the loop (16).
+        public var maxBatchesPerWake = 16
+
+        /// The defaults.
+        public init() {}
+
+        /// The defaults with resolv.conf's servers, rotation and timing: the first wait is its
+        /// `timeout:`, attempts are `attempts:` rounds over its servers, and the deadline is the
+        /// sum of the waits, as glibc's resolver spends them.
+        public init(resolvConf: ResolvConf) {
+            servers = resolvConf.servers.isEmpty ? nil : resolvConf.servers
+            rotate = resolvConf.rotate
+            retransmitNanos = UInt64(resolvConf.timeoutSeconds) * 1_000_000_000
+            maxRetransmitNanos = retransmitNanos
+            attempts = resolvConf.attempts * max(resolvConf.servers.count, 1)
+            timeoutNanos = retransmitNanos * UInt64(attempts)
+        }
+    }
+
+    private let shards: [EngineShard]
+    private let shardIndex: [ObjectIdentifier: Int]
+    private let group: ReactorGroup?
+
+    /// An engine whose queries all run on `reactor`. Any thread.
+    public convenience init(reactor: Reactor, configuration: Configuration = Configuration()) {
+        self.init(reactors: [reactor], group: nil, configuration: configuration)
+    }
+
+    /// An engine with one shard per reactor of `group`; each query goes to `group.next()`. Any thread.
+    public convenience init(group: ReactorGroup, configuration: Configuration = Configuration()) {
+        self.init(reactors: group.reactors, group: group, configuration: configuration)
+    }
+
+    private init(reactors: [Reactor], group: ReactorGroup?, configuration: Configuration) {
+        var resolvConf = ResolvConf.load(path: configuration.resolvConfPath)
+        if resolvConf.servers.isEmpty { resolvConf.servers = [DNSServer(ipv4: 127, 0, 0, 1)] }
+        shards = reactors.map { EngineShard(reactor: $0, configuration: configuration, resolvConf: resolvConf) }
+        var index: [ObjectIdentifier: Int] = [:]
+        for (position, reactor) in reactors.enumerated() { index[ObjectIdentifier(reactor)] = position }
+        shardIndex = index
+        self.group = group
+    }
+
+    private func nextShard() -> EngineShard {
+        guard let group, shards.count > 1 else { return shards[0] }
+        return shards[shardIndex[ObjectIdentifier(group.next())] ?? 0]
+    }
+
+    /// Starts a query. Any thread; returns at once with the handle to cancel it.
+    ///
+    /// `completion` runs exactly once, on the query's reactor thread, never inside this call: with
+    /// the result, or with a `DNSQueryError` (`.cancelled` if a cancel took effect). The deadline
+    /// (`request.timeout` or the configuration's) counts from this call.
+    /// The corresponding Windows call is `DnsQueryEx` returning `DNS_REQUEST_PENDING`.
+    @discardableResult
+    public func start(_ request: DNSQueryRequest, completion: @escaping @Sendable (DNSQueryOutcome) -> Void)
+        -> QueryHandle
+    {
+        let shard = nextShard()
+        let body = QueryOperation(request: request, shard: shard, completion: completion)
+        return QueryHandle(operation: shard.reactor.start(body))
+    }
+
+    /// Asks and waits. Swift task cancellation cancels the query (reason `.task`).
+    /// - Throws: `DNSQueryError` (`.cancelled` when the task or anyone else cancelled it).
+    public func query(_ request: DNSQueryRequest) async throws(DNSQueryError) -> DNSQueryResult {
+        let shard = nextShard()
+        let outcome: DNSQueryOutcome
+        do {
+            outcome = try await shard.reactor.run { (completion: @escaping @Sendable (OperationOutcome<DNSQueryOutcome>)
+                -> Void) in
+                let body = QueryOperation(request: request, shard: shard) { outcome in
+                    if case .failure(.cancelled(let info)) = outcome {
+                        completion(.cancelled(info))
+                    } else {
+                        completion(.completed(outcome))
+                    }
+                }
+                return shard.reactor.start(body)
+            }
+        } catch let cancelled as OperationCancelled {
+            throw .cancelled(cancelled.info)
+        } catch {
+            throw .limitReached  // unreachable: queries never end with `OperationOutcome.failed`.
+        }
+        return try outcome.get()
+    }
+
+    /// The counters summed over the shards. Any thread (each shard is read on its loop).
+    public func counters() -> DNSQueryCounters {
+        shards.reduce(DNSQueryCounters()) { total, shard in total + onLoop(of: shard) { shard.counters } }
+    }
+
+    /// Cancels every query the engine has on the loop now (reason `.cancelAll`); like
+    /// `EvtCancel(NULL)`, each completes once with `.cancelled`. Any thread but a reactor's.
+    public func cancelAll() {
+        for shard in shards { onLoop(of: shard) { shard.cancelAll() } }
+    }
+
+    /// Cancels every query of the engine (reason `.shutdown`) and closes its sockets and
+    /// connections; queries started later end with `cancelled(shutdown)`. Idempotent. Call it
+    /// before the reactors' own `shutdown()` (which also completes every pending query with
+    /// `cancelled(shutdown)`; after it, this only closes the file descriptors).
+    public func shutdown() {
+        for shard in shards { onLoop(of: shard) { shard.close() } }
+    }
+
+    private func onLoop<T: Sendable>(of shard: EngineShard, _ work: @escaping @Sendable () -> T) -> T {
+        shard.reactor.inLoop ? work() : shard.reactor.syncOnLoop(work)
+    }
+}
+
+/// The handle of a started query: the counterpart of Windows' `DNS_QUERY_CANCEL`, minus its
+/// lifetime rule — it is a (slot, generation) value, so a stale handle is inert, never dangling.
+public struct QueryHandle: Hashable, Sendable {
+    /// The reactor operation underneath.
+    public let operation: OperationHandle
+
+    /// Wraps an operation handle.
+    public init(operation: OperationHandle) {
+        self.operation = operation
+    }
+
+    /// Cancels the query: any thread, any number of times, returns at once, never runs the
+    /// completion inline. `.cancelled` means it took effect: the completion then runs exactly once
+    /// with `DNSQueryError.cancelled`, after the query's transaction id went into quarantine and its
+    /// timer left the loop — and never with a result, even if a reply is already in the socket.
+    /// `.alreadyCompleted`: an answer or an error won first and is (or was) delivered.
+    /// The corresponding Windows call is `DnsCancelQuery`.
+    @discardableResult
+    public func cancel() -> CancelResult { operation.cancel() }
+}

@@ -1,0 +1,378 @@
+import CSystemShims
+import DNSMessage
+import EventReactor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The part of a `DNSQueryEngine` that lives on one reactor: its servers and socket pools, the
+/// transaction tables, the receive batch buffers, the id source and the counters.
+/// Loop-bound: everything here is touched only on `reactor`'s thread (the `let`s are immutable).
+final class EngineShard: @unchecked Sendable {
+    let reactor: Reactor
+    let configuration: DNSQueryEngine.Configuration
+    let resolvConf: ResolvConf
+    var ids = TransactionIDSource()
+    var counters = DNSQueryCounters()
+    /// Queries attached and not yet ended.
+    var outstanding = 0
+    /// After `close()`: a query that reaches the loop later ends with `cancelled(shutdown)`.
+    private(set) var isClosed = false
+    private let epoch = MonotonicClock.now()
+
+    private var servers: [DNSServer: ServerState] = [:]
+    private var lists: [[DNSServer]: ServerList] = [:]
+    private var defaultList: ServerList?
+    private var maintenance: LibeventEvent?
+
+    // Preallocated I/O memory: one query, one receive batch, one TCP read, one 0x20 name.
+    private let sendBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 + 512, alignment: 8)
+    private let nameScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 8)
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
+    private let batch: Int
+    private let slotSize = 4096
+    private let receiveBuffers: UnsafeMutableRawBufferPointer
+    private let iovecs: UnsafeMutablePointer<iovec>
+    private let headers: UnsafeMutablePointer<evq_mmsghdr>
+
+    init(reactor: Reactor, configuration: DNSQueryEngine.Configuration, resolvConf: ResolvConf) {
+        self.reactor = reactor
+        self.configuration = configuration
+        self.resolvConf = resolvConf
+        batch = max(configuration.receiveBatch, 1)
+        receiveBuffers = UnsafeMutableRawBufferPointer.allocate(byteCount: batch * slotSize, alignment: 16)
+        iovecs = .allocate(capacity: batch)
+        headers = .allocate(capacity: batch)
+        for index in 0..<batch {
+            iovecs[index] = iovec(iov_base: receiveBuffers.baseAddress! + index * slotSize, iov_len: slotSize)
+            headers[index] = evq_mmsghdr(
+                msg_hdr: msghdr(msg_name: nil, msg_namelen: 0, msg_iov: iovecs + index, msg_iovlen: 1,
+                                msg_control: nil, msg_controllen: 0, msg_flags: 0),
+                msg_len: 0)
+        }
+    }
+
+    deinit {
+        sendBuffer.deallocate()
+        nameScratch.deallocate()
+        scratch.deallocate()
+        receiveBuffers.deallocate()
+        iovecs.deallocate()
+        headers.deallocate()
+    }
+
+    // MARK: Clock and quarantine
+
+    /// Milliseconds since the shard started (the quarantine clock; 31 bits last 24 days).
+    var nowMs: UInt32 { UInt32(truncatingIfNeeded: (MonotonicClock.now() &- epoch) / 1_000_000) }
+
+    /// When an id released now leaves quarantine.
+    func quarantineExpiry(answered: Bool) -> UInt32 {
+        let nanos = answered ? configuration.answeredQuarantineNanos : configuration.quarantineNanos
+        guard nanos > 0 else { return 0 }
+        return nowMs &+ UInt32(clamping: (nanos + 999_999) / 1_000_000)  // ≥ 1: 0 means "free"
+    }
+
+    // MARK: Servers
+
+    /// The server list for a request: its own servers, or the engine's. Nil if there is none.
+    func serverList(for requested: [DNSServer]?) -> ServerList? {
+        if let requested {
+            if let list = lists[requested] { return list }
+            let list = ServerList(servers: requested.map(serverState), rotate: false)
+            lists[requested] = list
+            return list
+        }
+        if let defaultList { return defaultList }
+        let addresses = configuration.servers ?? resolvConf.servers
+        let list = ServerList(servers: addresses.map(serverState), rotate: configuration.rotate ?? resolvConf.rotate)
+        defaultList = list
+        return list
+    }
+
+    private func serverState(_ address: DNSServer) -> ServerState {
+        if let state = servers[address] { return state }
+        let state = ServerState(address: address)
+        servers[address] = state
+        return state
+    }
+
+    // MARK: Sending
+
+    /// Places `query`'s attempt on one of `server`'s UDP sockets under a fresh random id, writes the
+    /// query and sends it. Returns the failure to park, or nil.
+    func sendUDP(_ query: QueryOperation, to server: ServerState) -> QueryOperation.Parked? {
+        let socket: UDPSocket
+        let id: UInt16
+        switch placeUDP(query, on: server) {
+        case .placed(let s, let i): (socket, id) = (s, i)
+        case .full: return .limitReached
+        case .failed(let errno): return .network(errno)
+        }
+        query.placed(on: socket, id: id)
+        guard let length = write(query, id: id, into: sendBuffer) else { return .network(EMSGSIZE) }
+        counters.sentUDP += 1
+        socket.sent += 1
+        if socket.sent >= configuration.rotateAfterQueries { retire(socket) }
+        do {
+            if try Syscalls.send(socket.fd, UnsafeRawBufferPointer(rebasing: sendBuffer[..<length])) == nil {
+                counters.sendsDeferred += 1
+            }
+        } catch {
+            counters.sendErrors += 1
+            return .network(error.errno)
+        }
+        return nil
+    }
+
+    private enum Placement {
+        case placed(UDPSocket, UInt16)
+        case full
+        case failed(Int32)
+    }
+
+    private func placeUDP(_ query: QueryOperation, on server: ServerState) -> Placement {
+        let owner = Unmanaged.passUnretained(query).toOpaque()
+        let now = nowMs
+        let perSocket = configuration.maxOutstandingPerSocket
+        if server.sockets.count < configuration.socketsPerServer,
+            server.sockets.count + server.retired.count < configuration.maxSocketsPerServer
+        {
+            // The pool fills up to its size as queries come, one socket per query.
+            do {
+                let socket = try openUDP(to: server)
+                if let id = socket.table.allocate(owner: owner, ids: &ids, nowMs: now) { return .placed(socket, id) }
+            } catch {
+                return .failed(error.errno)
+            }
+        }
+        var tried = 0
+        while tried < server.sockets.count {
+            let socket = server.sockets[server.cursor % server.sockets.count]
+            server.cursor &+= 1
+            tried += 1
+            if socket.table.outstanding < perSocket,
+                let id = socket.table.allocate(owner: owner, ids: &ids, nowMs: now)
+            {
+                return .placed(socket, id)
+            }
+        }
+        // Every socket is busy (or the pool is below its size after a rotation): open one more.
+        guard server.sockets.count + server.retired.count < configuration.maxSocketsPerServer else { return .full }
+        let socket: UDPSocket
+        do {
+            socket = try openUDP(to: server)
+        } catch {
+            return .failed(error.errno)
+        }
+        guard let id = socket.table.allocate(owner: owner, ids: &ids, nowMs: now) else { return .full }
+        return .placed(socket, id)
+    }
+
+    private func openUDP(to server: ServerState) throws(Syscalls.Failure) -> UDPSocket {
+        let fd = try Syscalls.connectedSocket(to: server.address, stream: false,
+                                              receiveBuffer: configuration.receiveBufferBytes)
+        let socket = UDPSocket(server: server, fd: fd)
+        socket.watch(on: reactor, shard: self)
+        server.sockets.append(socket)
+        counters.socketsOpened += 1
+        return socket
+    }
+
+    /// Takes a socket out of rotation: it keeps reading (late replies are counted) until its last
+    /// id has left quarantine, then closes.
+    private func retire(_ socket: UDPSocket) {
+        guard let index = socket.server.sockets.firstIndex(where: { $0 === socket }) else { return }
+        socket.server.sockets.remove(at: index)
+        socket.retiring = true
+        socket.server.retired.append(socket)
+        armMaintenance()
+    }
+
+    /// Places `query`'s attempt on `server`'s TCP connection (opening it if needed) and queues it.
+    func sendTCP(_ query: QueryOperation, to server: ServerState) -> QueryOperation.Parked? {
+        let connection: TCPConnection
+        if let existing = server.tcp, existing.isUsable {
+            connection = existing
+        } else {
+            do {
+                connection = try TCPConnection(server: server, shard: self)
+            } catch {
+                counters.sendErrors += 1
+                return .network(error.errno)
+            }
+            server.tcp = connection
+        }
+        let owner = Unmanaged.passUnretained(query).toOpaque()
+        guard let id = connection.table.allocate(owner: owner, ids: &ids, nowMs: nowMs) else { return .limitReached }
+        query.placed(on: connection, id: id)
+        let body = UnsafeMutableRawBufferPointer(rebasing: sendBuffer[2...])
+        guard let length = write(query, id: id, into: body) else { return .network(EMSGSIZE) }
+        sendBuffer[0] = UInt8(length >> 8)
+        sendBuffer[1] = UInt8(length & 0xff)
+        counters.sentTCP += 1
+        connection.enqueue(UnsafeRawBufferPointer(rebasing: sendBuffer[..<(length + 2)]))
+        return nil
+    }
+
+    /// Writes the current attempt of `query` (name with its 0x20 case, EDNS unless it fell back).
+    private func write(_ query: QueryOperation, id: UInt16, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        let edns = query.usesEDNS
+            ? DNSQueryBuilder.EDNS(udpPayloadSize: query.ednsSize, dnssecOK: query.flags.contains(.dnssecOK)) : nil
+        let flags: UInt16 = query.flags.contains(.recursionDesired) ? 0x0100 : 0
+        let name = query.currentName
+        guard let length = DNSQueryBuilder.write(into: buffer, id: id, name: name, type: query.type,
+                                                 class: query.recordClass, flags: flags, edns: edns)
+        else { return nil }
+        if query.randomizesCase {
+            CaseRandomization.apply(seed: query.caseSeed, to: UnsafeMutableRawBufferPointer(
+                rebasing: buffer[12..<(12 + name.wire.count)]))
+        }
+        return length
+    }
+
+    /// Whether `reply`'s question is the one `query`'s current attempt asked (with 0x20, exactly
+    /// the case sent).
+    func questionMatches(_ reply: DNSMessageView, of query: QueryOperation) -> Bool {
+        let name = query.currentName
+        guard query.randomizesCase else {
+            return reply.questionMatches(name: name, type: query.type, class: query.recordClass, caseSensitive: false)
+        }
+        let count = name.wire.count
+        name.wire.withUnsafeBytes { nameScratch.copyMemory(from: $0) }
+        let expected = UnsafeMutableRawBufferPointer(rebasing: nameScratch[..<count])
+        CaseRandomization.apply(seed: query.caseSeed, to: expected)
+        return reply.questionMatches(name: UnsafeRawBufferPointer(expected), type: query.type,
+                                     class: query.recordClass, caseSensitive: true)
+    }
+
+    // MARK: Receiving
+
+    /// Reads what `socket` has, in `recvmmsg` batches into the preallocated buffers, and dispatches
+    /// each datagram; at most `maxBatchesPerWake` batches, then back to the loop (the watcher is
+    /// level-triggered, so the rest is read on the next turn).
+    func drain(_ socket: UDPSocket) {
+        for _ in 0..<configuration.maxBatchesPerWake {
+            let count: Int
+            do {
+                count = try Syscalls.receiveBatch(socket.fd, headers, count: batch)
+            } catch {
+                counters.receiveErrors += 1
+                continue
+            }
+            for index in 0..<count {
+                let header = headers[index]
+                if header.msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0 {
+                    counters.replies += 1
+                    counters.droppedMalformed += 1
+                    continue
+                }
+                let start = index * slotSize
+                dispatch(UnsafeRawBufferPointer(rebasing: receiveBuffers[start..<(start + Int(header.msg_len))]),
+                         on: socket)
+            }
+            if count < batch { return }
+        }
+    }
+
+    /// Routes one reply read from `channel` (whose connected socket fixes its source) to the query
+    /// waiting on its id there, or drops and counts it.
+    func dispatch(_ bytes: UnsafeRawBufferPointer, on channel: QueryChannel) {
+        counters.replies += 1
+        guard let view = try? DNSMessageView(bytes), view.isResponse else {
+            counters.droppedMalformed += 1
+            return
+        }
+        let id = view.id
+        guard let owner = channel.table.owner(of: id) else {
+            switch channel.table.vacancy(of: id, nowMs: nowMs) {
+            case .free: counters.droppedWrongID += 1
+            case .late: counters.droppedLate += 1
+            case .answered: counters.droppedDuplicate += 1
+            }
+            return
+        }
+        Unmanaged<QueryOperation>.fromOpaque(owner).takeUnretainedValue().replyArrived(view, on: channel)
+    }
+
+    /// Runs `body` with the shard's 64 KiB scratch buffer (TCP reads).
+    func withScratch<T, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> T) throws(E) -> T {
+        try body(scratch)
+    }
+
+    // MARK: Maintenance
+
+    private func armMaintenance() {
+        if maintenance == nil {
+            maintenance = LibeventEvent(reactor: reactor, fd: -1, interest: [], persistent: false) {
+                [unowned self] _, _ in
+                maintenance?.didFireOnce()
+                closeRetiredSockets()
+            }
+        }
+        if maintenance?.isArmed == false { maintenance?.arm(timeoutNanos: 500_000_000) }
+    }
+
+    /// Closes retired sockets with nothing outstanding whose quarantine has passed; re-arms while
+    /// some remain.
+    private func closeRetiredSockets() {
+        let now = nowMs
+        var remaining = 0
+        for server in servers.values {
+            server.retired.removeAll { socket in
+                guard socket.table.outstanding == 0, socket.table.lastExpiry <= now else { return false }
+                socket.close(onLoop: true)
+                counters.socketsClosed += 1
+                return true
+            }
+            remaining += server.retired.count
+        }
+        if remaining > 0 { armMaintenance() }
+    }
+
+    // MARK: Closing
+
+    /// Cancels every query placed on this shard's channels (reason `.cancelAll`).
+    func cancelAll() {
+        for server in servers.values {
+            var channels: [QueryChannel] = server.sockets + server.retired
+            if let tcp = server.tcp { channels.append(tcp) }
+            cancelQueries(on: channels, reason: .cancelAll)
+        }
+    }
+
+    private func cancelQueries(on channels: [QueryChannel], reason: CancelReason) {
+        for channel in channels {
+            for owner in channel.table.allOwners() {
+                let query = Unmanaged<QueryOperation>.fromOpaque(owner).takeUnretainedValue()
+                if let handle = query.handle { reactor.cancel(handle, reason: reason) }
+            }
+        }
+    }
+
+    /// Cancels every query of this shard (reason `.shutdown`) and closes every socket and connection.
+    /// On the loop; after the loop has stopped, closes the fds only (nothing is pending then).
+    func close() {
+        isClosed = true
+        let onLoop = reactor.inLoop
+        var all: [QueryChannel] = []
+        for server in servers.values {
+            all += server.sockets as [QueryChannel]
+            all += server.retired as [QueryChannel]
+            if let tcp = server.tcp { all.append(tcp) }
+        }
+        if onLoop { cancelQueries(on: all, reason: .shutdown) }
+        for server in servers.values {
+            for socket in server.sockets + server.retired {
+                socket.close(onLoop: onLoop)
+                counters.socketsClosed += 1
+            }
+            server.sockets = []
+            server.retired = []
+            server.tcp?.close(failing: 0)
+        }
+        if onLoop { maintenance?.free() }
+        maintenance = nil
+    }
+}

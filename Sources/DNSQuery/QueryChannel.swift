@@ -1,0 +1,28 @@
+/// Where an attempt waits for its reply: a UDP socket or a TCP connection to one server, with its
+/// own transaction table. Loop-owned.
+class QueryChannel {
+    /// The server this channel talks to.
+    unowned let server: ServerState
+    /// id → waiting query, and the quarantine.
+    let table = TransactionTable()
+
+    init(server: ServerState) {
+        self.server = server
+    }
+
+    /// The transport this channel uses.
+    var transport: DNSTransport { .udp }
+
+    /// Called when an attempt on this channel released its id (the channel may retire).
+    func didRelease() {}
+}
+
+/// The transport an answer came over.
+public enum DNSTransport: Sendable, Equatable, CustomStringConvertible {
+    /// UDP (RFC 1035 §4.2.1).
+    case udp
+    /// TCP, with the two-byte length prefix (RFC 1035 §4.2.2, RFC 7766).
+    case tcp
+
+    public var description: String { self == .udp ? "UDP" : "TCP" }
+}

@@ -1,0 +1,306 @@
+import DNSMessage
+import EventReactor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One DNS query on the loop: the `OperationBody` the reactor holds while it is pending, and the
+/// one allocation a query makes. Loop-bound: every `var` is touched only on the shard's reactor
+/// thread (the `let`s are written once by the starting thread before the reactor publishes it).
+///
+/// Life of a query: `attach` (the loop installed it) sends the first attempt; the operation's one
+/// reactor timer is always armed for the earlier of "this attempt gave up" and the overall
+/// deadline, which was fixed when the query was submitted; a reply is matched by the shard
+/// (socket, id) and here (question) before it may end the query; every ending releases the
+/// transaction id (into quarantine unless answered) before the completion runs.
+final class QueryOperation: OperationBody, @unchecked Sendable {
+    /// A failure found where the completion may not run yet (inside `attach`, which can run inside
+    /// `start`): it is parked here and delivered from a zero timer on the next loop turn.
+    enum Parked {
+        case limitReached, network(Int32), shutDown
+    }
+
+    struct Flags: OptionSet {
+        let rawValue: UInt8
+        static let recursionDesired = Flags(rawValue: 1 << 0)
+        static let dnssecOK = Flags(rawValue: 1 << 1)
+        static let tcpOnly = Flags(rawValue: 1 << 2)
+        static let tcpFallback = Flags(rawValue: 1 << 3)
+        static let randomizeCase = Flags(rawValue: 1 << 4)
+        static let edns = Flags(rawValue: 1 << 5)
+        static let searchList = Flags(rawValue: 1 << 6)
+        static let relative = Flags(rawValue: 1 << 7)
+    }
+
+    struct State: OptionSet {
+        var rawValue: UInt8
+        static let attached = State(rawValue: 1 << 0)
+        static let onTCP = State(rawValue: 1 << 1)
+        static let noEDNS = State(rawValue: 1 << 2)
+    }
+
+    // The request, fixed at submission.
+    let name: DNSName
+    let type: DNSType
+    let recordClass: DNSClass
+    let flags: Flags
+    let ednsSize: UInt16
+    let maxAttempts: UInt8
+    let requestedServers: [DNSServer]?
+    let completion: @Sendable (DNSQueryOutcome) -> Void
+    let shard: EngineShard
+    let submittedAt: UInt64
+    let deadline: UInt64
+
+    // Loop state.
+    private(set) var handle: OperationHandle?
+    private var list: ServerList?
+    private(set) var channel: QueryChannel?
+    private(set) var id: UInt16 = 0
+    private var attempts: UInt8 = 0
+    private var firstServer: UInt8 = 0
+    private var serverIndex: UInt8 = 0
+    private var state = State()
+    private var parked: Parked?
+    /// The 0x20 case mask of the current attempt (bit i%64 set: letter i of the name upper-cased).
+    private(set) var caseSeed: UInt64 = 0
+    private var candidates: [DNSName]?
+    private var candidateIndex: UInt8 = 0
+
+    init(request: DNSQueryRequest, shard: EngineShard, completion: @escaping @Sendable (DNSQueryOutcome) -> Void) {
+        let configuration = shard.configuration
+        name = request.name
+        type = request.type
+        recordClass = request.recordClass
+        var flags = Flags()
+        let options = request.options
+        if options.recursionDesired { flags.insert(.recursionDesired) }
+        if options.dnssecOK { flags.insert(.dnssecOK) }
+        if options.tcpOnly { flags.insert(.tcpOnly) }
+        if options.tcpFallback { flags.insert(.tcpFallback) }
+        if options.randomizeCase { flags.insert(.randomizeCase) }
+        if options.ednsPayloadSize != nil { flags.insert(.edns) }
+        if options.useSearchList { flags.insert(.searchList) }
+        if request.isRelative { flags.insert(.relative) }
+        self.flags = flags
+        ednsSize = max(options.ednsPayloadSize ?? 512, 512)
+        maxAttempts = UInt8(clamping: max(request.attempts ?? configuration.attempts, 1))
+        requestedServers = request.servers
+        self.completion = completion
+        self.shard = shard
+        submittedAt = MonotonicClock.now()
+        let timeout = request.timeout.map(Self.nanos) ?? configuration.timeoutNanos
+        deadline = submittedAt &+ timeout
+    }
+
+    private static func nanos(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+    }
+
+    /// The name the current attempt asks (after search-list expansion).
+    var currentName: DNSName { candidates?[Int(candidateIndex)] ?? name }
+    /// Whether the current attempt carries an OPT record.
+    var usesEDNS: Bool { flags.contains(.edns) && !state.contains(.noEDNS) }
+    /// Whether 0x20 is on: question names then match case-sensitively.
+    var randomizesCase: Bool { flags.contains(.randomizeCase) }
+
+    // MARK: OperationBody
+
+    func attach(_ operation: OperationHandle, to reactor: Reactor) {
+        handle = operation
+        state.insert(.attached)
+        shard.outstanding += 1
+        if flags.contains(.tcpOnly) { state.insert(.onTCP) }
+        guard !shard.isClosed else { return park(.shutDown) }
+        guard shard.outstanding <= shard.configuration.maxOutstanding else { return park(.limitReached) }
+        guard let list = shard.serverList(for: requestedServers), !list.servers.isEmpty else {
+            return park(.network(EDESTADDRREQ))
+        }
+        self.list = list
+        if flags.contains(.searchList) && flags.contains(.relative) {
+            let names = shard.resolvConf.candidates(for: name)
+            if names.count > 1 { candidates = names }
+        }
+        firstServer = UInt8(truncatingIfNeeded: list.firstIndex())
+        nextAttempt()
+    }
+
+    func timerFired(_ operation: OperationHandle, on reactor: Reactor) {
+        let now = MonotonicClock.now()
+        if let parked {
+            self.parked = nil
+            switch parked {
+            case .limitReached:
+                shard.counters.limitReached += 1
+                return complete(.failure(.limitReached), answered: false)
+            case .shutDown:
+                let info = CancelInfo(reason: .shutdown, origin: .loop, requestedAt: now)
+                return complete(.failure(.cancelled(info)), answered: false)
+            case .network(let code):
+                guard attempts < maxAttempts, now < deadline, list != nil else {
+                    return complete(.failure(.network(errno: code)), answered: false)
+                }
+                release(answered: false)
+                return nextAttempt()
+            }
+        }
+        guard now < deadline, attempts < maxAttempts else {
+            shard.counters.timeouts += 1
+            return complete(.failure(.timeout), answered: false)
+        }
+        // This attempt gave up: penalise its server, quarantine its id, try the next one.
+        if let list { list.servers[Int(serverIndex)].penaltyUntil = now &+ shard.configuration.serverPenaltyNanos }
+        shard.counters.retransmits += 1
+        release(answered: false)
+        nextAttempt()
+    }
+
+    func end(_ operation: OperationHandle, with ending: OperationEnding, on reactor: Reactor) {
+        release(answered: false)
+        if state.contains(.attached) { shard.outstanding -= 1 }
+        switch ending {
+        case .cancelled(let info):
+            completion(.failure(.cancelled(info)))
+        case .rejected(let error):
+            if error.code == .shutDown {
+                let info = CancelInfo(reason: .shutdown, origin: .thread, requestedAt: MonotonicClock.now())
+                completion(.failure(.cancelled(info)))
+            } else {
+                completion(.failure(.limitReached))
+            }
+        }
+    }
+
+    // MARK: Attempts
+
+    /// Sends the next attempt to the next server in order (skipping penalised ones).
+    private func nextAttempt() {
+        guard let list else { return }
+        let index = list.server(first: Int(firstServer), attempt: Int(attempts), now: MonotonicClock.now())
+        send(to: index)
+    }
+
+    /// Sends one attempt to server `index` over the current transport and arms the timer for it.
+    private func send(to index: Int) {
+        guard let list, let handle else { return }
+        serverIndex = UInt8(truncatingIfNeeded: index)
+        attempts &+= 1
+        if randomizesCase { caseSeed = shard.ids.draw64() }
+        let server = list.servers[index]
+        let failure = state.contains(.onTCP) ? shard.sendTCP(self, to: server) : shard.sendUDP(self, to: server)
+        if let failure { return park(failure) }
+        if parked != nil { return }  // the channel failed while sending (a TCP connection closed).
+        let now = MonotonicClock.now()
+        let remaining = deadline > now ? deadline - now : 0
+        var wait: UInt64
+        if state.contains(.onTCP) {
+            wait = shard.configuration.tcpTimeoutNanos
+        } else {
+            let shift = UInt64(min(attempts - 1, 16))
+            wait = min(shard.configuration.retransmitNanos << shift, shard.configuration.maxRetransmitNanos)
+        }
+        if attempts >= maxAttempts || wait > remaining { wait = remaining }
+        shard.reactor.setTimer(handle, afterNanos: wait)
+    }
+
+    /// Parks a failure for the next loop turn (see `Parked`).
+    private func park(_ failure: Parked) {
+        guard let handle else { return }
+        parked = failure
+        shard.reactor.setTimer(handle, afterNanos: 0)
+    }
+
+    /// Registers the attempt's transaction on `channel` (called by the shard when it placed it).
+    func placed(on channel: QueryChannel, id: UInt16) {
+        self.channel = channel
+        self.id = id
+    }
+
+    /// The attempt's channel failed (a TCP connection closed): move on from a zero timer.
+    func channelFailed(errno: Int32) {
+        guard let handle, shard.reactor.isPending(handle) else { return }
+        release(answered: false)
+        park(.network(errno))
+    }
+
+    /// Releases the current transaction id: briefly when answered (a second copy is then counted as
+    /// a duplicate), else for the full quarantine.
+    private func release(answered: Bool) {
+        guard let channel else { return }
+        channel.table.release(id, untilMs: shard.quarantineExpiry(answered: answered), answered: answered)
+        self.channel = nil
+        channel.didRelease()
+    }
+
+    // MARK: Replies
+
+    /// A reply whose id names this query arrived on `channel` (so its source is right). Accepts it
+    /// only if its question matches; a non-matching reply is dropped and counted, never fatal.
+    func replyArrived(_ reply: DNSMessageView, on channel: QueryChannel) {
+        guard let handle, shard.reactor.isPending(handle) else {
+            shard.counters.droppedLate += 1
+            return
+        }
+        guard shard.questionMatches(reply, of: self) else {
+            shard.counters.droppedWrongQuestion += 1
+            return
+        }
+        let rcode = DNSRcode(rawValue: UInt16(reply.rcodeLow))
+        if reply.isTruncated && channel.transport == .udp {
+            shard.counters.truncated += 1
+            if flags.contains(.tcpFallback) {
+                shard.counters.tcpFallbacks += 1
+                release(answered: true)
+                state.insert(.onTCP)
+                return send(to: Int(serverIndex))
+            }
+        }
+        if rcode == .formErr && usesEDNS {
+            shard.counters.ednsFallbacks += 1
+            release(answered: true)
+            state.insert(.noEDNS)
+            return send(to: Int(serverIndex))
+        }
+        if rcode == .servFail || rcode == .refused || rcode == .notImp || rcode == .formErr {
+            let now = MonotonicClock.now()
+            if attempts < maxAttempts, now < deadline, let list, list.servers.count > 1 {
+                release(answered: true)
+                return nextAttempt()
+            }
+            return complete(.failure(.serverFailure(rcode: rcode)), answered: true)
+        }
+        guard let message = try? DNSMessage(parsing: reply.bytes) else {
+            shard.counters.droppedMalformed += 1
+            if attempts < maxAttempts, MonotonicClock.now() < deadline {
+                release(answered: false)
+                return nextAttempt()
+            }
+            return complete(.failure(.malformedReply), answered: false)
+        }
+        if rcode == .nxDomain, let candidates, Int(candidateIndex) + 1 < candidates.count {
+            release(answered: true)
+            candidateIndex += 1
+            attempts = 0
+            return nextAttempt()
+        }
+        guard let list else { return }
+        let result = DNSQueryResult(
+            message: message, name: currentName, server: list.servers[Int(serverIndex)].address,
+            transport: channel.transport, attempts: Int(attempts),
+            elapsedNanos: MonotonicClock.now() &- submittedAt)
+        shard.counters.answered += 1
+        complete(.success(result), answered: true)
+    }
+
+    /// Ends the query with `outcome` if this path wins the gate: the id is released, then the
+    /// completion runs (on the loop, never inside `start` or `cancel`).
+    private func complete(_ outcome: DNSQueryOutcome, answered: Bool) {
+        guard let handle, shard.reactor.finish(handle) else { return }
+        release(answered: answered)
+        shard.outstanding -= 1
+        completion(outcome)
+    }
+}

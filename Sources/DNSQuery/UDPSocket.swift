@@ -1,0 +1,85 @@
+import EventReactor
+
+/// One `connect()`ed UDP socket to one server, on a kernel-chosen port, with one persistent read
+/// watcher shared by every query waiting on it. Loop-owned.
+final class UDPSocket: QueryChannel {
+    let fd: Int32
+    private var watcher: LibeventEvent?
+    /// Queries sent on this socket; past `rotateAfterQueries` the socket retires.
+    var sent = 0
+    /// No new query is placed on a retiring socket; it closes once its last id left quarantine.
+    var retiring = false
+
+    init(server: ServerState, fd: Int32) {
+        self.fd = fd
+        super.init(server: server)
+    }
+
+    /// Arms the shared read watcher: on readable, the shard drains the socket in batches.
+    func watch(on reactor: Reactor, shard: EngineShard) {
+        let watcher = LibeventEvent(reactor: reactor, fd: fd, interest: .read, persistent: true) {
+            [unowned self, unowned shard] _, _ in
+            shard.drain(self)
+        }
+        watcher.arm()
+        self.watcher = watcher
+    }
+
+    /// Frees the watcher (when on the loop) and closes the fd.
+    func close(onLoop: Bool) {
+        if onLoop { watcher?.free() }
+        watcher = nil
+        Syscalls.close(fd)
+    }
+}
+
+/// One server as the shard sees it: its UDP socket pool, its TCP connection, its penalty.
+/// Loop-owned.
+final class ServerState {
+    let address: DNSServer
+    /// Sockets new queries go to.
+    var sockets: [UDPSocket] = []
+    /// Sockets that stopped taking queries and close when their quarantine has passed.
+    var retired: [UDPSocket] = []
+    /// Round-robin position in `sockets`.
+    var cursor = 0
+    /// The one TCP connection (opened on first need).
+    var tcp: TCPConnection?
+    /// Until when (monotonic ns) the server is skipped after a timeout, if others are available.
+    var penaltyUntil: UInt64 = 0
+
+    init(address: DNSServer) {
+        self.address = address
+    }
+}
+
+/// An ordered set of servers a query may use, with its rotation cursor. Loop-owned.
+final class ServerList {
+    let servers: [ServerState]
+    let rotate: Bool
+    private var next = 0
+
+    init(servers: [ServerState], rotate: Bool) {
+        self.servers = servers
+        self.rotate = rotate
+    }
+
+    /// Where a new query starts in the list: 0, or round-robin with `rotate`.
+    func firstIndex() -> Int {
+        guard rotate, servers.count > 1 else { return 0 }
+        next = (next + 1) % servers.count
+        return next
+    }
+
+    /// The server for attempt `attempt` of a query that started at `first`: servers in order,
+    /// skipping those under penalty unless every server is.
+    func server(first: Int, attempt: Int, now: UInt64) -> Int {
+        let count = servers.count
+        var index = (first + attempt) % count
+        for _ in 0..<count {
+            if servers[index].penaltyUntil <= now { return index }
+            index = (index + 1) % count
+        }
+        return (first + attempt) % count
+    }
+}

@@ -1,0 +1,64 @@
+import DNSQuery
+import EventReactor
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs `body` with a fresh reactor and an engine on it, then drains, closes the engine's sockets
+/// and asserts the exactly-once audit over the queries the body numbered through the ledger.
+func withEngine(
+    _ configuration: DNSQueryEngine.Configuration, operations: Int,
+    _ body: (Reactor, DNSQueryEngine, CompletionLedger) throws -> Int,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    let reactor = try Reactor()
+    defer { reactor.shutdown() }
+    let baseline = reactor.auditBaseline()
+    let engine = DNSQueryEngine(reactor: reactor, configuration: configuration)
+    let ledger = CompletionLedger(capacity: operations)
+    let started = try body(reactor, engine, ledger)
+    #expect(reactor.waitForDrain(timeoutNanos: 30_000_000_000), "queries still in flight",
+            sourceLocation: sourceLocation)
+    engine.shutdown()
+    let audit = reactor.audit(since: baseline, ledger: ledger, started: started)
+    #expect(audit.ok, "\(audit)", sourceLocation: sourceLocation)
+    #expect(audit.started == started, sourceLocation: sourceLocation)
+}
+
+/// Outcomes by query number, written from the reactor thread and read by the test.
+final class Outcomes: Sendable {
+    private let store = Locked<[Int: DNSQueryOutcome]>([:])
+    func set(_ index: Int, _ outcome: DNSQueryOutcome) { store.withLock { $0[index] = outcome } }
+    subscript(index: Int) -> DNSQueryOutcome? { store.withLock { $0[index] } }
+    var all: [Int: DNSQueryOutcome] { store.withLock { $0 } }
+}
+
+/// A completion that records into a ledger and an outcome store.
+func recording(_ index: Int, _ ledger: CompletionLedger, _ outcomes: Outcomes)
+    -> @Sendable (DNSQueryOutcome) -> Void
+{
+    { outcome in
+        ledger.record(index)
+        outcomes.set(index, outcome)
+    }
+}
+
+/// A configuration asking only `server`, with test-sized timing.
+func testConfiguration(_ server: DNSServer, timeoutMillis: UInt64 = 2000) -> DNSQueryEngine.Configuration {
+    var configuration = DNSQueryEngine.Configuration()
+    configuration.servers = [server]
+    configuration.timeoutNanos = timeoutMillis * 1_000_000
+    configuration.retransmitNanos = timeoutMillis * 1_000_000 / 2
+    configuration.maxRetransmitNanos = timeoutMillis * 1_000_000
+    configuration.attempts = 2
+    configuration.resolvConfPath = "/nonexistent"
+    return configuration
+}
+
+extension DNSQueryOutcome {
+    var result: DNSQueryResult? { if case .success(let result) = self { result } else { nil } }
+    var error: DNSQueryError? { if case .failure(let error) = self { error } else { nil } }
+    var isCancelled: Bool { if case .failure(.cancelled) = self { true } else { false } }
+}
