@@ -76,6 +76,9 @@ public enum LoadEngineKind: String, Sendable, CaseIterable {
     case evquery
     /// libevent's evdns (A/AAAA only, no cancels): the in-run baseline.
     case evdns
+    /// The floor (DESIGN.md, Targets): prebuilt queries by `sendmmsg`/`recvmmsg`, no parsing, no
+    /// cancels — what the kernel and the server allow, which the evquery engine is measured against.
+    case floor
 }
 
 /// What `evq load` runs (DESIGN.md, "The command line").

@@ -121,6 +121,9 @@ extension LoadRun {
         case .evdns:
             guard let server = configuration.server else { throw Failure("--engine evdns needs a --server") }
             return try runEvdns(configuration, server: server)
+        case .floor:
+            guard let server = configuration.server else { throw Failure("--engine floor needs a --server") }
+            return try runFloor(configuration, server: server)
         case .evquery:
             throw Failure("the evquery engine joins evq load with the DNSQuery module (issue 6)")
         }

@@ -35,7 +35,7 @@ struct LoadCommand: ParsableCommand {
     var scanJobs: Int = 0
     @Option(help: "The log file scan jobs read.")
     var scanFile: String?
-    @Option(help: "evquery, or evdns (libevent's own client, the in-run baseline).")
+    @Option(help: "evquery; evdns (libevent's own client, the in-run baseline); floor (sendmmsg/recvmmsg, no parsing).")
     var engine: String = "evquery"
     @Option(help: "Per-query timeout, seconds.")
     var timeout: Double = 2
@@ -61,8 +61,8 @@ struct LoadCommand: ParsableCommand {
             throw ValidationError("--cancel-after: expected fixed:D, uniform:A-B or exp:MEAN with units (e.g. uniform:0us-200us)")
         }
         guard CancelSource(rawValue: cancelFrom) != nil else { throw ValidationError("--cancel-from must be loop, thread or mixed") }
-        guard let kind = LoadEngineKind(rawValue: engine) else { throw ValidationError("--engine must be evquery or evdns") }
-        if kind == .evdns && server == nil { throw ValidationError("--engine evdns needs --server (or use tools/compare-load.sh)") }
+        guard let kind = LoadEngineKind(rawValue: engine) else { throw ValidationError("--engine must be evquery, evdns or floor") }
+        if kind != .evquery && server == nil { throw ValidationError("--engine \(engine) needs --server (or use tools/compare-load.sh)") }
         if scanJobs > 0 && scanFile == nil { throw ValidationError("--scan-jobs needs --scan-file") }
         if let server, ServerAddress(server) == nil { throw ValidationError("--server must be HOST:PORT with an IPv4 address") }
     }
