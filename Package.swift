@@ -52,8 +52,8 @@ let package = Package(
         .target(
             name: "LoadGenerator",
             dependencies: [
-                // DNSQuery, LogQuery and DNSResponder join when `evq load` drives them (issue 8).
-                "EventReactor", "EvdnsBaseline", "CSystemShims",
+                // LogQuery and DNSResponder join when `evq load` drives them (issue 8).
+                "EventReactor", "EvdnsBaseline", "CSystemShims", "DNSQuery", "DNSMessage",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Atomics", package: "swift-atomics"),
             ]

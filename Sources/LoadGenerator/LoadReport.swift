@@ -94,6 +94,9 @@ public struct LoadReport: Codable, Sendable {
     public var timeline: [Second]
     /// Percentile curves for the plot: name → [[percentile, microseconds]].
     public var curves: [String: [[Double]]]
+    /// Replies the engine dropped and counted, by reason (wrong id, wrong question, late, …); nil
+    /// for engines that do not count them.
+    public var repliesDropped: [String: Int]?
 
     /// Makes a report from its figures.
     public init(
@@ -149,6 +152,10 @@ public struct LoadReport: Codable, Sendable {
         lines.append("  audit           started=\(audit.started) completed=\(audit.completed) "
             + "double=\(audit.doubleCompletions) missed=\(audit.missed) events_after_drain=\(audit.eventsAfterDrain) "
             + "events_baseline=\(audit.eventsBaseline) \(audit.ok ? "OK" : "VIOLATED")")
+        if let dropped = repliesDropped {
+            lines.append("  replies dropped " + dropped.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                .joined(separator: " "))
+        }
         return lines.joined(separator: "\n")
     }
 

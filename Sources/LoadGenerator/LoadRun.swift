@@ -125,7 +125,10 @@ extension LoadRun {
             guard let server = configuration.server else { throw Failure("--engine floor needs a --server") }
             return try runFloor(configuration, server: server)
         case .evquery:
-            throw Failure("the evquery engine joins evq load with the DNSQuery module (issue 6)")
+            guard let server = configuration.server else {
+                throw Failure("the embedded responder joins evq load with the DNSResponder module (issue 5)")
+            }
+            return try runEvquery(configuration, server: server)
         }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,5 +30,24 @@ public struct ProcessUsage: Sendable, Equatable {
             .split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// CPU seconds (user + system) of this process's live threads whose name starts with `prefix`
+    /// (`/proc/self/task/*/comm` and `stat`): how `evq load` takes the embedded responder's share
+    /// out of the client's CPU figure. Tick resolution (10 ms).
+    public static func threadCPUSeconds(namePrefix prefix: String) -> Double {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return tasks.reduce(0) { total, task in
+            guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
+                name.hasPrefix(prefix),
+                let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return total }
+            // After "pid (comm)": state is field 3, utime and stime are fields 14 and 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return total }
+            return total + (user + system) / ticks
+        }
     }
 }

@@ -1,0 +1,82 @@
+import CSystemShims
+import EventReactor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Cancels operations at chosen instants from a thread of its own, so that `evq load` measures
+/// cancels made from outside the loop (`CancelOrigin.thread`). Any thread may schedule; the
+/// scheduler's thread makes every `cancel()` call. Due cancels are made in deadline order.
+final class CancelScheduler: Sendable {
+    private let queue = Locked(DeadlineHeap<@Sendable () -> Void>())
+    private let running = Locked(true)
+    private let finished = Locked(false)
+
+    /// Starts the cancelling thread.
+    init() {
+        ThreadTeam.detach { [self] in
+            evq_set_current_thread_name("evq-canceller")
+            var due: [@Sendable () -> Void] = []
+            while running.withLock({ $0 }) {
+                let now = MonotonicClock.now()
+                let wait = queue.withLock { heap -> UInt64 in
+                    while let earliest = heap.earliest, earliest <= now { due.append(heap.removeEarliest()) }
+                    return heap.earliest.map { $0 - now } ?? 1_000_000
+                }
+                for cancel in due { cancel() }
+                due.removeAll(keepingCapacity: true)
+                // Sleep to the next deadline, in at most 1 ms steps so that stop() is prompt.
+                if wait > 20_000 { usleep(UInt32(min(wait, 1_000_000) / 1000)) } else { sched_yield() }
+            }
+            finished.withLock { $0 = true }
+        }
+    }
+
+    /// Runs `cancel` on the scheduler's thread once `due` (monotonic nanoseconds) has passed.
+    func schedule(at due: UInt64, _ cancel: @escaping @Sendable () -> Void) {
+        queue.withLock { $0.insert(cancel, due: due) }
+    }
+
+    /// Stops the thread (cancels not yet due are dropped) and waits for it.
+    func stop() {
+        running.withLock { $0 = false }
+        while !finished.withLock({ $0 }) { usleep(500) }
+    }
+}
+
+/// A binary min-heap of payloads keyed by a deadline (monotonic nanoseconds).
+struct DeadlineHeap<Payload> {
+    private var storage: [(due: UInt64, payload: Payload)] = []
+
+    /// The earliest deadline, if any.
+    var earliest: UInt64? { storage.first?.due }
+
+    mutating func insert(_ payload: Payload, due: UInt64) {
+        storage.append((due, payload))
+        var child = storage.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard storage[child].due < storage[parent].due else { break }
+            storage.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// Removes and returns the payload with the earliest deadline; the heap must not be empty.
+    mutating func removeEarliest() -> Payload {
+        storage.swapAt(0, storage.count - 1)
+        let earliest = storage.removeLast().payload
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < storage.count && storage[left].due < storage[smallest].due { smallest = left }
+            if right < storage.count && storage[right].due < storage[smallest].due { smallest = right }
+            if smallest == parent { break }
+            storage.swapAt(parent, smallest)
+            parent = smallest
+        }
+        return earliest
+    }
+}

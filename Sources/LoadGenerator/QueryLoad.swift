@@ -1,0 +1,261 @@
+import Atomics
+import DNSMessage
+import DNSQuery
+import EventReactor
+import Foundation
+
+extension LoadRun {
+    /// Drives evquery's DNSQuery engine against `server`: one driver and one engine per reactor, each
+    /// keeping its share of the load on its own loop (closed loop: N outstanding; open loop: a paced
+    /// rate, latency counted from the intended send time), with cancels injected from the loops and
+    /// from a canceller thread. Ends with the exactly-once audit over every query and timer.
+    static func runEvquery(
+        _ configuration: LoadConfiguration, server: String, responderThreadPrefix: String? = nil
+    ) throws -> (LoadReport, LoadRecorder) {
+        guard let address = DNSServer(server) else { throw Failure("--server \(server): expected HOST:PORT") }
+        let requests = try configuration.queries.map { query throws(Failure) -> DNSQueryRequest in
+            guard let type = DNSType(mnemonic: query.type) else { throw Failure("unknown query type \(query.type)") }
+            do {
+                return try DNSQueryRequest(query.name, type: type, timeout: .seconds(configuration.timeoutSeconds))
+            } catch { throw Failure("invalid name in the workload: \(query.name)") }
+        }
+        let group: ReactorGroup
+        do { group = try ReactorGroup(count: configuration.reactors) } catch {
+            throw Failure("cannot start \(configuration.reactors) reactor(s): \(error)")
+        }
+        defer { group.shutdown() }
+        let baseline = group.auditBaseline()
+        var engineConfiguration = DNSQueryEngine.Configuration()
+        engineConfiguration.servers = [address]
+        engineConfiguration.timeoutNanos = UInt64(configuration.timeoutSeconds * 1e9)
+        let engines = group.reactors.map { DNSQueryEngine(reactor: $0, configuration: engineConfiguration) }
+
+        let plan = QueryLoadPlan(configuration: configuration, requests: requests)
+        let recorder = LoadRecorder(shards: configuration.reactors, epochSeconds: Date().timeIntervalSince1970)
+        let drivers = group.reactors.indices.map { index in
+            QueryLoadDriver(plan: plan, reactor: group.reactors[index], engine: engines[index],
+                            shard: recorder.shards[index], index: index)
+        }
+        let reporter = LiveReporter(recorder: recorder, quiet: configuration.quiet) {
+            plan.outstanding.load(ordering: .relaxed)
+        }
+        let responderBefore = responderThreadPrefix.map { ProcessUsage.threadCPUSeconds(namePrefix: $0) } ?? 0
+        let before = ProcessUsage.now()
+        let begin = MonotonicClock.now()
+        plan.begin(at: begin)
+        for driver in drivers { driver.reactor.execute { driver.begin() } }
+        while plan.finishedDrivers.load(ordering: .acquiring) < drivers.count { usleep(1000) }
+        let seconds = Double(MonotonicClock.now() - begin) / 1e9
+        var after = ProcessUsage.now()
+        let responderCPU = (responderThreadPrefix.map { ProcessUsage.threadCPUSeconds(namePrefix: $0) } ?? 0)
+            - responderBefore
+        after.cpuSeconds -= responderCPU
+        reporter.stop(recorder: recorder, outstanding: 0)
+        plan.canceller.stop()
+        let counters = engines.map { $0.counters() }
+        func total(_ field: KeyPath<DNSQueryCounters, Int>) -> Int { counters.reduce(0) { $0 + $1[keyPath: field] } }
+        for engine in engines { engine.shutdown() }
+        let sent = plan.started
+        let audit = group.audit(since: baseline, ledger: plan.ledger, started: sent)
+        var report = assemble(engine: "evquery", server: server, configuration: configuration, recorder: recorder,
+                              seconds: seconds, sent: sent, usage: (before, after), audit: audit)
+        report.repliesDropped = [
+            "wrong_id": total(\.droppedWrongID), "wrong_question": total(\.droppedWrongQuestion),
+            "malformed": total(\.droppedMalformed), "late": total(\.droppedLate), "duplicate": total(\.droppedDuplicate),
+        ]
+        return (report, recorder)
+    }
+}
+
+/// What every driver of one run shares: the workload, the query numbering, the ledger, the stop rules.
+final class QueryLoadPlan: Sendable {
+    let configuration: LoadConfiguration
+    let requests: [DNSQueryRequest]
+    /// Counts each query's completions by its number, independently of the reactors.
+    let ledger: CompletionLedger
+    /// Queries in flight, for the live line.
+    let outstanding = ManagedAtomic<Int>(0)
+    /// Drivers that stopped issuing and drained.
+    let finishedDrivers = ManagedAtomic<Int>(0)
+    let canceller = CancelScheduler()
+    private let nextNumber = ManagedAtomic<Int>(0)
+    private let limit: Int
+    private let deadline = ManagedAtomic<UInt64>(.max)
+
+    /// The most queries one run numbers (its ledger is 4 bytes a query, touched only as used).
+    static let maxQueries = 1 << 28
+
+    init(configuration: LoadConfiguration, requests: [DNSQueryRequest]) {
+        self.configuration = configuration
+        self.requests = requests
+        limit = min(configuration.maxQueries ?? Self.maxQueries, Self.maxQueries)
+        ledger = CompletionLedger(capacity: limit)
+    }
+
+    /// Starts the clock: no query is numbered after `start + duration`.
+    func begin(at start: UInt64) {
+        deadline.store(start &+ UInt64(configuration.durationSeconds * 1e9), ordering: .relaxed)
+    }
+
+    /// The next query's number, or nil once the run's time or count is over.
+    func claim(now: UInt64) -> Int? {
+        guard now < deadline.load(ordering: .relaxed) else { return nil }
+        let number = nextNumber.loadThenWrappingIncrement(ordering: .relaxed)
+        return number < limit ? number : nil
+    }
+
+    /// How many queries were started.
+    var started: Int { min(nextNumber.load(ordering: .relaxed), limit) }
+}
+
+/// One reactor's share of a load run. Loop-bound: every member is used only on `reactor`'s
+/// thread (it is `@unchecked Sendable` so that completions and `execute` can carry it there).
+final class QueryLoadDriver: @unchecked Sendable {
+    let reactor: Reactor
+    private let plan: QueryLoadPlan
+    private let engine: DNSQueryEngine
+    private let shard: LoadRecorder.Shard
+    private var rng: SplitMix64
+    /// Closed loop: this driver's share of the outstanding count.
+    private let quota: Int
+    /// Open loop: nanoseconds between this driver's intended sends, and the next intended send.
+    private let interval: Double
+    private var nextIntended = 0.0
+    private var inFlight = 0
+    private var issuing = true
+    private var reportedDone = false
+    /// Loop-side cancel timers by query number, so a query that ends first takes its timer with it.
+    private var cancelTimers: [Int: OperationHandle] = [:]
+
+    init(plan: QueryLoadPlan, reactor: Reactor, engine: DNSQueryEngine, shard: LoadRecorder.Shard, index: Int) {
+        let configuration = plan.configuration
+        let reactors = configuration.reactors
+        self.plan = plan
+        self.reactor = reactor
+        self.engine = engine
+        self.shard = shard
+        rng = SplitMix64(seed: configuration.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+        quota = configuration.outstanding / reactors + (index < configuration.outstanding % reactors ? 1 : 0)
+        interval = configuration.rate.map { 1e9 * Double(reactors) / $0 } ?? 0
+    }
+
+    /// Starts this driver's load: fills its closed loop, or starts its pacer.
+    func begin() {
+        reactor.preconditionInLoop()
+        if plan.configuration.rate == nil {
+            fill()
+        } else {
+            nextIntended = Double(MonotonicClock.now())
+            reactor.start(Pacer(driver: self), timeoutNanos: 1)
+        }
+        finishIfDrained()
+    }
+
+    /// Closed loop: starts queries until the quota is in flight or the run is over.
+    private func fill() {
+        while issuing && inFlight < quota { issue(intendedAt: MonotonicClock.now()) }
+    }
+
+    /// Open loop: starts every query whose intended send time has come. Returns whether to go on.
+    fileprivate func pace() -> Bool {
+        let now = Double(MonotonicClock.now())
+        while issuing && nextIntended <= now {
+            issue(intendedAt: UInt64(nextIntended))
+            nextIntended += interval
+        }
+        finishIfDrained()
+        return issuing
+    }
+
+    /// Nanoseconds until the next intended send.
+    fileprivate var untilNextSend: UInt64 { UInt64(max(0, nextIntended - Double(MonotonicClock.now()))) }
+
+    private func issue(intendedAt: UInt64) {
+        guard let number = plan.claim(now: MonotonicClock.now()) else {
+            issuing = false
+            return
+        }
+        inFlight += 1
+        plan.outstanding.wrappingIncrement(ordering: .relaxed)
+        let request = plan.requests[number % plan.requests.count]
+        let handle = engine.start(request) { [self] outcome in completed(number, intendedAt: intendedAt, outcome) }
+        let configuration = plan.configuration
+        guard configuration.cancelRate > 0, Double.random(in: 0..<1, using: &rng) < configuration.cancelRate else {
+            return
+        }
+        let delay = configuration.cancelAfter.sample(using: &rng)
+        let fromLoop = switch configuration.cancelFrom {
+        case .loop: true
+        case .thread: false
+        case .mixed: rng.next() & 1 == 0
+        }
+        if fromLoop {
+            cancelTimers[number] = reactor.startTimer(afterNanos: delay) { [self] outcome in
+                cancelTimers[number] = nil
+                if case .completed = outcome { handle.cancel() }
+                finishIfDrained()
+            }
+        } else {
+            plan.canceller.schedule(at: MonotonicClock.now() &+ delay) { handle.cancel() }
+        }
+    }
+
+    private func completed(_ number: Int, intendedAt: UInt64, _ outcome: DNSQueryOutcome) {
+        let now = MonotonicClock.now()
+        plan.ledger.record(number)
+        let kind: LoadOutcome
+        switch outcome {
+        case .success(let result):
+            kind = result.rcode == .noError ? .answered : result.rcode == .nxDomain ? .nxdomain : .error
+        case .failure(let error):
+            kind = LoadOutcome(error)
+            if case .cancelled(let info) = error, info.reason == .caller {
+                shard.recordCancel(latencyNanos: now &- info.requestedAt, origin: info.origin, kind: .dns)
+            }
+        }
+        shard.recordQuery(latencyNanos: now &- intendedAt, outcome: kind)
+        if !cancelTimers.isEmpty, let timer = cancelTimers.removeValue(forKey: number) { timer.cancel() }
+        inFlight -= 1
+        plan.outstanding.wrappingDecrement(ordering: .relaxed)
+        if plan.configuration.rate == nil { fill() }
+        finishIfDrained()
+    }
+
+    private func finishIfDrained() {
+        guard !issuing, inFlight == 0, cancelTimers.isEmpty, !reportedDone else { return }
+        reportedDone = true
+        plan.finishedDrivers.wrappingIncrement(ordering: .releasing)
+    }
+
+    /// The open loop's clock: one operation for the whole run, re-armed for each intended send.
+    private final class Pacer: OperationBody {
+        private let driver: QueryLoadDriver
+
+        init(driver: QueryLoadDriver) { self.driver = driver }
+
+        func timerFired(_ operation: OperationHandle, on reactor: Reactor) {
+            if driver.pace() {
+                reactor.setTimer(operation, afterNanos: driver.untilNextSend)
+            } else {
+                _ = reactor.finish(operation)
+            }
+        }
+
+        func end(_ operation: OperationHandle, with ending: OperationEnding, on reactor: Reactor) {}
+    }
+}
+
+extension LoadOutcome {
+    /// The report's category for a DNSQuery error.
+    init(_ error: DNSQueryError) {
+        switch error {
+        case .timeout: self = .timeout
+        case .serverFailure(let rcode): self = rcode == .refused ? .refused : .servfail
+        case .malformedReply: self = .malformed
+        case .network: self = .networkError
+        case .limitReached: self = .limitReached
+        case .cancelled: self = .cancelled
+        case .invalidName: self = .error
+        }
+    }
+}
