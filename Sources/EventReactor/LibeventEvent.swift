@@ -5,11 +5,13 @@ import Glibc
 #endif
 
 /// The single C trampoline through which libevent calls back into Swift: the event's argument
-/// is an unretained `LibeventEvent`; the event owns a +1 on itself until `free()`.
+/// is an unretained `LibeventEvent`; the event owns a +1 on itself until `free()`. After each
+/// callback the reactor runs the jobs that arrived meanwhile (see `Reactor.afterCallback`).
 private let libeventTrampoline: @convention(c) (Int32, Int16, UnsafeMutableRawPointer?) -> Void = { fd, what, arg in
     guard let arg else { return }
     let event = Unmanaged<LibeventEvent>.fromOpaque(arg).takeUnretainedValue()
     event.handler(fd, LibeventEvent.Readiness(rawValue: what))
+    event.reactor.afterCallback()
 }
 
 /// One libevent `struct event` on a reactor's base: an fd watcher, a timer, or a manually
@@ -34,7 +36,7 @@ public final class LibeventEvent {
     }
 
     fileprivate let handler: (Int32, Readiness) -> Void
-    private unowned let reactor: Reactor
+    fileprivate unowned let reactor: Reactor
     private var raw: OpaquePointer?
     private var armed = false
 

@@ -317,6 +317,15 @@ public final class Reactor: @unchecked Sendable {
         drained.removeAll(keepingCapacity: true)
     }
 
+    /// Runs between two libevent callbacks of one loop turn: cross-thread jobs (a cancel from
+    /// another thread) and jobs deferred on the loop (starts made by completions) run now rather
+    /// than after the whole turn, so a busy turn — sockets draining hundreds of replies — does not
+    /// hold them back. One atomic load and one count check when there is nothing to do.
+    func afterCallback() {
+        if inbox.hasJobs { drainInbox() }
+        if !deferred.isEmpty { runDeferred() }
+    }
+
     private func runDeferred() {
         while !deferred.isEmpty {
             swap(&deferred, &deferredBatch)
