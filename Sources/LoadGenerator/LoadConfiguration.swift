@@ -93,7 +93,7 @@ public struct LoadConfiguration: Sendable {
     public var durationSeconds = 5.0
     public var maxQueries: Int?
     public var reactors = 1
-    /// The fraction of queries cancelled (0…1).
+    /// The fraction of queries cancelled (0…1); the evdns and floor engines make no cancels.
     public var cancelRate = 0.05
     public var cancelAfter = DelayDistribution.uniform(0, 200_000)
     public var cancelFrom = CancelSource.mixed
@@ -107,4 +107,28 @@ public struct LoadConfiguration: Sendable {
 
     /// The defaults: embedded responder, closed loop of 100, 5 s, 5 % cancels.
     public init() {}
+}
+
+extension LoadConfiguration {
+    /// Checks the ranges and combinations a run needs, before anything starts.
+    /// - Throws: `LoadRun.Failure` naming the flag and what it accepts.
+    public func validate() throws(LoadRun.Failure) {
+        typealias Failure = LoadRun.Failure
+        guard (1...1_000_000).contains(outstanding) else { throw Failure("--outstanding must be 1…1,000,000") }
+        if let rate, !(rate > 0 && rate <= 10_000_000) { throw Failure("--rate must be in (0, 10,000,000]") }
+        guard durationSeconds > 0, durationSeconds <= 86_400 else { throw Failure("--duration must be in (0, 86400] seconds") }
+        if let maxQueries, maxQueries < 1 { throw Failure("--queries must be at least 1") }
+        guard (1...64).contains(reactors) else { throw Failure("--reactors must be 1…64") }
+        guard (0...1).contains(cancelRate) else { throw Failure("--cancel-rate must be between 0 and 1") }
+        guard timeoutSeconds > 0, timeoutSeconds <= 3600 else { throw Failure("--timeout must be in (0, 3600] seconds") }
+        guard scanJobs >= 0, scanJobs <= 10_000 else { throw Failure("--scan-jobs must be 0…10,000") }
+        if scanJobs > 0 && scanFile == nil { throw Failure("--scan-jobs needs --scan-file") }
+        if let server, ServerAddress(server) == nil { throw Failure("--server must be HOST:PORT with an IPv4 address") }
+        if engine != .evquery {
+            if server == nil { throw Failure("--engine \(engine.rawValue) needs --server (or use tools/compare-load.sh)") }
+            if rate != nil { throw Failure("--engine \(engine.rawValue) runs a closed loop only (no --rate)") }
+            if scanJobs > 0 { throw Failure("--scan-jobs mix with the evquery engine only") }
+        }
+        guard !queries.isEmpty else { throw Failure("the workload has no queries") }
+    }
 }

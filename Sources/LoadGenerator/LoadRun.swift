@@ -117,6 +117,7 @@ public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
 extension LoadRun {
     /// Runs a load as configured: the engine against the server (or the embedded responder).
     public static func run(_ configuration: LoadConfiguration) throws -> (LoadReport, LoadRecorder) {
+        try configuration.validate()
         switch configuration.engine {
         case .evdns:
             guard let server = configuration.server else { throw Failure("--engine evdns needs a --server") }

@@ -20,7 +20,10 @@ extension LoadRun {
             } catch { throw Failure("invalid name in the workload: \(query.name)") }
         }
         let group: ReactorGroup
-        do { group = try ReactorGroup(count: configuration.reactors) } catch {
+        // Microsecond timers: the pacer's sends and the cancel delays are finer than epoll's 1 ms.
+        var reactorConfiguration = Reactor.Configuration()
+        reactorConfiguration.preciseTimers = true
+        do { group = try ReactorGroup(count: configuration.reactors, configuration: reactorConfiguration) } catch {
             throw Failure("cannot start \(configuration.reactors) reactor(s): \(error)")
         }
         defer { group.shutdown() }
@@ -30,6 +33,13 @@ extension LoadRun {
         engineConfiguration.timeoutNanos = UInt64(configuration.timeoutSeconds * 1e9)
         let engines = group.reactors.map { DNSQueryEngine(reactor: $0, configuration: engineConfiguration) }
 
+        if let failure = probe(engines[0], with: requests[0]) {
+            for engine in engines { engine.shutdown() }
+            var reason = failure.description
+            if case .network(let code) = failure { reason = String(cString: strerror(code)) + " (errno \(code))" }
+            throw Failure("\(server) did not answer a probe query for \(configuration.queries[0].name): \(reason)"
+                + "; is a DNS server listening there?")
+        }
         let plan = QueryLoadPlan(configuration: configuration, requests: requests)
         let recorder = LoadRecorder(shards: configuration.reactors, epochSeconds: Date().timeIntervalSince1970)
         let drivers = group.reactors.indices.map { index in
@@ -64,6 +74,25 @@ extension LoadRun {
             "malformed": total(\.droppedMalformed), "late": total(\.droppedLate), "duplicate": total(\.droppedDuplicate),
         ]
         return (report, recorder)
+    }
+}
+
+extension LoadRun {
+    /// Asks one query before the load (1 s, 2 attempts) so that a wrong or silent server is a clear
+    /// error, not a run of timeouts. Returns the failure, or nil if any reply came back.
+    static func probe(_ engine: DNSQueryEngine, with request: DNSQueryRequest) -> DNSQueryError? {
+        var probe = request
+        probe.timeout = .seconds(1)
+        probe.attempts = 2
+        let outcome = Locked<DNSQueryOutcome?>(nil)
+        engine.start(probe) { result in outcome.withLock { $0 = result } }
+        while true {
+            switch outcome.withLock({ $0 }) {
+            case nil: usleep(1000)
+            case .success, .failure(.serverFailure): return nil
+            case .failure(let error): return error
+            }
+        }
     }
 }
 

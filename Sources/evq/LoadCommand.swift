@@ -52,24 +52,37 @@ struct LoadCommand: ParsableCommand {
 
     func validate() throws {
         if outstanding != nil && rate != nil { throw ValidationError("give --outstanding (closed loop) or --rate (open loop), not both") }
-        if let outstanding, !(1...1_000_000).contains(outstanding) { throw ValidationError("--outstanding must be 1…1,000,000") }
-        if let rate, !(rate > 0 && rate <= 10_000_000) { throw ValidationError("--rate must be in (0, 10,000,000]") }
-        guard duration > 0, duration <= 86_400 else { throw ValidationError("--duration must be in (0, 86400] seconds") }
-        guard (1...64).contains(reactors) else { throw ValidationError("--reactors must be 1…64") }
-        guard (0...1).contains(cancelRate) else { throw ValidationError("--cancel-rate must be between 0 and 1") }
-        guard DelayDistribution(cancelAfter) != nil else {
+        do { try configuration().validate() } catch let failure as LoadRun.Failure { throw ValidationError(failure.description) }
+    }
+
+    /// The flags as a configuration (the datafile is read by `run`).
+    private func configuration() throws -> LoadConfiguration {
+        var configuration = LoadConfiguration()
+        configuration.server = server
+        if let outstanding { configuration.outstanding = outstanding }
+        configuration.rate = rate
+        configuration.durationSeconds = duration
+        configuration.maxQueries = queries
+        configuration.reactors = reactors
+        configuration.cancelRate = cancelRate
+        guard let delay = DelayDistribution(cancelAfter) else {
             throw ValidationError("--cancel-after: expected fixed:D, uniform:A-B or exp:MEAN with units (e.g. uniform:0us-200us)")
         }
-        guard CancelSource(rawValue: cancelFrom) != nil else { throw ValidationError("--cancel-from must be loop, thread or mixed") }
+        configuration.cancelAfter = delay
+        guard let source = CancelSource(rawValue: cancelFrom) else { throw ValidationError("--cancel-from must be loop, thread or mixed") }
+        configuration.cancelFrom = source
         guard let kind = LoadEngineKind(rawValue: engine) else { throw ValidationError("--engine must be evquery, evdns or floor") }
-        if kind != .evquery && server == nil { throw ValidationError("--engine \(engine) needs --server (or use tools/compare-load.sh)") }
-        if scanJobs > 0 && scanFile == nil { throw ValidationError("--scan-jobs needs --scan-file") }
-        if let server, ServerAddress(server) == nil { throw ValidationError("--server must be HOST:PORT with an IPv4 address") }
+        configuration.engine = kind
+        configuration.scanJobs = scanJobs
+        configuration.scanFile = scanFile
+        configuration.timeoutSeconds = timeout
+        configuration.seed = seed
+        configuration.quiet = quiet
+        return configuration
     }
 
     func run() throws {
-        var configuration = LoadConfiguration()
-        configuration.server = server
+        var configuration = try configuration()
         if let datafile {
             let text: String
             do { text = try String(contentsOfFile: datafile, encoding: .utf8) } catch {
@@ -77,20 +90,6 @@ struct LoadCommand: ParsableCommand {
             }
             configuration.queries = try Datafile.parse(text)
         }
-        if let outstanding { configuration.outstanding = outstanding }
-        configuration.rate = rate
-        configuration.durationSeconds = duration
-        configuration.maxQueries = queries
-        configuration.reactors = reactors
-        configuration.cancelRate = cancelRate
-        configuration.cancelAfter = DelayDistribution(cancelAfter)!
-        configuration.cancelFrom = CancelSource(rawValue: cancelFrom)!
-        configuration.scanJobs = scanJobs
-        configuration.scanFile = scanFile
-        configuration.engine = LoadEngineKind(rawValue: engine)!
-        configuration.timeoutSeconds = timeout
-        configuration.seed = seed
-        configuration.quiet = quiet
         let (report, recorder) = try LoadRun.run(configuration)
         print(report.text)
         if let json { try report.json().write(toFile: json, atomically: true, encoding: .utf8) }
