@@ -40,3 +40,14 @@ int evq_zlib_compress(unsigned char *dst, unsigned long *dst_len, const unsigned
 unsigned long evq_zlib_compress_bound(unsigned long src_len) { return compressBound(src_len); }
 #include <sys/random.h>
 ssize_t evq_getrandom(void *buf, size_t len) { return getrandom(buf, len, 0); }
+int evq_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+int evq_epoll_add_readable(int epfd, int fd, unsigned int token) {
+    struct epoll_event event = { .events = EPOLLIN, .data.u32 = token };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+int evq_epoll_wait_tokens(int epfd, unsigned int *tokens, int max, int timeout_ms) {
+    struct epoll_event events[64];
+    int count = epoll_wait(epfd, events, max < 64 ? max : 64, timeout_ms);
+    for (int index = 0; index < count; index++) tokens[index] = events[index].data.u32;
+    return count;
+}

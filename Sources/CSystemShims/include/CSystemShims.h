@@ -41,4 +41,11 @@ int evq_zlib_compress(unsigned char *dst, unsigned long *dst_len, const unsigned
 unsigned long evq_zlib_compress_bound(unsigned long src_len);
 /// `getrandom(buf, len, 0)`: bytes from the kernel CSPRNG (DNS transaction ids).
 ssize_t evq_getrandom(void *buf, size_t len);
+/// `epoll_create1(EPOLL_CLOEXEC)`.
+int evq_epoll_create(void);
+/// `epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &{EPOLLIN, .data.u32 = token})`: watch `fd` for readability.
+int evq_epoll_add_readable(int epfd, int fd, unsigned int token);
+/// `epoll_wait(epfd, events, max, timeout_ms)` (at most 64 events) with each ready event's
+/// `data.u32` token written to `tokens` (so Swift never sees the packed `struct epoll_event`).
+int evq_epoll_wait_tokens(int epfd, unsigned int *tokens, int max, int timeout_ms);
 #endif
