@@ -84,7 +84,7 @@ extension LoadRun {
         var reason = "no reply within 2 × 1 s"
         for _ in 0..<2 {
             guard send(fd, query, length, 0) == length else {
-                reason = String(cString: strerror(errno))
+                reason = "\(String(cString: strerror(errno))) (errno \(errno))"
                 continue
             }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
