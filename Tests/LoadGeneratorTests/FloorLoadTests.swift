@@ -9,7 +9,7 @@ import Glibc
 
 /// A private knotd on 127.0.0.1 serving `floor.evq.test` (names `a0`…`a49`), started once for the
 /// test run by `tools/knot-server.sh` (installed by `tools/install-test-peers.d/dns-peers.sh`) and
-/// stopped when the process exits — the pattern of `Tests/DNSQueryTests/KnotPeer.swift`.
+/// stopped when the process exits.
 enum FloorKnot {
     static let names = 50
 
@@ -22,73 +22,53 @@ enum FloorKnot {
 
         """ + (0..<names).map { "a\($0) IN A 192.0.2.\($0 + 1)" }.joined(separator: "\n") + "\n"
 
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
-    /// `127.0.0.1:PORT` of the server, or the reason it could not start.
+    /// `127.0.0.1:PORT` of the server, or why it could not start.
     static let server: Result<String, KnotError> = start()
 
     struct KnotError: Error, CustomStringConvertible {
         var description: String
     }
 
+    /// The scratch directory the script keeps knotd's files (and its pid) in.
+    private static let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "evq-floor-knot-\(getpid())")
+    private static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("tools/knot-server.sh").path
+
     private static func start() -> Result<String, KnotError> {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("evq-floor-knot-\(getpid())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let zoneFile = directory.appendingPathComponent("floor.evq.test.zone")
-        do { try zone.write(to: zoneFile, atomically: true, encoding: .utf8) } catch {
-            return .failure(KnotError(description: "cannot write the zone: \(error)"))
+        guard (try? zone.write(to: zoneFile, atomically: true, encoding: .utf8)) != nil else {
+            return .failure(KnotError(description: "cannot write \(zoneFile.path)"))
         }
-        for _ in 0..<3 {
-            let port = freeUDPPort()
-            if run(["start", directory.path, "\(port)", zoneFile.path]) == 0 {
-                stopDirectory = directory.path
-                atexit { FloorKnot.stop() }
+        // A port that was just free; a lost race with another process is retried on a fresh one.
+        for port in (0..<3).map({ _ in BoundUDPSocket().port }) {
+            // `system` waits for the script, not for the daemon it leaves (whose output goes to a file).
+            if system("bash '\(script)' start '\(directory.path)' \(port) '\(zoneFile.path)'") == 0 {
+                atexit { _ = system("bash '\(FloorKnot.script)' stop '\(FloorKnot.directory.path)'") }
                 return .success("127.0.0.1:\(port)")
             }
         }
         return .failure(KnotError(description: "tools/knot-server.sh start failed (is knot installed?)"))
     }
-
-    nonisolated(unsafe) private static var stopDirectory: String?
-
-    private static func stop() {
-        if let directory = stopDirectory { _ = run(["stop", directory]) }
-    }
-
-    /// Runs `bash tools/knot-server.sh ARGUMENTS` and waits for it (posix_spawn + waitpid: the
-    /// script leaves a daemon behind, which `Process.waitUntilExit` does not return from here).
-    private static func run(_ arguments: [String]) -> Int32 {
-        let argv = ["/bin/bash", repository.appendingPathComponent("tools/knot-server.sh").path] + arguments
-        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, "/bin/bash", nil, nil, &cArguments, environ) == 0 else { return -1 }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status >> 8) & 0xff
-    }
 }
 
-/// A UDP socket bound to a kernel-chosen port on 127.0.0.1 that never replies (closed on deinit).
-final class SilentUDPSocket: Sendable {
-    let fd: Int32
+/// A UDP socket on a kernel-chosen port of 127.0.0.1 that never replies by itself (closed on deinit).
+final class BoundUDPSocket: Sendable {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
     let port: UInt16
 
     init() {
-        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                _ = bind(descriptor, pointer, length)
-                return getsockname(descriptor, pointer, &length)
-            }
+        var loopback = sockaddr_in()
+        loopback.sin_family = sa_family_t(AF_INET)
+        loopback.sin_addr = in_addr(s_addr: UInt32(0x7f00_0001).bigEndian)
+        var size = socklen_t(MemoryLayout.size(ofValue: loopback))
+        let fd = fd
+        port = withUnsafeMutableBytes(of: &loopback) { raw in
+            let address = raw.baseAddress!.assumingMemoryBound(to: sockaddr.self)
+            guard bind(fd, address, size) == 0, getsockname(fd, address, &size) == 0 else { return 0 }
+            return UInt16(bigEndian: raw.load(fromByteOffset: 2, as: UInt16.self))
         }
-        fd = descriptor
-        port = UInt16(bigEndian: address.sin_port)
     }
 
     deinit { close(fd) }
@@ -97,7 +77,7 @@ final class SilentUDPSocket: Sendable {
 /// A scripted DNS peer on a real socket: it answers (the query echoed with QR set, rcode 0) every
 /// query whose id is even and drops every odd one, on a thread of its own until `stop()`.
 final class EvenIDResponder: Sendable {
-    private let socket = SilentUDPSocket()
+    private let socket = BoundUDPSocket()
     private let running = Locked(true)
     private let finished = Locked(false)
     var server: String { "127.0.0.1:\(socket.port)" }
@@ -111,18 +91,15 @@ final class EvenIDResponder: Sendable {
                 var poller = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
                 guard poll(&poller, 1, 20) == 1 else { continue }
                 var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-                let got = withUnsafeMutablePointer(to: &peer) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        recvfrom(socket.fd, &buffer, buffer.count, 0, $0, &length)
-                    }
+                let got = withUnsafeMutableBytes(of: &peer) { raw in
+                    recvfrom(socket.fd, &buffer, buffer.count, 0, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self),
+                             &length)
                 }
                 guard got >= 12, buffer[1] & 1 == 0 else { continue }
                 buffer[2] |= 0x80
                 buffer[3] &= 0xF0
-                _ = withUnsafePointer(to: &peer) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(socket.fd, buffer, got, 0, $0, length)
-                    }
+                _ = withUnsafeBytes(of: &peer) { raw in
+                    sendto(socket.fd, buffer, got, 0, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)
                 }
             }
             finished.withLock { $0 = true }
@@ -136,9 +113,6 @@ final class EvenIDResponder: Sendable {
     }
 }
 
-/// A UDP port that was free on 127.0.0.1 a moment ago.
-func freeUDPPort() -> UInt16 { SilentUDPSocket().port }
-
 @Suite("Floor engine (evq load --engine floor)")
 struct FloorLoadTests {
     /// Names that exist (answered) and names that do not (NXDOMAIN), alternating.
@@ -147,18 +121,24 @@ struct FloorLoadTests {
          WorkloadQuery(name: "missing\(index).floor.evq.test", type: "A")]
     }
 
-    @Test func floorRunAgainstKnotAccountsForEveryQueryAndPassesTheAudit() throws {
-        let server = try FloorKnot.server.get()
+    /// A quiet floor run on `server` with that many in flight and at most `queries` queries.
+    static func floor(_ server: String, outstanding: Int = 100, queries: Int? = nil) -> LoadConfiguration {
         var configuration = LoadConfiguration()
         configuration.server = server
         configuration.engine = .floor
-        configuration.queries = Self.workload
-        configuration.outstanding = 64
-        configuration.reactors = 2
-        configuration.maxQueries = 20_000
-        configuration.durationSeconds = 5
+        configuration.queries = workload
+        configuration.outstanding = outstanding
+        configuration.maxQueries = queries
+        configuration.durationSeconds = 30
         configuration.cancelRate = 0
         configuration.quiet = true
+        return configuration
+    }
+
+    @Test func floorRunAgainstKnotAccountsForEveryQueryAndPassesTheAudit() throws {
+        var configuration = Self.floor(try FloorKnot.server.get(), outstanding: 64, queries: 20_000)
+        configuration.reactors = 2
+        configuration.durationSeconds = 5
         let (report, _) = try LoadRun.run(configuration)
 
         #expect(report.engine == "floor")
@@ -176,17 +156,8 @@ struct FloorLoadTests {
     }
 
     @Test func floorStopsAtTheQueryCountAcrossThreads() throws {
-        let server = try FloorKnot.server.get()
-        var configuration = LoadConfiguration()
-        configuration.server = server
-        configuration.engine = .floor
-        configuration.queries = Self.workload
-        configuration.outstanding = 10
+        var configuration = Self.floor(try FloorKnot.server.get(), outstanding: 10, queries: 1_001)
         configuration.reactors = 3
-        configuration.maxQueries = 1_001
-        configuration.durationSeconds = 30
-        configuration.cancelRate = 0
-        configuration.quiet = true
         let (report, _) = try LoadRun.run(configuration)
         #expect(report.sent == 1_001)
         #expect(report.audit.completed == 1_001)
@@ -196,16 +167,8 @@ struct FloorLoadTests {
     @Test func queriesWithoutAReplyEndAsTimeoutsAndFreeTheirSlots() throws {
         let responder = EvenIDResponder()
         defer { responder.stop() }
-        var configuration = LoadConfiguration()
-        configuration.server = responder.server
-        configuration.engine = .floor
-        configuration.queries = Self.workload
-        configuration.outstanding = 20
-        configuration.maxQueries = 200
-        configuration.durationSeconds = 30
+        var configuration = Self.floor(responder.server, outstanding: 20, queries: 200)
         configuration.timeoutSeconds = 0.2
-        configuration.cancelRate = 0
-        configuration.quiet = true
         let (report, _) = try LoadRun.run(configuration)
         let answered = report.outcomes["answered"] ?? 0, timeouts = report.outcomes["timeout"] ?? 0
         #expect(report.sent == 200)
@@ -215,30 +178,21 @@ struct FloorLoadTests {
     }
 
     @Test func floorRefusesAnOpenLoop() {
-        var configuration = LoadConfiguration()
-        configuration.server = "127.0.0.1:53"
-        configuration.engine = .floor
+        var configuration = Self.floor("127.0.0.1:53")
         configuration.rate = 1000
         #expect(throws: LoadRun.Failure.self) { try LoadRun.run(configuration) }
     }
 
     @Test func silentServerIsAClearErrorNotARunOfTimeouts() {
-        let silent = SilentUDPSocket()
-        var configuration = LoadConfiguration()
-        configuration.server = "127.0.0.1:\(silent.port)"
-        configuration.engine = .floor
-        configuration.quiet = true
-        let error = #expect(throws: LoadRun.Failure.self) { try LoadRun.run(configuration) }
+        let silent = BoundUDPSocket()
+        let error = #expect(throws: LoadRun.Failure.self) { try LoadRun.run(Self.floor("127.0.0.1:\(silent.port)")) }
         #expect(error?.description.contains("did not answer a probe query") == true)
         withExtendedLifetime(silent) {}
     }
 
     @Test func closedPortIsAClearErrorWithTheErrno() {
-        var configuration = LoadConfiguration()
-        configuration.server = "127.0.0.1:\(freeUDPPort())"
-        configuration.engine = .floor
-        configuration.quiet = true
-        let error = #expect(throws: LoadRun.Failure.self) { try LoadRun.run(configuration) }
+        let port = BoundUDPSocket().port
+        let error = #expect(throws: LoadRun.Failure.self) { try LoadRun.run(Self.floor("127.0.0.1:\(port)")) }
         #expect(error?.description.contains("refused") == true, "\(error?.description ?? "")")
     }
 }
