@@ -42,7 +42,7 @@ let package = Package(
         // Pure Swift DNS wire format. Imports nothing of ours.
         .target(name: "DNSMessage"),
         .target(name: "DNSQuery", dependencies: ["EventReactor", "DNSMessage", "CSystemShims"]),
-        .target(name: "LogQuery", dependencies: ["CSystemShims"]),
+        .target(name: "LogQuery", dependencies: ["CSystemShims", "EventReactor"]),
         .target(
             name: "DNSResponder",
             dependencies: ["DNSMessage", "CSystemShims", .product(name: "Atomics", package: "swift-atomics")]
@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "DNSMessageTests", dependencies: ["DNSMessage"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "DNSMessage", "CSystemShims"]),
         .testTarget(name: "DNSQueryTests", dependencies: ["DNSQuery", "DNSResponder", "DNSMessage", "EventReactor"]),
-        .testTarget(name: "LogQueryTests", dependencies: ["LogQuery"]),
+        .testTarget(name: "LogQueryTests", dependencies: ["LogQuery", "EventReactor"]),
         .testTarget(
             name: "LoadGeneratorTests",
             dependencies: ["LoadGenerator", "EventReactor", .product(name: "Histogram", package: "hdrhistogram-swift")]

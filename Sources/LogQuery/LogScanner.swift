@@ -194,6 +194,24 @@ public final class LogScanner: @unchecked Sendable {
         precondition(direction == .forward, "reposition applies to forward scans")
         readOffset = offset
         self.ordinal = ordinal
+        clearLineState()
+    }
+
+    /// Moves a reverse scan to a line boundary: the next record is the line ending just before
+    /// `endOffset` (a line start, or the file's size), numbered `lastOrdinal`; the records before it
+    /// follow, newest first. Drops records not yet returned and skips the line-counting phase.
+    /// Corresponds to `EvtSeek` in a reverse result set.
+    public func reposition(endOffset: Int64, lastOrdinal: Int64) {
+        precondition(direction == .reverse, "reposition(endOffset:) applies to reverse scans")
+        readOffset = endOffset
+        ordinal = lastOrdinal
+        reverseReady = true
+        isFirstReverseChunk = true
+        clearLineState()
+    }
+
+    /// Forgets the carried line and the queued records (a reposition).
+    private func clearLineState() {
         carryActive = false
         carryIsPartial = false
         carryLength = 0

@@ -1,0 +1,296 @@
+import EventReactor
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A log-scan query over one file, bound to one reactor: it owns the file descriptor and the
+/// scanner, and every operation on it (`next`, `seek`) is an operation of the reactor with the
+/// exactly-once contract. Operations run one after the other in the order they were installed;
+/// each advances in bounded slices (at most `sliceNanos` of loop time per turn) and re-arms itself
+/// with a zero-timeout event, so sockets and other jobs on the loop interleave.
+///
+/// Corresponds to the Windows result set of `EvtQuery`, with `EvtNext`, `EvtSeek`, `EvtCancel`
+/// and `EvtClose`.
+///
+/// Thread safety: `next`, `seek`, `cancel` and `close` may be called from any thread; the scan
+/// state is touched only on the reactor thread (`@unchecked Sendable`).
+public final class LogQuery: @unchecked Sendable {
+    /// Bytes a scanner reads per `advance` inside a slice.
+    static let readBudget = 64 * 1024
+    /// How often a following `next` looks at a file that has not grown.
+    static let followPollNanos: UInt64 = 20_000_000
+
+    /// The reactor every operation of the query runs on.
+    public let reactor: Reactor
+    /// The file's path as given to `open`.
+    public let path: String
+    /// The filter records must pass.
+    public let filter: LogFilter
+    /// The scan's direction.
+    public let direction: ScanDirection
+    /// Whether `next` waits for the file to grow at its end instead of ending with `.noMoreItems`.
+    public let follow: Bool
+    /// The file's identity when it was opened (bookmarks name it).
+    public let identity: FileIdentity
+    /// Loop time, slices and records of this query; `maxSliceNanos` is the longest loop stall it caused.
+    public let counters = LogQueryCounters()
+    /// The longest time one slice may hold the loop before yielding (nanoseconds).
+    public let sliceNanos: UInt64
+
+    let pending = PendingOperations()
+    let options: LogParseOptions
+    private let fd: Int32
+
+    // Loop-only state.
+    var scanner: LogScanner?
+    private var queue: [QueryOperation] = []
+    private var sliceEvent: LibeventEvent?
+    private var loopClosed = false
+    private var returned: [LogRecord] = []
+    /// Where the query stands: past the last record delivered, or where a seek put it; nil at the
+    /// start of the scan. `seek(.relative)` counts from it.
+    var cursor: LogPosition?
+
+    private init(
+        reactor: Reactor, path: String, fd: Int32, scanner: LogScanner, follow: Bool, options: LogParseOptions,
+        sliceNanos: UInt64
+    ) {
+        self.reactor = reactor
+        self.path = path
+        self.fd = fd
+        self.scanner = scanner
+        self.filter = scanner.filter
+        self.direction = scanner.direction
+        self.identity = scanner.identity
+        self.follow = follow
+        self.options = options
+        self.sliceNanos = sliceNanos
+    }
+
+    /// Opens `path` for a query on `reactor`. Any thread; reads only the identity and a format sample.
+    /// - Parameters:
+    ///   - filter: records not passing it are skipped.
+    ///   - direction: `.forward` (oldest first) or `.reverse` (newest first, reading blocks backwards).
+    ///   - format: `.auto` (decided from the first lines) or a fixed format.
+    ///   - follow: forward only: at the end of the file `next` waits for new lines (until its
+    ///     timeout) instead of ending with `.noMoreItems`; a partial last line is held back.
+    ///   - sliceNanos: the longest loop time one slice takes before yielding (default 0.5 ms).
+    /// - Throws: `LogQueryError.scan` with the errno of `open`, `fstat` or `pread`.
+    /// The corresponding Windows call is `EvtQuery`.
+    public static func open(
+        path: String, filter: LogFilter = .all, direction: ScanDirection = .forward, format: LogFormat = .auto,
+        follow: Bool = false, sliceNanos: UInt64 = 500_000, on reactor: Reactor
+    ) throws(LogQueryError) -> LogQuery {
+        precondition(direction == .forward || !follow, "only a forward query can follow")
+        var options = LogParseOptions()
+        options.format = format
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .scan(LogScanError(operation: "open", errno: errno)) }
+        do {
+            let scanner = try LogScanner(
+                fileDescriptor: fd, ownsDescriptor: false, filter: filter, direction: direction, options: options,
+                follow: follow)
+            return LogQuery(
+                reactor: reactor, path: path, fd: fd, scanner: scanner, follow: follow, options: options,
+                sliceNanos: sliceNanos)
+        } catch {
+            Glibc.close(fd)
+            throw .scan(error)
+        }
+    }
+
+    deinit {
+        if scanner != nil { Glibc.close(fd) }
+    }
+
+    /// Fetches up to `max` matching records. Any thread; returns at once.
+    ///
+    /// The completion runs exactly once, on the reactor thread, with a batch of 1…`max` records
+    /// (a partial batch when the scan reached the end, or the timeout passed with some records),
+    /// or `.noMoreItems`, `.timeout`, `.cancelled`, `.closed`, `.scan(errno)`.
+    /// - Parameters:
+    ///   - max: the batch size (≥ 1).
+    ///   - timeout: nanoseconds; `nil` waits as long as the scan takes (or forever when following).
+    /// The corresponding Windows call is `EvtNext`.
+    @discardableResult
+    public func next(
+        max: Int, timeout: UInt64? = nil,
+        completion: @escaping @Sendable (Result<[LogRecord], LogQueryError>) -> Void
+    ) -> OperationHandle {
+        precondition(max >= 1, "max must be ≥ 1")
+        return start(NextOperation(query: self, max: max, completion: completion), timeout: timeout)
+    }
+
+    /// `next(max:timeout:completion:)` as `async`; Swift task cancellation cancels the operation.
+    /// - Throws: `LogQueryError` (`.noMoreItems`, `.timeout`, `.cancelled`, …).
+    public func next(max: Int, timeout: UInt64? = nil) async throws(LogQueryError) -> [LogRecord] {
+        try await awaitOperation { completion in next(max: max, timeout: timeout, completion: completion) }
+    }
+
+    /// Moves the query (see `LogSeekTarget`). Any thread; returns at once. The completion runs
+    /// exactly once, on the reactor thread: success, or `.notFound` (only when `strict` and the
+    /// target is gone: another file or a cut one under a bookmark, fewer records than asked),
+    /// `.cancelled`, `.closed`, `.scan(errno)`. Without `strict` a missing target moves to the
+    /// nearest place (the start for a bookmark of another file, the end past the last record).
+    /// Searches (`.last`, `.relative`, `.time`) run in bounded slices like `next`.
+    /// The corresponding Windows call is `EvtSeek` (`EvtSeekStrict`).
+    @discardableResult
+    public func seek(
+        to target: LogSeekTarget, strict: Bool = false, timeout: UInt64? = nil,
+        completion: @escaping @Sendable (Result<Void, LogQueryError>) -> Void
+    ) -> OperationHandle {
+        start(SeekOperation(query: self, target: target, strict: strict, completion: completion), timeout: timeout)
+    }
+
+    /// `seek(to:strict:timeout:completion:)` as `async`; Swift task cancellation cancels it.
+    /// - Throws: `LogQueryError` (`.notFound`, `.cancelled`, …).
+    public func seek(to target: LogSeekTarget, strict: Bool = false) async throws(LogQueryError) {
+        try await awaitOperation { completion in seek(to: target, strict: strict, completion: completion) }
+    }
+
+    /// The bookmark of `record`, a record this query returned. Any thread.
+    public func bookmark(for record: LogRecord) -> LogBookmark {
+        LogBookmark(record: record, in: identity)
+    }
+
+    /// Cancels every operation of this query pending now; each completes once with `.cancelled`.
+    /// Any thread; returns at once. The corresponding Windows call is `EvtCancel(handle)`.
+    public func cancel() {
+        for handle in pending.all { handle.cancel() }
+    }
+
+    /// Cancels what is pending and releases the file and the loop event. Idempotent, any thread;
+    /// later operations complete with `.closed`. The corresponding Windows call is `EvtClose`.
+    public func close() {
+        let (first, handles) = pending.close()
+        for handle in handles { handle.cancel() }
+        guard first else { return }
+        // Cancels posted above run on the loop before this job (same queue, in order).
+        reactor.execute { [self] in
+            loopClosed = true
+            sliceEvent?.free()
+            sliceEvent = nil
+            scanner = nil
+            returned = []
+            Glibc.close(fd)
+        }
+    }
+
+    /// Starts `body` and registers its handle for `cancel`/`close`.
+    func start(_ body: QueryOperation, timeout: UInt64?) -> OperationHandle {
+        let handle = reactor.start(body, timeoutNanos: timeout)
+        pending.register(body.id, handle)
+        return handle
+    }
+
+    // MARK: loop side
+
+    /// Queues an installed operation; the pump runs it on a later loop turn.
+    func enqueue(_ operation: QueryOperation) {
+        // After `close()` (even before its loop job ran) an operation ends with `.closed`.
+        if loopClosed || pending.isClosed {
+            reactor.execute { operation.finish(failing: .closed) }
+            return
+        }
+        queue.append(operation)
+        if queue.count == 1 { schedulePump(after: 0) }
+    }
+
+    /// Removes an ended operation from the queue (idempotent); with nothing left, disarms the slice
+    /// event, so that the loop is back to its baseline once every operation has completed.
+    func dequeue(_ operation: QueryOperation) {
+        queue.removeAll { $0 === operation }
+        if queue.isEmpty { sliceEvent?.disarm() }
+    }
+
+    /// Records handed to a completion.
+    func delivered(_ records: [LogRecord]) {
+        if let last = records.last { cursor = .after(last, direction) }
+        deliveredCount += records.count
+    }
+
+    private var deliveredCount = 0
+
+    /// Records a cancelled `next` had taken: the next `next` returns them first.
+    func giveBack(_ records: [LogRecord]) {
+        returned.insert(contentsOf: records, at: 0)
+    }
+
+    /// Up to `max` given-back records.
+    func takeReturned(_ max: Int) -> [LogRecord] {
+        guard !returned.isEmpty else { return [] }
+        let taken = Array(returned.prefix(max))
+        returned.removeFirst(taken.count)
+        return taken
+    }
+
+    /// A scanner over the query's descriptor with its filter and format, at `position` (nil: the
+    /// start of a scan in `direction`).
+    func makeScanner(_ direction: ScanDirection, at position: LogPosition?, follow: Bool = false)
+        throws(LogScanError) -> LogScanner
+    {
+        let scanner = try LogScanner(
+            fileDescriptor: fd, ownsDescriptor: false, filter: filter, direction: direction, options: options,
+            follow: follow)
+        if let position {
+            if direction == .forward {
+                scanner.reposition(offset: position.offset, ordinal: position.ordinal)
+            } else {
+                scanner.reposition(endOffset: position.offset, lastOrdinal: position.ordinal - 1)
+            }
+        }
+        return scanner
+    }
+
+    /// Installs a repositioned scanner (a seek): records given back by a cancelled `next` are dropped.
+    func replaceScanner(_ scanner: LogScanner, cursor: LogPosition?) {
+        self.scanner = scanner
+        self.cursor = cursor
+        returned.removeAll()
+    }
+
+    /// The identity of the open file now.
+    func currentIdentity() throws(LogScanError) -> FileIdentity {
+        try FileIdentity.of(fileDescriptor: fd)
+    }
+
+    /// Whether a line starts at `offset` (the start of the file, or just after a newline).
+    func isLineStart(_ offset: Int64) -> Bool {
+        guard offset > 0 else { return offset == 0 }
+        var byte: UInt8 = 0
+        return pread(fd, &byte, 1, off_t(offset - 1)) == 1 && byte == 0x0A
+    }
+
+    private func schedulePump(after nanos: UInt64) {
+        if sliceEvent == nil {
+            sliceEvent = LibeventEvent(reactor: reactor, fd: -1, interest: [], persistent: false) { [self] _, _ in
+                sliceEvent?.didFireOnce()
+                pump()
+            }
+        }
+        sliceEvent?.arm(timeoutNanos: nanos)
+    }
+
+    /// One slice: runs the head operations until the slice's time is used, then re-arms.
+    private func pump() {
+        let started = MonotonicClock.now()
+        let deliveredBefore = deliveredCount
+        let deadline = started &+ sliceNanos
+        var again: UInt64?
+        while let head = queue.first {
+            switch head.step(until: deadline) {
+            case .done:
+                dequeue(head)
+                if MonotonicClock.now() >= deadline, !queue.isEmpty { again = 0 }
+            case .yield:
+                again = 0
+            case .wait(let nanos):
+                again = nanos
+            }
+            if again != nil { break }
+        }
+        counters.recordSlice(nanos: MonotonicClock.now() &- started, records: deliveredCount - deliveredBefore)
+        if let again, !loopClosed, !queue.isEmpty { schedulePump(after: again) }
+    }
+}
