@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# DNS load, same target, same run (DESIGN.md "Targets"): dnsperf, `evq load --engine floor`
+# (sendmmsg/recvmmsg, prebuilt queries, no parsing), `--engine evdns` (libevent's client) and
+# `--engine evquery`, closed loop at each outstanding count, one datafile for all.
+#   evquery q/s            target >= 0.95x the floor (so ahead of dnsperf and evdns)
+#   evquery CPU-s/million  target <= 1.1x the floor
+#
+# Usage: tools/compare-load.sh [--outstanding N]... [--duration S] [--server-threads T] [--knot]
+#   --outstanding N      closed-loop depth; repeat for several (default: 100 and 1000)
+#   --duration S         seconds per run (default 5)
+#   --server-threads T   responder threads / knotd UDP workers (default 1)
+#   --knot               target knotd (tools/knot-server.sh) instead of `evq serve`; used anyway
+#                        while this evq has no `serve` command
+#   --names N            names in the datafile, qN.load.evq.test A (default 10000)
+# Builds evq in release (.build-release; an existing binary is reused if the build fails), needs
+# dnsperf, knot and kdig (tools/install-dns-peers.sh, only when missing) and python3.
+# A failing engine reports its failure in its row; the others still run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+arguments="$*"
+outstanding=()
+duration=5
+threads=1
+use_knot=0
+names=10000
+while [ $# -gt 0 ]; do
+    case $1 in
+    --outstanding) outstanding+=("$2"); shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --server-threads) threads=$2; shift 2 ;;
+    --knot) use_knot=1; shift ;;
+    --names) names=$2; shift 2 ;;
+    *) echo "usage: $0 [--outstanding N]... [--duration S] [--server-threads T] [--knot] [--names N]" >&2; exit 2 ;;
+    esac
+done
+[ ${#outstanding[@]} -gt 0 ] || outstanding=(100 1000)
+
+command -v dnsperf >/dev/null && command -v knotd >/dev/null && command -v kdig >/dev/null \
+    || tools/install-dns-peers.sh
+
+evq=.build-release/release/evq
+if ! swift build -c release --scratch-path .build-release --product evq >&2; then
+    [ -x "$evq" ] || { echo "compare-load: the release build failed and there is no $evq" >&2; exit 1; }
+    echo "compare-load: the release build failed; reusing the existing $evq" >&2
+fi
+
+work=$(mktemp -d /tmp/evq-compare-load.XXXXXX)
+server_pid=""
+cleanup() {
+    if [ "$use_knot" = 1 ]; then tools/knot-server.sh stop "$work/knot" || true; fi
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+suffix=load.evq.test
+data=$work/queries.txt
+python3 - "$work" "$names" "$suffix" <<'PY'
+import sys
+work, count, suffix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+with open(f"{work}/queries.txt", "w") as out:
+    out.writelines(f"q{i}.{suffix} A\n" for i in range(count))
+with open(f"{work}/{suffix}.zone", "w") as out:
+    out.write(f"$ORIGIN {suffix}.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\n"
+              "ns1 IN A 127.0.0.1\n")
+    out.writelines(f"q{i} IN A 198.51.{i // 250 % 256}.{i % 250 + 1}\n" for i in range(count))
+PY
+port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+if [ "$use_knot" = 0 ] && ! "$evq" serve --help >/dev/null 2>&1; then
+    echo "compare-load: this evq has no 'serve' command yet; the target is knotd" >&2
+    use_knot=1
+fi
+if [ "$use_knot" = 1 ]; then
+    target="knotd 1 zone, $threads UDP worker(s)"
+    KNOT_UDP_WORKERS=$threads tools/knot-server.sh start "$work/knot" "$port" "$work/$suffix.zone"
+else
+    target="evq serve, $threads thread(s), synthesis"
+    "$evq" serve --port "$port" --threads "$threads" --suffix "$suffix" >"$work/serve.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        kdig -p "$port" @127.0.0.1 +short +timeout=1 +retry=0 "q0.$suffix" A 2>/dev/null | grep -q . && break
+        kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log" >&2; echo "compare-load: evq serve exited" >&2; exit 1; }
+        sleep 0.1
+    done
+fi
+
+# One row per run: engine outstanding status qps cpu_per_million p50_us p99_us note (tab-separated).
+rows=$work/rows.tsv
+: >"$rows"
+bound=$((duration * 3 + 30))
+
+run_dnsperf() {
+    local n=$1 out=$work/dnsperf-$n.out
+    if timeout "$bound" /usr/bin/time -f "%U %S" -o "$work/dnsperf-$n.time" \
+        dnsperf -s 127.0.0.1 -p "$port" -d "$data" -c 1 -q "$n" -l "$duration" >"$out" 2>&1; then
+        python3 - "$out" "$work/dnsperf-$n.time" "$n" >>"$rows" <<'PY'
+import re, sys
+text, cpu_text, n = open(sys.argv[1]).read(), open(sys.argv[2]).read().split(), sys.argv[3]
+def field(label):
+    match = re.search(label + r":\s+([0-9.]+)", text)
+    return float(match.group(1)) if match else 0.0
+completed, qps = field("Queries completed"), field("Queries per second")
+cpu = float(cpu_text[-2]) + float(cpu_text[-1])
+avg = re.search(r"Average Latency \(s\):\s+([0-9.]+) \(min [0-9.]+, max ([0-9.]+)\)", text)
+note = f"avg {float(avg.group(1)) * 1e6:.0f} us, max {float(avg.group(2)) * 1e6:.0f} us (no percentiles)" if avg else ""
+lost = field("Queries lost")
+if lost: note += f"; lost {lost:.0f}"
+print(f"dnsperf\t{n}\tok\t{qps}\t{cpu / max(completed, 1) * 1e6}\t-\t-\t{note}")
+PY
+    else
+        printf 'dnsperf\t%s\tfailed\t0\t0\t-\t-\t%s\n' "$n" "$(tail -1 "$out" | tr '\t' ' ')" >>"$rows"
+    fi
+}
+
+run_evq() {
+    local engine=$1 n=$2 json=$work/$1-$2.json out=$work/$1-$2.out status=ok
+    rm -f "$json"
+    timeout "$bound" "$evq" load --engine "$engine" --server "127.0.0.1:$port" --outstanding "$n" \
+        --duration "$duration" --datafile "$data" --cancel-rate 0 --quiet --json "$json" >"$out" 2>&1 || status=failed
+    if [ -s "$json" ]; then
+        python3 - "$json" "$engine" "$n" "$status" >>"$rows" <<'PY'
+import json, sys
+report, engine, n, status = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], sys.argv[4]
+audit, outcomes = report["audit"], report["outcomes"]
+note = "audit ok" if audit["ok"] else f"AUDIT VIOLATED {audit}"
+bad = {k: v for k, v in outcomes.items() if k not in ("answered", "nxdomain", "cancelled") and v}
+if bad: note += " " + " ".join(f"{k}={v}" for k, v in sorted(bad.items()))
+latency = report["latency_us"]
+print(f"{engine}\t{n}\t{status}\t{report['qps']}\t{report['cpu_seconds_per_million']}\t{latency['p50']}"
+      f"\t{latency['p99']}\t{note}")
+PY
+    else
+        printf '%s\t%s\tfailed\t0\t0\t-\t-\t%s\n' "$engine" "$n" "$(grep -v '^ ' "$out" | tail -1 | tr '\t' ' ')" \
+            >>"$rows"
+    fi
+}
+
+for n in "${outstanding[@]}"; do
+    echo "compare-load: $n outstanding, $duration s per run against $target on 127.0.0.1:$port" >&2
+    run_dnsperf "$n"
+    for engine in floor evdns evquery; do run_evq "$engine" "$n"; done
+done
+
+echo "DNS load, closed loop, same run: $target; $names names; $duration s per run; $(nproc) cores; $(date -u +%FT%TZ)"
+echo "command: tools/compare-load.sh $arguments (outstanding ${outstanding[*]}, duration $duration, server threads $threads)"
+if [ "$use_knot" = 1 ]; then
+    echo "note: knotd's UDP socket keeps the kernel default receive buffer (net.core.rmem_default =" \
+        "$(cat /proc/sys/net/core/rmem_default) bytes), so deep closed loops lose queries there (timeouts below)"
+fi
+python3 - "$rows" <<'PY'
+import sys
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
+groups = {}
+for row in rows:
+    groups.setdefault(row[1], []).append(row)
+def ratio(a, b):
+    return f"{a / b:.2f}x" if a > 0 and b > 0 else "-"
+def num(text):
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+header = (f"{'engine':<9}{'outst.':>7}{'queries/s':>11}{'xfloor':>8}{'xdnsperf':>9}{'xevdns':>8}"
+          f"{'CPU-s/M':>9}{'xfloor':>8}{'p50 us':>8}{'p99 us':>8}  note")
+for n, group in groups.items():
+    print()
+    print(header)
+    by = {row[0]: row for row in group if row[2] == "ok"}
+    base = {name: (num(by[name][3]), num(by[name][4])) if name in by else (0.0, 0.0)
+            for name in ("floor", "dnsperf", "evdns")}
+    for engine, _, status, qps, cpu, p50, p99, note in group:
+        qps, cpu = num(qps), num(cpu)
+        if status != "ok" and qps == 0:
+            print(f"{engine:<9}{n:>7}  FAILED: {note}")
+            continue
+        fmt = lambda text: f"{num(text):.0f}" if text != "-" else "-"
+        print(f"{engine:<9}{n:>7}{qps:>11.0f}{ratio(qps, base['floor'][0]):>8}{ratio(qps, base['dnsperf'][0]):>9}"
+              f"{ratio(qps, base['evdns'][0]):>8}{cpu:>9.2f}{ratio(cpu, base['floor'][1]):>8}{fmt(p50):>8}"
+              f"{fmt(p99):>8}  {'' if status == 'ok' else '[exit non-zero] '}{note}")
+    if "evquery" in by and base["floor"][0] > 0:
+        q, c = num(by["evquery"][3]), num(by["evquery"][4])
+        print(f"targets at {n}: evquery q/s {q / base['floor'][0]:.2f}x floor (>= 0.95) "
+              f"{'met' if q >= 0.95 * base['floor'][0] else 'NOT met'}; CPU {c / base['floor'][1]:.2f}x floor (<= 1.1) "
+              f"{'met' if c <= 1.1 * base['floor'][1] else 'NOT met'}")
+PY
