@@ -12,6 +12,8 @@
 #   --knot               target knotd (tools/knot-server.sh) instead of `evq serve`; used anyway
 #                        while this evq has no `serve` command
 #   --names N            names in the datafile, qN.load.evq.test A (default 10000)
+#   --rounds R           run the whole set R times, interleaved; each row is the run with the
+#                        median q/s of its engine (default 1; this machine is shared and noisy)
 # Builds evq in release (.build-release; an existing binary is reused if the build fails), needs
 # dnsperf, knot and kdig (tools/install-dns-peers.sh, only when missing) and python3.
 # A failing engine reports its failure in its row; the others still run.
@@ -24,6 +26,7 @@ duration=5
 threads=1
 use_knot=0
 names=10000
+rounds=1
 while [ $# -gt 0 ]; do
     case $1 in
     --outstanding) outstanding+=("$2"); shift 2 ;;
@@ -31,7 +34,9 @@ while [ $# -gt 0 ]; do
     --server-threads) threads=$2; shift 2 ;;
     --knot) use_knot=1; shift ;;
     --names) names=$2; shift 2 ;;
-    *) echo "usage: $0 [--outstanding N]... [--duration S] [--server-threads T] [--knot] [--names N]" >&2; exit 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    *) echo "usage: $0 [--outstanding N]... [--duration S] [--server-threads T] [--knot] [--names N]" \
+            "[--rounds R]" >&2; exit 2 ;;
     esac
 done
 [ ${#outstanding[@]} -gt 0 ] || outstanding=(100 1000)
@@ -137,13 +142,17 @@ PY
     fi
 }
 
-for n in "${outstanding[@]}"; do
-    echo "compare-load: $n outstanding, $duration s per run against $target on 127.0.0.1:$port" >&2
-    run_dnsperf "$n"
-    for engine in floor evdns evquery; do run_evq "$engine" "$n"; done
+for round in $(seq 1 "$rounds"); do
+    for n in "${outstanding[@]}"; do
+        echo "compare-load: round $round/$rounds, $n outstanding, $duration s per run against $target" \
+            "on 127.0.0.1:$port" >&2
+        run_dnsperf "$n"
+        for engine in floor evdns evquery; do run_evq "$engine" "$n"; done
+    done
 done
 
-echo "DNS load, closed loop, same run: $target; $names names; $duration s per run; $(nproc) cores; $(date -u +%FT%TZ)"
+echo "DNS load, closed loop, same run: $target; $names names; $duration s per run, median of $rounds round(s);" \
+    "$(nproc) cores; $(date -u +%FT%TZ)"
 echo "command: tools/compare-load.sh $arguments (outstanding ${outstanding[*]}, duration $duration, server threads $threads)"
 if [ "$use_knot" = 1 ]; then
     echo "note: knotd's UDP socket keeps the kernel default receive buffer (net.core.rmem_default =" \
@@ -151,17 +160,23 @@ if [ "$use_knot" = 1 ]; then
 fi
 python3 - "$rows" <<'PY'
 import sys
-rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
-groups = {}
-for row in rows:
-    groups.setdefault(row[1], []).append(row)
-def ratio(a, b):
-    return f"{a / b:.2f}x" if a > 0 and b > 0 else "-"
+runs = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
 def num(text):
     try:
         return float(text)
     except ValueError:
         return 0.0
+# Per outstanding count, per engine (in the order they first ran): the run with the median q/s (of the
+# successful runs, else the last failure).
+groups = {}
+for row in runs:
+    groups.setdefault(row[1], {}).setdefault(row[0], []).append(row)
+def median_run(candidates):
+    good = sorted((row for row in candidates if row[2] == "ok"), key=lambda row: num(row[3]))
+    return good[(len(good) - 1) // 2] if good else candidates[-1]
+groups = {n: [median_run(candidates) for candidates in engines.values()] for n, engines in groups.items()}
+def ratio(a, b):
+    return f"{a / b:.2f}x" if a > 0 and b > 0 else "-"
 header = (f"{'engine':<9}{'outst.':>7}{'queries/s':>11}{'xfloor':>8}{'xdnsperf':>9}{'xevdns':>8}"
           f"{'CPU-s/M':>9}{'xfloor':>8}{'p50 us':>8}{'p99 us':>8}  note")
 for n, group in groups.items():
