@@ -52,8 +52,8 @@ let package = Package(
         .target(
             name: "LoadGenerator",
             dependencies: [
-                // LogQuery and DNSResponder join when `evq load` drives them (issue 8).
-                "EventReactor", "EvdnsBaseline", "CSystemShims", "DNSQuery", "DNSMessage",
+                // DNSResponder joins when `evq load` embeds it (issue 8).
+                "EventReactor", "EvdnsBaseline", "CSystemShims", "DNSQuery", "DNSMessage", "LogQuery",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
@@ -62,7 +62,7 @@ let package = Package(
             name: "evq",
             dependencies: [
                 // Each subcommand's module is added here with the command (serve: DNSResponder, …).
-                "LoadGenerator", "EventReactor",
+                "LoadGenerator", "EventReactor", "LogQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

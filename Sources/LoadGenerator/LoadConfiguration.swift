@@ -97,8 +97,12 @@ public struct LoadConfiguration: Sendable {
     public var cancelRate = 0.05
     public var cancelAfter = DelayDistribution.uniform(0, 200_000)
     public var cancelFrom = CancelSource.mixed
+    /// Log-scan jobs mixed into the DNS load (evquery engine): each reads `scanFile` with `next`
+    /// batches, over and over, with the same cancel injection as the queries.
     public var scanJobs = 0
     public var scanFile: String?
+    /// The scan jobs' filter (the LogQuery filter language); nil passes every record.
+    public var scanFilter: String?
     public var engine = LoadEngineKind.evquery
     public var timeoutSeconds = 2.0
     public var seed: UInt64 = 1
@@ -110,6 +114,18 @@ public struct LoadConfiguration: Sendable {
 }
 
 extension LoadConfiguration {
+    /// Whether to cancel the operation just started and, if so, after how long and from where
+    /// (`true`: the loop, `false`: the canceller thread): `cancelRate`, `cancelAfter`, `cancelFrom`.
+    func drawCancel(using rng: inout SplitMix64) -> (delayNanos: UInt64, fromLoop: Bool)? {
+        guard cancelRate > 0, Double.random(in: 0..<1, using: &rng) < cancelRate else { return nil }
+        let delay = cancelAfter.sample(using: &rng)
+        return switch cancelFrom {
+        case .loop: (delay, true)
+        case .thread: (delay, false)
+        case .mixed: (delay, rng.next() & 1 == 0)
+        }
+    }
+
     /// Checks the ranges and combinations a run needs, before anything starts.
     /// - Throws: `LoadRun.Failure` naming the flag and what it accepts.
     public func validate() throws(LoadRun.Failure) {

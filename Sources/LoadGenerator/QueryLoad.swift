@@ -46,6 +46,13 @@ extension LoadRun {
             QueryLoadDriver(plan: plan, reactor: group.reactors[index], engine: engines[index],
                             shard: recorder.shards[index], index: index)
         }
+        let scans = try configuration.scanJobs > 0
+            ? ScanLoadPlan(configuration: configuration, canceller: plan.canceller) : nil
+        let jobs = try (0..<configuration.scanJobs).map { index throws(Failure) in
+            let reactor = index % drivers.count
+            return try ScanJob(plan: scans!, reactor: group.reactors[reactor], shard: recorder.shards[reactor],
+                               index: index)
+        }
         let reporter = LiveReporter(recorder: recorder, quiet: configuration.quiet) {
             plan.outstanding.load(ordering: .relaxed)
         }
@@ -54,7 +61,10 @@ extension LoadRun {
         let begin = MonotonicClock.now()
         plan.begin(at: begin)
         for driver in drivers { driver.reactor.execute { driver.begin() } }
+        for job in jobs { job.begin() }
         while plan.finishedDrivers.load(ordering: .acquiring) < drivers.count { usleep(1000) }
+        scans?.stop()
+        while (scans?.finishedJobs.load(ordering: .acquiring) ?? 0) < jobs.count { usleep(1000) }
         let seconds = Double(MonotonicClock.now() - begin) / 1e9
         var after = ProcessUsage.now()
         let responderCPU = (responderThreadPrefix.map { ProcessUsage.threadCPUSeconds(namePrefix: $0) } ?? 0)
@@ -66,13 +76,18 @@ extension LoadRun {
         func total(_ field: KeyPath<DNSQueryCounters, Int>) -> Int { counters.reduce(0) { $0 + $1[keyPath: field] } }
         for engine in engines { engine.shutdown() }
         let sent = plan.started
-        let audit = group.audit(since: baseline, ledger: plan.ledger, started: sent)
+        var audit = group.audit(since: baseline, ledger: plan.ledger, started: sent)
+        if let scans {
+            audit.doubleCompletions += scans.ledger.doubleCompletions
+            audit.missed += scans.ledger.missed(started: scans.started)
+        }
         var report = assemble(engine: "evquery", server: server, configuration: configuration, recorder: recorder,
                               seconds: seconds, sent: sent, usage: (before, after), audit: audit)
         report.repliesDropped = [
             "wrong_id": total(\.droppedWrongID), "wrong_question": total(\.droppedWrongQuestion),
             "malformed": total(\.droppedMalformed), "late": total(\.droppedLate), "duplicate": total(\.droppedDuplicate),
         ]
+        if let scans { report.outcomes.merge(scans.outcomes) { $1 } }
         return (report, recorder)
     }
 }
@@ -208,16 +223,7 @@ final class QueryLoadDriver: @unchecked Sendable {
         plan.outstanding.wrappingIncrement(ordering: .relaxed)
         let request = plan.requests[number % plan.requests.count]
         let handle = engine.start(request) { [self] outcome in completed(number, intendedAt: intendedAt, outcome) }
-        let configuration = plan.configuration
-        guard configuration.cancelRate > 0, Double.random(in: 0..<1, using: &rng) < configuration.cancelRate else {
-            return
-        }
-        let delay = configuration.cancelAfter.sample(using: &rng)
-        let fromLoop = switch configuration.cancelFrom {
-        case .loop: true
-        case .thread: false
-        case .mixed: rng.next() & 1 == 0
-        }
+        guard let (delay, fromLoop) = plan.configuration.drawCancel(using: &rng) else { return }
         if fromLoop {
             cancelTimers[number] = reactor.startTimer(afterNanos: delay) { [self] outcome in
                 cancelTimers[number] = nil

@@ -35,6 +35,8 @@ struct LoadCommand: ParsableCommand {
     var scanJobs: Int = 0
     @Option(help: "The log file scan jobs read.")
     var scanFile: String?
+    @Option(help: "The scan jobs' filter, e.g. 'message contains \"Failed\"' (default: every record).")
+    var scanFilter: String?
     @Option(help: "evquery; evdns (libevent's own client, the in-run baseline); floor (sendmmsg/recvmmsg, no parsing).")
     var engine: String = "evquery"
     @Option(help: "Per-query timeout, seconds.")
@@ -75,6 +77,7 @@ struct LoadCommand: ParsableCommand {
         configuration.engine = kind
         configuration.scanJobs = scanJobs
         configuration.scanFile = scanFile
+        configuration.scanFilter = scanFilter
         configuration.timeoutSeconds = timeout
         configuration.seed = seed
         configuration.quiet = quiet
