@@ -56,7 +56,8 @@ final class DirectoryWatch {
                 let mask = load(buffer, at + 4)
                 let cookie = load(buffer, at + 8)
                 let length = Int(load(buffer, at + 12))
-                let eventName = String(decoding: buffer[(at + 16)..<(at + 16 + length)].prefix { $0 != 0 }, as: UTF8.self)
+                let nameBytes = buffer[(at + 16)..<(at + 16 + length)].prefix { $0 != 0 }
+                let eventName = String(decoding: nameBytes, as: UTF8.self)
                 note(mask: mask, cookie: cookie, name: eventName)
                 at += 16 + length
             }

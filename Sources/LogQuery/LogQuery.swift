@@ -149,6 +149,21 @@ public final class LogQuery: @unchecked Sendable {
         try await awaitOperation { completion in seek(to: target, strict: strict, completion: completion) }
     }
 
+    /// Counts the matching records without building them (the scanner's count mode, in slices):
+    /// in a forward query from its position to the end, in a reverse query the whole file. Does not
+    /// move the query. Any thread; the completion runs exactly once on the reactor thread.
+    @discardableResult
+    public func count(
+        timeout: UInt64? = nil, completion: @escaping @Sendable (Result<Int, LogQueryError>) -> Void
+    ) -> OperationHandle {
+        start(CountOperation(query: self, completion: completion), timeout: timeout)
+    }
+
+    /// `count(timeout:completion:)` as `async`; Swift task cancellation cancels it.
+    public func count() async throws(LogQueryError) -> Int {
+        try await awaitOperation { completion in count(completion: completion) }
+    }
+
     /// The bookmark of `record`, a record this query returned. Any thread.
     public func bookmark(for record: LogRecord) -> LogBookmark {
         LogBookmark(record: record, in: identity)
@@ -227,12 +242,12 @@ public final class LogQuery: @unchecked Sendable {
 
     /// A scanner over the query's descriptor with its filter and format, at `position` (nil: the
     /// start of a scan in `direction`).
-    func makeScanner(_ direction: ScanDirection, at position: LogPosition?, follow: Bool = false)
-        throws(LogScanError) -> LogScanner
-    {
+    func makeScanner(
+        _ direction: ScanDirection, at position: LogPosition?, follow: Bool = false, countOnly: Bool = false
+    ) throws(LogScanError) -> LogScanner {
         let scanner = try LogScanner(
             fileDescriptor: fd, ownsDescriptor: false, filter: filter, direction: direction, options: options,
-            follow: follow)
+            follow: follow, countOnly: countOnly)
         if let position {
             if direction == .forward {
                 scanner.reposition(offset: position.offset, ordinal: position.ordinal)

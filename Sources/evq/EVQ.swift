@@ -7,7 +7,9 @@ struct EVQ: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evq",
         abstract: "evquery: many thousands of cancellable DNS queries and log scans on libevent.",
-        subcommands: [RaceCommand.self, CancelLatencyCommand.self, LoadCommand.self, ReactorProbeCommand.self],
+        subcommands: [
+            RaceCommand.self, CancelLatencyCommand.self, LoadCommand.self, ReactorProbeCommand.self, ScanCommand.self,
+        ],
         defaultSubcommand: RaceCommand.self
     )
 }

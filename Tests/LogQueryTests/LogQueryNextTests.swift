@@ -24,6 +24,21 @@ import Testing
         }
     }
 
+    @Test func countAgreesWithTheRecordsNextReturnsAndDoesNotMoveTheQuery() throws {
+        try withLogFile(syslogLines(2000)) { path in
+            try withAuditedReactor { reactor, ledger in
+                let filter = try LogFilter("message contains \"Failed\"")
+                let query = try LogQuery.open(path: path, filter: filter, on: reactor)
+                defer { query.close() }
+                let counted = Awaited<Result<Int, LogQueryError>>()
+                query.count(completion: ledger.track { counted.set($0) })
+                let records = try #require(drain(query, ledger, max: 100))
+                #expect(counted.wait() == .success(records.count))
+                #expect(records.count == 2000 / 7 + 1)
+            }
+        }
+    }
+
     @Test func aPartialBatchAtTheEndIsSuccessAndThenNoMoreItems() throws {
         try withLogFile(syslogLines(10)) { path in
             try withAuditedReactor { reactor, ledger in
