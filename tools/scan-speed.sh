@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Scan speed, warm page cache, same run: LogQuery's count mode against grep and ripgrep.
+# Scan speed, warm page cache, same run: `evq scan --count` (LogQuery's count mode, in slices on a
+# reactor) against grep and ripgrep; then the longest loop stall a scan caused (`--stats`).
 # Usage: tools/scan-speed.sh [SIZE_BYTES]   (default 1 GiB; the file is cached in /tmp)
+#        EVQ=path/to/evq tools/scan-speed.sh   (skip the release build)
 # Needs ripgrep (tools/install-deps.sh ripgrep) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-1073741824}
 data=${SCAN_SPEED_FILE:-/tmp/evq-scan-speed-$size.log}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 if [ ! -s "$data" ]; then
     echo "generating $data ($size bytes)..." >&2
@@ -16,20 +16,12 @@ if [ ! -s "$data" ]; then
 fi
 command -v rg >/dev/null || tools/install-deps.sh ripgrep
 
-# Build the driver: LogQuery's sources + the CSystemShims C file, release, no Package.swift change.
-clang -O2 -c Sources/CSystemShims/shims.c -I Sources/CSystemShims/include -o "$work/shims.o"
-mkdir -p "$work/module"
-cat > "$work/module/module.modulemap" <<MAP
-module CSystemShims {
-    header "$PWD/Sources/CSystemShims/include/CSystemShims.h"
-    export *
-}
-MAP
-swiftc -O -wmo -parse-as-library -module-name LogQuery -emit-library -static -emit-module \
-    -emit-module-path "$work/LogQuery.swiftmodule" -I "$work/module" \
-    Sources/LogQuery/*.swift -o "$work/libLogQuery.a"
-swiftc -O -I "$work" -I "$work/module" tools/scan-speed/main.swift "$work/libLogQuery.a" "$work/shims.o" -lz \
-    -o "$work/scan-speed"
+# evq itself, release build (or EVQ=/path/to/evq to time a binary built elsewhere).
+if [ -z "${EVQ:-}" ]; then
+    swift build -c release --product evq --scratch-path .build-release >&2
+    EVQ="$(swift build -c release --scratch-path .build-release --show-bin-path)/evq"
+fi
+evq_count() { "$EVQ" scan --count --filter "$2" "$1"; }
 
 bytes=$(stat -c %s "$data")
 cat "$data" >/dev/null  # warm the page cache
@@ -61,13 +53,10 @@ run() {  # name command...
 echo "file: $data ($bytes bytes), $(nproc) cores"
 run "grep -F -c 'Failed password'" grep -F -c 'Failed password' "$data"
 run "rg -c -F 'Failed password'" rg -c -F 'Failed password' "$data"
-run "evq: message contains \"Failed password\"" "$work/scan-speed" "$data" 'message contains "Failed password"'
-run "evq (mmap): message contains \"Failed password\"" "$work/scan-speed" "$data" 'message contains "Failed password"' mmap
+run "evq: message contains \"Failed password\"" evq_count "$data" 'message contains "Failed password"'
 run "grep -c 'sshd.*Failed'" grep -c 'sshd.*Failed' "$data"
 run "rg -c 'sshd.*Failed'" rg -c 'sshd.*Failed' "$data"
-run "evq: app == \"sshd\" and message ~ \"Failed\"" "$work/scan-speed" "$data" 'app == "sshd" and message ~ "Failed"'
-run "evq (mmap): app == \"sshd\" and message ~ \"Failed\"" "$work/scan-speed" "$data" \
-    'app == "sshd" and message ~ "Failed"' mmap
+run "evq: app == \"sshd\" and message ~ \"Failed\"" evq_count "$data" 'app == "sshd" and message ~ "Failed"'
 
 agree() {  # name-a name-b
     if [ "${count[$1]}" = "${count[$2]}" ]; then
@@ -79,7 +68,7 @@ agree() {  # name-a name-b
 }
 echo
 agree "grep -F -c 'Failed password'" "evq: message contains \"Failed password\""
-agree "rg -c -F 'Failed password'" "evq (mmap): message contains \"Failed password\""
+agree "rg -c -F 'Failed password'" "evq: message contains \"Failed password\""
 agree "grep -c 'sshd.*Failed'" "evq: app == \"sshd\" and message ~ \"Failed\""
 
 ratio() { echo "scale=2; ${best[$2]} / ${best[$1]}" | bc -l; }
@@ -88,6 +77,11 @@ echo "substring: evq/grep-F $(ratio "evq: message contains \"Failed password\"" 
     "evq/rg $(ratio "evq: message contains \"Failed password\"" "rg -c -F 'Failed password'")x (speed ratio, >1 = evq faster)"
 echo "field:     evq/grep $(ratio "evq: app == \"sshd\" and message ~ \"Failed\"" "grep -c 'sshd.*Failed'")x," \
     "evq/rg $(ratio "evq: app == \"sshd\" and message ~ \"Failed\"" "rg -c 'sshd.*Failed'")x"
-echo "with mmap: substring evq/rg $(ratio "evq (mmap): message contains \"Failed password\"" "rg -c -F 'Failed password'")x," \
-    "field evq/grep $(ratio "evq (mmap): app == \"sshd\" and message ~ \"Failed\"" "grep -c 'sshd.*Failed'")x," \
-    "evq/rg $(ratio "evq (mmap): app == \"sshd\" and message ~ \"Failed\"" "rg -c 'sshd.*Failed'")x"
+echo
+echo "longest loop stall (one slice on the reactor):"
+for filter in 'message contains "Failed password"' 'app == "sshd" and message ~ "Failed"'; do
+    printf '  count %-40s ' "$filter"
+    "$EVQ" scan --count --stats --filter "$filter" "$data" 2>&1 >/dev/null
+done
+printf '  %-46s ' "records (all, printed to /dev/null)"
+"$EVQ" scan --stats --filter 'app == "sshd"' "$data" 2>&1 >/dev/null

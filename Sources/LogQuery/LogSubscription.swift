@@ -232,6 +232,7 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
         guard !done else { return }
         if let startError { return fail(startError) }
         let started = MonotonicClock.now()
+        let startedCPU = LogQueryCounters.threadCPUNanos()
         let deadline = started &+ sliceNanos
         var batch: [LogRecord] = []
         var delivered = 0
@@ -246,7 +247,9 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
         }
         defer {
             flush()
-            counters.recordSlice(nanos: MonotonicClock.now() &- started, records: delivered)
+            counters.recordSlice(
+                nanos: MonotonicClock.now() &- started, cpuNanos: LogQueryCounters.threadCPUNanos() &- startedCPU,
+                records: delivered)
         }
         var first = true
         while !done {
@@ -407,13 +410,13 @@ extension LogQuery {
     ///   - filter: records not passing it are skipped.
     ///   - format: `.auto` (decided from the first lines, or the first bytes of an empty file).
     ///   - pollNanos: the fallback poll period (default 100 ms), should an inotify event be missed.
-    ///   - sliceNanos: the longest loop time one slice takes (default 0.5 ms).
+    ///   - sliceNanos: the longest loop time one slice takes (default 0.25 ms).
     ///   - deliver: records and rotation facts, in order, on the reactor thread.
     ///   - ended: runs exactly once, on the reactor thread, when the subscription ends.
     /// The corresponding Windows call is `EvtSubscribe` (callback form).
     public static func subscribe(
         path: String, start: LogSubscriptionStart = .future, filter: LogFilter = .all, format: LogFormat = .auto,
-        pollNanos: UInt64 = 100_000_000, sliceNanos: UInt64 = 500_000, on reactor: Reactor,
+        pollNanos: UInt64 = 100_000_000, sliceNanos: UInt64 = 250_000, on reactor: Reactor,
         deliver: @escaping @Sendable (LogSubscriptionEvent) -> Void,
         ended: @escaping @Sendable (LogQueryError) -> Void
     ) -> LogSubscription {

@@ -93,8 +93,9 @@ struct ScanCommand: ParsableCommand {
         output.flush()
         if stats {
             let s = counters.snapshot
-            let line = "slices \(s.slices), longest slice \(Double(s.maxSliceNanos) / 1000) µs, "
-                + "mean \(s.slices == 0 ? 0 : Double(s.totalSliceNanos) / Double(s.slices) / 1000) µs\n"
+            let mean = s.slices == 0 ? 0 : s.totalSliceNanos / UInt64(s.slices) / 1000
+            let line = "slices \(s.slices), longest slice \(s.maxSliceNanos / 1000) µs, mean \(mean) µs, "
+                + "over 1 ms: \(s.slicesOverOneMillisecond), most CPU in one slice \(s.maxSliceCPUNanos / 1000) µs\n"
             ScanOutput.toStandardError(line)
         }
     }

@@ -193,6 +193,7 @@ final class RawAppender {
                 #expect(log.cuts == cut.count)
                 #expect(log.rotations == rotations / 2)
                 let stats = subscription.counters.snapshot
+                #expect(stats.maxSliceNanos > 0 && stats.slices > 0 && stats.recordsDelivered == numbers.count)
                 print(
                     "follow: \(numbers.count) delivered, \(missing.count) in reported gaps, \(log.rotations) renames, "
                         + "\(log.cuts) cuts, \(stats.slices) slices, longest \(stats.maxSliceNanos / 1000) µs")
