@@ -45,15 +45,14 @@ let package = Package(
         .target(name: "LogQuery", dependencies: ["CSystemShims", "EventReactor"]),
         .target(
             name: "DNSResponder",
-            dependencies: ["DNSMessage", "CSystemShims", .product(name: "Atomics", package: "swift-atomics")]
+            dependencies: ["DNSMessage", "EventReactor", "CSystemShims"]
         ),
         // The one module above EventReactor allowed to call libevent: evdns, the in-run peer.
         .target(name: "EvdnsBaseline", dependencies: ["CLibevent", "EventReactor"]),
         .target(
             name: "LoadGenerator",
             dependencies: [
-                // DNSResponder joins when `evq load` embeds it (issue 8).
-                "EventReactor", "EvdnsBaseline", "CSystemShims", "DNSQuery", "DNSMessage", "LogQuery",
+                "EventReactor", "EvdnsBaseline", "CSystemShims", "DNSQuery", "DNSMessage", "LogQuery", "DNSResponder",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
@@ -62,7 +61,7 @@ let package = Package(
             name: "evq",
             dependencies: [
                 // Each subcommand's module is added here with the command (serve: DNSResponder, …).
-                "LoadGenerator", "EventReactor", "LogQuery",
+                "LoadGenerator", "EventReactor", "LogQuery", "DNSResponder", "DNSMessage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

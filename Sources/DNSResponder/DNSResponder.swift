@@ -1,1 +1,185 @@
-// DNSResponder module: see README "Design". Filled in by its issue.
+import CSystemShims
+import DNSMessage
+import EventReactor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A fast authoritative DNS responder over UDP and TCP with fault injection: the embedded target of
+/// `evq load` and of the tests, and `evq serve`. It answers from zone records, and by synthesis for
+/// any name under a suffix (deterministic A, AAAA and TXT records, so a datafile of a million names
+/// needs no zone of a million lines); NXDOMAIN with the zone's SOA, REFUSED outside its zones,
+/// FORMERR for a query that does not parse, NOTIMP for other opcodes; EDNS0 honoured (answers
+/// limited by the client's buffer, TC when they do not fit).
+///
+/// Threads: `threads` UDP threads, each with its own `SO_REUSEPORT` socket on the same port
+/// (`recvmmsg`/`sendmmsg`, no allocation per packet), and one TCP thread. Methods may be called
+/// from any thread.
+public final class DNSResponder: Sendable {
+    /// How the responder is set up.
+    public struct Configuration: Sendable {
+        /// The IPv4 address to listen on.
+        public var address = "127.0.0.1"
+        /// The port, UDP and TCP; 0 lets the kernel choose (read it back from `port`).
+        public var port: UInt16 = 0
+        /// UDP threads (one socket each).
+        public var threads = 1
+        /// Zone records; the owner of each SOA record is a zone served.
+        public var records: [DNSResourceRecord] = []
+        /// Names under this suffix get synthesized A/AAAA/TXT answers; nil turns synthesis off.
+        public var synthesisSuffix: DNSName? = try? DNSName(parsing: "load.evq.test.")
+        /// The TTL of synthesized records.
+        public var synthesisTTL: UInt32 = 300
+        /// Misbehaviour on purpose (UDP only).
+        public var faults = DNSFaults()
+        /// Seed of the fault draws (each thread adds its index).
+        public var seed: UInt64 = 1
+        /// Socket buffer size asked for (the 208 KiB default drops answers above a few hundred
+        /// outstanding queries).
+        public var socketBufferBytes = 4 << 20
+        /// Delayed answers held at most per thread; beyond it a delayed answer is dropped and counted.
+        public var maxDelayed = 65_536
+        /// Serve TCP on the same port.
+        public var tcp = true
+        /// Open TCP connections at most.
+        public var maxTCPConnections = 256
+
+        /// The defaults: 127.0.0.1, a kernel-chosen port, one UDP thread, synthesis under
+        /// `load.evq.test.`, no faults.
+        public init() {}
+
+        /// Adds the records of a zone file (RFC 1035 master format, `$ORIGIN`, `$TTL`).
+        /// - Throws: `DNSResponderError` naming the file and the line.
+        public mutating func loadZone(text: String, origin: DNSName = .root) throws(DNSResponderError) {
+            do {
+                records += try DNSZoneParser.parse(text, origin: origin)
+            } catch {
+                throw DNSResponderError("zone", detail: "\(error)")
+            }
+        }
+    }
+
+    private struct Running: @unchecked Sendable {
+        var workers: [UDPWorker] = []
+        var tcp: TCPServer?
+        var threads: [JoinableThread] = []
+        var stopFD: Int32 = -1
+        var port: UInt16 = 0
+        var stopped = false
+        var final = DNSResponderCounters()
+    }
+
+    /// The configuration it was made with.
+    public let configuration: Configuration
+    private let book: AnswerBook
+    private let state = Locked(Running())
+
+    /// Makes a responder (nothing is bound until `start`).
+    /// - Throws: `DNSResponderError` if the configuration cannot work (no threads, a bad address).
+    public init(_ configuration: Configuration) throws(DNSResponderError) {
+        guard (1...64).contains(configuration.threads) else {
+            throw DNSResponderError("configuration", detail: "threads must be 1…64")
+        }
+        _ = try ResponderSockets.address(configuration.address, port: configuration.port)
+        self.configuration = configuration
+        book = AnswerBook(records: configuration.records, suffix: configuration.synthesisSuffix,
+                          synthesisTTL: configuration.synthesisTTL)
+    }
+
+    deinit { stop() }
+
+    /// Binds the sockets and starts the threads; returns once it answers. Call it once.
+    /// - Throws: `DNSResponderError` with the errno of the failing call (the port taken, …);
+    ///   nothing is left open then.
+    public func start() throws(DNSResponderError) {
+        precondition(state.withLock { $0.threads.isEmpty && !$0.stopped }, "start() is called once")
+        var running = Running()
+        var opened: [Int32] = []
+        do {
+            try open(into: &running, opened: &opened)
+        } catch {
+            for fd in opened { close(fd) }
+            throw error
+        }
+        state.withLock { $0 = running }
+    }
+
+    private func open(into running: inout Running, opened: inout [Int32]) throws(DNSResponderError) {
+        var address = try ResponderSockets.address(configuration.address, port: configuration.port)
+        let bufferBytes = configuration.socketBufferBytes
+        let first = try ResponderSockets.bound(Int32(SOCK_DGRAM.rawValue), to: address, bufferBytes: bufferBytes)
+        opened.append(first)
+        address.sin_port = ResponderSockets.port(of: first).bigEndian
+        var udp = [first]
+        for _ in 1..<configuration.threads {
+            udp.append(try ResponderSockets.bound(Int32(SOCK_DGRAM.rawValue), to: address, bufferBytes: bufferBytes))
+            opened.append(udp.last!)
+        }
+        var other = address
+        other.sin_port = 0
+        var otherFDs: [Int32] = []
+        for _ in udp {
+            otherFDs.append(try ResponderSockets.bound(Int32(SOCK_DGRAM.rawValue), to: other, bufferBytes: 0))
+            opened.append(otherFDs.last!)
+        }
+        var listenFD: Int32 = -1
+        if configuration.tcp {
+            listenFD = try ResponderSockets.bound(Int32(SOCK_STREAM.rawValue), to: address, bufferBytes: 0)
+            opened.append(listenFD)
+            guard listen(listenFD, 128) == 0 else { throw DNSResponderError("listen", errno: errno) }
+        }
+        let stopFD = evq_eventfd_nonblocking(0)
+        guard stopFD >= 0 else { throw DNSResponderError("eventfd", errno: errno) }
+        opened.append(stopFD)
+
+        running.stopFD = stopFD
+        running.port = UInt16(bigEndian: address.sin_port)
+        for index in udp.indices {
+            let worker = UDPWorker(fd: udp[index], otherFD: otherFDs[index], book: book,
+                                   configuration: configuration, index: index)
+            running.workers.append(worker)
+            running.threads.append(ThreadTeam.start { worker.run(stopFD: stopFD, name: "evq-resp-\(index)") })
+        }
+        if listenFD >= 0 {
+            let server = TCPServer(listenFD: listenFD, book: book, maxConnections: configuration.maxTCPConnections)
+            running.tcp = server
+            running.threads.append(ThreadTeam.start { server.run(stopFD: stopFD) })
+        }
+    }
+
+    /// The UDP and TCP port it answers on (0 before `start`).
+    public var port: UInt16 { state.withLock { $0.port } }
+
+    /// What it did so far, summed over its threads. Any thread; still readable after `stop`.
+    public func counters() -> DNSResponderCounters {
+        state.withLock { running in
+            if running.stopped { return running.final }
+            return running.workers.reduce(running.tcp?.counters.withLock { $0 } ?? DNSResponderCounters()) {
+                $0 + $1.counters.withLock { $0 }
+            }
+        }
+    }
+
+    /// Stops every thread, waits for them, and closes every socket. Idempotent.
+    public func stop() {
+        let running = state.withLock { running -> Running? in
+            guard !running.stopped else { return nil }
+            running.stopped = true
+            return running
+        }
+        guard let running, running.stopFD >= 0 else { return }
+        var one: UInt64 = 1
+        _ = write(running.stopFD, &one, 8)
+        for thread in running.threads { thread.join() }
+        var final = running.tcp?.counters.withLock { $0 } ?? DNSResponderCounters()
+        for worker in running.workers {
+            final = final + worker.counters.withLock { $0 }
+            close(worker.fd)
+            close(worker.otherFD)
+        }
+        if let tcp = running.tcp { close(tcp.listenFD) }
+        close(running.stopFD)
+        state.withLock { $0.final = final }
+    }
+}

@@ -8,22 +8,21 @@ import Glibc
 public enum ThreadTeam {
     /// Starts `count` threads, calls `body(index)` on each, and returns when every one has returned.
     public static func run(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-        var threads: [pthread_t] = []
-        for index in 0..<count {
-            let context = Unmanaged.passRetained(ThreadBody { body(index) }).toOpaque()
-            var thread = pthread_t()
-            let rc = pthread_create(&thread, nil, { arg in
-                Unmanaged<ThreadBody>.fromOpaque(arg!).takeRetainedValue().run()
-                return nil
-            }, context)
-            precondition(rc == 0, "pthread_create failed: \(rc)")
-            threads.append(thread)
-        }
+        let threads = (0..<count).map { index in spawn { body(index) } }
         for thread in threads { pthread_join(thread, nil) }
     }
 
     /// Starts one detached thread running `body`; the caller arranges for it to end.
     public static func detach(_ body: @escaping @Sendable () -> Void) {
+        pthread_detach(spawn(body))
+    }
+
+    /// Starts one thread running `body`; the caller arranges for it to end and joins it.
+    public static func start(_ body: @escaping @Sendable () -> Void) -> JoinableThread {
+        JoinableThread(thread: spawn(body))
+    }
+
+    private static func spawn(_ body: @escaping () -> Void) -> pthread_t {
         let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { arg in
@@ -31,8 +30,16 @@ public enum ThreadTeam {
             return nil
         }, context)
         precondition(rc == 0, "pthread_create failed: \(rc)")
-        pthread_detach(thread)
+        return thread
     }
+}
+
+/// A started thread that must be joined once (`ThreadTeam.start`).
+public struct JoinableThread: Sendable {
+    let thread: pthread_t
+
+    /// Waits for the thread to return. Call it exactly once, never from the thread itself.
+    public func join() { pthread_join(thread, nil) }
 }
 
 private final class ThreadBody {

@@ -97,6 +97,8 @@ public struct LoadReport: Codable, Sendable {
     /// Replies the engine dropped and counted, by reason (wrong id, wrong question, late, …); nil
     /// for engines that do not count them.
     public var repliesDropped: [String: Int]?
+    /// The embedded responder's own counters (nil against another server).
+    public var responder: String?
 
     /// Makes a report from its figures.
     public init(
@@ -152,6 +154,7 @@ public struct LoadReport: Codable, Sendable {
         lines.append("  audit           started=\(audit.started) completed=\(audit.completed) "
             + "double=\(audit.doubleCompletions) missed=\(audit.missed) events_after_drain=\(audit.eventsAfterDrain) "
             + "events_baseline=\(audit.eventsBaseline) \(audit.ok ? "OK" : "VIOLATED")")
+        if let responder { lines.append("  responder       " + responder) }
         if let dropped = repliesDropped {
             lines.append("  replies dropped " + dropped.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                 .joined(separator: " "))

@@ -1,3 +1,4 @@
+import DNSResponder
 import EvdnsBaseline
 import EventReactor
 import Foundation
@@ -115,21 +116,35 @@ public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension LoadRun {
-    /// Runs a load as configured: the engine against the server (or the embedded responder).
+    /// The name prefix of the embedded responder's threads (their CPU is not the client's).
+    static let responderThreads = "evq-resp"
+
+    /// Runs a load as configured: the engine against `server`, or against the embedded responder
+    /// (started on 127.0.0.1 and stopped here) when there is none. With the embedded responder, the
+    /// CPU figures count the client's threads only.
     public static func run(_ configuration: LoadConfiguration) throws -> (LoadReport, LoadRecorder) {
         try configuration.validate()
+        guard configuration.server == nil else { return try run(configuration, server: configuration.server!) }
+        var target = DNSResponder.Configuration()
+        target.threads = 1
+        let responder = try DNSResponder(target)
+        try responder.start()
+        defer { responder.stop() }
+        let before = ProcessUsage.threadCPUSeconds(namePrefix: responderThreads)
+        var (report, recorder) = try run(configuration, server: "127.0.0.1:\(responder.port)")
+        let serverCPU = ProcessUsage.threadCPUSeconds(namePrefix: responderThreads) - before
+        report.cpuSeconds = max(0, report.cpuSeconds - serverCPU)
+        report.cpuSecondsPerMillion = report.sent > 0 ? report.cpuSeconds / Double(report.sent) * 1e6 : 0
+        report.server += " (embedded responder)"
+        report.responder = responder.counters().description
+        return (report, recorder)
+    }
+
+    private static func run(_ configuration: LoadConfiguration, server: String) throws -> (LoadReport, LoadRecorder) {
         switch configuration.engine {
-        case .evdns:
-            guard let server = configuration.server else { throw Failure("--engine evdns needs a --server") }
-            return try runEvdns(configuration, server: server)
-        case .floor:
-            guard let server = configuration.server else { throw Failure("--engine floor needs a --server") }
-            return try runFloor(configuration, server: server)
-        case .evquery:
-            guard let server = configuration.server else {
-                throw Failure("the embedded responder joins evq load with the DNSResponder module (issue 5)")
-            }
-            return try runEvquery(configuration, server: server)
+        case .evdns: try runEvdns(configuration, server: server)
+        case .floor: try runFloor(configuration, server: server)
+        case .evquery: try runEvquery(configuration, server: server)
         }
     }
 }

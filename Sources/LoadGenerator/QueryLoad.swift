@@ -9,9 +9,7 @@ extension LoadRun {
     /// keeping its share of the load on its own loop (closed loop: N outstanding; open loop: a paced
     /// rate, latency counted from the intended send time), with cancels injected from the loops and
     /// from a canceller thread. Ends with the exactly-once audit over every query and timer.
-    static func runEvquery(
-        _ configuration: LoadConfiguration, server: String, responderThreadPrefix: String? = nil
-    ) throws -> (LoadReport, LoadRecorder) {
+    static func runEvquery(_ configuration: LoadConfiguration, server: String) throws -> (LoadReport, LoadRecorder) {
         guard let address = DNSServer(server) else { throw Failure("--server \(server): expected HOST:PORT") }
         let requests = try configuration.queries.map { query throws(Failure) -> DNSQueryRequest in
             guard let type = DNSType(mnemonic: query.type) else { throw Failure("unknown query type \(query.type)") }
@@ -56,7 +54,6 @@ extension LoadRun {
         let reporter = LiveReporter(recorder: recorder, quiet: configuration.quiet) {
             plan.outstanding.load(ordering: .relaxed)
         }
-        let responderBefore = responderThreadPrefix.map { ProcessUsage.threadCPUSeconds(namePrefix: $0) } ?? 0
         let before = ProcessUsage.now()
         let begin = MonotonicClock.now()
         plan.begin(at: begin)
@@ -66,10 +63,7 @@ extension LoadRun {
         scans?.stop()
         while (scans?.finishedJobs.load(ordering: .acquiring) ?? 0) < jobs.count { usleep(1000) }
         let seconds = Double(MonotonicClock.now() - begin) / 1e9
-        var after = ProcessUsage.now()
-        let responderCPU = (responderThreadPrefix.map { ProcessUsage.threadCPUSeconds(namePrefix: $0) } ?? 0)
-            - responderBefore
-        after.cpuSeconds -= responderCPU
+        let after = ProcessUsage.now()
         reporter.stop(recorder: recorder, outstanding: 0)
         plan.canceller.stop()
         let counters = engines.map { $0.counters() }

@@ -9,7 +9,8 @@ struct EVQ: ParsableCommand {
         abstract: "evquery: many thousands of cancellable DNS queries and log scans on libevent.",
         subcommands: [
             RaceCommand.self, CancelLatencyCommand.self, LoadCommand.self, ReactorProbeCommand.self, ScanCommand.self,
+            ServeCommand.self,
         ],
-        defaultSubcommand: RaceCommand.self
+        defaultSubcommand: LoadCommand.self
     )
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventReactor
 import Foundation
 import LoadGenerator
 

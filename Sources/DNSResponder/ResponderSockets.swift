@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why the responder could not start: the failing call and its errno.
+public struct DNSResponderError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The system call or step that failed (`bind`, `socket`, `zone`, …).
+    public var operation: String
+    /// Its errno (0 when the failure is not a system call's).
+    public var errno: Int32
+    /// What went wrong, for a person.
+    public var detail: String
+
+    /// Makes an error.
+    public init(_ operation: String, errno: Int32 = 0, detail: String = "") {
+        self.operation = operation
+        self.errno = errno
+        self.detail = detail
+    }
+
+    public var description: String {
+        let reason = errno != 0 ? String(cString: strerror(errno)) + " (errno \(errno))" : ""
+        return [operation, detail, reason].filter { !$0.isEmpty }.joined(separator: ": ")
+    }
+}
+
+/// The responder's sockets, made and bound once.
+enum ResponderSockets {
+    /// An IPv4 address and port.
+    static func address(_ host: String, port: UInt16) throws(DNSResponderError) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            throw DNSResponderError("address", detail: "\(host) is not an IPv4 address")
+        }
+        return address
+    }
+
+    /// A non-blocking socket of `type`, bound to `address` (with `SO_REUSEPORT`, so that every UDP
+    /// thread has a socket of its own on the same port), with `bufferBytes` socket buffers.
+    static func bound(_ type: Int32, to address: sockaddr_in, bufferBytes: Int) throws(DNSResponderError) -> Int32 {
+        let fd = socket(AF_INET, type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw DNSResponderError("socket", errno: errno) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if bufferBytes > 0 {
+            var size = Int32(clamping: bufferBytes)
+            // As root the FORCE forms pass the sysctl limits; otherwise the plain ones cap there.
+            for (forced, plain) in [(SO_RCVBUFFORCE, SO_RCVBUF), (SO_SNDBUFFORCE, SO_SNDBUF)]
+            where setsockopt(fd, SOL_SOCKET, forced, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+                setsockopt(fd, SOL_SOCKET, plain, &size, socklen_t(MemoryLayout<Int32>.size))
+            }
+        }
+        var bound = address
+        let rc = withUnsafePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            let code = errno
+            close(fd)
+            throw DNSResponderError("bind", errno: code, detail: "port \(UInt16(bigEndian: address.sin_port))")
+        }
+        return fd
+    }
+
+    /// The port a bound socket got (the kernel's choice when asked for 0).
+    static func port(of fd: Int32) -> UInt16 {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+}

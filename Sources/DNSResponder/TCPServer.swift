@@ -1,0 +1,103 @@
+import CSystemShims
+import EventReactor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The responder's TCP side, on the UDP port: one thread, one epoll, length-prefixed queries,
+/// several per connection (pipelined answers go back in order), at most `maxConnections` open
+/// (more are accepted and closed at once, and counted). Thread-bound like `UDPWorker`.
+final class TCPServer: @unchecked Sendable {
+    let listenFD: Int32
+    let counters = Locked(DNSResponderCounters())
+    private let book: AnswerBook
+    private let maxConnections: Int
+    private var connections: [Int32: [UInt8]] = [:]
+    private let answer: UnsafeMutableRawBufferPointer
+
+    init(listenFD: Int32, book: AnswerBook, maxConnections: Int) {
+        self.listenFD = listenFD
+        self.book = book
+        self.maxConnections = maxConnections
+        answer = .allocate(byteCount: 2 + 65535, alignment: 16)
+    }
+
+    deinit { answer.deallocate() }
+
+    /// Serves until `stopFD` becomes readable, then closes every connection. Runs on its thread.
+    func run(stopFD: Int32) {
+        _ = evq_set_current_thread_name("evq-resp-tcp")
+        let epoll = evq_epoll_create()
+        guard epoll >= 0 else { return }
+        defer {
+            for fd in connections.keys { close(fd) }
+            connections.removeAll()
+            close(epoll)
+        }
+        _ = evq_epoll_add_readable(epoll, listenFD, UInt32(bitPattern: -1))
+        _ = evq_epoll_add_readable(epoll, stopFD, UInt32(bitPattern: -2))
+        var tokens = [UInt32](repeating: 0, count: 64)
+        while true {
+            let ready = tokens.withUnsafeMutableBufferPointer { evq_epoll_wait_tokens(epoll, $0.baseAddress, 64, -1) }
+            guard ready > 0 else { continue }
+            for token in tokens[0..<Int(ready)] {
+                switch token {
+                case UInt32(bitPattern: -2): return
+                case UInt32(bitPattern: -1): accept(into: epoll)
+                default: read(Int32(bitPattern: token))
+                }
+            }
+        }
+    }
+
+    private func accept(into epoll: Int32) {
+        while true {
+            let fd = Glibc.accept(listenFD, nil, nil)
+            guard fd >= 0 else { return }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            guard connections.count < maxConnections else {
+                close(fd)
+                counters.withLock { $0.tcpRefused += 1 }
+                continue
+            }
+            connections[fd] = []
+            _ = evq_epoll_add_readable(epoll, fd, UInt32(bitPattern: fd))
+            counters.withLock { $0.tcpConnections += 1 }
+        }
+    }
+
+    /// Reads what `fd` has (blocking socket: one read per readiness) and answers every complete query.
+    private func read(_ fd: Int32) {
+        guard var pending = connections[fd] else { return }
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else {
+            // Closed by the client (0) or reset (-1): closing the fd also removes it from the epoll set.
+            close(fd)
+            connections[fd] = nil
+            return
+        }
+        pending += chunk[0..<count]
+        var local = DNSResponderCounters()
+        var consumed = 0
+        while pending.count - consumed >= 2 {
+            let length = Int(pending[consumed]) << 8 | Int(pending[consumed + 1])
+            guard pending.count - consumed - 2 >= length else { break }
+            local.tcpQueries += 1
+            let verdict = pending.withUnsafeBytes { bytes in
+                AnswerWriter.answer(UnsafeRawBufferPointer(rebasing: bytes[(consumed + 2)..<(consumed + 2 + length)]),
+                                    book: book, into: UnsafeMutableRawBufferPointer(rebasing: answer[2...]), tcp: true,
+                                    counters: &local)
+            }
+            consumed += 2 + length
+            guard case .reply(let replyLength) = verdict else { continue }
+            AnswerWriter.put16(answer, 0, UInt16(replyLength))
+            if send(fd, answer.baseAddress, 2 + replyLength, Int32(MSG_NOSIGNAL)) != 2 + replyLength {
+                local.sendErrors += 1
+            }
+        }
+        connections[fd] = Array(pending[consumed...])
+        counters.withLock { $0 = $0 + local }
+    }
+}

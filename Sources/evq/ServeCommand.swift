@@ -1,0 +1,117 @@
+import ArgumentParser
+import DNSMessage
+import DNSResponder
+import EventReactor
+import Foundation
+
+/// `evq serve`: the DNS responder on its own (DESIGN.md, "The command line"), until SIGINT or
+/// SIGTERM; then it prints what it did.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "A fast UDP/TCP DNS responder with fault injection (zone files and synthesized names)."
+    )
+
+    @Option(help: "IPv4 address to listen on.")
+    var address = "127.0.0.1"
+    @Option(help: "UDP and TCP port (0: the kernel chooses; it is printed).")
+    var port: UInt16 = 5300
+    @Option(help: "A zone file to serve (master format); repeat for more zones.")
+    var zone: [String] = []
+    @Option(help: "Synthesize A/AAAA/TXT answers for every name under this suffix ('none' turns it off).")
+    var suffix = "load.evq.test."
+    @Option(help: "UDP threads, one SO_REUSEPORT socket each.")
+    var threads = 1
+    @Option(help: "Seed of the fault draws.")
+    var seed: UInt64 = 1
+    @Option(help: "Fault: probability of answering nothing.")
+    var drop = 0.0
+    @Option(help: "Fault: delay answers by fixed:D, uniform:A-B or exp:MEAN (units ns, us, ms, s).")
+    var delay: String?
+    @Option(help: "Fault: the fraction of answers delayed by --delay (default 1).")
+    var delayRate = 1.0
+    @Option(help: "Fault: probability of an answer with TC set and no records.")
+    var truncate = 0.0
+    @Option(help: "Fault: probability of SERVFAIL.")
+    var servfail = 0.0
+    @Option(help: "Fault: probability of a malformed answer.")
+    var malformed = 0.0
+    @Option(help: "Fault: probability of an answer with a wrong transaction id.")
+    var wrongId = 0.0
+    @Option(help: "Fault: probability of an answer to another question.")
+    var wrongQuestion = 0.0
+    @Option(help: "Fault: probability of answering twice.")
+    var duplicate = 0.0
+    @Option(help: "Fault: probability of answering from another port.")
+    var wrongPort = 0.0
+
+    func validate() throws {
+        guard (1...64).contains(threads) else { throw ValidationError("--threads must be 1…64") }
+        for (flag, value) in [("--drop", drop), ("--delay-rate", delayRate), ("--truncate", truncate),
+                              ("--servfail", servfail), ("--malformed", malformed), ("--wrong-id", wrongId),
+                              ("--wrong-question", wrongQuestion), ("--duplicate", duplicate),
+                              ("--wrong-port", wrongPort)]
+        where !(0...1).contains(value) {
+            throw ValidationError("\(flag) is a probability between 0 and 1")
+        }
+        if let delay, DelayDistribution(delay) == nil {
+            throw ValidationError("--delay: expected fixed:D, uniform:A-B or exp:MEAN with units (e.g. exp:2ms)")
+        }
+    }
+
+    func run() throws {
+        var configuration = DNSResponder.Configuration()
+        configuration.address = address
+        configuration.port = port
+        configuration.threads = threads
+        configuration.seed = seed
+        configuration.synthesisSuffix = nil
+        if suffix != "none" {
+            guard let name = try? DNSName(parsing: suffix) else { throw ValidationError("--suffix \(suffix) is not a name") }
+            configuration.synthesisSuffix = name
+        }
+        for path in zone {
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ValidationError("cannot read --zone \(path): \(error.localizedDescription)")
+            }
+            // Without $ORIGIN the zone is named after its file (example.com.zone → example.com.).
+            let base = (path as NSString).lastPathComponent.replacingOccurrences(of: ".zone", with: "")
+            do {
+                try configuration.loadZone(text: text, origin: (try? DNSName(parsing: base + ".")) ?? .root)
+            } catch { throw ValidationError("--zone \(path): \(error)") }
+        }
+        var faults = DNSFaults()
+        faults.drop = drop
+        if let delay {
+            faults.delay = DelayDistribution(delay)!
+            faults.delayed = delayRate
+        }
+        faults.truncate = truncate
+        faults.servfail = servfail
+        faults.malformed = malformed
+        faults.wrongID = wrongId
+        faults.wrongQuestion = wrongQuestion
+        faults.duplicate = duplicate
+        faults.wrongSourcePort = wrongPort
+        configuration.faults = faults
+
+        // Signals are taken by sigwait on this thread: block them before any thread starts.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let responder = try DNSResponder(configuration)
+        try responder.start()
+        // Written at once (not buffered): scripts wait for this line to learn the port.
+        let banner = "evq serve: answering on \(address):\(responder.port) (UDP, \(threads) thread(s); TCP)"
+            + (configuration.synthesisSuffix.map { ", synthesizing under \($0)" } ?? "")
+            + (faults.any ? ", faults on" : "") + "\n"
+        FileHandle.standardOutput.write(Data(banner.utf8))
+        var received: Int32 = 0
+        sigwait(&signals, &received)
+        responder.stop()
+        print("evq serve: stopped by signal \(received): \(responder.counters())")
+    }
+}
