@@ -71,7 +71,8 @@ with open(f"{work}/{suffix}.zone", "w") as out:
               "ns1 IN A 127.0.0.1\n")
     out.writelines(f"q{i} IN A 198.51.{i // 250 % 256}.{i % 250 + 1}\n" for i in range(count))
 PY
-port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 if [ "$use_knot" = 0 ] && ! "$evq" serve --help >/dev/null 2>&1; then
     echo "compare-load: this evq has no 'serve' command yet; the target is knotd" >&2
@@ -86,7 +87,11 @@ else
     server_pid=$!
     for _ in $(seq 1 100); do
         kdig -p "$port" @127.0.0.1 +short +timeout=1 +retry=0 "q0.$suffix" A 2>/dev/null | grep -q . && break
-        kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log" >&2; echo "compare-load: evq serve exited" >&2; exit 1; }
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            cat "$work/serve.log" >&2
+            echo "compare-load: evq serve exited" >&2
+            exit 1
+        fi
         sleep 0.1
     done
 fi
@@ -153,7 +158,8 @@ done
 
 echo "DNS load, closed loop, same run: $target; $names names; $duration s per run, median of $rounds round(s);" \
     "$(nproc) cores; $(date -u +%FT%TZ)"
-echo "command: tools/compare-load.sh $arguments (outstanding ${outstanding[*]}, duration $duration, server threads $threads)"
+echo "command: tools/compare-load.sh $arguments" \
+    "(outstanding ${outstanding[*]}, duration $duration, server threads $threads)"
 if [ "$use_knot" = 1 ]; then
     echo "note: knotd's UDP socket keeps the kernel default receive buffer (net.core.rmem_default =" \
         "$(cat /proc/sys/net/core/rmem_default) bytes), so deep closed loops lose queries there (timeouts below)"

@@ -66,7 +66,8 @@ extension LoadRun {
         if socketErrors > 0, let code = sets.first(where: { $0.socketErrors > 0 })?.lastErrno {
             report.repliesDropped?["socket_errors"] = socketErrors
             if !configuration.quiet {
-                writeStandardError("floor: \(socketErrors) socket call(s) failed, last: \(String(cString: strerror(code)))\n")
+                let reason = String(cString: strerror(code))
+                writeStandardError("floor: \(socketErrors) socket call(s) failed, last: \(reason)\n")
             }
         }
         return (report, recorder)

@@ -110,7 +110,8 @@ final class FloorSocketSet: @unchecked Sendable {
         readyTokens = .allocate(capacity: 64)
         readyTokens.initialize(repeating: 0, count: 64)
         for index in 0..<batch {
-            (sendVectors + index).initialize(to: iovec(iov_base: sendBuffers + index * FloorQueries.maxBytes, iov_len: 0))
+            let query = sendBuffers + index * FloorQueries.maxBytes
+            (sendVectors + index).initialize(to: iovec(iov_base: query, iov_len: 0))
             (receiveVectors + index).initialize(to: iovec(iov_base: receiveBuffers + index * bytes, iov_len: bytes))
             var send = evq_mmsghdr()
             send.msg_hdr.msg_iov = sendVectors + index
@@ -275,7 +276,8 @@ final class FloorSocketSet: @unchecked Sendable {
                     continue
                 }
                 replies += 1
-                finish(index, id: id, now: now, outcome: Self.outcome(rcode: header.load(fromByteOffset: 3, as: UInt8.self)))
+                let rcode = header.load(fromByteOffset: 3, as: UInt8.self)
+                finish(index, id: id, now: now, outcome: Self.outcome(rcode: rcode))
             }
             fill(index, now: now, stopAt: stopAt, quota: quota)
             if Int(count) < Self.batch { return }

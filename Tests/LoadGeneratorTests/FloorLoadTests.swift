@@ -92,8 +92,8 @@ final class EvenIDResponder: Sendable {
                 guard poll(&poller, 1, 20) == 1 else { continue }
                 var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
                 let got = withUnsafeMutableBytes(of: &peer) { raw in
-                    recvfrom(socket.fd, &buffer, buffer.count, 0, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self),
-                             &length)
+                    let address = raw.baseAddress!.assumingMemoryBound(to: sockaddr.self)
+                    return recvfrom(socket.fd, &buffer, buffer.count, 0, address, &length)
                 }
                 guard got >= 12, buffer[1] & 1 == 0 else { continue }
                 buffer[2] |= 0x80
