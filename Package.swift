@@ -71,7 +71,7 @@ let package = Package(
             dependencies: ["EventReactor", "CSystemShims", .product(name: "Atomics", package: "swift-atomics")]
         ),
         .testTarget(name: "DNSMessageTests", dependencies: ["DNSMessage"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "DNSMessage", "CSystemShims"]),
+        .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "DNSMessage", "EventReactor"]),
         .testTarget(name: "DNSQueryTests", dependencies: ["DNSQuery", "DNSResponder", "DNSMessage", "EventReactor"]),
         .testTarget(name: "LogQueryTests", dependencies: ["LogQuery", "EventReactor"]),
         .testTarget(

@@ -44,6 +44,8 @@ public final class DNSResponder: Sendable {
         public var tcp = true
         /// Open TCP connections at most.
         public var maxTCPConnections = 256
+        /// Its threads are named this, then `-0`, `-1`, … and `-tcp` (`top -H`; 15 bytes at most in all).
+        public var threadName = "evq-resp"
 
         /// The defaults: 127.0.0.1, a kernel-chosen port, one UDP thread, synthesis under
         /// `load.evq.test.`, no faults.
@@ -139,12 +141,14 @@ public final class DNSResponder: Sendable {
             let worker = UDPWorker(fd: udp[index], otherFD: otherFDs[index], book: book,
                                    configuration: configuration, index: index)
             running.workers.append(worker)
-            running.threads.append(ThreadTeam.start { worker.run(stopFD: stopFD, name: "evq-resp-\(index)") })
+            let name = "\(configuration.threadName)-\(index)"
+            running.threads.append(ThreadTeam.start { worker.run(stopFD: stopFD, name: name) })
         }
         if listenFD >= 0 {
             let server = TCPServer(listenFD: listenFD, book: book, maxConnections: configuration.maxTCPConnections)
             running.tcp = server
-            running.threads.append(ThreadTeam.start { server.run(stopFD: stopFD) })
+            let name = "\(configuration.threadName)-tcp"
+            running.threads.append(ThreadTeam.start { server.run(stopFD: stopFD, name: name) })
         }
     }
 

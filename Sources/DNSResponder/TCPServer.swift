@@ -26,8 +26,8 @@ final class TCPServer: @unchecked Sendable {
     deinit { answer.deallocate() }
 
     /// Serves until `stopFD` becomes readable, then closes every connection. Runs on its thread.
-    func run(stopFD: Int32) {
-        _ = evq_set_current_thread_name("evq-resp-tcp")
+    func run(stopFD: Int32, name: String) {
+        _ = evq_set_current_thread_name(String(name.prefix(15)))
         let epoll = evq_epoll_create()
         guard epoll >= 0 else { return }
         defer {
@@ -92,9 +92,11 @@ final class TCPServer: @unchecked Sendable {
             }
             consumed += 2 + length
             guard case .reply(let replyLength) = verdict else { continue }
+            counters.withLock { $0 = $0 + local }
+            local = DNSResponderCounters()
             AnswerWriter.put16(answer, 0, UInt16(replyLength))
             if send(fd, answer.baseAddress, 2 + replyLength, Int32(MSG_NOSIGNAL)) != 2 + replyLength {
-                local.sendErrors += 1
+                counters.withLock { $0.sendErrors += 1 }
             }
         }
         connections[fd] = Array(pending[consumed...])

@@ -74,7 +74,7 @@ final class UDPWorker: @unchecked Sendable {
 
     /// Serves until `stopFD` becomes readable. Runs on the worker's thread.
     func run(stopFD: Int32, name: String) {
-        _ = evq_set_current_thread_name(name)
+        _ = evq_set_current_thread_name(String(name.prefix(15)))
         let epoll = evq_epoll_create()
         guard epoll >= 0 else { return }
         defer { close(epoll) }
@@ -161,17 +161,19 @@ final class UDPWorker: @unchecked Sendable {
                 entries += 1
             }
         }
+        // Counted before sending, so that a client holding an answer sees it counted.
+        counters.withLock { $0 = $0 + local }
         var sent = 0
         while sent < entries {
             let rc = evq_sendmmsg(fd, sendHeaders + sent, UInt32(entries - sent), 0)
             if rc <= 0 {
                 // A full send buffer or another error: the rest of the batch is lost, and counted.
-                local.sendErrors += entries - sent
+                let lost = entries - sent
+                counters.withLock { $0.sendErrors += lost }
                 break
             }
             sent += Int(rc)
         }
-        counters.withLock { $0 = $0 + local }
     }
 
     /// Sends the delayed answers whose time has come.

@@ -1,4 +1,5 @@
 import Foundation
+import EventReactor
 import Histogram
 import LoadGenerator
 import Testing
