@@ -40,8 +40,10 @@ enum ResponderSockets {
     /// A non-blocking socket of `type`, bound to `address` (with `SO_REUSEPORT`, so that every UDP
     /// thread has a socket of its own on the same port), with `bufferBytes` socket buffers.
     static func bound(_ type: Int32, to address: sockaddr_in, bufferBytes: Int) throws(DNSResponderError) -> Int32 {
-        let fd = socket(AF_INET, type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(AF_INET, type, 0)
         guard fd >= 0 else { throw DNSResponderError("socket", errno: errno) }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
