@@ -73,8 +73,9 @@ agree "grep -c 'sshd.*Failed'" "evq: app == \"sshd\" and message ~ \"Failed\""
 
 ratio() { echo "scale=2; ${best[$2]} / ${best[$1]}" | bc -l; }
 echo
-echo "substring: evq/grep-F $(ratio "evq: message contains \"Failed password\"" "grep -F -c 'Failed password'")x," \
-    "evq/rg $(ratio "evq: message contains \"Failed password\"" "rg -c -F 'Failed password'")x (speed ratio, >1 = evq faster)"
+substring='evq: message contains "Failed password"'
+echo "substring: evq/grep-F $(ratio "$substring" "grep -F -c 'Failed password'")x," \
+    "evq/rg $(ratio "$substring" "rg -c -F 'Failed password'")x (speed ratio, >1 = evq faster)"
 echo "field:     evq/grep $(ratio "evq: app == \"sshd\" and message ~ \"Failed\"" "grep -c 'sshd.*Failed'")x," \
     "evq/rg $(ratio "evq: app == \"sshd\" and message ~ \"Failed\"" "rg -c 'sshd.*Failed'")x"
 echo

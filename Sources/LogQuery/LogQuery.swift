@@ -295,6 +295,11 @@ public final class LogQuery: @unchecked Sendable {
         let deadline = started &+ sliceNanos
         var again: UInt64?
         while let head = queue.first {
+            // A cancel that won meanwhile ends the operation (its `end` is queued): skip its work.
+            if let handle = head.handle, !reactor.isPending(handle) {
+                dequeue(head)
+                continue
+            }
             switch head.step(until: deadline) {
             case .done:
                 dequeue(head)

@@ -151,6 +151,8 @@ final class RawAppender {
         try withLogFile("") { path in
             try withAuditedReactor { reactor, ledger in
                 let (subscription, log) = follow(path, reactor, ledger, start: .oldest, pollNanos: 20_000_000)
+                // The subscription watches the directory and has the file open before the writer starts.
+                #expect(eventually { subscription.counters.snapshot.slices >= 1 })
                 let perSegment = 200
                 let rotations = 100
                 let cutSegments = Locked<Set<Int>>([])
