@@ -95,6 +95,28 @@ import Testing
         }
     }
 
+    @Test func aLongScanLetsATimerOnTheSameLoopFireBeforeItEnds() throws {
+        try withLogFile(syslogLines(60_000, padding: 40)) { path in
+            try withAuditedReactor { reactor, ledger in
+                let query = try LogQuery.open(path: path, filter: try LogFilter("pid == 999999"), on: reactor)
+                defer { query.close() }
+                let order = Locked<[String]>([])
+                let scanned = Awaited<Result<[LogRecord], LogQueryError>>()
+                query.next(max: 10, completion: ledger.track { result in
+                    order.withLock { $0.append("scan") }
+                    scanned.set(result)
+                })
+                #expect(eventually { query.counters.snapshot.slices >= 1 })
+                reactor.startTimer(afterNanos: 1_000_000, completion: ledger.track { _ in
+                    order.withLock { $0.append("timer") }
+                })
+                #expect(scanned.wait() == .failure(.noMoreItems))
+                #expect(order.withLock { $0 } == ["timer", "scan"])
+                #expect(query.counters.snapshot.slices > 10)
+            }
+        }
+    }
+
     @Test func cancelAllCancelsEveryPendingNextOfEveryQuery() throws {
         try withLogFile("") { path in
             try withAuditedReactor { reactor, ledger in

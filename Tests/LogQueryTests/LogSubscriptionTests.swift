@@ -120,6 +120,24 @@ final class RawAppender {
         }
     }
 
+    @Test func cancelAllEndsEverySubscriptionOnce() throws {
+        try withLogFile(syslogLines(3)) { path in
+            try withAuditedReactor { reactor, ledger in
+                let followers = (0..<3).map { _ in follow(path, reactor, ledger, start: .oldest) }
+                #expect(eventually { followers.allSatisfy { $0.1.numbers.count == 3 } })
+                reactor.cancelAll()
+                for (subscription, log) in followers {
+                    guard case .cancelled(let info)? = log.ended.wait() else {
+                        Issue.record("expected a cancel")
+                        continue
+                    }
+                    #expect(info.reason == .cancelAll)
+                    subscription.close()
+                }
+            }
+        }
+    }
+
     @Test func aBookmarkFromADeliveredRecordResumesASecondSubscription() throws {
         try withLogFile(syslogLines(20)) { path in
             try withAuditedReactor { reactor, ledger in
