@@ -45,9 +45,10 @@ final class DirectoryWatch {
         }
     }
 
+    private var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+
     /// Reads every queued event (never blocks), recording renames of the followed name.
     func drain() {
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n <= 0 { return }
