@@ -183,6 +183,18 @@ struct FloorLoadTests {
         #expect(throws: LoadRun.Failure.self) { try LoadRun.run(configuration) }
     }
 
+    @Test func workloadThatCannotBeEncodedIsAClearErrorBeforeAnyQuery() {
+        let silent = BoundUDPSocket()
+        var configuration = Self.floor("127.0.0.1:\(silent.port)")
+        configuration.queries = [WorkloadQuery(name: "a0.floor.evq.test", type: "BOGUS")]
+        let type = #expect(throws: LoadRun.Failure.self) { try LoadRun.run(configuration) }
+        #expect(type?.description.contains("BOGUS") == true)
+        configuration.queries = [WorkloadQuery(name: String(repeating: "x", count: 64) + ".evq.test", type: "A")]
+        let name = #expect(throws: LoadRun.Failure.self) { try LoadRun.run(configuration) }
+        #expect(name?.description.contains("invalid name") == true)
+        withExtendedLifetime(silent) {}
+    }
+
     @Test func silentServerIsAClearErrorNotARunOfTimeouts() {
         let silent = BoundUDPSocket()
         let error = #expect(throws: LoadRun.Failure.self) { try LoadRun.run(Self.floor("127.0.0.1:\(silent.port)")) }
