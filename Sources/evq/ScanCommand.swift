@@ -145,7 +145,12 @@ struct ScanCommand: ParsableCommand {
 
     /// `--follow`: a subscription until SIGINT/SIGTERM, then the bookmark of the last record.
     private func runFollow(_ reactor: Reactor, _ output: ScanOutput) throws -> LogQueryCounters {
-        let start: LogSubscriptionStart = try parsedBookmark().map { .afterBookmark($0, strict: false) } ?? .oldest
+        let mark = try parsedBookmark()
+        if let mark, let identity = try? FileIdentity.of(path: file), !mark.refers(to: identity) {
+            ScanOutput.toStandardError(
+                "evq scan: the bookmark names another file (or a cut one): following from the start\n")
+        }
+        let start: LogSubscriptionStart = mark.map { .afterBookmark($0, strict: false) } ?? .oldest
         let last = Locked<LogBookmark?>(nil)
         let ended = DispatchSemaphore(value: 0)
         let endedWith = Locked<LogQueryError?>(nil)
