@@ -179,7 +179,12 @@ for row in runs:
     groups.setdefault(row[1], {}).setdefault(row[0], []).append(row)
 def median_run(candidates):
     good = sorted((row for row in candidates if row[2] == "ok"), key=lambda row: num(row[3]))
-    return good[(len(good) - 1) // 2] if good else candidates[-1]
+    if not good:
+        return candidates[-1]
+    row = list(good[(len(good) - 1) // 2])
+    if len(good) > 1:
+        row[7] = f"q/s {num(good[0][3]) / 1000:.0f}k-{num(good[-1][3]) / 1000:.0f}k over {len(good)} runs; " + row[7]
+    return row
 groups = {n: [median_run(candidates) for candidates in engines.values()] for n, engines in groups.items()}
 def ratio(a, b):
     return f"{a / b:.2f}x" if a > 0 and b > 0 else "-"
