@@ -27,7 +27,8 @@ extension LoadRun {
         let queries = try FloorQueries(configuration.queries)
         try floorProbe(target, server: server, queries: queries, name: configuration.queries[0].name)
 
-        let threads = configuration.reactors
+        // A thread with no share of the outstanding count could never send its share of --queries.
+        let threads = min(configuration.reactors, configuration.outstanding)
         let recorder = LoadRecorder(shards: threads, epochSeconds: Date().timeIntervalSince1970)
         let gauges = (0..<threads).map { _ in ManagedAtomic<Int>(0) }
         let sets = try (0..<threads).map { index throws(Failure) -> FloorSocketSet in

@@ -164,6 +164,14 @@ struct FloorLoadTests {
         #expect(report.audit.ok, "audit: \(report.audit)")
     }
 
+    @Test func moreThreadsThanOutstandingStillSendTheQueryCount() throws {
+        var configuration = Self.floor(try FloorKnot.server.get(), outstanding: 1, queries: 300)
+        configuration.reactors = 4
+        let (report, _) = try LoadRun.run(configuration)
+        #expect(report.sent == 300)
+        #expect(report.audit.ok, "audit: \(report.audit)")
+    }
+
     @Test func queriesWithoutAReplyEndAsTimeoutsAndFreeTheirSlots() throws {
         let responder = EvenIDResponder()
         defer { responder.stop() }
