@@ -151,26 +151,18 @@ struct ScanCommand: ParsableCommand {
                 "evq scan: the bookmark names another file (or a cut one): following from the start\n")
         }
         let start: LogSubscriptionStart = mark.map { .afterBookmark($0, strict: false) } ?? .oldest
-        let last = Locked<LogBookmark?>(nil)
-        let ended = DispatchSemaphore(value: 0)
-        let endedWith = Locked<LogQueryError?>(nil)
+        // The loop only queues what arrives; this thread formats and prints it.
+        let inbox = Locked<(events: [LogSubscriptionEvent], ended: LogQueryError?)>(([], nil))
+        let wake = DispatchSemaphore(value: 0)
         let subscription = LogQuery.subscribe(
             path: file, start: start, filter: try parsedFilter(), format: try parsedFormat(), on: reactor,
             deliver: { event in
-                switch event {
-                case .records(let records, let identity):
-                    for record in records { output.record(record) }
-                    output.flush()
-                    if let record = records.last { last.withLock { $0 = LogBookmark(record: record, in: identity) } }
-                case .rotated(let from, let to):
-                    output.line("-- rotated: inode \(from.inode) → \(to.inode)")
-                case .truncated(_, let gap):
-                    output.line("-- truncated (copytruncate): records after byte \(gap) of the old content may be lost")
-                }
+                inbox.withLock { $0.events.append(event) }
+                wake.signal()
             },
             ended: { error in
-                endedWith.withLock { $0 = error }
-                ended.signal()
+                inbox.withLock { $0.ended = error }
+                wake.signal()
             })
         let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
             signal(number, SIG_IGN)
@@ -179,10 +171,31 @@ struct ScanCommand: ParsableCommand {
             source.resume()
             return source
         }
-        ended.wait()
+        var last: LogBookmark?
+        var endedWith: LogQueryError?
+        while endedWith == nil {
+            wake.wait()
+            let (events, ended) = inbox.withLock { box in
+                defer { box.events.removeAll() }
+                return (box.events, box.ended)
+            }
+            for event in events {
+                switch event {
+                case .records(let records, let identity):
+                    for record in records { output.record(record) }
+                    if let record = records.last { last = LogBookmark(record: record, in: identity) }
+                case .rotated(let from, let to):
+                    output.line("-- rotated: inode \(from.inode) → \(to.inode)")
+                case .truncated(_, let gap):
+                    output.line("-- truncated (copytruncate): records after byte \(gap) of the old content may be lost")
+                }
+            }
+            output.flush()
+            endedWith = ended
+        }
         signals.forEach { $0.cancel() }
-        if let mark = last.withLock({ $0 }) { output.line("-- bookmark: \(mark.serialized)") }
-        switch endedWith.withLock({ $0 }) {
+        if let last { output.line("-- bookmark: \(last.serialized)") }
+        switch endedWith {
         case .cancelled?, nil: return subscription.counters
         case let error?: throw ValidationError("follow of \(file) ended: \(error)")
         }
