@@ -18,6 +18,9 @@ import EventReactor
 public final class LogQuery: @unchecked Sendable {
     /// Bytes a scanner reads per `advance` inside a slice.
     static let readBudget = 64 * 1024
+    /// The read buffer of scanners that build records: one `advance` parses one buffer, so a small
+    /// one keeps a slice close to its deadline (count mode keeps the 64 KiB default: it parses little).
+    static let recordBufferSize = 16 * 1024
     /// How often a following `next` looks at a file that has not grown.
     static let followPollNanos: UInt64 = 20_000_000
 
@@ -90,7 +93,7 @@ public final class LogQuery: @unchecked Sendable {
         do {
             let scanner = try LogScanner(
                 fileDescriptor: fd, ownsDescriptor: false, filter: filter, direction: direction, options: options,
-                follow: follow)
+                follow: follow, bufferSize: recordBufferSize)
             return LogQuery(
                 reactor: reactor, path: path, fd: fd, scanner: scanner, follow: follow, options: options,
                 sliceNanos: sliceNanos)
@@ -247,7 +250,7 @@ public final class LogQuery: @unchecked Sendable {
     ) throws(LogScanError) -> LogScanner {
         let scanner = try LogScanner(
             fileDescriptor: fd, ownsDescriptor: false, filter: filter, direction: direction, options: options,
-            follow: follow, countOnly: countOnly)
+            follow: follow, countOnly: countOnly, bufferSize: countOnly ? 64 * 1024 : Self.recordBufferSize)
         if let position {
             if direction == .forward {
                 scanner.reposition(offset: position.offset, ordinal: position.ordinal)

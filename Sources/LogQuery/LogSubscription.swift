@@ -194,7 +194,8 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
         }
         do {
             let scanner = try LogScanner(
-                fileDescriptor: fd, ownsDescriptor: false, filter: filter, options: options, follow: true)
+                fileDescriptor: fd, ownsDescriptor: false, filter: filter, options: options, follow: true,
+                bufferSize: LogQuery.recordBufferSize)
             return FollowedFile(fd: fd, scanner: scanner)
         } catch {
             Glibc.close(fd)
@@ -356,7 +357,8 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
         deliver(.truncated(current.identity, possibleGapAfter: gapAfter))
         do {
             current.scanner = try LogScanner(
-                fileDescriptor: current.fd, ownsDescriptor: false, filter: filter, options: options, follow: true)
+                fileDescriptor: current.fd, ownsDescriptor: false, filter: filter, options: options, follow: true,
+                bufferSize: LogQuery.recordBufferSize)
         } catch {
             fail(.scan(error))
             return false
