@@ -10,8 +10,9 @@ import Glibc
 extension LoadRun {
     /// The floor engine (DESIGN.md, Targets): the cost of the system calls and the server, which the
     /// evquery engine is held to. A closed loop in the style of a C load tool: on each of
-    /// `configuration.reactors` threads, a few connected UDP sockets (4 per thread, more past 32,768
-    /// outstanding each) keep the thread's share of `outstanding` in flight, every workload query
+    /// `configuration.reactors` threads (at most one per outstanding query), a few connected UDP sockets
+    /// (up to 4 per thread, more past 32,768 outstanding each) keep the thread's share of `outstanding`
+    /// in flight, every workload query
     /// prebuilt once as wire bytes (with the same EDNS OPT record the evquery engine sends), sent by
     /// `sendmmsg`, drained by `recvmmsg`, matched by socket and id only. No cancels are made (like
     /// `--engine evdns`, the cancel flags are ignored); an open loop is refused.
