@@ -35,6 +35,8 @@ public final class LoadRecorder: Sendable {
             var intervalCompleted = 0
             var intervalCancels = 0
             var intervalErrors = 0
+            /// When the latest answer (answered or NXDOMAIN) was recorded, monotonic nanoseconds.
+            var lastAnswerAt: UInt64 = 0
         }
 
         let tallies = Locked(Tallies())
@@ -45,6 +47,7 @@ public final class LoadRecorder: Sendable {
                 tally.outcomes[LoadOutcome.allCases.firstIndex(of: outcome)!] += 1
                 switch outcome {
                 case .answered, .nxdomain:
+                    tally.lastAnswerAt = MonotonicClock.now()
                     _ = tally.query.record(max(1, latencyNanos))
                     _ = tally.interval.record(max(1, latencyNanos))
                     tally.intervalCompleted += 1
@@ -73,7 +76,8 @@ public final class LoadRecorder: Sendable {
     public let shards: [Shard]
     private let timeline = Locked<[LoadReport.Second]>([])
     private let intervalLog: Locked<HistogramLogWriter>
-    private let startedAt: UInt64
+    /// When the recorder was made (the run's start), monotonic nanoseconds.
+    let startedAt: UInt64
 
     /// A recorder with `shards` shards; the interval log starts now.
     public init(shards: Int, epochSeconds: Double) {
@@ -114,6 +118,13 @@ public final class LoadRecorder: Sendable {
             intervalLog.withLock { $0.append(merged, start: previous, length: length) }
             return point
         }
+    }
+
+    /// Seconds from the start to the latest answer: the span a rate of answers is taken over, so
+    /// that waiting out the timeouts of a few lost queries at the end does not dilute it.
+    public var answeringSeconds: Double {
+        let last = shards.map { $0.tallies.withLock { $0.lastAnswerAt } }.max() ?? 0
+        return last > startedAt ? Double(last - startedAt) / 1e9 : 0
     }
 
     /// Every second so far.

@@ -80,7 +80,7 @@ public struct LoadReport: Codable, Sendable {
     public var reactors: Int
     public var seconds: Double
     public var sent: Int
-    /// Matched responses per second.
+    /// Matched responses per second, over the span from the start to the last answer.
     public var qps: Double
     public var cpuSeconds: Double
     public var cpuSecondsPerMillion: Double

@@ -67,7 +67,7 @@ public enum LoadRun {
             engine: engine, server: server, mode: configuration.rate == nil ? "closed" : "open",
             outstanding: configuration.rate == nil ? configuration.outstanding : nil, targetRate: configuration.rate,
             reactors: engine == "evdns" ? 1 : configuration.reactors, seconds: seconds, sent: sent,
-            qps: Double(answered) / max(seconds, 1e-9), cpuSeconds: cpu,
+            qps: Double(answered) / max(recorder.answeringSeconds, 1e-9), cpuSeconds: cpu,
             cpuSecondsPerMillion: sent > 0 ? cpu / Double(sent) * 1e6 : 0, rssBytes: usage.after.residentBytes,
             latencyUs: LatencySummary(nanoseconds: totals.query),
             cancelLatencyUs: .init(
