@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README): installs what the tests need, builds, runs every test target, then the
-# reactor tests again under ThreadSanitizer. Exits non-zero on any failure.
+# multi-threaded test targets again under ThreadSanitizer. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
@@ -12,7 +12,7 @@ swift build --build-tests
 echo "== swift test"
 swift test --skip-build 2>&1 | tee .build/test-output.txt
 if [ "${EVQ_SKIP_TSAN:-0}" != 1 ]; then
-  echo "== ThreadSanitizer: reactor and race tests"
+  echo "== ThreadSanitizer: every multi-threaded test target (all but DNSMessageTests)"
   swift build --build-tests --sanitize=thread --scratch-path .build-tsan
-  swift test --skip-build --sanitize=thread --scratch-path .build-tsan --filter 'EventReactorTests|LoadGeneratorTests'
+  swift test --skip-build --sanitize=thread --scratch-path .build-tsan --filter 'EventReactorTests|LoadGeneratorTests|DNSResponderTests|DNSQueryTests|LogQueryTests'
 fi

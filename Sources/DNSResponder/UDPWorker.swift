@@ -114,6 +114,7 @@ final class UDPWorker: @unchecked Sendable {
     private func answer(_ count: Int) {
         var local = DNSResponderCounters()
         var entries = 0
+        var wrongPort: [(index: Int, length: Int, copies: Int)] = []
         for index in 0..<count {
             let query = UnsafeRawBufferPointer(start: receiveBuffers + index * Self.slot,
                                                count: Int(receiveHeaders[index].msg_len))
@@ -147,7 +148,7 @@ final class UDPWorker: @unchecked Sendable {
                 continue
             }
             if draw.wrongSourcePort {
-                for _ in 0..<copies where !sendOne(reply, to: sources[index], from: otherFD) { local.sendErrors += 1 }
+                wrongPort.append((index, length, copies))
                 continue
             }
             for _ in 0..<copies {
@@ -173,6 +174,13 @@ final class UDPWorker: @unchecked Sendable {
                 break
             }
             sent += Int(rc)
+        }
+        // Answers from another port leave from the other socket (rare: only under that fault).
+        for answer in wrongPort {
+            let bytes = UnsafeRawBufferPointer(start: sendBuffers + answer.index * Self.slot, count: answer.length)
+            for _ in 0..<answer.copies where !sendOne(bytes, to: sources[answer.index], from: otherFD) {
+                counters.withLock { $0.sendErrors += 1 }
+            }
         }
     }
 
