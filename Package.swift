@@ -61,7 +61,7 @@ let package = Package(
             name: "evq",
             dependencies: [
                 // Each subcommand's module is added here with the command (serve: DNSResponder, …).
-                "LoadGenerator", "EventReactor", "LogQuery", "DNSResponder", "DNSMessage",
+                "LoadGenerator", "EventReactor", "LogQuery", "DNSResponder", "DNSMessage", "DNSQuery", "EvdnsBaseline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -94,6 +94,13 @@ let package = Package(
             name: "DNSMessageBenchmarks",
             dependencies: ["DNSMessage", .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/DNSMessageBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "DNSQueryBenchmarks",
+            dependencies: ["DNSQuery", "DNSResponder", "DNSMessage", "EventReactor",
+                           .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/DNSQueryBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],

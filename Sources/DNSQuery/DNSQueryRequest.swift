@@ -69,6 +69,10 @@ public struct DNSQueryOptions: Sendable, Equatable {
     /// Apply resolv.conf's search list and `ndots` to a relative name (`isRelative`), trying each
     /// candidate in turn while the answer is NXDOMAIN.
     public var useSearchList = false
+    /// How much of the reply the result carries: `.full` (default) parses every record into
+    /// `DNSQueryResult.message`; `.summary` keeps only `DNSQueryResult.summary` (header, rcode,
+    /// counts) — the load generator's hot path, with no allocation for the reply.
+    public var resultDetail = DNSResultDetail.full
 
     /// The defaults: RD on, EDNS 1232, UDP with TCP fallback.
     public init() {}

@@ -3,8 +3,10 @@ import DNSMessage
 /// What a query that got an answer delivers: the counterpart of Windows' `DNS_QUERY_RESULT`
 /// (`QueryStatus`, `pQueryRecords`). NXDOMAIN and "no data" are answers, not errors.
 public struct DNSQueryResult: Sendable {
-    /// The whole reply, parsed.
-    public var message: DNSMessage
+    /// The whole reply, parsed; nil when the request asked for `.summary` results.
+    public var message: DNSMessage?
+    /// The reply's header, full rcode and section counts (always set, in either detail).
+    public var summary: DNSReplySummary
     /// The name that was answered (with the search list, the candidate that got the answer).
     public var name: DNSName
     /// The server that answered.
@@ -17,20 +19,21 @@ public struct DNSQueryResult: Sendable {
     public var elapsedNanos: UInt64
 
     /// The reply's response code (NOERROR, NXDOMAIN, …), extended bits included.
-    public var rcode: DNSRcode { message.rcode }
-    /// The answer section.
-    public var answers: [DNSResourceRecord] { message.answers }
-    /// The authority section.
-    public var authorities: [DNSResourceRecord] { message.authorities }
-    /// The additional section (without the OPT record; see `message.edns`).
-    public var additionals: [DNSResourceRecord] { message.additionals }
+    public var rcode: DNSRcode { summary.rcode }
+    /// The answer section (empty in `.summary` detail: see `summary.answerCount`).
+    public var answers: [DNSResourceRecord] { message?.answers ?? [] }
+    /// The authority section (empty in `.summary` detail).
+    public var authorities: [DNSResourceRecord] { message?.authorities ?? [] }
+    /// The additional section without the OPT record (see `message.edns`; empty in `.summary` detail).
+    public var additionals: [DNSResourceRecord] { message?.additionals ?? [] }
     /// Whether the reply had TC set (only with `tcpFallback` off).
-    public var isTruncated: Bool { message.header.isTruncated }
+    public var isTruncated: Bool { summary.header.isTruncated }
 
-    /// Makes a result.
-    public init(message: DNSMessage, name: DNSName, server: DNSServer, transport: DNSTransport, attempts: Int,
-                elapsedNanos: UInt64) {
+    /// Makes a result; `message` nil for a `.summary` result.
+    public init(message: DNSMessage?, summary: DNSReplySummary, name: DNSName, server: DNSServer,
+                transport: DNSTransport, attempts: Int, elapsedNanos: UInt64) {
         self.message = message
+        self.summary = summary
         self.name = name
         self.server = server
         self.transport = transport

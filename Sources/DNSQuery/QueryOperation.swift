@@ -22,7 +22,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
     }
 
     struct Flags: OptionSet {
-        let rawValue: UInt8
+        let rawValue: UInt16
         static let recursionDesired = Flags(rawValue: 1 << 0)
         static let dnssecOK = Flags(rawValue: 1 << 1)
         static let tcpOnly = Flags(rawValue: 1 << 2)
@@ -31,6 +31,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         static let edns = Flags(rawValue: 1 << 5)
         static let searchList = Flags(rawValue: 1 << 6)
         static let relative = Flags(rawValue: 1 << 7)
+        static let summaryOnly = Flags(rawValue: 1 << 8)
     }
 
     struct State: OptionSet {
@@ -83,6 +84,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         if options.ednsPayloadSize != nil { flags.insert(.edns) }
         if options.useSearchList { flags.insert(.searchList) }
         if request.isRelative { flags.insert(.relative) }
+        if options.resultDetail == .summary { flags.insert(.summaryOnly) }
         self.flags = flags
         ednsSize = max(options.ednsPayloadSize ?? 512, 512)
         maxAttempts = UInt8(clamping: max(request.attempts ?? configuration.attempts, 1))
@@ -272,7 +274,11 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
             }
             return complete(.failure(.serverFailure(rcode: rcode)), answered: true)
         }
-        guard let message = try? DNSMessage(parsing: reply.bytes) else {
+        // Summary first (walks every record without copying): a malformed reply fails here in
+        // either detail; the full parse then only runs when the caller wants the records.
+        let summary = try? DNSReplySummary(reply)
+        let message = flags.contains(.summaryOnly) || summary == nil ? nil : try? DNSMessage(parsing: reply.bytes)
+        guard let summary, message != nil || flags.contains(.summaryOnly) else {
             shard.counters.droppedMalformed += 1
             if attempts < maxAttempts, MonotonicClock.now() < deadline {
                 release(answered: false)
@@ -288,7 +294,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         }
         guard let list else { return }
         let result = DNSQueryResult(
-            message: message, name: currentName, server: list.servers[Int(serverIndex)].address,
+            message: message, summary: summary, name: currentName, server: list.servers[Int(serverIndex)].address,
             transport: channel.transport, attempts: Int(attempts),
             elapsedNanos: MonotonicClock.now() &- submittedAt)
         shard.counters.answered += 1

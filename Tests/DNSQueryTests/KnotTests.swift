@@ -48,7 +48,7 @@ import Testing
         let outcomes = try ask([try DNSQueryRequest("www.example.test", type: DNSType(65_280))])
         let result = try #require(outcomes[0].result)
         #expect(result.rcode == .noError && result.answers.isEmpty)
-        #expect(result.message.questions.first?.type == DNSType(65_280))
+        #expect(result.message?.questions.first?.type == DNSType(65_280))
     }
 
     @Test func truncatedAnswerFallsBackToTCP() throws {

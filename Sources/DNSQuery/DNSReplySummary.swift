@@ -1,0 +1,48 @@
+import DNSMessage
+
+/// What a reply said without its records: the header, the full response code and the section
+/// counts. Every result carries one; with `DNSQueryOptions.resultDetail = .summary` it is all the
+/// result carries (no record is parsed, no array is made), which is what a load generator needs.
+/// Windows has no counterpart (`DnsQueryEx` always builds the record list).
+public struct DNSReplySummary: Sendable, Equatable {
+    /// The reply's header (id, flags, low 4 rcode bits).
+    public var header: DNSHeader
+    /// The full response code: the header's 4 bits plus the OPT record's extended 8 bits.
+    public var rcode: DNSRcode
+    /// Records in the answer section.
+    public var answerCount: UInt16
+    /// Records in the authority section.
+    public var authorityCount: UInt16
+    /// Records in the additional section (the OPT record included).
+    public var additionalCount: UInt16
+    /// The size of the reply in bytes.
+    public var size: UInt16
+
+    /// Summarises a reply read in place; every record is walked (so a malformed one throws), none is
+    /// copied. Never allocates.
+    /// - Throws: `DNSParseError` if a record is malformed.
+    init(_ reply: DNSMessageView) throws(DNSParseError) {
+        var records = reply.records()
+        var upper: UInt16 = 0
+        while let record = try records.next() {
+            if record.section == .additional, let edns = record.ednsHeader { upper = UInt16(edns.extendedRcode) }
+        }
+        header = reply.header
+        rcode = DNSRcode(rawValue: upper << 4 | UInt16(reply.rcodeLow))
+        answerCount = UInt16(reply.answerCount)
+        authorityCount = UInt16(reply.authorityCount)
+        additionalCount = UInt16(reply.additionalCount)
+        size = UInt16(clamping: reply.bytes.count)
+    }
+}
+
+/// How much of a reply a result carries (see `DNSQueryOptions.resultDetail`).
+public enum DNSResultDetail: Sendable, Equatable {
+    /// The whole reply parsed into a `DNSMessage` (records in every section): several allocations.
+    case full
+    /// Only `DNSReplySummary` (header, rcode, counts); `DNSQueryResult.message` is nil. A round trip
+    /// then allocates only the query's own operation (Benchmarks/DNSQueryBenchmarks). The reply's
+    /// structure is still checked (every name and record length; a malformed reply is refused as in
+    /// `.full`), but record data is not decoded, so an A record of the wrong length passes.
+    case summary
+}
