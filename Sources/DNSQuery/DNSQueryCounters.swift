@@ -11,6 +11,9 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
     public var sendErrors = 0
     /// Receive calls that failed with an errno (for instance `ECONNREFUSED` after an ICMP error).
     public var receiveErrors = 0
+    /// ICMP errors (`ECONNREFUSED`, `EHOSTUNREACH`, …) read from a UDP socket: each failed the
+    /// attempts waiting on that socket at once.
+    public var unreachable = 0
     /// Replies read (UDP datagrams and TCP frames).
     public var replies = 0
     /// Queries completed with an answer.
@@ -59,6 +62,7 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
         sum.sendsDeferred += b.sendsDeferred
         sum.sendErrors += b.sendErrors
         sum.receiveErrors += b.receiveErrors
+        sum.unreachable += b.unreachable
         sum.replies += b.replies
         sum.answered += b.answered
         sum.droppedWrongID += b.droppedWrongID
@@ -82,6 +86,7 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
             + "wrong_id=\(droppedWrongID) wrong_question=\(droppedWrongQuestion) malformed=\(droppedMalformed) "
             + "late=\(droppedLate) duplicate=\(droppedDuplicate); truncated=\(truncated) "
             + "tcp_fallbacks=\(tcpFallbacks) edns_fallbacks=\(ednsFallbacks) retransmits=\(retransmits) "
-            + "timeouts=\(timeouts) limit=\(limitReached) sockets=\(socketsOpened)/\(socketsClosed)"
+            + "timeouts=\(timeouts) limit=\(limitReached) unreachable=\(unreachable) "
+            + "sockets=\(socketsOpened)/\(socketsClosed)"
     }
 }

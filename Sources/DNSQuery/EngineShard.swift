@@ -259,6 +259,7 @@ final class EngineShard: @unchecked Sendable {
                 count = try Syscalls.receiveBatch(socket.fd, headers, count: batch)
             } catch {
                 counters.receiveErrors += 1
+                if Self.isUnreachable(error.errno) { socketUnreachable(socket, errno: error.errno) }
                 continue
             }
             for index in 0..<count {
@@ -273,6 +274,24 @@ final class EngineShard: @unchecked Sendable {
                          on: socket)
             }
             if count < batch { return }
+        }
+    }
+
+    /// Whether `code` is an ICMP error the kernel reports on a connected UDP socket: the server's
+    /// port is closed (`ECONNREFUSED`) or its host or network cannot be reached.
+    private static func isUnreachable(_ code: Int32) -> Bool {
+        code == ECONNREFUSED || code == EHOSTUNREACH || code == ENETUNREACH || code == EHOSTDOWN || code == ENETDOWN
+    }
+
+    /// `socket`'s server is unreachable (the kernel turned an ICMP error into `code`): every attempt
+    /// waiting on the socket gives up at once — its id goes into quarantine and the query moves on to
+    /// its next attempt from a zero timer, or ends with `.network(errno: code)` when none is left —
+    /// instead of waiting for its timeout. The server is penalised like one that timed out.
+    private func socketUnreachable(_ socket: UDPSocket, errno code: Int32) {
+        counters.unreachable += 1
+        socket.server.penaltyUntil = MonotonicClock.now() &+ configuration.serverPenaltyNanos
+        for owner in socket.table.allOwners() {
+            Unmanaged<QueryOperation>.fromOpaque(owner).takeUnretainedValue().channelFailed(errno: code)
         }
     }
 
