@@ -1,0 +1,120 @@
+import ArgumentParser
+import DNSMessage
+import DNSQuery
+import EventReactor
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `evq resolve NAME [TYPE]`: one query through the DNSQuery engine, printed like `dig` — the
+/// header with its status and flags, every section in presentation format, then the server, the
+/// transport, the attempts and the time. A query that gets no answer is an error on stderr (the
+/// errno's name for a network error: a closed port is `ECONNREFUSED`, not a timeout) and exit 9,
+/// dig's "no reply" status.
+struct ResolveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resolve",
+        abstract: "Ask one DNS question with the evquery engine and print the answer like dig."
+    )
+
+    @Argument(help: "The name to ask (a trailing dot is optional).")
+    var name: String
+    @Argument(help: "The type: a mnemonic (A, AAAA, MX, TXT, …), TYPEnnn or a number.")
+    var type = "A"
+    @Option(help: "Server HOST:PORT (default: the nameservers of /etc/resolv.conf).")
+    var server: String?
+    @Flag(help: "Ask over TCP from the start.")
+    var tcp = false
+    @Flag(name: .customLong("0x20"), help: "Randomize the case of the name and accept only a reply echoing it.")
+    var randomizeCase = false
+    @Flag(help: "Send no EDNS OPT record.")
+    var noEdns = false
+    @Flag(help: "Clear RD (no recursion).")
+    var norecurse = false
+    @Option(help: "The whole query's deadline, seconds.")
+    var timeout = 5.0
+    @Option(help: "Sends at most (retransmissions and other servers included).")
+    var attempts = 3
+
+    func validate() throws {
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] seconds") }
+        guard (1...255).contains(attempts) else { throw ValidationError("--attempts must be 1…255") }
+        if let server, DNSServer(server) == nil {
+            throw ValidationError("--server \(server): expected a numeric HOST[:PORT] or [V6]:PORT")
+        }
+        if queryType == nil { throw ValidationError("unknown type \(type): use a mnemonic, TYPEnnn or 0…65535") }
+    }
+
+    private var queryType: DNSType? { DNSType(mnemonic: type) ?? UInt16(type).map { DNSType($0) } }
+
+    func run() throws {
+        var options = DNSQueryOptions()
+        options.tcpOnly = tcp
+        options.randomizeCase = randomizeCase
+        options.recursionDesired = !norecurse
+        if noEdns { options.ednsPayloadSize = nil }
+        let nanos = UInt64(timeout * 1e9)
+        var request: DNSQueryRequest
+        do {
+            request = try DNSQueryRequest(name, type: queryType!, options: options,
+                                          timeout: .nanoseconds(Int64(nanos)), attempts: attempts)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        var configuration = DNSQueryEngine.Configuration()
+        if let server { configuration.servers = [DNSServer(server)!] }
+        configuration.timeoutNanos = nanos
+        configuration.attempts = attempts
+        configuration.maxRetransmitNanos = min(configuration.maxRetransmitNanos, nanos)
+        configuration.retransmitNanos = min(configuration.retransmitNanos, nanos)
+
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        let engine = DNSQueryEngine(reactor: reactor, configuration: configuration)
+        defer { engine.shutdown() }
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Locked<DNSQueryOutcome?>(nil)
+        engine.start(request) { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        let asked = "\(request.name) \(request.type)"
+        switch outcome.withLock({ $0 })! {
+        case .success(let result):
+            print(Self.digText(result, asked: asked))
+        case .failure(let error):
+            FileHandle.standardError.write(Data(";; evq resolve \(asked): \(Self.explain(error))\n".utf8))
+            throw ExitCode(9)
+        }
+    }
+
+    /// The answer as dig prints it: banner, the message (header, flags, OPT, sections), then the
+    /// facts of the exchange.
+    static func digText(_ result: DNSQueryResult, asked: String) -> String {
+        let millis = Double(result.elapsedNanos) / 1e6
+        let message: DNSMessage? = result.message
+        return """
+            ; <<>> evq resolve <<>> \(asked)
+            ;; Got answer:
+            \(message.map(\.description) ?? ";; status: \(result.rcode)")
+
+            ;; Query time: \(String(format: "%.3f", millis)) msec
+            ;; SERVER: \(result.server) (\(result.transport))
+            ;; ATTEMPTS: \(result.attempts)
+            """
+    }
+
+    /// The error in words, with the errno's name and text for a network error.
+    static func explain(_ error: DNSQueryError) -> String {
+        guard case .network(let code) = error else { return error.description }
+        let names: [Int32: String] = [
+            ECONNREFUSED: "ECONNREFUSED", EHOSTUNREACH: "EHOSTUNREACH", ENETUNREACH: "ENETUNREACH",
+            EHOSTDOWN: "EHOSTDOWN", ENETDOWN: "ENETDOWN", ECONNRESET: "ECONNRESET", EDESTADDRREQ: "EDESTADDRREQ",
+        ]
+        let name = names[code] ?? "errno \(code)"
+        return "network error: \(String(cString: strerror(code))) (\(name)); is a DNS server listening there?"
+    }
+}
