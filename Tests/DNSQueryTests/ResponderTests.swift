@@ -1,0 +1,174 @@
+import DNSMessage
+import DNSQuery
+import DNSResponder
+import EventReactor
+import Testing
+
+/// Against the project's responder (in process, 127.0.0.1, kernel-chosen port) with its fault
+/// injection: every query ends exactly once with the outcome its fault calls for, a reply that does
+/// not belong to a query is never accepted, and the engine's counters agree with the responder's.
+@Suite struct ResponderTests {
+    /// One fault mode at a time, 30 % of queries.
+    enum Fault: String, CaseIterable, Sendable {
+        case drop, delay, truncate, servfail, malformed, wrongID, wrongQuestion, duplicate, wrongSourcePort
+    }
+
+    struct Run {
+        var outcomes: [DNSQueryOutcome]
+        var names: [DNSName]
+        var engine: DNSQueryCounters
+        var responder: DNSResponderCounters
+    }
+
+    /// Asks `count` distinct synthesized names of a responder configured by `faults`, all at once.
+    private func run(_ count: Int, faults: DNSFaults, detail: DNSResultDetail = .full,
+                     configure: (inout DNSQueryEngine.Configuration) -> Void = { _ in }) throws -> Run {
+        var serverConfiguration = DNSResponder.Configuration()
+        serverConfiguration.faults = faults
+        serverConfiguration.seed = 7
+        let responder = try DNSResponder(serverConfiguration)
+        try responder.start()
+        defer { responder.stop() }
+        var configuration = testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port),
+                                              timeoutMillis: 1_500)
+        configuration.retransmitNanos = 150_000_000
+        configuration.maxRetransmitNanos = 300_000_000
+        configuration.attempts = 4
+        configure(&configuration)
+        let outcomes = Outcomes()
+        var names: [DNSName] = []
+        var engineCounters = DNSQueryCounters()
+        try withEngine(configuration, operations: count) { reactor, engine, ledger in
+            var options = DNSQueryOptions()
+            options.resultDetail = detail
+            for index in 0..<count {
+                let request = try DNSQueryRequest("q\(index).load.evq.test.", type: .a, options: options)
+                names.append(request.name)
+                engine.start(request, completion: recording(index, ledger, outcomes))
+            }
+            #expect(reactor.waitForDrain(timeoutNanos: 30_000_000_000))
+            engineCounters = engine.counters()
+            return count
+        }
+        return Run(outcomes: (0..<count).compactMap { outcomes[$0] }, names: names, engine: engineCounters,
+                   responder: responder.counters())
+    }
+
+    /// No answer for another question is ever delivered: the result's name, question and owners are
+    /// the asked name's.
+    private func expectNoSpoofedAnswer(_ run: Run, sourceLocation: SourceLocation = #_sourceLocation) {
+        for (index, outcome) in run.outcomes.enumerated() {
+            guard let result = outcome.result else { continue }
+            #expect(result.name.isIdentical(to: run.names[index]), sourceLocation: sourceLocation)
+            #expect(result.message?.questions.first?.name.isIdentical(to: run.names[index]) == true,
+                    sourceLocation: sourceLocation)
+            #expect(result.answers.allSatisfy { $0.name.isIdentical(to: run.names[index]) },
+                    sourceLocation: sourceLocation)
+            #expect(result.answers.count == 1 && result.rcode == .noError, sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func summaryResultCarriesRcodeAndCountsButNoRecords() throws {
+        let summary = try run(20, faults: DNSFaults(), detail: .summary)
+        let full = try run(20, faults: DNSFaults(), detail: .full)
+        #expect(summary.outcomes.count == 20 && full.outcomes.count == 20)
+        for (lean, parsed) in zip(summary.outcomes, full.outcomes) {
+            let lean = try #require(lean.result)
+            let parsed = try #require(parsed.result)
+            #expect(lean.message == nil && lean.answers.isEmpty)
+            #expect(parsed.message != nil && parsed.answers.count == 1)
+            #expect(lean.rcode == .noError && lean.summary.answerCount == 1)
+            #expect(lean.summary.answerCount == parsed.summary.answerCount)
+            #expect(lean.summary.additionalCount == parsed.summary.additionalCount)
+            #expect(lean.summary.header.isResponse && !lean.isTruncated)
+            #expect(lean.transport == .udp && lean.attempts == 1)
+        }
+    }
+
+    @Test(arguments: [DNSResultDetail.summary, .full])
+    func aReplyWhoseRecordOverrunsThePacketIsRefusedInEitherDetail(_ detail: DNSResultDetail) throws {
+        let server = ScriptedServer()
+        var configuration = testConfiguration(server.address)
+        configuration.attempts = 1
+        let outcomes = Outcomes()
+        var counters = DNSQueryCounters()
+        try withEngine(configuration, operations: 1) { reactor, engine, ledger in
+            var request = try DNSQueryRequest("overrun.example.test.", type: .a)
+            request.options.resultDetail = detail
+            engine.start(request, completion: recording(0, ledger, outcomes))
+            let query = try #require(server.receive())
+            // The header and question are right (so it is this query's reply); the A record's
+            // RDLENGTH (just before its 4 address bytes) promises 255 bytes that are not there.
+            var reply = ScriptedServer.answer(query)
+            reply[reply.count - 6] = 0
+            reply[reply.count - 5] = 0xFF
+            server.send(reply, to: query)
+            #expect(reactor.waitForDrain(timeoutNanos: 10_000_000_000))
+            counters = engine.counters()
+            return 1
+        }
+        #expect(outcomes[0]?.error == .malformedReply)
+        #expect(counters.droppedMalformed == 1 && counters.answered == 0)
+    }
+
+    @Test(arguments: Fault.allCases)
+    func everyFaultEndsEachQueryOnceAndNoSpoofedAnswerIsAccepted(_ fault: Fault) throws {
+        var faults = DNSFaults()
+        switch fault {
+        case .drop: faults.drop = 0.3
+        case .delay:
+            faults.delayed = 0.3
+            faults.delay = .fixed(50_000_000)
+        case .truncate: faults.truncate = 0.3
+        case .servfail: faults.servfail = 0.3
+        case .malformed: faults.malformed = 0.3
+        case .wrongID: faults.wrongID = 0.3
+        case .wrongQuestion: faults.wrongQuestion = 0.3
+        case .duplicate: faults.duplicate = 0.3
+        case .wrongSourcePort: faults.wrongSourcePort = 0.3
+        }
+        let count = 200
+        let run = try run(count, faults: faults)
+        #expect(run.outcomes.count == count, "every query completed")
+        expectNoSpoofedAnswer(run)
+        let answered = run.outcomes.filter { $0.result != nil }.count
+        let failures = run.outcomes.compactMap(\.error)
+        let e = run.engine
+        let r = run.responder
+        switch fault {
+        case .drop:
+            #expect(r.faultDropped > 0 && e.retransmits >= r.faultDropped - failures.count)
+            #expect(failures.allSatisfy { $0 == .timeout })
+        case .delay:
+            #expect(r.faultDelayed > 0 && answered == count)
+        case .truncate:
+            #expect(r.faultTruncated > 0 && e.tcpFallbacks == r.faultTruncated && e.truncated == r.faultTruncated)
+            #expect(answered == count)
+            let overTCP = run.outcomes.filter { $0.result?.transport == .tcp }.count
+            #expect(overTCP == r.faultTruncated)
+        case .servfail:
+            // One server: a SERVFAIL is the answer's outcome (no other server to ask).
+            #expect(r.faultServfail > 0 && failures.count == r.faultServfail)
+            #expect(failures.allSatisfy { $0 == .serverFailure(rcode: .servFail) })
+        case .malformed:
+            #expect(r.faultMalformed > 0 && e.droppedMalformed == r.faultMalformed)
+            #expect(failures.allSatisfy { $0 == .malformedReply || $0 == .timeout })
+        case .wrongID:
+            // Another id lands on no query, on another query (whose question then differs), or on
+            // a quarantined or just-answered id: dropped and counted either way; the query is asked again.
+            #expect(r.faultWrongID > 0)
+            #expect(e.dropped == r.faultWrongID)
+            #expect(failures.allSatisfy { $0 == .timeout })
+        case .wrongQuestion:
+            #expect(r.faultWrongQuestion > 0 && e.droppedWrongQuestion == r.faultWrongQuestion)
+            #expect(failures.allSatisfy { $0 == .timeout })
+        case .duplicate:
+            #expect(r.faultDuplicated > 0 && answered == count)
+            #expect(e.droppedDuplicate + e.droppedLate == r.faultDuplicated)
+        case .wrongSourcePort:
+            // A connected socket never sees an answer from another port: the query is asked again.
+            #expect(r.faultWrongSourcePort > 0 && e.replies == r.received - r.faultWrongSourcePort)
+            #expect(failures.allSatisfy { $0 == .timeout })
+        }
+    }
+}
