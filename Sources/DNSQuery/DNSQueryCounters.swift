@@ -7,6 +7,9 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
     public var sentTCP = 0
     /// Sends the socket refused for now (`EAGAIN`): treated as lost, the retry timer covers them.
     public var sendsDeferred = 0
+    /// Queued UDP queries not sent because their attempt ended (cancelled, timed out) before the
+    /// batch went out.
+    public var sendsSkipped = 0
     /// Sends that failed with an errno.
     public var sendErrors = 0
     /// Receive calls that failed with an errno (for instance `ECONNREFUSED` after an ICMP error).
@@ -60,6 +63,7 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
         sum.sentUDP += b.sentUDP
         sum.sentTCP += b.sentTCP
         sum.sendsDeferred += b.sendsDeferred
+        sum.sendsSkipped += b.sendsSkipped
         sum.sendErrors += b.sendErrors
         sum.receiveErrors += b.receiveErrors
         sum.unreachable += b.unreachable

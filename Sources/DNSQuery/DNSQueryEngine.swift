@@ -66,6 +66,9 @@ public final class DNSQueryEngine: Sendable {
         public var rotateAfterQueries = 250_000
         /// SO_RCVBUF asked for each UDP socket (4 MiB; the kernel caps it at `rmem_max`).
         public var receiveBufferBytes = 4 << 20
+        /// UDP queries sent per `sendmmsg` at most (64): the queries one loop callback writes go out
+        /// together when it is over, one system call per socket.
+        public var sendBatch = 64
         /// Datagrams read per `recvmmsg` (32).
         public var receiveBatch = 32
         /// `recvmmsg` batches per readable event before returning to the loop (16).

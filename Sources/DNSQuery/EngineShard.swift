@@ -35,12 +35,15 @@ final class EngineShard: @unchecked Sendable {
     private let receiveBuffers: UnsafeMutableRawBufferPointer
     private let iovecs: UnsafeMutablePointer<iovec>
     private let headers: UnsafeMutablePointer<evq_mmsghdr>
+    /// The UDP queries written during the current loop callback, sent together after it.
+    private let sendBatch: UDPSendBatch
 
     init(reactor: Reactor, configuration: DNSQueryEngine.Configuration, resolvConf: ResolvConf) {
         self.reactor = reactor
         self.configuration = configuration
         self.resolvConf = resolvConf
         batch = max(configuration.receiveBatch, 1)
+        sendBatch = UDPSendBatch(capacity: configuration.sendBatch)
         receiveBuffers = UnsafeMutableRawBufferPointer.allocate(byteCount: batch * slotSize, alignment: 16)
         iovecs = .allocate(capacity: batch)
         headers = .allocate(capacity: batch)
@@ -100,8 +103,9 @@ final class EngineShard: @unchecked Sendable {
 
     // MARK: Sending
 
-    /// Places `query`'s attempt on one of `server`'s UDP sockets under a fresh random id, writes the
-    /// query and sends it. Returns the failure to park, or nil.
+    /// Places `query`'s attempt on one of `server`'s UDP sockets under a fresh random id and writes
+    /// the query into the send batch, which goes out when the current loop callback is over (one
+    /// `sendmmsg` per socket). Returns the failure to park, or nil.
     func sendUDP(_ query: QueryOperation, to server: ServerState) -> QueryOperation.Parked? {
         let socket: UDPSocket
         let id: UInt16
@@ -111,18 +115,12 @@ final class EngineShard: @unchecked Sendable {
         case .failed(let errno): return .network(errno)
         }
         query.placed(on: socket, id: id)
-        guard let length = write(query, id: id, into: sendBuffer) else { return .network(EMSGSIZE) }
-        counters.sentUDP += 1
+        sendBatch.flushIfFull(self)
+        guard let length = write(query, id: id, into: sendBatch.nextSlot) else { return .network(EMSGSIZE) }
         socket.sent += 1
         if socket.sent >= configuration.rotateAfterQueries { retire(socket) }
-        do {
-            if try Syscalls.send(socket.fd, UnsafeRawBufferPointer(rebasing: sendBuffer[..<length])) == nil {
-                counters.sendsDeferred += 1
-            }
-        } catch {
-            counters.sendErrors += 1
-            return .network(error.errno)
-        }
+        sendBatch.queue(length: length, on: socket, id: id, owner: Unmanaged.passUnretained(query).toOpaque(),
+                        shard: self)
         return nil
     }
 
@@ -382,6 +380,7 @@ final class EngineShard: @unchecked Sendable {
             if let tcp = server.tcp { all.append(tcp) }
         }
         if onLoop { cancelQueries(on: all, reason: .shutdown) }
+        sendBatch.discard(onLoop: onLoop)
         for server in servers.values {
             for socket in server.sockets + server.retired {
                 socket.close(onLoop: onLoop)

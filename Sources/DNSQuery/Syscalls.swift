@@ -64,6 +64,30 @@ enum Syscalls {
         }
     }
 
+    /// What one `sendmmsg` did.
+    enum BatchSend {
+        /// The first `n` messages went out (n ≥ 1).
+        case sent(Int)
+        /// The socket's buffer is full (`EAGAIN`).
+        case wouldBlock
+        /// The first message failed with this errno.
+        case failed(Int32)
+    }
+
+    /// `sendmmsg(2)` on a connected socket, without waiting.
+    static func sendBatch(_ fd: Int32, _ headers: UnsafeMutablePointer<evq_mmsghdr>, count: Int) -> BatchSend {
+        while true {
+            let n = evq_sendmmsg(fd, headers, UInt32(count), Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            if n > 0 { return .sent(Int(n)) }
+            if n == 0 { return .wouldBlock }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .wouldBlock
+            default: return .failed(errno)
+            }
+        }
+    }
+
     /// `recv(2)`: the bytes read (0 = the peer closed), nil for `EAGAIN`.
     static func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(Failure) -> Int? {
         while true {

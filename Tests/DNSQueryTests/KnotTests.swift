@@ -56,7 +56,8 @@ import Testing
         let result = try #require(outcomes[0].result)
         #expect(result.transport == .tcp)
         #expect(result.answers.count == 12)
-        #expect(result.attempts == 2)
+        // UDP then TCP; a loaded machine may retransmit the UDP attempt first (1 s wait).
+        #expect(result.attempts >= 2)
     }
 
     @Test func truncatedAnswerIsDeliveredWhenTCPFallbackIsOff() throws {
