@@ -9,7 +9,7 @@ struct EVQ: ParsableCommand {
         abstract: "evquery: many thousands of cancellable DNS queries and log scans on libevent.",
         subcommands: [
             RaceCommand.self, CancelLatencyCommand.self, LoadCommand.self, ReactorProbeCommand.self, ScanCommand.self,
-            ServeCommand.self,
+            ServeCommand.self, ResolveCommand.self, HoldCommand.self,
         ],
         defaultSubcommand: LoadCommand.self
     )
