@@ -48,13 +48,16 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
     let flags: Flags
     let ednsSize: UInt16
     let maxAttempts: UInt8
-    let requestedServers: [DNSServer]?
+    /// What only some queries need (explicit servers, 0x20, the search list), out of line so the
+    /// common query's object stays small; nil for the common query.
+    private let extras: QueryExtras?
     let completion: @Sendable (DNSQueryOutcome) -> Void
     let shard: EngineShard
     let submittedAt: UInt64
     let deadline: UInt64
 
-    // Loop state.
+    // Loop state. Fields are laid out in this order: the small ones are packed together so the
+    // object stays within glibc's 144-byte chunk (RSS per outstanding query: tools/rss-per-query.sh).
     private(set) var handle: OperationHandle?
     private var list: ServerList?
     private(set) var channel: QueryChannel?
@@ -63,11 +66,8 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
     private var firstServer: UInt8 = 0
     private var serverIndex: UInt8 = 0
     private var state = State()
-    private var parked: Parked?
-    /// The 0x20 case mask of the current attempt (bit i%64 set: letter i of the name upper-cased).
-    private(set) var caseSeed: UInt64 = 0
-    private var candidates: [DNSName]?
     private var candidateIndex: UInt8 = 0
+    private var parked: Parked?
 
     init(request: DNSQueryRequest, shard: EngineShard, completion: @escaping @Sendable (DNSQueryOutcome) -> Void) {
         let configuration = shard.configuration
@@ -88,7 +88,9 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         self.flags = flags
         ednsSize = max(options.ednsPayloadSize ?? 512, 512)
         maxAttempts = UInt8(clamping: max(request.attempts ?? configuration.attempts, 1))
-        requestedServers = request.servers
+        let needsExtras = request.servers != nil || options.randomizeCase
+            || (options.useSearchList && request.isRelative)
+        extras = needsExtras ? QueryExtras(servers: request.servers) : nil
         self.completion = completion
         self.shard = shard
         submittedAt = MonotonicClock.now()
@@ -103,7 +105,9 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
     }
 
     /// The name the current attempt asks (after search-list expansion).
-    var currentName: DNSName { candidates?[Int(candidateIndex)] ?? name }
+    var currentName: DNSName { extras?.candidates?[Int(candidateIndex)] ?? name }
+    /// The 0x20 case mask of the current attempt (bit i%64 set: letter i of the name upper-cased).
+    var caseSeed: UInt64 { extras?.caseSeed ?? 0 }
     /// Whether the current attempt carries an OPT record.
     var usesEDNS: Bool { flags.contains(.edns) && !state.contains(.noEDNS) }
     /// Whether 0x20 is on: question names then match case-sensitively.
@@ -118,13 +122,13 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         if flags.contains(.tcpOnly) { state.insert(.onTCP) }
         guard !shard.isClosed else { return park(.shutDown) }
         guard shard.outstanding <= shard.configuration.maxOutstanding else { return park(.limitReached) }
-        guard let list = shard.serverList(for: requestedServers), !list.servers.isEmpty else {
+        guard let list = shard.serverList(for: extras?.servers), !list.servers.isEmpty else {
             return park(.network(EDESTADDRREQ))
         }
         self.list = list
         if flags.contains(.searchList) && flags.contains(.relative) {
             let names = shard.resolvConf.candidates(for: name)
-            if names.count > 1 { candidates = names }
+            if names.count > 1 { extras?.candidates = names }
         }
         firstServer = UInt8(truncatingIfNeeded: list.firstIndex())
         nextAttempt()
@@ -190,7 +194,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         guard let list, let handle else { return }
         serverIndex = UInt8(truncatingIfNeeded: index)
         attempts &+= 1
-        if randomizesCase { caseSeed = shard.ids.draw64() }
+        if randomizesCase { extras?.caseSeed = shard.ids.draw64() }
         let server = list.servers[index]
         let failure = state.contains(.onTCP) ? shard.sendTCP(self, to: server) : shard.sendUDP(self, to: server)
         if let failure { return park(failure) }
@@ -286,7 +290,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
             }
             return complete(.failure(.malformedReply), answered: false)
         }
-        if rcode == .nxDomain, let candidates, Int(candidateIndex) + 1 < candidates.count {
+        if rcode == .nxDomain, let candidates = extras?.candidates, Int(candidateIndex) + 1 < candidates.count {
             release(answered: true)
             candidateIndex += 1
             attempts = 0
