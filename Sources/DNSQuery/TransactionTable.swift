@@ -23,25 +23,25 @@ final class TransactionTable {
     }
 
     static let size = 65_536
-    private let owners: UnsafeMutablePointer<UnsafeMutableRawPointer?>
-    /// 0 = no quarantine; else expiry (ms on the shard's clock) << 1 | answered.
-    private let quarantine: UnsafeMutablePointer<UInt32>
+    /// One word per id, so that placing a query or routing a reply touches one cache line of the
+    /// table, not two: 0 = free; the owner's address (a live object, so below 2^63) = outstanding;
+    /// `quarantined | expiry (ms on the shard's clock) << 1 | answered` = in quarantine.
+    private let entries: UnsafeMutablePointer<UInt64>
+    private static let quarantined: UInt64 = 1 << 63
     /// Ids with an owner.
     private(set) var outstanding = 0
     /// The latest quarantine expiry handed out (ms): a retired socket closes after it.
     private(set) var lastExpiry: UInt32 = 0
 
     init() {
-        guard let o = calloc(Self.size, MemoryLayout<UnsafeMutableRawPointer?>.stride),
-            let q = calloc(Self.size, MemoryLayout<UInt32>.stride)
-        else { fatalError("cannot reserve a transaction table") }
-        owners = o.bindMemory(to: UnsafeMutableRawPointer?.self, capacity: Self.size)
-        quarantine = q.bindMemory(to: UInt32.self, capacity: Self.size)
+        guard let raw = calloc(Self.size, MemoryLayout<UInt64>.stride) else {
+            fatalError("cannot reserve a transaction table")
+        }
+        entries = raw.bindMemory(to: UInt64.self, capacity: Self.size)
     }
 
     deinit {
-        free(owners)
-        free(quarantine)
+        free(entries)
     }
 
     /// Takes a random id that is neither outstanding nor in quarantine, for `owner`; nil if
@@ -51,14 +51,11 @@ final class TransactionTable {
     {
         for _ in 0..<tries {
             let id = ids.draw()
-            let index = Int(id)
-            guard owners[index] == nil else { continue }
-            let q = quarantine[index]
-            if q != 0 {
-                guard Self.expired(q, nowMs: nowMs) else { continue }
-                quarantine[index] = 0
+            let entry = entries[Int(id)]
+            if entry != 0 {
+                guard entry & Self.quarantined != 0, Self.expired(entry, nowMs: nowMs) else { continue }
             }
-            owners[index] = owner
+            entries[Int(id)] = UInt64(UInt(bitPattern: owner))
             outstanding += 1
             return id
         }
@@ -67,35 +64,39 @@ final class TransactionTable {
 
     /// The query waiting on `id`, if any (unretained).
     @inline(__always)
-    func owner(of id: UInt16) -> UnsafeMutableRawPointer? { owners[Int(id)] }
+    func owner(of id: UInt16) -> UnsafeMutableRawPointer? {
+        let entry = entries[Int(id)]
+        guard entry & Self.quarantined == 0 else { return nil }
+        return UnsafeMutableRawPointer(bitPattern: UInt(entry))
+    }
 
     /// Every outstanding owner (for failing a whole channel at once). O(65,536): rare paths only.
     func allOwners() -> [UnsafeMutableRawPointer] {
         var found: [UnsafeMutableRawPointer] = []
         found.reserveCapacity(outstanding)
         for index in 0..<Self.size where found.count < outstanding {
-            if let owner = owners[index] { found.append(owner) }
+            if let owner = owner(of: UInt16(index)) { found.append(owner) }
         }
         return found
     }
 
     /// Releases `id` into quarantine until `untilMs` (0: free at once).
     func release(_ id: UInt16, untilMs: UInt32, answered: Bool) {
-        let index = Int(id)
-        guard owners[index] != nil else { return }
-        owners[index] = nil
+        guard owner(of: id) != nil else { return }
         outstanding -= 1
-        quarantine[index] = untilMs == 0 ? 0 : (untilMs << 1 | (answered ? 1 : 0))
+        entries[Int(id)] = untilMs == 0 ? 0 : Self.quarantined | UInt64(untilMs) << 1 | (answered ? 1 : 0)
         if untilMs > lastExpiry { lastExpiry = untilMs }
     }
 
     /// What a vacant id is now.
     func vacancy(of id: UInt16, nowMs: UInt32) -> Vacancy {
-        let q = quarantine[Int(id)]
-        guard q != 0, !Self.expired(q, nowMs: nowMs) else { return .free }
-        return q & 1 == 1 ? .answered : .late
+        let entry = entries[Int(id)]
+        guard entry & Self.quarantined != 0, !Self.expired(entry, nowMs: nowMs) else { return .free }
+        return entry & 1 == 1 ? .answered : .late
     }
 
     @inline(__always)
-    private static func expired(_ q: UInt32, nowMs: UInt32) -> Bool { q >> 1 <= nowMs }
+    private static func expired(_ entry: UInt64, nowMs: UInt32) -> Bool {
+        UInt32(truncatingIfNeeded: entry >> 1) <= nowMs
+    }
 }
