@@ -73,7 +73,7 @@ enum AnswerWriter {
             synthesize(name: name, type: type, ttl: book.synthesisTTL, into: &writer)
             answers = 1
         case .noData(let zone):
-            if let zone { flags |= 0x0400 }
+            if zone != nil { flags |= 0x0400 }
             authorities = soa(of: zone, book: book, nameLength: nameLength, into: &writer)
         case .nxdomain(let zone):
             flags |= 0x0400
@@ -202,7 +202,9 @@ struct PacketWriter {
             overflowed = true
             return
         }
-        if let base = source.baseAddress { (buffer.baseAddress! + count).copyMemory(from: base, byteCount: source.count) }
+        if let base = source.baseAddress {
+            (buffer.baseAddress! + count).copyMemory(from: base, byteCount: source.count)
+        }
         count += source.count
     }
 

@@ -77,6 +77,7 @@ public struct DNSResponderCounters: Sendable, Equatable, CustomStringConvertible
         return sum
     }
 
+    /// `name=value` for every non-zero counter (and `received`), one line, for `evq serve`'s exit report.
     public var description: String {
         let fields: [(String, Int)] = [
             ("received", received), ("answered", answered), ("nxdomain", nxdomain), ("refused", refused),

@@ -100,7 +100,8 @@ final class UDPWorker: @unchecked Sendable {
         for _ in 0..<16 {
             for index in 0..<Self.batch {
                 receiveHeaders[index].msg_hdr = msghdr(
-                    msg_name: UnsafeMutableRawPointer(sources + index), msg_namelen: socklen_t(MemoryLayout<sockaddr_in>.size),
+                    msg_name: UnsafeMutableRawPointer(sources + index),
+                    msg_namelen: socklen_t(MemoryLayout<sockaddr_in>.size),
                     msg_iov: receiveIOV + index, msg_iovlen: 1, msg_control: nil, msg_controllen: 0, msg_flags: 0)
             }
             let count = evq_recvmmsg(fd, receiveHeaders, UInt32(Self.batch), Int32(MSG_DONTWAIT), nil)

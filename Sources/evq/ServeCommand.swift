@@ -67,7 +67,9 @@ struct ServeCommand: ParsableCommand {
         configuration.seed = seed
         configuration.synthesisSuffix = nil
         if suffix != "none" {
-            guard let name = try? DNSName(parsing: suffix) else { throw ValidationError("--suffix \(suffix) is not a name") }
+            guard let name = try? DNSName(parsing: suffix) else {
+                throw ValidationError("--suffix \(suffix) is not a name")
+            }
             configuration.synthesisSuffix = name
         }
         for path in zone {
@@ -96,7 +98,11 @@ struct ServeCommand: ParsableCommand {
         faults.wrongSourcePort = wrongPort
         configuration.faults = faults
 
-        // Signals are taken by sigwait on this thread: block them before any thread starts.
+        // Signals are taken by sigwait on this thread: block them before any thread starts. A
+        // signal ignored since exec (a background job of a script ignores SIGINT) never reaches
+        // sigwait, so both get their default disposition first.
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
         var signals = sigset_t()
         sigemptyset(&signals)
         sigaddset(&signals, SIGINT)

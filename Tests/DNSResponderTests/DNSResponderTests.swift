@@ -94,7 +94,8 @@ struct ResponderHostileInputTests {
             // 2,000 random packets that claim to be queries.
             var rng = SplitMix64(seed: 7)
             for _ in 0..<2000 {
-                var bytes = (0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let length = Int.random(in: 0...300, using: &rng)
+                var bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
                 if bytes.count > 2 { bytes[2] &= 0x7F }
                 client.send(bytes)
             }
@@ -124,14 +125,26 @@ struct ResponderHostileInputTests {
         responder.stop()
         responder.stop()
         #expect(threads(named: "evq-rt-leak") == 0)
-        // Every socket on the port is closed: the port binds again without SO_REUSEPORT.
-        var again = configuration
-        again.port = port
-        again.threads = 1
-        let second = try DNSResponder(again)
-        try second.start()
-        #expect(second.port == port)
-        second.stop()
+        // Every socket on the port is closed: a plain socket without SO_REUSEPORT binds it again,
+        // which the kernel refuses while any socket of ours (all have SO_REUSEPORT) still holds it.
+        #expect(bindsWithoutReusePort(port: port, type: Int32(SOCK_DGRAM.rawValue)) == 0)
+        #expect(bindsWithoutReusePort(port: port, type: Int32(SOCK_STREAM.rawValue)) == 0)
+    }
+
+    /// Binds a fresh socket of `type` to 127.0.0.1:`port` with no options: 0, or the errno.
+    private func bindsWithoutReusePort(port: UInt16, type: Int32) -> Int32 {
+        let fd = socket(AF_INET, type, 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        return result == 0 ? 0 : errno
     }
 
     private func threads(named prefix: String) -> Int {

@@ -46,7 +46,9 @@ final class ResponderClient {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let count = buffer.withUnsafeMutableBytes { raw in
             withUnsafeMutablePointer(to: &source) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, raw.baseAddress, raw.count, 0, $0, &length) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    recvfrom(fd, raw.baseAddress, raw.count, 0, $0, &length)
+                }
             }
         }
         guard count >= 0 else { return nil }
@@ -91,6 +93,9 @@ let exampleZone: String = {
         "@ IN SOA ns.example.test. admin.example.test. 7 3600 600 86400 60",
         "@ IN NS ns", "ns IN A 192.0.2.53", "www IN A 192.0.2.1", "www IN A 192.0.2.2", "alias IN CNAME www",
     ]
-    for index in 0..<12 { lines.append("big IN TXT \"\(String(repeating: Character(String(index % 10)), count: 100))\"") }
+    for index in 0..<12 {
+        let text = String(repeating: Character(String(index % 10)), count: 100)
+        lines.append("big IN TXT \"\(text)\"")
+    }
     return lines.joined(separator: "\n")
 }()
