@@ -17,6 +17,9 @@ final class EngineShard: @unchecked Sendable {
     var counters = DNSQueryCounters()
     /// Queries attached and not yet ended.
     var outstanding = 0
+    /// Queries whose failure waits for the next loop turn (`QueryOperation.park`): they hold no
+    /// transaction id, so `cancelAll` finds them here. Rare paths only (errors, limits).
+    var parkedQueries: [ObjectIdentifier: QueryOperation] = [:]
     /// After `close()`: a query that reaches the loop later ends with `cancelled(shutdown)`.
     private(set) var isClosed = false
     private let epoch = MonotonicClock.now()
@@ -350,12 +353,22 @@ final class EngineShard: @unchecked Sendable {
 
     // MARK: Closing
 
-    /// Cancels every query placed on this shard's channels (reason `.cancelAll`).
+    /// Cancels every query of this shard (reason `.cancelAll`): those placed on its channels and
+    /// those parked between attempts.
     func cancelAll() {
         for server in servers.values {
             var channels: [QueryChannel] = server.sockets + server.retired
             if let tcp = server.tcp { channels.append(tcp) }
             cancelQueries(on: channels, reason: .cancelAll)
+        }
+        cancelParked(reason: .cancelAll)
+    }
+
+    /// Cancels the queries parked for the next loop turn (they hold no id on any channel). The cancels
+    /// end them on a later turn, so the dictionary does not change while it is walked.
+    private func cancelParked(reason: CancelReason) {
+        for query in parkedQueries.values {
+            if let handle = query.handle { reactor.cancel(handle, reason: reason) }
         }
     }
 
@@ -379,7 +392,10 @@ final class EngineShard: @unchecked Sendable {
             all += server.retired as [QueryChannel]
             if let tcp = server.tcp { all.append(tcp) }
         }
-        if onLoop { cancelQueries(on: all, reason: .shutdown) }
+        if onLoop {
+            cancelQueries(on: all, reason: .shutdown)
+            cancelParked(reason: .shutdown)
+        }
         sendBatch.discard(onLoop: onLoop)
         for server in servers.values {
             for socket in server.sockets + server.retired {

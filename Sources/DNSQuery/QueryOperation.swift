@@ -138,6 +138,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         let now = MonotonicClock.now()
         if let parked {
             self.parked = nil
+            shard.parkedQueries[ObjectIdentifier(self)] = nil
             switch parked {
             case .limitReached:
                 shard.counters.limitReached += 1
@@ -166,6 +167,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
 
     func end(_ operation: OperationHandle, with ending: OperationEnding, on reactor: Reactor) {
         release(answered: false)
+        if parked != nil { shard.parkedQueries[ObjectIdentifier(self)] = nil }
         if state.contains(.attached) { shard.outstanding -= 1 }
         switch ending {
         case .cancelled(let info):
@@ -216,6 +218,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
     private func park(_ failure: Parked) {
         guard let handle else { return }
         parked = failure
+        shard.parkedQueries[ObjectIdentifier(self)] = self  // holds no id: `cancelAll` finds it here.
         shard.reactor.setTimer(handle, afterNanos: 0)
     }
 
