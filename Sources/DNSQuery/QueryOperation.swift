@@ -305,15 +305,26 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
             transport: channel.transport, attempts: Int(attempts),
             elapsedNanos: MonotonicClock.now() &- submittedAt)
         shard.counters.answered += 1
-        complete(.success(result), answered: true)
+        if !tryComplete(.success(result), answered: true) {
+            // A cancel from another thread won the gate first: the query ends cancelled, and this
+            // reply counts as late, like one read after the cancel.
+            shard.counters.answered -= 1
+            shard.counters.droppedLate += 1
+        }
     }
 
     /// Ends the query with `outcome` if this path wins the gate: the id is released, then the
     /// completion runs (on the loop, never inside `start` or `cancel`).
     private func complete(_ outcome: DNSQueryOutcome, answered: Bool) {
-        guard let handle, shard.reactor.finish(handle) else { return }
+        _ = tryComplete(outcome, answered: answered)
+    }
+
+    /// `complete`, returning whether this path won the gate.
+    private func tryComplete(_ outcome: DNSQueryOutcome, answered: Bool) -> Bool {
+        guard let handle, shard.reactor.finish(handle) else { return false }
         release(answered: answered)
         shard.outstanding -= 1
         completion(outcome)
+        return true
     }
 }
