@@ -62,18 +62,9 @@ let benchmarks: @Sendable () -> Void = {
     ) { benchmark in
         let reactor = try Reactor()
         defer { reactor.shutdown() }
-        let started = ManagedAtomic<UInt64>(0)
         for _ in benchmark.scaledIterations {
-            started.store(0, ordering: .relaxed)
-            let handle = reactor.startTimer(afterNanos: 60_000_000_000) { outcome in
-                if case .cancelled(let info) = outcome {
-                    started.store(MonotonicClock.now() - info.requestedAt, ordering: .releasing)
-                }
-            }
-            usleep(50)  // let the loop install the operation and go back to sleep in epoll
-            handle.cancel()
-            while started.load(ordering: .acquiring) == 0 { sched_yield() }
-            benchmark.measurement(latencyNanos, Int(started.load(ordering: .relaxed)))
+            // 50 µs: the loop installs the operation and goes back to sleep in epoll first.
+            benchmark.measurement(latencyNanos, Int(CancelLatencyProbe.cancelOnce(on: reactor, pauseMicros: 50)))
         }
     }
 
@@ -85,18 +76,8 @@ let benchmarks: @Sendable () -> Void = {
         configuration.busyPollNanos = 50_000
         let reactor = try Reactor(configuration: configuration)
         defer { reactor.shutdown() }
-        let started = ManagedAtomic<UInt64>(0)
         for _ in benchmark.scaledIterations {
-            started.store(0, ordering: .relaxed)
-            let handle = reactor.startTimer(afterNanos: 60_000_000_000) { outcome in
-                if case .cancelled(let info) = outcome {
-                    started.store(MonotonicClock.now() - info.requestedAt, ordering: .releasing)
-                }
-            }
-            usleep(20)
-            handle.cancel()
-            while started.load(ordering: .acquiring) == 0 { sched_yield() }
-            benchmark.measurement(latencyNanos, Int(started.load(ordering: .relaxed)))
+            benchmark.measurement(latencyNanos, Int(CancelLatencyProbe.cancelOnce(on: reactor, pauseMicros: 20)))
         }
     }
 

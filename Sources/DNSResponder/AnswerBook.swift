@@ -128,7 +128,8 @@ final class AnswerBook: Sendable {
             return exists ? .noData(zone: zone) : .nxdomain(zone: zone)
         }
         if let suffix, Self.isWithin(name, suffix) {
-            let synthesizable = [DNSType.a, .aaaa, .txt].contains { $0.rawValue == type }
+            let synthesizable = type == DNSType.a.rawValue || type == DNSType.aaaa.rawValue
+                || type == DNSType.txt.rawValue
             return synthesizable && name.count > suffix.count ? .synthesized : .noData(zone: nil)
         }
         return .refused

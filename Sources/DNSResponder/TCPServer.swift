@@ -15,6 +15,7 @@ final class TCPServer: @unchecked Sendable {
     private let maxConnections: Int
     private var connections: [Int32: [UInt8]] = [:]
     private let answer: UnsafeMutableRawBufferPointer
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16384, alignment: 16)
 
     init(listenFD: Int32, book: AnswerBook, maxConnections: Int) {
         self.listenFD = listenFD
@@ -23,7 +24,10 @@ final class TCPServer: @unchecked Sendable {
         answer = .allocate(byteCount: 2 + 65535, alignment: 16)
     }
 
-    deinit { answer.deallocate() }
+    deinit {
+        answer.deallocate()
+        readBuffer.deallocate()
+    }
 
     /// Serves until `stopFD` becomes readable, then closes every connection. Runs on its thread.
     func run(stopFD: Int32, name: String) {
@@ -70,15 +74,14 @@ final class TCPServer: @unchecked Sendable {
     /// Reads what `fd` has (blocking socket: one read per readiness) and answers every complete query.
     private func read(_ fd: Int32) {
         guard var pending = connections[fd] else { return }
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        let count = recv(fd, readBuffer.baseAddress, readBuffer.count, 0)
         guard count > 0 else {
             // Closed by the client (0) or reset (-1): closing the fd also removes it from the epoll set.
             close(fd)
             connections[fd] = nil
             return
         }
-        pending += chunk[0..<count]
+        pending += UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])
         var local = DNSResponderCounters()
         var consumed = 0
         while pending.count - consumed >= 2 {

@@ -19,6 +19,7 @@ final class UDPWorker: @unchecked Sendable {
     let counters = Locked(DNSResponderCounters())
     private let book: AnswerBook
     private let faults: DNSFaults
+    private let faultsOn: Bool
     private let maxDelayed: Int
     private var rng: SplitMix64
     private var malformedTurn: UInt64 = 0
@@ -45,6 +46,7 @@ final class UDPWorker: @unchecked Sendable {
         self.otherFD = otherFD
         self.book = book
         faults = configuration.faults
+        faultsOn = configuration.faults.any
         maxDelayed = configuration.maxDelayed
         rng = SplitMix64(seed: configuration.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
         let batch = Self.batch
@@ -120,7 +122,7 @@ final class UDPWorker: @unchecked Sendable {
             let query = UnsafeRawBufferPointer(start: receiveBuffers + index * Self.slot,
                                                count: Int(receiveHeaders[index].msg_len))
             let out = UnsafeMutableRawBufferPointer(start: sendBuffers + index * Self.slot, count: Self.slot)
-            let draw = faults.any ? FaultDraw(faults, using: &rng) : FaultDraw()
+            let draw = faultsOn ? FaultDraw(faults, using: &rng) : FaultDraw()
             if draw.drop {
                 local.received += 1
                 local.faultDropped += 1

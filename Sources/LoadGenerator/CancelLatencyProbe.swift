@@ -41,23 +41,31 @@ public enum CancelLatencyProbe {
         defer { floor.stop() }
         var reactorHistogram = makeLatencyHistogram()
         var floorHistogram = makeLatencyHistogram()
-        let latency = ManagedAtomic<UInt64>(0)
         for _ in 0..<samples {
-            latency.store(0, ordering: .relaxed)
-            let handle = reactor.startTimer(afterNanos: 60_000_000_000) { outcome in
-                if case .cancelled(let info) = outcome {
-                    latency.store(max(1, MonotonicClock.now() - info.requestedAt), ordering: .releasing)
-                }
-            }
-            usleep(pauseMicros)
-            handle.cancel()
-            while latency.load(ordering: .acquiring) == 0 { sched_yield() }
-            _ = reactorHistogram.record(latency.load(ordering: .relaxed))
+            _ = reactorHistogram.record(cancelOnce(on: reactor, pauseMicros: pauseMicros))
             usleep(pauseMicros)
             _ = floorHistogram.record(floor.wakeOnce())
         }
         return Report(reactor: LatencySummary(nanoseconds: reactorHistogram),
                       floor: LatencySummary(nanoseconds: floorHistogram), busyPollMicros: busyPollMicros)
+    }
+}
+
+extension CancelLatencyProbe {
+    /// One sample: starts a long timer on `reactor`, lets the loop go back to sleep for
+    /// `pauseMicros`, cancels it from this thread, and returns the nanoseconds from `cancel()` to
+    /// the completion's start. Not from the reactor's thread.
+    public static func cancelOnce(on reactor: Reactor, pauseMicros: UInt32) -> UInt64 {
+        let latency = ManagedAtomic<UInt64>(0)
+        let handle = reactor.startTimer(afterNanos: 60_000_000_000) { outcome in
+            if case .cancelled(let info) = outcome {
+                latency.store(max(1, MonotonicClock.now() - info.requestedAt), ordering: .releasing)
+            }
+        }
+        usleep(pauseMicros)
+        handle.cancel()
+        while latency.load(ordering: .acquiring) == 0 { sched_yield() }
+        return latency.load(ordering: .relaxed)
     }
 }
 

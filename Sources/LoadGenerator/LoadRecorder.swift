@@ -37,17 +37,21 @@ public final class LoadRecorder: Sendable {
             var intervalErrors = 0
             /// When the latest answer (answered or NXDOMAIN) was recorded, monotonic nanoseconds.
             var lastAnswerAt: UInt64 = 0
+            /// Queries recorded, whatever their outcome.
+            var completed = 0
         }
 
         let tallies = Locked(Tallies())
 
-        /// Records one finished query: its latency (ignored for cancelled ones) and outcome.
-        public func recordQuery(latencyNanos: UInt64, outcome: LoadOutcome) {
+        /// Records one finished query: its latency (ignored for cancelled ones) and outcome, at
+        /// `now` (the caller's clock reading, when it has one).
+        public func recordQuery(latencyNanos: UInt64, outcome: LoadOutcome, at now: UInt64 = MonotonicClock.now()) {
             tallies.withLock { tally in
                 tally.outcomes[LoadOutcome.allCases.firstIndex(of: outcome)!] += 1
+                tally.completed += 1
                 switch outcome {
                 case .answered, .nxdomain:
-                    tally.lastAnswerAt = MonotonicClock.now()
+                    tally.lastAnswerAt = now
                     _ = tally.query.record(max(1, latencyNanos))
                     _ = tally.interval.record(max(1, latencyNanos))
                     tally.intervalCompleted += 1
@@ -119,6 +123,10 @@ public final class LoadRecorder: Sendable {
             return point
         }
     }
+
+    /// Queries recorded so far over every shard (with the number started, the live line's
+    /// outstanding count, with no shared counter on the hot path).
+    public var completedQueries: Int { shards.reduce(0) { total, shard in total + shard.tallies.withLock { $0.completed } } }
 
     /// Seconds from the start to the latest answer: the span a rate of answers is taken over, so
     /// that waiting out the timeouts of a few lost queries at the end does not dilute it.

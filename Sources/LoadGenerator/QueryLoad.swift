@@ -56,7 +56,7 @@ extension LoadRun {
                                index: index)
         }
         let reporter = LiveReporter(recorder: recorder, quiet: configuration.quiet) {
-            plan.outstanding.load(ordering: .relaxed)
+            max(0, plan.started - recorder.completedQueries)
         }
         let before = ProcessUsage.now()
         let begin = MonotonicClock.now()
@@ -115,8 +115,6 @@ final class QueryLoadPlan: Sendable {
     let requests: [DNSQueryRequest]
     /// Counts each query's completions by its number, independently of the reactors.
     let ledger: CompletionLedger
-    /// Queries in flight, for the live line.
-    let outstanding = ManagedAtomic<Int>(0)
     /// Drivers that stopped issuing and drained.
     let finishedDrivers = ManagedAtomic<Int>(0)
     let canceller = CancelScheduler()
@@ -185,7 +183,7 @@ final class QueryLoadDriver: @unchecked Sendable {
     func begin() {
         reactor.preconditionInLoop()
         if plan.configuration.rate == nil {
-            fill()
+            fill(now: MonotonicClock.now())
         } else {
             nextIntended = Double(MonotonicClock.now())
             reactor.start(Pacer(driver: self), timeoutNanos: 1)
@@ -193,9 +191,10 @@ final class QueryLoadDriver: @unchecked Sendable {
         finishIfDrained()
     }
 
-    /// Closed loop: starts queries until the quota is in flight or the run is over.
-    private func fill() {
-        while issuing && inFlight < quota { issue(intendedAt: MonotonicClock.now()) }
+    /// Closed loop: starts queries until the quota is in flight or the run is over; `now` is the
+    /// caller's clock reading (their send time).
+    private func fill(now: UInt64) {
+        while issuing && inFlight < quota { issue(intendedAt: now) }
     }
 
     /// Open loop: starts every query whose intended send time has come. Returns whether to go on.
@@ -213,12 +212,12 @@ final class QueryLoadDriver: @unchecked Sendable {
     fileprivate var untilNextSend: UInt64 { UInt64(max(0, nextIntended - Double(MonotonicClock.now()))) }
 
     private func issue(intendedAt: UInt64) {
-        guard let number = plan.claim(now: MonotonicClock.now()) else {
+        // A query whose intended time is before the deadline is part of the run.
+        guard let number = plan.claim(now: intendedAt) else {
             issuing = false
             return
         }
         inFlight += 1
-        plan.outstanding.wrappingIncrement(ordering: .relaxed)
         let request = plan.requests[number % plan.requests.count]
         let handle = engine.start(request) { [self] outcome in completed(number, intendedAt: intendedAt, outcome) }
         guard let (delay, fromLoop) = plan.configuration.drawCancel(using: &rng) else { return }
@@ -246,11 +245,10 @@ final class QueryLoadDriver: @unchecked Sendable {
                 shard.recordCancel(latencyNanos: now &- info.requestedAt, origin: info.origin, kind: .dns)
             }
         }
-        shard.recordQuery(latencyNanos: now &- intendedAt, outcome: kind)
+        shard.recordQuery(latencyNanos: now &- intendedAt, outcome: kind, at: now)
         if !cancelTimers.isEmpty, let timer = cancelTimers.removeValue(forKey: number) { timer.cancel() }
         inFlight -= 1
-        plan.outstanding.wrappingDecrement(ordering: .relaxed)
-        if plan.configuration.rate == nil { fill() }
+        if plan.configuration.rate == nil { fill(now: now) }
         finishIfDrained()
     }
 
