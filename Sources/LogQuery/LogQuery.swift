@@ -184,8 +184,11 @@ public final class LogQuery: @unchecked Sendable {
         let (first, handles) = pending.close()
         for handle in handles { handle.cancel() }
         guard first else { return }
-        // Cancels posted above run on the loop before this job (same queue, in order).
+        // Cancels posted above run on the loop before this job (same queue, in order). An operation
+        // that was installed before `close()` but registered its handle after it is still queued:
+        // cancel it here, so that nothing waits on a pump that will not run again.
         reactor.execute { [self] in
+            for operation in queue { operation.handle?.cancel() }
             loopClosed = true
             sliceEvent?.free()
             sliceEvent = nil
@@ -206,9 +209,14 @@ public final class LogQuery: @unchecked Sendable {
 
     /// Queues an installed operation; the pump runs it on a later loop turn.
     func enqueue(_ operation: QueryOperation) {
-        // After `close()` (even before its loop job ran) an operation ends with `.closed`.
+        // After `close()` (even before its loop job ran) an operation ends: `.cancelled` when it was
+        // started before the close (whichever thread's cancel wins), `.closed` when started after.
         if loopClosed || pending.isClosed {
-            reactor.execute { operation.finish(failing: .closed) }
+            if pending.startedBeforeClose(operation.id) {
+                operation.handle?.cancel()
+            } else {
+                reactor.execute { operation.finish(failing: .closed) }
+            }
             return
         }
         queue.append(operation)

@@ -9,6 +9,8 @@ final class PendingOperations: Sendable {
         var completedEarly: Set<UInt64> = []
         var nextID: UInt64 = 0
         var closed = false
+        /// The last id made before `close()`: operations up to it were started before the close.
+        var lastIDBeforeClose: UInt64 = .max
     }
 
     private let state = Locked(State())
@@ -42,10 +44,15 @@ final class PendingOperations: Sendable {
     func close() -> (first: Bool, pending: [OperationHandle]) {
         state.withLock { s in
             defer { s.closed = true }
+            if !s.closed { s.lastIDBeforeClose = s.nextID }
             return (!s.closed, Array(s.handles.values))
         }
     }
 
     /// Whether `close()` was called.
     var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Whether operation `id` was started before `close()` (so `close()` cancels it rather than
+    /// refusing it with `.closed`).
+    func startedBeforeClose(_ id: UInt64) -> Bool { state.withLock { id <= $0.lastIDBeforeClose } }
 }

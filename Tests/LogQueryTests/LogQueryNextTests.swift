@@ -163,6 +163,33 @@ import Testing
         }
     }
 
+    @Test func closeFromAnotherThreadWhileNextsAreStartingEndsEachOnceAsCancelledOrClosed() throws {
+        for _ in 0..<50 {
+            try withLogFile("") { path in
+                try withAuditedReactor { reactor, ledger in
+                    let query = try LogQuery.open(path: path, follow: true, on: reactor)
+                    let outcomes = Locked<[LogQueryError]>([])
+                    let starter = Thread {
+                        for _ in 0..<20 {
+                            query.next(max: 1, completion: ledger.track { result in
+                                if case .failure(let error) = result { outcomes.withLock { $0.append(error) } }
+                            })
+                        }
+                    }
+                    starter.start()
+                    query.close()
+                    #expect(eventually { ledger.started == 20 && outcomes.withLock { $0.count } == 20 })
+                    for error in outcomes.withLock({ $0 }) {
+                        switch error {
+                        case .cancelled, .closed: break
+                        default: Issue.record("expected a cancel or .closed, got \(error)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func asyncNextReturnsBatchesAndThrowsNoMoreItems() async throws {
         let reactor = try Reactor()
         defer { reactor.shutdown() }
