@@ -8,7 +8,12 @@ public struct DNSQueryResult: Sendable {
     /// The reply's header, full rcode and section counts (always set, in either detail).
     public var summary: DNSReplySummary
     /// The name that was answered (with the search list, the candidate that got the answer).
-    public var name: DNSName
+    /// Built when read: a result that is never asked its name costs no allocation for it.
+    public var name: DNSName {
+        get { answeredName.name }
+        set { answeredName = QueryName(newValue) }
+    }
+    var answeredName: QueryName
     /// The server that answered.
     public var server: DNSServer
     /// UDP, or TCP after a truncated reply (or with `tcpOnly`).
@@ -32,9 +37,15 @@ public struct DNSQueryResult: Sendable {
     /// Makes a result; `message` nil for a `.summary` result.
     public init(message: DNSMessage?, summary: DNSReplySummary, name: DNSName, server: DNSServer,
                 transport: DNSTransport, attempts: Int, elapsedNanos: UInt64) {
+        self.init(message: message, summary: summary, answeredName: .shared(name), server: server,
+                  transport: transport, attempts: attempts, elapsedNanos: elapsedNanos)
+    }
+
+    init(message: DNSMessage?, summary: DNSReplySummary, answeredName: QueryName, server: DNSServer,
+         transport: DNSTransport, attempts: Int, elapsedNanos: UInt64) {
         self.message = message
         self.summary = summary
-        self.name = name
+        self.answeredName = answeredName
         self.server = server
         self.transport = transport
         self.attempts = attempts

@@ -223,12 +223,12 @@ final class EngineShard: @unchecked Sendable {
             ? DNSQueryBuilder.EDNS(udpPayloadSize: query.ednsSize, dnssecOK: query.flags.contains(.dnssecOK)) : nil
         let flags: UInt16 = query.flags.contains(.recursionDesired) ? 0x0100 : 0
         let name = query.currentName
-        guard let length = DNSQueryBuilder.write(into: buffer, id: id, name: name, type: query.type,
-                                                 class: query.recordClass, flags: flags, edns: edns)
+        guard let length = name.withWire({ DNSQueryBuilder.write(into: buffer, id: id, name: $0, type: query.type,
+                                                                class: query.recordClass, flags: flags, edns: edns) })
         else { return nil }
         if query.randomizesCase {
             CaseRandomization.apply(seed: query.caseSeed, to: UnsafeMutableRawBufferPointer(
-                rebasing: buffer[12..<(12 + name.wire.count)]))
+                rebasing: buffer[12..<(12 + name.wireCount)]))
         }
         return length
     }
@@ -238,10 +238,12 @@ final class EngineShard: @unchecked Sendable {
     func questionMatches(_ reply: DNSMessageView, of query: QueryOperation) -> Bool {
         let name = query.currentName
         guard query.randomizesCase else {
-            return reply.questionMatches(name: name, type: query.type, class: query.recordClass, caseSensitive: false)
+            return name.withWire {
+                reply.questionMatches(name: $0, type: query.type, class: query.recordClass, caseSensitive: false)
+            }
         }
-        let count = name.wire.count
-        name.wire.withUnsafeBytes { nameScratch.copyMemory(from: $0) }
+        let count = name.wireCount
+        name.withWire { nameScratch.copyMemory(from: $0) }
         let expected = UnsafeMutableRawBufferPointer(rebasing: nameScratch[..<count])
         CaseRandomization.apply(seed: query.caseSeed, to: expected)
         return reply.questionMatches(name: UnsafeRawBufferPointer(expected), type: query.type,

@@ -41,27 +41,37 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         static let noEDNS = State(rawValue: 1 << 2)
     }
 
+    // Fields are declared in this order so that the object, laid out in declaration order, packs
+    // into glibc's 160-byte chunk with the name inline (RSS per outstanding query,
+    // tools/rss-per-query.sh): references and words first, then the name, then the small fields.
+
     // The request, fixed at submission.
-    let name: DNSName
+    let completion: @Sendable (DNSQueryOutcome) -> Void
+    let shard: EngineShard
+    /// What only some queries need (explicit servers, 0x20, the search list), out of line so the
+    /// common query's object stays small; nil for the common query.
+    private let extras: QueryExtras?
+    let submittedAt: UInt64
+    let deadline: UInt64
+
+    // Loop state (references).
+    private var list: ServerList?
+    private(set) var channel: QueryChannel?
+
+    // The request, fixed at submission (values).
+    let name: QueryName
+    /// The reactor's slot and generation of this operation (the handle without its reactor
+    /// reference, which is `shard.reactor`); valid once `state` holds `.attached`.
+    private var slot: UInt32 = 0
+    private var generation: UInt32 = 0
     let type: DNSType
     let recordClass: DNSClass
     let flags: Flags
     let ednsSize: UInt16
-    let maxAttempts: UInt8
-    /// What only some queries need (explicit servers, 0x20, the search list), out of line so the
-    /// common query's object stays small; nil for the common query.
-    private let extras: QueryExtras?
-    let completion: @Sendable (DNSQueryOutcome) -> Void
-    let shard: EngineShard
-    let submittedAt: UInt64
-    let deadline: UInt64
 
-    // Loop state. Fields are laid out in this order: the small ones are packed together so the
-    // object stays within glibc's 144-byte chunk (RSS per outstanding query: tools/rss-per-query.sh).
-    private(set) var handle: OperationHandle?
-    private var list: ServerList?
-    private(set) var channel: QueryChannel?
+    // Loop state (values).
     private(set) var id: UInt16 = 0
+    let maxAttempts: UInt8
     private var attempts: UInt8 = 0
     private var firstServer: UInt8 = 0
     private var serverIndex: UInt8 = 0
@@ -71,7 +81,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
 
     init(request: DNSQueryRequest, shard: EngineShard, completion: @escaping @Sendable (DNSQueryOutcome) -> Void) {
         let configuration = shard.configuration
-        name = request.name
+        name = QueryName(request.name)
         type = request.type
         recordClass = request.recordClass
         var flags = Flags()
@@ -105,7 +115,14 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
     }
 
     /// The name the current attempt asks (after search-list expansion).
-    var currentName: DNSName { extras?.candidates?[Int(candidateIndex)] ?? name }
+    var currentName: QueryName {
+        if let candidates = extras?.candidates { return .shared(candidates[Int(candidateIndex)]) }
+        return name
+    }
+    /// The reactor's handle of this operation; nil until the loop attached it.
+    var handle: OperationHandle? {
+        state.contains(.attached) ? OperationHandle(reactor: shard.reactor, slot: slot, generation: generation) : nil
+    }
     /// The 0x20 case mask of the current attempt (bit i%64 set: letter i of the name upper-cased).
     var caseSeed: UInt64 { extras?.caseSeed ?? 0 }
     /// Whether the current attempt carries an OPT record.
@@ -116,7 +133,8 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
     // MARK: OperationBody
 
     func attach(_ operation: OperationHandle, to reactor: Reactor) {
-        handle = operation
+        slot = operation.slot
+        generation = operation.generation
         state.insert(.attached)
         shard.outstanding += 1
         if flags.contains(.tcpOnly) { state.insert(.onTCP) }
@@ -127,7 +145,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         }
         self.list = list
         if flags.contains(.searchList) && flags.contains(.relative) {
-            let names = shard.resolvConf.candidates(for: name)
+            let names = shard.resolvConf.candidates(for: name.name)
             if names.count > 1 { extras?.candidates = names }
         }
         firstServer = UInt8(truncatingIfNeeded: list.firstIndex())
@@ -301,7 +319,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         }
         guard let list else { return }
         let result = DNSQueryResult(
-            message: message, summary: summary, name: currentName, server: list.servers[Int(serverIndex)].address,
+            message: message, summary: summary, answeredName: currentName, server: list.servers[Int(serverIndex)].address,
             transport: channel.transport, attempts: Int(attempts),
             elapsedNanos: MonotonicClock.now() &- submittedAt)
         shard.counters.answered += 1

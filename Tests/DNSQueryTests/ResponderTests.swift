@@ -22,6 +22,7 @@ import Testing
 
     /// Asks `count` distinct synthesized names of a responder configured by `faults`, all at once.
     private func run(_ count: Int, faults: DNSFaults, detail: DNSResultDetail = .full,
+                     nameOf: (Int) -> String = { "q\($0).load.evq.test." },
                      configure: (inout DNSQueryEngine.Configuration) -> Void = { _ in }) throws -> Run {
         var serverConfiguration = DNSResponder.Configuration()
         serverConfiguration.faults = faults
@@ -42,7 +43,7 @@ import Testing
             var options = DNSQueryOptions()
             options.resultDetail = detail
             for index in 0..<count {
-                let request = try DNSQueryRequest("q\(index).load.evq.test.", type: .a, options: options)
+                let request = try DNSQueryRequest(nameOf(index), type: .a, options: options)
                 names.append(request.name)
                 engine.start(request, completion: recording(index, ledger, outcomes))
             }
@@ -83,6 +84,17 @@ import Testing
             #expect(lean.summary.header.isResponse && !lean.isTruncated)
             #expect(lean.transport == .udp && lean.attempts == 1)
         }
+    }
+
+    @Test func namesOnBothSidesOfTheInlineSizeAreAskedAndAnsweredByteForByte() throws {
+        // An outstanding query keeps a name of up to 32 wire bytes inline and a longer one as it came:
+        // names of 18…77 wire bytes cross that size, with mixed case that must come back as sent.
+        let run = try run(60, faults: DNSFaults(), nameOf: { index in
+            "Q\(index)" + String(repeating: index % 2 == 0 ? "x" : "Y", count: index) + ".load.evq.test."
+        })
+        #expect(run.outcomes.count == 60 && run.outcomes.allSatisfy { $0.result != nil })
+        #expect(run.names.contains { $0.wire.count <= 32 } && run.names.contains { $0.wire.count > 32 })
+        expectNoSpoofedAnswer(run)
     }
 
     @Test(arguments: [DNSResultDetail.summary, .full])
