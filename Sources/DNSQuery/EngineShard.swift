@@ -71,7 +71,11 @@ final class EngineShard: @unchecked Sendable {
     // MARK: Clock and quarantine
 
     /// Milliseconds since the shard started (the quarantine clock; 31 bits last 24 days).
-    var nowMs: UInt32 { UInt32(truncatingIfNeeded: (MonotonicClock.now() &- epoch) / 1_000_000) }
+    /// Milliseconds since the shard began, on the loop's clock (`Reactor.loopTime`). Loop only.
+    var nowMs: UInt32 {
+        let now = reactor.loopTime
+        return now > epoch ? UInt32(truncatingIfNeeded: (now &- epoch) / 1_000_000) : 0
+    }
 
     /// When an id released now leaves quarantine.
     func quarantineExpiry(answered: Bool) -> UInt32 {

@@ -153,7 +153,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
     }
 
     func timerFired(_ operation: OperationHandle, on reactor: Reactor) {
-        let now = MonotonicClock.now()
+        let now = shard.reactor.loopTime
         if let parked {
             self.parked = nil
             shard.parkedQueries[ObjectIdentifier(self)] = nil
@@ -205,7 +205,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
     /// Sends the next attempt to the next server in order (skipping penalised ones).
     private func nextAttempt() {
         guard let list else { return }
-        let index = list.server(first: Int(firstServer), attempt: Int(attempts), now: MonotonicClock.now())
+        let index = list.server(first: Int(firstServer), attempt: Int(attempts), now: shard.reactor.loopTime)
         send(to: index)
     }
 
@@ -219,7 +219,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         let failure = state.contains(.onTCP) ? shard.sendTCP(self, to: server) : shard.sendUDP(self, to: server)
         if let failure { return park(failure) }
         if parked != nil { return }  // the channel failed while sending (a TCP connection closed).
-        let now = MonotonicClock.now()
+        let now = shard.reactor.loopTime
         let remaining = deadline > now ? deadline - now : 0
         var wait: UInt64
         if state.contains(.onTCP) {
@@ -292,7 +292,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
             return send(to: Int(serverIndex))
         }
         if rcode == .servFail || rcode == .refused || rcode == .notImp || rcode == .formErr {
-            let now = MonotonicClock.now()
+            let now = shard.reactor.loopTime
             if attempts < maxAttempts, now < deadline, let list, list.servers.count > 1 {
                 release(answered: true)
                 return nextAttempt()
@@ -305,7 +305,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         let message = flags.contains(.summaryOnly) || summary == nil ? nil : try? DNSMessage(parsing: reply.bytes)
         guard let summary, message != nil || flags.contains(.summaryOnly) else {
             shard.counters.droppedMalformed += 1
-            if attempts < maxAttempts, MonotonicClock.now() < deadline {
+            if attempts < maxAttempts, shard.reactor.loopTime < deadline {
                 release(answered: false)
                 return nextAttempt()
             }

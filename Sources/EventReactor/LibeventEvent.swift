@@ -10,6 +10,7 @@ import Glibc
 private let libeventTrampoline: @convention(c) (Int32, Int16, UnsafeMutableRawPointer?) -> Void = { fd, what, arg in
     guard let arg else { return }
     let event = Unmanaged<LibeventEvent>.fromOpaque(arg).takeUnretainedValue()
+    event.reactor.refreshLoopTime()
     event.handler(fd, LibeventEvent.Readiness(rawValue: what))
     event.reactor.afterCallback()
 }

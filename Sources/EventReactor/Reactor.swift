@@ -70,6 +70,19 @@ public final class Reactor: @unchecked Sendable {
     @inline(__always)
     public var inLoop: Bool { pthread_equal(pthread_self(), loopThread) != 0 }
 
+    /// The loop's clock (`MonotonicClock` ns), read once as each libevent callback starts and when
+    /// timers fire: work on the loop that needs "now" for deadlines, timers and quarantines reads
+    /// it instead of the clock (libevent's cached time, `event_base_gettimeofday_cached`). It lags
+    /// the clock by at most the current callback's run time. Reactor thread only.
+    public private(set) var loopTime: UInt64 = MonotonicClock.now()
+
+    /// Reads the clock into `loopTime` (the trampoline calls it before each callback).
+    @inline(__always)
+    func refreshLoopTime() { loopTime = MonotonicClock.now() }
+
+    /// `loopTime` on the reactor thread, the clock on any other.
+    public var now: UInt64 { inLoop ? loopTime : MonotonicClock.now() }
+
     /// Traps unless called on the reactor's thread.
     public func preconditionInLoop(file: StaticString = #fileID, line: UInt = #line) {
         precondition(inLoop, "must be called on the reactor thread", file: file, line: line)
@@ -102,7 +115,7 @@ public final class Reactor: @unchecked Sendable {
                 ReactorError(.limitReached, "maxOperations \(configuration.maxOperations)"))
         }
         let handle = OperationHandle(reactor: self, slot: slot, generation: generation)
-        let deadline = timeoutNanos.map { MonotonicClock.now() &+ $0 } ?? 0
+        let deadline = timeoutNanos.map { (onLoop ? loopTime : MonotonicClock.now()) &+ $0 } ?? 0
         if onLoop {
             install(slot: slot, generation: generation, deadline: deadline)
         } else {
@@ -206,7 +219,7 @@ public final class Reactor: @unchecked Sendable {
     public func setTimer(_ operation: OperationHandle, afterNanos nanos: UInt64) {
         assertInLoop()
         guard isPending(operation) else { return }
-        schedule(slot: operation.slot, generation: operation.generation, deadline: MonotonicClock.now() &+ nanos)
+        schedule(slot: operation.slot, generation: operation.generation, deadline: loopTime &+ nanos)
     }
 
     /// Removes the timer of an operation, if armed. Reactor thread.
@@ -245,7 +258,8 @@ public final class Reactor: @unchecked Sendable {
     private func timersExpired() {
         timerEvent?.didFireOnce()
         armedDeadline = .max
-        let now = MonotonicClock.now()
+        refreshLoopTime()
+        let now = loopTime
         let table = table
         while let (slot, generation) = timers.popExpired(now: now, generationOf: {
             OperationTable.generation(of: table.gateWord($0))

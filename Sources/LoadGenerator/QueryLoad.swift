@@ -166,6 +166,9 @@ final class QueryLoadDriver: @unchecked Sendable {
     private var reportedDone = false
     /// Loop-side cancel timers by query number, so a query that ends first takes its timer with it.
     private var cancelTimers: [Int: OperationHandle] = [:]
+    /// From the configuration, read once (the hot path never copies the configuration).
+    private let drawsCancels: Bool
+    private let closedLoop: Bool
 
     init(plan: QueryLoadPlan, reactor: Reactor, engine: DNSQueryEngine, shard: LoadRecorder.Shard, index: Int) {
         let configuration = plan.configuration
@@ -177,12 +180,14 @@ final class QueryLoadDriver: @unchecked Sendable {
         rng = SplitMix64(seed: configuration.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
         quota = configuration.outstanding / reactors + (index < configuration.outstanding % reactors ? 1 : 0)
         interval = configuration.rate.map { 1e9 * Double(reactors) / $0 } ?? 0
+        drawsCancels = configuration.cancelRate > 0
+        closedLoop = configuration.rate == nil
     }
 
     /// Starts this driver's load: fills its closed loop, or starts its pacer.
     func begin() {
         reactor.preconditionInLoop()
-        if plan.configuration.rate == nil {
+        if closedLoop {
             fill(now: MonotonicClock.now())
         } else {
             nextIntended = Double(MonotonicClock.now())
@@ -220,7 +225,7 @@ final class QueryLoadDriver: @unchecked Sendable {
         inFlight += 1
         let request = plan.requests[number % plan.requests.count]
         let handle = engine.start(request) { [self] outcome in completed(number, intendedAt: intendedAt, outcome) }
-        guard let (delay, fromLoop) = plan.configuration.drawCancel(using: &rng) else { return }
+        guard drawsCancels, let (delay, fromLoop) = plan.configuration.drawCancel(using: &rng) else { return }
         if fromLoop {
             cancelTimers[number] = reactor.startTimer(afterNanos: delay) { [self] outcome in
                 cancelTimers[number] = nil
@@ -248,7 +253,7 @@ final class QueryLoadDriver: @unchecked Sendable {
         shard.recordQuery(latencyNanos: now &- intendedAt, outcome: kind, at: now)
         if !cancelTimers.isEmpty, let timer = cancelTimers.removeValue(forKey: number) { timer.cancel() }
         inFlight -= 1
-        if plan.configuration.rate == nil { fill(now: now) }
+        if closedLoop { fill(now: now) }
         finishIfDrained()
     }
 

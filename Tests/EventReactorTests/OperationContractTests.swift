@@ -404,4 +404,33 @@ struct OperationTimerTests {
             return count + 100
         }
     }
+
+    @Test func timersFireAtOrAfterTheirDeadlineOnTheLoopClockWhichNeverRunsAheadOfTheClock() throws {
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        let count = 200
+        // Per timer: the clock when it was started, then the loop clock and the clock when it fired.
+        let readings = Locked([(started: UInt64, loop: UInt64, clock: UInt64)](
+            repeating: (0, 0, 0), count: count))
+        try withAudit(reactor, operations: count) { reactor, ledger in
+            for index in 0..<count {
+                let started = MonotonicClock.now()
+                let delay = UInt64(index % 20) * 100_000
+                reactor.startTimer(afterNanos: delay) { outcome in
+                    if case .completed = outcome {
+                        let loop = reactor.loopTime
+                        let clock = MonotonicClock.now()
+                        readings.withLock { $0[index] = (started &+ delay, loop, clock) }
+                    }
+                    ledger.record(index)
+                }
+            }
+            #expect(eventually { ledger.missed(started: count) == 0 })
+            return count
+        }
+        for (index, reading) in readings.withLock({ $0 }).enumerated() {
+            #expect(reading.loop >= reading.started, "timer \(index) fired before its deadline")
+            #expect(reading.loop <= reading.clock, "timer \(index): the loop clock ran ahead")
+        }
+    }
 }
