@@ -20,7 +20,9 @@ public struct DNSQueryResult: Sendable {
     public var transport: DNSTransport
     /// Sends made for this answer (retransmissions, other servers, TCP and EDNS fallbacks included).
     public var attempts: Int
-    /// From `start` to the reply, in nanoseconds (monotonic clock).
+    /// From `start` to the reply, in nanoseconds, on the loop's clock (`Reactor.loopTime`: a start
+    /// and a reply handled on the loop are timed at the start of their loop callback, so the figure
+    /// is exact to within one callback's run time; a load generator times with its own clock).
     public var elapsedNanos: UInt64
 
     /// The reply's response code (NOERROR, NXDOMAIN, …), extended bits included.

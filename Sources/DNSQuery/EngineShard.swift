@@ -13,7 +13,7 @@ final class EngineShard: @unchecked Sendable {
     let reactor: Reactor
     let configuration: DNSQueryEngine.Configuration
     let resolvConf: ResolvConf
-    var ids = TransactionIDSource()
+    let ids = TransactionIDSource()
     var counters = DNSQueryCounters()
     /// Queries attached and not yet ended.
     var outstanding = 0
@@ -147,7 +147,7 @@ final class EngineShard: @unchecked Sendable {
             // The pool fills up to its size as queries come, one socket per query.
             do {
                 let socket = try openUDP(to: server)
-                if let id = socket.table.allocate(owner: owner, ids: &ids, nowMs: now) { return .placed(socket, id) }
+                if let id = socket.table.allocate(owner: owner, ids: ids, nowMs: now) { return .placed(socket, id) }
             } catch {
                 return .failed(error.errno)
             }
@@ -158,7 +158,7 @@ final class EngineShard: @unchecked Sendable {
             server.cursor &+= 1
             tried += 1
             if socket.table.outstanding < perSocket,
-                let id = socket.table.allocate(owner: owner, ids: &ids, nowMs: now)
+                let id = socket.table.allocate(owner: owner, ids: ids, nowMs: now)
             {
                 return .placed(socket, id)
             }
@@ -171,7 +171,7 @@ final class EngineShard: @unchecked Sendable {
         } catch {
             return .failed(error.errno)
         }
-        guard let id = socket.table.allocate(owner: owner, ids: &ids, nowMs: now) else { return .full }
+        guard let id = socket.table.allocate(owner: owner, ids: ids, nowMs: now) else { return .full }
         return .placed(socket, id)
     }
 
@@ -210,7 +210,7 @@ final class EngineShard: @unchecked Sendable {
             server.tcp = connection
         }
         let owner = Unmanaged.passUnretained(query).toOpaque()
-        guard let id = connection.table.allocate(owner: owner, ids: &ids, nowMs: nowMs) else { return .limitReached }
+        guard let id = connection.table.allocate(owner: owner, ids: ids, nowMs: nowMs) else { return .limitReached }
         query.placed(on: connection, id: id)
         let body = UnsafeMutableRawBufferPointer(rebasing: sendBuffer[2...])
         guard let length = write(query, id: id, into: body) else { return .network(EMSGSIZE) }

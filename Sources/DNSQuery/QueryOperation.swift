@@ -103,7 +103,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         extras = needsExtras ? QueryExtras(servers: request.servers) : nil
         self.completion = completion
         self.shard = shard
-        submittedAt = MonotonicClock.now()
+        submittedAt = shard.reactor.now
         let timeout = request.timeout.map(Self.nanos) ?? configuration.timeoutNanos
         deadline = submittedAt &+ timeout
     }
@@ -321,7 +321,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         let result = DNSQueryResult(
             message: message, summary: summary, answeredName: currentName, server: list.servers[Int(serverIndex)].address,
             transport: channel.transport, attempts: Int(attempts),
-            elapsedNanos: MonotonicClock.now() &- submittedAt)
+            elapsedNanos: shard.reactor.loopTime > submittedAt ? shard.reactor.loopTime - submittedAt : 0)
         shard.counters.answered += 1
         if !tryComplete(.success(result), answered: true) {
             // A cancel from another thread won the gate first: the query ends cancelled, and this

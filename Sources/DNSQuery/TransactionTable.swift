@@ -46,7 +46,7 @@ final class TransactionTable {
 
     /// Takes a random id that is neither outstanding nor in quarantine, for `owner`; nil if
     /// `tries` random draws found none (the caller then uses another socket).
-    func allocate(owner: UnsafeMutableRawPointer, ids: inout TransactionIDSource, nowMs: UInt32, tries: Int = 24)
+    func allocate(owner: UnsafeMutableRawPointer, ids: TransactionIDSource, nowMs: UInt32, tries: Int = 24)
         -> UInt16?
     {
         for _ in 0..<tries {

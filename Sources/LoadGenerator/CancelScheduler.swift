@@ -11,10 +11,11 @@ import Glibc
 final class CancelScheduler: Sendable {
     private let queue = Locked(DeadlineHeap<@Sendable () -> Void>())
     private let running = Locked(true)
-    private let finished = Locked(false)
+    /// Whether the thread was started (on the first `schedule`: a run without thread cancels
+    /// never wakes a thread of its own), and whether it has ended.
+    private let state = Locked((started: false, finished: false))
 
-    /// Starts the cancelling thread.
-    init() {
+    private func startThread() {
         ThreadTeam.detach { [self] in
             evq_set_current_thread_name("evq-canceller")
             var due: [@Sendable () -> Void] = []
@@ -29,18 +30,23 @@ final class CancelScheduler: Sendable {
                 // Sleep to the next deadline, in at most 1 ms steps so that stop() is prompt.
                 if wait > 20_000 { usleep(UInt32(min(wait, 1_000_000) / 1000)) } else { sched_yield() }
             }
-            finished.withLock { $0 = true }
+            state.withLock { $0.finished = true }
         }
     }
 
     /// Runs `cancel` on the scheduler's thread once `due` (monotonic nanoseconds) has passed.
     func schedule(at due: UInt64, _ cancel: @escaping @Sendable () -> Void) {
         queue.withLock { $0.insert(cancel, due: due) }
+        let start = state.withLock { state in
+            defer { state.started = true }
+            return !state.started
+        }
+        if start { startThread() }
     }
 
-    /// Stops the thread (cancels not yet due are dropped) and waits for it.
+    /// Stops the thread, if it was started (cancels not yet due are dropped), and waits for it.
     func stop() {
         running.withLock { $0 = false }
-        while !finished.withLock({ $0 }) { usleep(500) }
+        while state.withLock({ $0.started && !$0.finished }) { usleep(500) }
     }
 }
