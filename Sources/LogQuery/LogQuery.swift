@@ -258,7 +258,8 @@ public final class LogQuery: @unchecked Sendable {
     ) throws(LogScanError) -> LogScanner {
         let scanner = try LogScanner(
             fileDescriptor: fd, ownsDescriptor: false, filter: filter, direction: direction, options: options,
-            follow: follow, countOnly: countOnly, bufferSize: countOnly ? 64 * 1024 : Self.recordBufferSize)
+            follow: follow, countOnly: countOnly, bufferSize: countOnly ? 64 * 1024 : Self.recordBufferSize,
+            readMethod: countOnly && direction == .forward && !follow ? .memoryMap : .read)
         if let position {
             if direction == .forward {
                 scanner.reposition(offset: position.offset, ordinal: position.ordinal)

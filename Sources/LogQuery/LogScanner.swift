@@ -281,21 +281,23 @@ public final class LogScanner: @unchecked Sendable {
     // MARK: forward
 
     private func readForward() -> ReadOutcome {
-        let base: UnsafeRawPointer
-        let n: Int
-        if let mapping {
-            guard let chunk = mapping.chunk(at: readOffset, maxCount: buffer.count) else {
-                return .failed(LogScanError(operation: "mmap", errno: errno))
-            }
+        var base = UnsafeRawPointer(buffer.baseAddress!)
+        var n = 0
+        let zeroFills = mapping == nil ? 0 : TruncatedMappingGuard.zeroFills
+        var mapped = false
+        if let mapping, let chunk = mapping.chunk(at: readOffset, maxCount: buffer.count) {
             (base, n) = chunk
+            mapped = true
         } else {
             guard let count = readChunk(at: readOffset, count: buffer.count) else {
                 return .failed(LogScanError(operation: "pread", errno: errno))
             }
-            (base, n) = (UnsafeRawPointer(buffer.baseAddress!), count)
+            n = count
         }
         let chunkOffset = readOffset
         if n == 0 {
+            // The last mapped page reads zeros past a new, smaller end without a fault: ask.
+            if mapped { dropPastEnd() }
             if carryActive, !follow {
                 carryIsPartial = true
                 finishCarry()
@@ -305,6 +307,9 @@ public final class LogScanner: @unchecked Sendable {
         }
         if formatUndecided { decideFormat(from: base, count: n) }
         readOffset += Int64(n)
+        defer {
+            if mapped, TruncatedMappingGuard.zeroFills != zeroFills { dropPastEnd() }
+        }
         var start = 0
         if carryActive {
             let newline = ByteSearch.firstIndex(of: 0x0A, in: base, from: 0, to: n)
@@ -327,6 +332,23 @@ public final class LogScanner: @unchecked Sendable {
             appendToCarry(base, start, n)
         }
         return .read(n)
+    }
+
+    /// After the truncation guard mapped zeros over a window (the file shrank while mapped): the
+    /// mapping ends at the file's size now and the carried line loses what lay past it, so the scan
+    /// gives what a `pread` scan reaching the new end would. Zeros hold no newline and no literal, so
+    /// the lines already judged are those before the new end.
+    private func dropPastEnd() {
+        guard let mapping else { return }
+        var status = stat()
+        guard fstat(fd, &status) == 0, Int64(status.st_size) < mapping.size else { return }
+        let size = Int64(status.st_size)
+        mapping.shrink(to: size)
+        readOffset = min(readOffset, size)
+        guard carryActive, carryOffset + Int64(carryLength) > size else { return }
+        carryLength = Int(max(0, size - carryOffset))
+        if carry.count > carryLength { carry.removeLast(carry.count - carryLength) }
+        if carryLength == 0 { carryActive = false }
     }
 
     private func appendToCarry(_ base: UnsafeRawPointer, _ from: Int, _ to: Int) {
