@@ -269,6 +269,11 @@ final class EngineShard: @unchecked Sendable {
                 if Self.isUnreachable(error.errno) { socketUnreachable(socket, errno: error.errno) }
                 continue
             }
+            // Each reply's table entry is a random line of a 512 KiB table: fetch them all first.
+            for index in 0..<count where headers[index].msg_len >= 2 {
+                let start = index * slotSize
+                socket.table.prefetch(UInt16(receiveBuffers[start]) << 8 | UInt16(receiveBuffers[start + 1]))
+            }
             for index in 0..<count {
                 let header = headers[index]
                 if header.msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0 {

@@ -1,3 +1,4 @@
+import CSystemShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,6 +33,8 @@ final class TransactionTable {
     private(set) var outstanding = 0
     /// The latest quarantine expiry handed out (ms): a retired socket closes after it.
     private(set) var lastExpiry: UInt32 = 0
+    /// The id `allocate` tries first next time, already drawn from the CSPRNG, its entry prefetched.
+    private var nextID: UInt16?
 
     init() {
         guard let raw = calloc(Self.size, MemoryLayout<UInt64>.stride) else {
@@ -50,7 +53,12 @@ final class TransactionTable {
         -> UInt16?
     {
         for _ in 0..<tries {
-            let id = ids.draw()
+            // The id tried now was drawn (and its entry's cache line fetched) by the previous call:
+            // a random entry of a 512 KiB table is a cache miss that would otherwise stall here.
+            let id = nextID ?? ids.draw()
+            let drawn = ids.draw()
+            nextID = drawn
+            evq_prefetch_for_write(entries + Int(drawn))
             let entry = entries[Int(id)]
             if entry != 0 {
                 guard entry & Self.quarantined != 0, Self.expired(entry, nowMs: nowMs) else { continue }
@@ -60,6 +68,13 @@ final class TransactionTable {
             return id
         }
         return nil
+    }
+
+    /// Starts loading the cache line of `id`'s entry (a reply batch prefetches every entry it will
+    /// look up before the first lookup, so the misses overlap).
+    @inline(__always)
+    func prefetch(_ id: UInt16) {
+        evq_prefetch_for_write(entries + Int(id))
     }
 
     /// The query waiting on `id`, if any (unretained).

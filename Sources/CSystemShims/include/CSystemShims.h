@@ -48,4 +48,7 @@ int evq_epoll_add_readable(int epfd, int fd, unsigned int token);
 /// `epoll_wait(epfd, events, max, timeout_ms)` (at most 64 events) with each ready event's
 /// `data.u32` token written to `tokens` (so Swift never sees the packed `struct epoll_event`).
 int evq_epoll_wait_tokens(int epfd, unsigned int *tokens, int max, int timeout_ms);
+/// `__builtin_prefetch(address, 1, 3)`: start loading the cache line at `address` for a write
+/// (the DNS engine's next transaction-table entry). Inline: no call.
+static inline void evq_prefetch_for_write(const void *address) { __builtin_prefetch(address, 1, 3); }
 #endif
