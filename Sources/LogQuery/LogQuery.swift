@@ -21,6 +21,9 @@ public final class LogQuery: @unchecked Sendable {
     /// The read buffer of scanners that build records: one `advance` parses one buffer, so a small
     /// one keeps a slice close to its deadline (count mode keeps the 64 KiB default: it parses little).
     static let recordBufferSize = 16 * 1024
+    /// The chunk of a count (`count`): it parses only the lines holding the literal and reads a mapped
+    /// window (no copy), so 256 KiB take about 30 µs; fewer chunks mean less per-chunk work.
+    static let countBufferSize = 256 * 1024
     /// How often a following `next` looks at a file that has not grown.
     static let followPollNanos: UInt64 = 20_000_000
 
@@ -258,7 +261,7 @@ public final class LogQuery: @unchecked Sendable {
     ) throws(LogScanError) -> LogScanner {
         let scanner = try LogScanner(
             fileDescriptor: fd, ownsDescriptor: false, filter: filter, direction: direction, options: options,
-            follow: follow, countOnly: countOnly, bufferSize: countOnly ? 64 * 1024 : Self.recordBufferSize,
+            follow: follow, countOnly: countOnly, bufferSize: countOnly ? Self.countBufferSize : Self.recordBufferSize,
             readMethod: countOnly && direction == .forward && !follow ? .memoryMap : .read)
         if let position {
             if direction == .forward {

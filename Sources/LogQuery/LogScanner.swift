@@ -34,14 +34,11 @@ public final class LogScanner: @unchecked Sendable {
 
     private let fd: Int32
     private let ownsDescriptor: Bool
-    private var parser: LogLineParser
+    /// The parser and the literals, one object read once per buffer (not copied per line).
+    private var matching: Matching
     private let parseOptions: LogParseOptions
     private var formatUndecided: Bool
     private let buffer: UnsafeMutableRawBufferPointer
-    /// Literal searched for in the raw buffer (the longest required one), and all required ones.
-    private var needle: LiteralSearcher?
-    private var otherLiterals: [LiteralSearcher]
-    private var messageLiteral: LiteralSearcher?
 
     // Forward: the next file offset to read and the ordinal of the next line to start.
     // Reverse: the end of the part not read yet and the ordinal of the line ending there.
@@ -126,18 +123,17 @@ public final class LogScanner: @unchecked Sendable {
         self.parseOptions = options
         self.formatUndecided = options.format == .auto && sample.isEmpty
         self.format = matching.parser.format
-        self.parser = matching.parser
-        self.needle = matching.needle
-        self.otherLiterals = matching.otherLiterals
-        self.messageLiteral = matching.messageLiteral
+        self.matching = matching
         self.buffer = .allocate(byteCount: bufferSize, alignment: 64)
         self.mapping = readMethod == .memoryMap ? MappedFileWindow(fd: fd, size: identity.size) : nil
         self.readOffset = direction == .forward ? 0 : identity.size
         self.ordinal = 0
     }
 
-    /// The parser and the literal searchers for one format, decided from a sample of the file.
-    private struct Matching {
+    /// The parser and the literal searchers for one format, decided from a sample of the file: the
+    /// literal searched for in the raw buffer (the longest required one), the other required ones,
+    /// and the needle again when it is the literal of `message contains`.
+    private final class Matching {
         let parser: LogLineParser
         let needle: LiteralSearcher?
         let otherLiterals: [LiteralSearcher]
@@ -168,10 +164,7 @@ public final class LogScanner: @unchecked Sendable {
         let matching = Matching(
             options: parseOptions, filter: filter, sample: Array(UnsafeRawBufferPointer(start: base, count: count)))
         format = matching.parser.format
-        parser = matching.parser
-        needle = matching.needle
-        otherLiterals = matching.otherLiterals
-        messageLiteral = matching.messageLiteral
+        self.matching = matching
     }
 
     deinit {
@@ -365,12 +358,12 @@ public final class LogScanner: @unchecked Sendable {
         let flags: LogRecordFlags = carryIsPartial ? .partial : []
         let hasNewline = !carryIsPartial
         let contentLength = carryLength - (hasNewline ? 1 : 0)
+        let matching = self.matching
         carry.withUnsafeBytes { raw in
             consider(
                 raw.baseAddress ?? UnsafeRawPointer(buffer.baseAddress!), 0, min(contentLength, raw.count),
                 fullLength: contentLength, offset: carryOffset, ordinal: ordinal, length: Int64(carryLength),
-                flags: flags,
-                needleAt: nil)
+                flags: flags, needleAt: nil, matching)
         }
         ordinal += direction == .forward ? 1 : -1
         carryActive = false
@@ -387,7 +380,8 @@ public final class LogScanner: @unchecked Sendable {
         var ordinal = first
         var cursor = from
         let countLines = !countOnly
-        if let needle {
+        let matching = self.matching
+        if let needle = matching.needle {
             while let hit = needle.find(in: base, from: cursor, to: to) {
                 let lineStart = (ByteSearch.lastIndex(of: 0x0A, in: base, from: cursor, to: hit) ?? (cursor - 1)) + 1
                 let lineEnd = ByteSearch.firstIndex(of: 0x0A, in: base, from: hit + needle.count, to: to) ?? (to - 1)
@@ -395,7 +389,7 @@ public final class LogScanner: @unchecked Sendable {
                 consider(
                     base, lineStart, lineEnd, fullLength: lineEnd - lineStart,
                     offset: chunkOffset + Int64(lineStart), ordinal: ordinal, length: Int64(lineEnd + 1 - lineStart),
-                    flags: [], needleAt: hit - lineStart)
+                    flags: [], needleAt: hit - lineStart, matching)
                 ordinal += 1
                 cursor = lineEnd + 1
             }
@@ -406,7 +400,7 @@ public final class LogScanner: @unchecked Sendable {
             let lineEnd = ByteSearch.firstIndex(of: 0x0A, in: base, from: cursor, to: to) ?? (to - 1)
             consider(
                 base, cursor, lineEnd, fullLength: lineEnd - cursor, offset: chunkOffset + Int64(cursor),
-                ordinal: ordinal, length: Int64(lineEnd + 1 - cursor), flags: [], needleAt: nil)
+                ordinal: ordinal, length: Int64(lineEnd + 1 - cursor), flags: [], needleAt: nil, matching)
             ordinal += 1
             cursor = lineEnd + 1
         }
@@ -418,7 +412,7 @@ public final class LogScanner: @unchecked Sendable {
     @inline(__always)
     private func consider(
         _ base: UnsafeRawPointer, _ from: Int, _ to: Int, fullLength: Int, offset: Int64, ordinal: Int64,
-        length: Int64, flags: LogRecordFlags, needleAt: Int?
+        length: Int64, flags: LogRecordFlags, needleAt: Int?, _ matching: Matching
     ) {
         var flags = flags
         var end = to
@@ -430,12 +424,12 @@ public final class LogScanner: @unchecked Sendable {
         let raw = UnsafeRawPointer(base + from)
         // Where the needle starts in the line (already known when the line was found by it).
         var needleAt = needleAt
-        if needleAt == nil, let needle {
+        if needleAt == nil, let needle = matching.needle {
             guard let at = needle.find(in: raw, from: 0, to: line.count) else { return }
             needleAt = at
         }
-        for literal in otherLiterals where literal.find(in: raw, from: 0, to: line.count) == nil { return }
-        if countOnly, let messageLiteral, let start = parser.messageStart(line) {
+        for literal in matching.otherLiterals where literal.find(in: raw, from: 0, to: line.count) == nil { return }
+        if countOnly, let messageLiteral = matching.messageLiteral, let start = matching.parser.messageStart(line) {
             // The message literal is the needle: its first hit counts if it lies in the message.
             let end = LogLineParser.trimmingCR(line).count
             if let at = needleAt, at >= start, at + messageLiteral.count <= end {
@@ -445,7 +439,7 @@ public final class LogScanner: @unchecked Sendable {
             }
             return
         }
-        let (passes, record) = parser.evaluate(
+        let (passes, record) = matching.parser.evaluate(
             line, offset: offset, ordinal: ordinal, length: length, flags: flags, filter: filter, wantRecord: !countOnly
         )
         guard passes else { return }

@@ -10,9 +10,6 @@ enum RFC3164Parser {
         var messageStart: Int
     }
 
-    static let months: [UInt32] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .map { name in name.utf8.reduce(0) { $0 << 8 | UInt32($1) } }
-
     /// Locates the header; `nil` when the line is not RFC 3164 (no recognisable timestamp).
     /// With `computeTime` false the timestamp is checked exactly as when computed (so the same
     /// lines are accepted) but left `nil`.
@@ -34,14 +31,15 @@ enum RFC3164Parser {
                 let hh = twoDigits(b, i + 7), b[i + 9] == UInt8(ascii: ":"), let mm = twoDigits(b, i + 10),
                 b[i + 12] == UInt8(ascii: ":"), let ss = twoDigits(b, i + 13)
             else { return nil }
-            let year = options.year(forMonth: month)
             let day = d1 * 10 + d2
             if computeTime {
                 timestamp = LogTime(
-                    year: year, month: month, day: day, hour: hh, minute: mm, second: ss,
+                    year: options.year(forMonth: month), month: month, day: day, hour: hh, minute: mm, second: ss,
                     utcOffsetSeconds: options.defaultUTCOffsetSeconds)
                 guard timestamp != nil else { return nil }
             } else {
+                // The same days as `LogTime` accepts; the year matters (and is asked) only for 29 February.
+                let year = month == 2 && day == 29 ? options.year(forMonth: month) : 2000
                 guard (1...LogTime.daysInMonth(year: year, month: month)).contains(day), hh <= 23, mm <= 59, ss <= 60
                 else { return nil }
             }
@@ -117,8 +115,22 @@ enum RFC3164Parser {
 
     private static func month(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> Int? {
         let key = UInt32(b[i]) << 16 | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2])
-        guard let index = months.firstIndex(of: key) else { return nil }
-        return index + 1
+        // A switch over the names' keys: no table to reach per line.
+        switch key {
+        case 0x4A_616E: return 1  // Jan
+        case 0x46_6562: return 2  // Feb
+        case 0x4D_6172: return 3  // Mar
+        case 0x41_7072: return 4  // Apr
+        case 0x4D_6179: return 5  // May
+        case 0x4A_756E: return 6  // Jun
+        case 0x4A_756C: return 7  // Jul
+        case 0x41_7567: return 8  // Aug
+        case 0x53_6570: return 9  // Sep
+        case 0x4F_6374: return 10  // Oct
+        case 0x4E_6F76: return 11  // Nov
+        case 0x44_6563: return 12  // Dec
+        default: return nil
+        }
     }
 
     private static func twoDigits(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int? {

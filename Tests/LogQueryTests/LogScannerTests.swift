@@ -191,6 +191,23 @@ import Testing
         }
     }
 
+    /// Count mode skips the timestamp but keeps its checks: 29 February is a date only in a leap year
+    /// (the year inferred from the reference time), else the line is raw and its message the whole line.
+    @Test func countModeJudgesTheTwentyNinthOfFebruaryByTheInferredYear() throws {
+        try withLogFile("Feb 29 01:02:03 host app: hello\nFeb 28 01:02:03 host app: hello\n") { path in
+            let filter = #"message contains "host app""#
+            for (reference, expected) in [("2024-06-01T00:00:00Z", 0), ("2025-06-01T00:00:00Z", 1)] {
+                let options = LogParseOptions(referenceTime: LogTime(rfc3339: reference))
+                let scanner = try LogScanner(path: path, filter: try LogFilter(filter), options: options)
+                #expect(try collect(scanner).count == expected, "\(reference)")
+                #expect(try LogScanCounter.count(path: path, filter: filter, options: options) == expected)
+                #expect(
+                    try LogScanCounter.count(path: path, filter: filter, options: options, readMethod: .memoryMap)
+                        == expected)
+            }
+        }
+    }
+
     @Test func openAndReadFailuresAreTypedErrorsWithErrno() throws {
         #expect(throws: LogScanError(operation: "open", errno: ENOENT)) {
             try LogScanner(path: "/nonexistent/evquery/log")
