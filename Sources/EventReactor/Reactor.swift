@@ -74,11 +74,18 @@ public final class Reactor: @unchecked Sendable {
     /// timers fire: work on the loop that needs "now" for deadlines, timers and quarantines reads
     /// it instead of the clock (libevent's cached time, `event_base_gettimeofday_cached`). It lags
     /// the clock by at most the current callback's run time. Reactor thread only.
-    public private(set) var loopTime: UInt64 = MonotonicClock.now()
+    public var loopTime: UInt64 { loopClock.pointee }
+    /// Where `loopTime` lives: a word of its own, so that reading it from the modules above is a
+    /// load, not a dynamically checked access to a class property.
+    private let loopClock: UnsafeMutablePointer<UInt64> = {
+        let word = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        word.initialize(to: MonotonicClock.now())
+        return word
+    }()
 
     /// Reads the clock into `loopTime` (the trampoline calls it before each callback).
     @inline(__always)
-    func refreshLoopTime() { loopTime = MonotonicClock.now() }
+    func refreshLoopTime() { loopClock.pointee = MonotonicClock.now() }
 
     /// `loopTime` on the reactor thread, the clock on any other.
     public var now: UInt64 { inLoop ? loopTime : MonotonicClock.now() }
@@ -450,5 +457,6 @@ public final class Reactor: @unchecked Sendable {
 
     deinit {
         if let thread = loopThreadForJoin { pthread_detach(thread) }
+        loopClock.deallocate()
     }
 }
