@@ -122,6 +122,16 @@ final class EngineShard: @unchecked Sendable {
         case .failed(let errno): return .network(errno)
         }
         query.placed(on: socket, id: id)
+        return queueUDP(query, on: socket, id: id)
+    }
+
+    /// Sends `query`'s current transaction again, on its socket under its id (a retransmission to
+    /// the same server): a reply to either copy answers the query.
+    func resendUDP(_ query: QueryOperation, on socket: UDPSocket) -> QueryOperation.Parked? {
+        queueUDP(query, on: socket, id: query.id)
+    }
+
+    private func queueUDP(_ query: QueryOperation, on socket: UDPSocket, id: UInt16) -> QueryOperation.Parked? {
         sendBatch.flushIfFull(self)
         guard let length = write(query, id: id, into: sendBatch.nextSlot) else { return .network(EMSGSIZE) }
         socket.sent += 1

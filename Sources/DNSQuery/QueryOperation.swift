@@ -176,11 +176,18 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
             shard.counters.timeouts += 1
             return complete(.failure(.timeout), answered: false)
         }
-        // This attempt gave up: penalise its server, quarantine its id, try the next one.
-        if let list { list.servers[Int(serverIndex)].penaltyUntil = now &+ shard.configuration.serverPenaltyNanos }
+        // This attempt gave up: penalise its server and try the next one. Back to the same server
+        // over UDP, the same transaction goes again (same socket, id and 0x20 case), so that a slow
+        // reply to the first copy still answers; elsewhere the id goes into quarantine.
+        guard let list else { return complete(.failure(.timeout), answered: false) }
+        list.servers[Int(serverIndex)].penaltyUntil = now &+ shard.configuration.serverPenaltyNanos
         shard.counters.retransmits += 1
+        let index = list.server(first: Int(firstServer), attempt: Int(attempts), now: now)
+        if index == Int(serverIndex), !state.contains(.onTCP), let socket = channel as? UDPSocket {
+            return send(to: index, resending: socket)
+        }
         release(answered: false)
-        nextAttempt()
+        send(to: index)
     }
 
     func end(_ operation: OperationHandle, with ending: OperationEnding, on reactor: Reactor) {
@@ -209,14 +216,20 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         send(to: index)
     }
 
-    /// Sends one attempt to server `index` over the current transport and arms the timer for it.
-    private func send(to index: Int) {
+    /// Sends one attempt to server `index` over the current transport (or, with `socket`, the
+    /// current UDP transaction again on it) and arms the timer for it.
+    private func send(to index: Int, resending socket: UDPSocket? = nil) {
         guard let list, let handle else { return }
         serverIndex = UInt8(truncatingIfNeeded: index)
         attempts &+= 1
-        if randomizesCase { extras?.caseSeed = shard.ids.draw64() }
-        let server = list.servers[index]
-        let failure = state.contains(.onTCP) ? shard.sendTCP(self, to: server) : shard.sendUDP(self, to: server)
+        let failure: Parked?
+        if let socket {
+            failure = shard.resendUDP(self, on: socket)
+        } else {
+            if randomizesCase { extras?.caseSeed = shard.ids.draw64() }
+            let server = list.servers[index]
+            failure = state.contains(.onTCP) ? shard.sendTCP(self, to: server) : shard.sendUDP(self, to: server)
+        }
         if let failure { return park(failure) }
         if parked != nil { return }  // the channel failed while sending (a TCP connection closed).
         let now = shard.reactor.loopTime
