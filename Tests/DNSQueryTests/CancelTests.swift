@@ -146,16 +146,13 @@ import Glibc
 
     @Test(arguments: [false, true])
     func aSlowReplyToTheFirstCopyAnswersAQueryRetransmittedToTheSameServer(randomizeCase: Bool) throws {
-        let server = ScriptedServer()
-        var configuration = testConfiguration(server.address, timeoutMillis: 5_000)
-        configuration.retransmitNanos = 100_000_000
-        configuration.attempts = 3
-        let outcomes = Outcomes()
-        var counters = DNSQueryCounters()
-        try withEngine(configuration, operations: 1) { reactor, engine, ledger in
-            var request = try DNSQueryRequest("slow.example.test.", type: .a)
-            request.options.randomizeCase = randomizeCase
-            engine.start(request, completion: recording(0, ledger, outcomes))
+        var request = try DNSQueryRequest("slow.example.test.", type: .a)
+        request.options.randomizeCase = randomizeCase
+        let (outcome, counters) = try scriptedQuery(request, configure: {
+            $0.timeoutNanos = 5_000_000_000
+            $0.retransmitNanos = 100_000_000
+            $0.attempts = 3
+        }) { server in
             // Two copies, 100 ms apart: the same transaction (socket, id and question case).
             let first = try #require(server.receive())
             let second = try #require(server.receive())
@@ -164,11 +161,8 @@ import Glibc
             // The server answers the first copy late, then the second: one answer, one duplicate.
             server.send(ScriptedServer.answer(first), to: first)
             server.send(ScriptedServer.answer(second), to: second)
-            #expect(reactor.waitForDrain(timeoutNanos: 10_000_000_000))
-            counters = engine.counters()
-            return 1
         }
-        let result = try #require(outcomes[0]?.result)
+        let result = try #require(outcome?.result)
         #expect(result.attempts >= 2 && result.answers.count == 1)
         #expect(counters.answered == 1 && counters.droppedLate == 0 && counters.retransmits >= 1)
     }

@@ -1,5 +1,6 @@
 import DNSMessage
 import DNSQuery
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -78,4 +79,26 @@ final class ScriptedServer {
         }
         return message.serialized()
     }
+}
+
+/// Runs one query of `request` against a `ScriptedServer` that `serve` plays (receive, then send
+/// whatever the test wants), waits for the query to end and returns its outcome with the engine's
+/// counters; the exactly-once audit runs as for every engine test.
+func scriptedQuery(
+    _ request: DNSQueryRequest, configure: (inout DNSQueryEngine.Configuration) -> Void = { _ in },
+    serve: (ScriptedServer) throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
+) throws -> (outcome: DNSQueryOutcome?, counters: DNSQueryCounters) {
+    let server = ScriptedServer()
+    var configuration = testConfiguration(server.address)
+    configure(&configuration)
+    let outcomes = Outcomes()
+    var counters = DNSQueryCounters()
+    try withEngine(configuration, operations: 1, { reactor, engine, ledger in
+        engine.start(request, completion: recording(0, ledger, outcomes))
+        try serve(server)
+        #expect(reactor.waitForDrain(timeoutNanos: 10_000_000_000), sourceLocation: sourceLocation)
+        counters = engine.counters()
+        return 1
+    }, sourceLocation: sourceLocation)
+    return (outcomes[0], counters)
 }
