@@ -113,24 +113,15 @@ enum RFC3164Parser {
             message: LineText.string(b, f.messageStart..<b.count))
     }
 
+    /// The month names back to back, read in place (no array to reach per line).
+    private static let monthNames: StaticString = "JanFebMarAprMayJunJulAugSepOctNovDec"
+
     private static func month(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> Int? {
-        let key = UInt32(b[i]) << 16 | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2])
-        // A switch over the names' keys: no table to reach per line.
-        switch key {
-        case 0x4A_616E: return 1  // Jan
-        case 0x46_6562: return 2  // Feb
-        case 0x4D_6172: return 3  // Mar
-        case 0x41_7072: return 4  // Apr
-        case 0x4D_6179: return 5  // May
-        case 0x4A_756E: return 6  // Jun
-        case 0x4A_756C: return 7  // Jul
-        case 0x41_7567: return 8  // Aug
-        case 0x53_6570: return 9  // Sep
-        case 0x4F_6374: return 10  // Oct
-        case 0x4E_6F76: return 11  // Nov
-        case 0x44_6563: return 12  // Dec
-        default: return nil
+        let names = monthNames.utf8Start
+        for m in 0..<12 where names[3 * m] == b[i] && names[3 * m + 1] == b[i + 1] && names[3 * m + 2] == b[i + 2] {
+            return m + 1
         }
+        return nil
     }
 
     private static func twoDigits(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int? {

@@ -8,8 +8,8 @@ import Testing
 #endif
 
 @Suite struct TruncatedMappingTests {
-    /// 3 MiB of syslog (every 7th line a failure), so the first 16 MiB window maps all of it.
-    static let text = syslogLines(24_000, padding: 40)
+    /// 5.6 MB of syslog (every 7th line a failure): two 4 MiB windows.
+    static let text = syslogLines(40_000, padding: 60)
     static let filter = #"message contains "Failed password""#
 
     /// Counts `path` with a memory-mapped count scanner, truncating the file to `size` after the
@@ -41,7 +41,7 @@ import Testing
     @Test func aFileTruncatedWhileMappedCountsWhatIsLeft() throws {
         let bytes = Array(Self.text.utf8)
         let sizes: [Int64] = [
-            Int64(bytes.count) - 5, 1_000_003, 1 << 20, 700_000, 64 * 1024 + 17, 0,
+            Int64(bytes.count) - 5, 4_500_001, 4 << 20, 1_000_003, 1 << 20, 700_000, 64 * 1024 + 17, 0,
         ]
         for size in sizes {
             try withLogFile(bytes) { path in
