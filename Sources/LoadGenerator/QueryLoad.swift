@@ -63,7 +63,7 @@ extension LoadRun {
         plan.begin(at: begin)
         for driver in drivers { driver.reactor.execute { driver.begin() } }
         for job in jobs { job.begin() }
-        while plan.finishedDrivers.load(ordering: .acquiring) < drivers.count { usleep(1000) }
+        for _ in drivers { plan.driverFinished.wait() }
         scans?.stop()
         while (scans?.finishedJobs.load(ordering: .acquiring) ?? 0) < jobs.count { usleep(1000) }
         let seconds = Double(MonotonicClock.now() - begin) / 1e9
@@ -115,8 +115,8 @@ final class QueryLoadPlan: Sendable {
     let requests: [DNSQueryRequest]
     /// Counts each query's completions by its number, independently of the reactors.
     let ledger: CompletionLedger
-    /// Drivers that stopped issuing and drained.
-    let finishedDrivers = ManagedAtomic<Int>(0)
+    /// Signalled once by each driver when it has stopped issuing and drained (the run waits on it).
+    let driverFinished = DispatchSemaphore(value: 0)
     let canceller = CancelScheduler()
     private let nextNumber = ManagedAtomic<Int>(0)
     private let limit: Int
@@ -260,7 +260,7 @@ final class QueryLoadDriver: @unchecked Sendable {
     private func finishIfDrained() {
         guard !issuing, inFlight == 0, cancelTimers.isEmpty, !reportedDone else { return }
         reportedDone = true
-        plan.finishedDrivers.wrappingIncrement(ordering: .releasing)
+        plan.driverFinished.signal()
     }
 
     /// The open loop's clock: one operation for the whole run, re-armed for each intended send.
