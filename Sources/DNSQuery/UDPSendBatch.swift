@@ -23,7 +23,9 @@ final class UDPSendBatch {
     private let ids: UnsafeMutablePointer<UInt16>
     private let owners: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     private let grouped: UnsafeMutablePointer<Int>
-    private var sockets: [UDPSocket?]
+    /// Each entry's socket, nil once sent; raw memory, so that queueing is a store with no
+    /// exclusivity or copy-on-write check.
+    private let sockets: UnsafeMutablePointer<UDPSocket?>
     private(set) var count = 0
     private var flushEvent: LibeventEvent?
     private var scheduled = false
@@ -36,7 +38,8 @@ final class UDPSendBatch {
         ids = .allocate(capacity: self.capacity)
         owners = .allocate(capacity: self.capacity)
         grouped = .allocate(capacity: self.capacity)
-        sockets = [UDPSocket?](repeating: nil, count: self.capacity)
+        sockets = .allocate(capacity: self.capacity)
+        sockets.initialize(repeating: nil, count: self.capacity)
     }
 
     deinit {
@@ -46,6 +49,8 @@ final class UDPSendBatch {
         ids.deallocate()
         owners.deallocate()
         grouped.deallocate()
+        sockets.deinitialize(count: capacity)
+        sockets.deallocate()
     }
 
     /// The slot the next query is written into. Call `flushIfFull` first.

@@ -30,7 +30,10 @@ final class OperationTable: @unchecked Sendable {
     private let allocator: Locked<(free: [UInt32], highWater: UInt32, closed: Bool)>
     /// Free slot numbers for starts on the loop thread: slots are always released on the loop, so
     /// a loop that starts and ends operations never takes the lock. Loop-owned.
-    private var loopFree: [UInt32] = []
+    /// A stack in raw memory (at most `loopFreeLimit`), so that taking or returning a slot on the
+    /// loop is a load and a store, with no exclusivity or copy-on-write check.
+    private let loopFree = UnsafeMutablePointer<UInt32>.allocate(capacity: OperationTable.loopFreeLimit)
+    private var loopFreeCount = 0
     private let closedFlag = ManagedAtomic<Bool>(false)
     private let published = ManagedAtomic<UInt32>(0)
     /// How many free slots the loop keeps for itself before handing a batch to other threads.
@@ -45,7 +48,6 @@ final class OperationTable: @unchecked Sendable {
         gates = g.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: capacity)
         slots = s.bindMemory(to: Slot.self, capacity: capacity)
         allocator = Locked((free: [], highWater: 0, closed: false))
-        loopFree.reserveCapacity(Self.loopFreeLimit)
     }
 
     deinit {
@@ -53,6 +55,7 @@ final class OperationTable: @unchecked Sendable {
         for index in 0..<Int(used) where state(of: gateWord(UInt32(index))) != .free {
             (slots + index).deinitialize(count: 1)
         }
+        loopFree.deallocate()
         Glibc.free(gates)
         Glibc.free(slots)
     }
@@ -77,8 +80,9 @@ final class OperationTable: @unchecked Sendable {
     func allocate(body: any OperationBody, onLoop: Bool) -> (slot: UInt32, generation: UInt32)? {
         if closedFlag.load(ordering: .relaxed) { return nil }
         let taken: UInt32?
-        if onLoop, let slot = loopFree.popLast() {
-            taken = slot
+        if onLoop, loopFreeCount > 0 {
+            loopFreeCount -= 1
+            taken = loopFree[loopFreeCount]
         } else {
             taken = allocator.withLock { state in
                 if state.closed { return nil }
@@ -112,10 +116,12 @@ final class OperationTable: @unchecked Sendable {
     func release(_ slot: UInt32, generation: UInt32) -> (any OperationBody)? {
         let body = (slots + Int(slot)).move().body
         gate(slot).store(Self.word(generation &+ 1, .free), ordering: .releasing)
-        loopFree.append(slot)
-        if loopFree.count >= Self.loopFreeLimit {
-            let batch = loopFree.suffix(Self.loopFreeLimit / 2)
-            loopFree.removeLast(batch.count)
+        loopFree[loopFreeCount] = slot
+        loopFreeCount += 1
+        if loopFreeCount == Self.loopFreeLimit {
+            let half = Self.loopFreeLimit / 2
+            loopFreeCount -= half
+            let batch = UnsafeBufferPointer(start: loopFree + loopFreeCount, count: half)
             allocator.withLock { $0.free.append(contentsOf: batch) }
         }
         return body

@@ -42,7 +42,7 @@ public final class Reactor: @unchecked Sendable {
     public let counters = ReactorCounters()
     let table: OperationTable
     private let inbox: Inbox
-    private var timers: TimerHeap
+    private let timers: TimerHeap
     private var timerEvent: LibeventEvent?
     private var wakeEvent: LibeventEvent?
     private var armedDeadline = UInt64.max
