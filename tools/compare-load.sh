@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# DNS load, same target, same run (DESIGN.md "Targets"): dnsperf, `evq load --engine floor`
+# DNS load, same target, same run (DESIGN.md "Targets"): dnsperf (4 MiB socket buffers, as evquery asks for), `evq load --engine floor`
 # (sendmmsg/recvmmsg, prebuilt queries, no parsing), `--engine evdns` (libevent's client) and
 # `--engine evquery`, closed loop at each outstanding count, one datafile for all.
 #   evquery q/s            target >= 0.95x the floor (so ahead of dnsperf and evdns)
@@ -104,7 +104,7 @@ bound=$((duration * 3 + 30))
 run_dnsperf() {
     local n=$1 out=$work/dnsperf-$n.out
     if timeout "$bound" /usr/bin/time -f "%U %S" -o "$work/dnsperf-$n.time" \
-        dnsperf -s 127.0.0.1 -p "$port" -d "$data" -c 1 -q "$n" -l "$duration" >"$out" 2>&1; then
+        dnsperf -s 127.0.0.1 -p "$port" -d "$data" -c 1 -q "$n" -l "$duration" -b 4096 >"$out" 2>&1; then
         python3 - "$out" "$work/dnsperf-$n.time" "$n" >>"$rows" <<'PY'
 import re, sys
 text, cpu_text, n = open(sys.argv[1]).read(), open(sys.argv[2]).read().split(), sys.argv[3]
