@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# DNS load, same target, same run (DESIGN.md "Targets"): dnsperf (4 MiB socket buffers, as evquery asks for), `evq load --engine floor`
-# (sendmmsg/recvmmsg, prebuilt queries, no parsing), `--engine evdns` (libevent's client) and
+# DNS load, same target, same run (DESIGN.md "Targets"): dnsperf (with 4 MiB socket buffers, as
+# evquery asks for), `evq load --engine floor` (sendmmsg/recvmmsg, prebuilt queries, no parsing),
+# `--engine evdns` (libevent's client) and
 # `--engine evquery`, closed loop at each outstanding count, one datafile for all.
 #   evquery q/s            target >= 0.95x the floor (so ahead of dnsperf and evdns)
 #   evquery CPU-s/million  target <= 1.1x the floor
