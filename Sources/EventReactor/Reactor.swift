@@ -74,7 +74,10 @@ public final class Reactor: @unchecked Sendable {
     /// timers fire: work on the loop that needs "now" for deadlines, timers and quarantines reads
     /// it instead of the clock (libevent's cached time, `event_base_gettimeofday_cached`). It lags
     /// the clock by at most the current callback's run time. Reactor thread only.
-    public var loopTime: UInt64 { loopClock.pointee }
+    public var loopTime: UInt64 {
+        assertInLoop()
+        return loopClock.pointee
+    }
     /// Where `loopTime` lives: a word of its own, so that reading it from the modules above is a
     /// load, not a dynamically checked access to a class property.
     private let loopClock: UnsafeMutablePointer<UInt64> = {
