@@ -156,8 +156,10 @@ public final class LogQuery: @unchecked Sendable {
     }
 
     /// Counts the matching records without building them (the scanner's count mode, in slices):
-    /// in a forward query from its position to the end, in a reverse query the whole file. Does not
-    /// move the query. Any thread; the completion runs exactly once on the reactor thread.
+    /// in a forward query from its position to the end, in a reverse query the whole file, as it is
+    /// when the count starts (lines appended meanwhile are not counted; it reads `mmap` windows,
+    /// safe against truncation: see `LogReadMethod.memoryMap`). Does not move the query. Any thread;
+    /// the completion runs exactly once on the reactor thread.
     @discardableResult
     public func count(
         timeout: UInt64? = nil, completion: @escaping @Sendable (Result<Int, LogQueryError>) -> Void

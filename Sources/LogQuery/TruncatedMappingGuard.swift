@@ -61,6 +61,9 @@ enum TruncatedMappingGuard {
     }
 
     private static func install() -> Bool {
+        // Everything the handler reads is initialised here, not lazily inside the handler.
+        _ = table
+        guard pageSize > 0 else { return false }
         var action = sigaction()
         action.__sigaction_handler.sa_sigaction = handle
         action.sa_flags = SA_SIGINFO | Int32(SA_ONSTACK) | Int32(SA_NODEFER)
