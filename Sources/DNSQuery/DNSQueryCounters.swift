@@ -29,8 +29,8 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
     /// Replies dropped: not a parseable response (too short, QR clear, bad question, cut by the
     /// buffer, or records that do not parse).
     public var droppedMalformed = 0
-    /// Replies dropped: the id was in quarantine after a cancel, a timeout or a retry, or the query
-    /// was already ending.
+    /// Replies dropped: the id was in quarantine after a cancel, a timeout or a retry that moved to
+    /// another server or to TCP, or the query was already ending.
     public var droppedLate = 0
     /// Replies dropped: a second reply to an id that was just answered.
     public var droppedDuplicate = 0

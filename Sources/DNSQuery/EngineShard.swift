@@ -70,8 +70,8 @@ final class EngineShard: @unchecked Sendable {
 
     // MARK: Clock and quarantine
 
-    /// Milliseconds since the shard started (the quarantine clock; 31 bits last 24 days).
-    /// Milliseconds since the shard began, on the loop's clock (`Reactor.loopTime`). Loop only.
+    /// Milliseconds since the shard began (the quarantine clock; 31 bits last 24 days), on the
+    /// loop's clock (`Reactor.loopTime`). Loop only.
     var nowMs: UInt32 {
         let now = reactor.loopTime
         return now > epoch ? UInt32(truncatingIfNeeded: (now &- epoch) / 1_000_000) : 0
@@ -122,7 +122,11 @@ final class EngineShard: @unchecked Sendable {
         case .failed(let errno): return .network(errno)
         }
         query.placed(on: socket, id: id)
-        return queueUDP(query, on: socket, id: id)
+        if let failure = queueUDP(query, on: socket, id: id) { return failure }
+        // Counted here, not in `queueUDP`: a retransmission of the same transaction is not a query.
+        socket.sent += 1
+        if socket.sent >= configuration.rotateAfterQueries { retire(socket) }
+        return nil
     }
 
     /// Sends `query`'s current transaction again, on its socket under its id (a retransmission to
@@ -134,8 +138,6 @@ final class EngineShard: @unchecked Sendable {
     private func queueUDP(_ query: QueryOperation, on socket: UDPSocket, id: UInt16) -> QueryOperation.Parked? {
         sendBatch.flushIfFull(self)
         guard let length = write(query, id: id, into: sendBatch.nextSlot) else { return .network(EMSGSIZE) }
-        socket.sent += 1
-        if socket.sent >= configuration.rotateAfterQueries { retire(socket) }
         sendBatch.queue(length: length, on: socket, id: id, owner: Unmanaged.passUnretained(query).toOpaque(),
                         shard: self)
         return nil

@@ -13,10 +13,10 @@ public struct OperationHandle: Hashable, Sendable, CustomStringConvertible {
     /// The slot's generation when the operation started.
     public let generation: UInt32
 
-    /// Rebuilds a handle from its parts (as an operation that keeps only `slot` and `generation`
-    /// does). A handle that was never issued is inert: its `cancel()` says `.unknown` or
-    /// `.alreadyCompleted` and touches nothing.
-    public init(reactor: Reactor, slot: UInt32, generation: UInt32) {
+    /// Rebuilds a handle from parts the reactor issued (an operation body that keeps only its
+    /// `slot` and `generation`, to stay small, rebuilds its own handle). Within the package only:
+    /// a handle made up from other numbers could name another operation's live slot.
+    package init(reactor: Reactor, slot: UInt32, generation: UInt32) {
         self.reactor = reactor
         self.slot = slot
         self.generation = generation

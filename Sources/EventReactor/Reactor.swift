@@ -70,10 +70,11 @@ public final class Reactor: @unchecked Sendable {
     @inline(__always)
     public var inLoop: Bool { pthread_equal(pthread_self(), loopThread) != 0 }
 
-    /// The loop's clock (`MonotonicClock` ns), read once as each libevent callback starts and when
-    /// timers fire: work on the loop that needs "now" for deadlines, timers and quarantines reads
-    /// it instead of the clock (libevent's cached time, `event_base_gettimeofday_cached`). It lags
-    /// the clock by at most the current callback's run time. Reactor thread only.
+    /// The loop's clock (`MonotonicClock` ns), read as each libevent callback starts, when timers
+    /// fire, and before the loop runs its inbox and deferred jobs between turns: work on the loop
+    /// that needs "now" for deadlines, timers and quarantines reads it instead of the clock
+    /// (libevent's cached time, `event_base_gettimeofday_cached`). It lags the clock by at most
+    /// the run time of the work in progress. Reactor thread only.
     public var loopTime: UInt64 {
         assertInLoop()
         return loopClock.pointee
@@ -125,7 +126,9 @@ public final class Reactor: @unchecked Sendable {
                 ReactorError(.limitReached, "maxOperations \(configuration.maxOperations)"))
         }
         let handle = OperationHandle(reactor: self, slot: slot, generation: generation)
-        let deadline = timeoutNanos.map { (onLoop ? loopTime : MonotonicClock.now()) &+ $0 } ?? 0
+        // On the loop, at least 1 ns past `loopTime`: a timer started inside `timersExpired` (where
+        // now == loopTime) then waits for the next turn instead of firing in the same pass.
+        let deadline = timeoutNanos.map { onLoop ? loopTime &+ max($0, 1) : MonotonicClock.now() &+ $0 } ?? 0
         if onLoop {
             install(slot: slot, generation: generation, deadline: deadline)
         } else {
@@ -229,7 +232,9 @@ public final class Reactor: @unchecked Sendable {
     public func setTimer(_ operation: OperationHandle, afterNanos nanos: UInt64) {
         assertInLoop()
         guard isPending(operation) else { return }
-        schedule(slot: operation.slot, generation: operation.generation, deadline: loopTime &+ nanos)
+        // At least 1 ns past `loopTime`, so that a timer re-armed with 0 from its own `timerFired`
+        // fires on the next loop turn, not again in the same `timersExpired` pass.
+        schedule(slot: operation.slot, generation: operation.generation, deadline: loopTime &+ max(nanos, 1))
     }
 
     /// Removes the timer of an operation, if armed. Reactor thread.
@@ -375,6 +380,7 @@ public final class Reactor: @unchecked Sendable {
         lifecycle.signalStarted()
         let busyPoll = configuration.busyPollNanos
         while true {
+            refreshLoopTime()  // the jobs below run outside any libevent callback
             drainInbox()
             runDeferred()
             if stopping { break }

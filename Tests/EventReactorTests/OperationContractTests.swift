@@ -338,12 +338,17 @@ struct ReadinessSocketTests {
 /// A body that re-arms its timer `rearms` times before finishing: each re-arm leaves a stale heap entry.
 private final class RearmingBody: OperationBody, @unchecked Sendable {
     private var rearmsLeft: Int
+    private let rearmNanos: UInt64
     private let fired: Counter
+    private let onFire: @Sendable (Reactor) -> Void
     private let completion: @Sendable () -> Void
 
-    init(rearms: Int, fired: Counter, completion: @escaping @Sendable () -> Void) {
+    init(rearms: Int, after rearmNanos: UInt64 = 100_000, fired: Counter,
+         onFire: @escaping @Sendable (Reactor) -> Void = { _ in }, completion: @escaping @Sendable () -> Void) {
         rearmsLeft = rearms
+        self.rearmNanos = rearmNanos
         self.fired = fired
+        self.onFire = onFire
         self.completion = completion
     }
 
@@ -355,9 +360,10 @@ private final class RearmingBody: OperationBody, @unchecked Sendable {
 
     func timerFired(_ operation: OperationHandle, on reactor: Reactor) {
         fired.add()
+        onFire(reactor)
         if rearmsLeft > 0 {
             rearmsLeft -= 1
-            reactor.setTimer(operation, afterNanos: 100_000)
+            reactor.setTimer(operation, afterNanos: rearmNanos)
         } else if reactor.finish(operation) {
             completion()
         }
@@ -381,6 +387,26 @@ struct OperationTimerTests {
             return count
         }
         #expect(fired.count == count * 4)
+    }
+
+    @Test func aTimerRearmedWithZeroFiresOnTheNextTurnNotAgainInTheSamePass() throws {
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        let fired = Counter()
+        let jobsRun = Counter()
+        let sameTurn = Counter()
+        try withAudit(reactor, operations: 1) { reactor, ledger in
+            // Each firing posts a loop job; it runs after the timer callback. If a zero re-arm
+            // fired again inside the same pass, that job would not have run yet.
+            let body = RearmingBody(rearms: 20, after: 0, fired: fired, onFire: { reactor in
+                if jobsRun.count != fired.count - 1 { sameTurn.add() }
+                reactor.execute { jobsRun.add() }
+            }) { ledger.record(0) }
+            reactor.start(body, timeoutNanos: 0)
+            #expect(eventually { ledger.missed(started: 1) == 0 })
+            return 1
+        }
+        #expect(fired.count == 21 && sameTurn.count == 0)
     }
 
     @Test func manyCancelledLongTimersLeaveNoTimerBehindAndShortOnesStillFire() throws {
