@@ -12,8 +12,10 @@ import Testing
     }
 
     /// Every literal length 1…40, every start alignment and every end edge of the range searched:
-    /// the SIMD pair scan, its scalar tail and the one-byte `memchr` find what a naive search finds,
-    /// and never a match that runs past `to` (the bytes after `to` complete a match on purpose).
+    /// `find` (`memchr` of the rarest byte, handing over to the pair loop where candidates are dense,
+    /// as in this small alphabet) and the SIMD pair loop alone, with its 64- and 16-start blocks and
+    /// its scalar tail, find what a naive search finds, and never a match that runs past `to` (the
+    /// bytes after `to` complete a match on purpose).
     @Test func everyLengthAlignmentAndEdgeFindsWhatANaiveSearchFinds() {
         // A small alphabet so partial matches and pair-only candidates are frequent; a fixed
         // scramble instead of a random generator, so a failure replays.
@@ -25,7 +27,9 @@ import Testing
             let literal = (0..<length).map { pick($0, length) }
             var hay = (0..<(200 + 2 * length)).map { pick($0, length + 1_000) }
             // A few whole copies, one of them straddling every `to` tried below.
-            for at in [3, 70, 131] where at + length <= hay.count { hay.replaceSubrange(at..<(at + length), with: literal) }
+            for at in [3, 70, 131] where at + length <= hay.count {
+                hay.replaceSubrange(at..<(at + length), with: literal)
+            }
             let searcher = literal.withUnsafeBytes { LiteralSearcher(literal, sample: $0) }
             hay.withUnsafeBytes { raw in
                 for from in 0..<70 {
@@ -35,6 +39,10 @@ import Testing
                         let expected = Self.naiveFind(literal, in: hay, from: from, to: to)
                         let found = searcher.find(in: raw.baseAddress!, from: from, to: to)
                         #expect(found == expected, "length \(length), from \(from), to \(to)")
+                        if length > 1 {
+                            let paired = searcher.findPairs(in: raw.baseAddress!, from: from, to: to)
+                            #expect(paired == expected, "pairs, length \(length), from \(from), to \(to)")
+                        }
                     }
                 }
             }
