@@ -7,7 +7,9 @@ import Testing
     import Glibc
 #endif
 
-@Suite struct TruncatedMappingTests {
+/// Serialized: one test takes every guard slot for a moment, which would send the other's windows to
+/// `pread` (still the right counts, but no fault to see).
+@Suite(.serialized) struct TruncatedMappingTests {
     /// 5.6 MB of syslog (every 7th line a failure): two 4 MiB windows.
     static let text = syslogLines(40_000, padding: 60)
     static let filter = #"message contains "Failed password""#
@@ -71,5 +73,22 @@ import Testing
         #expect(!TruncatedMappingGuard.isRegistered(UInt(bitPattern: page) - 1))
         TruncatedMappingGuard.unregister(slot)
         #expect(!TruncatedMappingGuard.isRegistered(UInt(bitPattern: page)))
+    }
+
+    /// With every guard slot taken, a mapped scan cannot guard its window and reads it with `pread`:
+    /// the same count, never an unguarded mapping.
+    @Test func aScanWithNoGuardSlotLeftReadsWithPread() throws {
+        let length = 4096
+        let page = try #require(mmap(nil, length, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        defer { munmap(page, length) }
+        var slots: [Int] = []
+        while let slot = TruncatedMappingGuard.register(page, length: length) { slots.append(slot) }
+        defer { slots.forEach(TruncatedMappingGuard.unregister) }
+        #expect(slots.count <= TruncatedMappingGuard.slotCount)
+        try withLogFile(Array(Self.text.utf8)) { path in
+            let read = try LogScanCounter.count(path: path, filter: Self.filter)
+            #expect(try LogScanCounter.count(path: path, filter: Self.filter, readMethod: .memoryMap) == read)
+            #expect(read == 40_000 / 7 + 1)
+        }
     }
 }
