@@ -48,6 +48,13 @@ enum ByteSearch {
         return count
     }
 
+    /// Whether `bytes` and `other` are the same bytes (`memcmp`, not a generic element loop).
+    static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ other: [UInt8]) -> Bool {
+        guard bytes.count == other.count else { return false }
+        guard let base = bytes.baseAddress, !other.isEmpty else { return true }
+        return other.withUnsafeBytes { memcmp(base, $0.baseAddress!, other.count) == 0 }
+    }
+
     /// Whether `hay` contains `needle` byte for byte.
     static func contains(_ hay: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
         if needle.isEmpty { return true }

@@ -179,7 +179,7 @@ indirect enum LogFilterNode: Sendable {
             guard let t = r.timestamp else { return op == .notEqual }
             return op.holds(t, value)
         case .text(let field, let op, let value):
-            let equal = r.anyText(field) { $0.elementsEqual(value) }
+            let equal = r.anyText(field) { ByteSearch.equals($0, value) }
             switch op {
             case .equal: return equal
             case .notEqual: return !equal
