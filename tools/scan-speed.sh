@@ -45,12 +45,25 @@ time3() {
 }
 
 declare -A best median count
-run() {  # name command...
-    local name=$1; shift
-    read -r b m c < <(time3 "$@")
-    best[$name]=$b; median[$name]=$m; count[$name]=$c
-    printf '%-52s count %9s  best %7.3fs  median %7.3fs  %7.0f MB/s\n' "$name" "$c" "$b" "$m" \
-        "$(echo "$bytes / $b / 1000000" | bc -l)"
+# The six timed commands, run in interleaved rounds (each round runs every command once), so that
+# a machine whose speed drifts during the run (a shared VM) weighs on every tool alike.
+names=(
+    "grep -F -c 'Failed password'"
+    "rg -c -F 'Failed password'"
+    "evq: message contains \"Failed password\""
+    "grep -c 'sshd.*Failed'"
+    "rg -c 'sshd.*Failed'"
+    "evq: app == \"sshd\" and message ~ \"Failed\""
+)
+command_of() {  # index
+    case $1 in
+    0) grep -F -c 'Failed password' "$data" ;;
+    1) rg -c -F 'Failed password' "$data" ;;
+    2) evq_count "$data" 'message contains "Failed password"' ;;
+    3) grep -c 'sshd.*Failed' "$data" ;;
+    4) rg -c 'sshd.*Failed' "$data" ;;
+    5) evq_count "$data" 'app == "sshd" and message ~ "Failed"' ;;
+    esac
 }
 
 echo "file: $data ($bytes bytes), $(nproc) cores"
@@ -61,12 +74,26 @@ read -r rg_start _ _ < <(time3 rg -c -F 'Failed password' "$one_line")
 rm -f "$one_line"
 printf 'process start and exit (a one-line file): evq %.1f ms, rg %.1f ms\n' \
     "$(echo "$evq_start * 1000" | bc -l)" "$(echo "$rg_start * 1000" | bc -l)"
-run "grep -F -c 'Failed password'" grep -F -c 'Failed password' "$data"
-run "rg -c -F 'Failed password'" rg -c -F 'Failed password' "$data"
-run "evq: message contains \"Failed password\"" evq_count "$data" 'message contains "Failed password"'
-run "grep -c 'sshd.*Failed'" grep -c 'sshd.*Failed' "$data"
-run "rg -c 'sshd.*Failed'" rg -c 'sshd.*Failed' "$data"
-run "evq: app == \"sshd\" and message ~ \"Failed\"" evq_count "$data" 'app == "sshd" and message ~ "Failed"'
+rounds=${SCAN_SPEED_ROUNDS:-5}
+echo "$rounds interleaved rounds; best and median wall-clock time of each command"
+declare -A times
+for _ in $(seq 1 "$rounds"); do
+    for index in "${!names[@]}"; do
+        t0=$(date +%s.%N)
+        out=$(command_of "$index" || true)
+        t1=$(date +%s.%N)
+        times[$index]+="$(echo "$t1 - $t0" | bc -l) "
+        count[${names[$index]}]=$(echo "$out" | awk '{print $1}')
+    done
+done
+for index in "${!names[@]}"; do
+    name=${names[$index]}
+    sorted=$(tr ' ' '\n' <<<"${times[$index]}" | grep -v '^$' | sort -g)
+    best[$name]=$(sed -n 1p <<<"$sorted")
+    median[$name]=$(sed -n "$(( (rounds + 1) / 2 ))p" <<<"$sorted")
+    printf '%-52s count %9s  best %7.3fs  median %7.3fs  %7.0f MB/s\n' "$name" "${count[$name]}" \
+        "${best[$name]}" "${median[$name]}" "$(echo "$bytes / ${best[$name]} / 1000000" | bc -l)"
+done
 
 agree() {  # name-a name-b
     if [ "${count[$1]}" = "${count[$2]}" ]; then
@@ -81,13 +108,14 @@ agree "grep -F -c 'Failed password'" "evq: message contains \"Failed password\""
 agree "rg -c -F 'Failed password'" "evq: message contains \"Failed password\""
 agree "grep -c 'sshd.*Failed'" "evq: app == \"sshd\" and message ~ \"Failed\""
 
-ratio() { echo "scale=2; ${best[$2]} / ${best[$1]}" | bc -l; }
+# speed ratio evq/peer (>1 = evq faster), from the best times and from the medians
+ratio() { echo "$(echo "scale=2; ${best[$2]} / ${best[$1]}" | bc -l)x (median $(echo "scale=2; ${median[$2]} / ${median[$1]}" | bc -l)x)"; }
 echo
 substring='evq: message contains "Failed password"'
-echo "substring: evq/grep-F $(ratio "$substring" "grep -F -c 'Failed password'")x," \
-    "evq/rg $(ratio "$substring" "rg -c -F 'Failed password'")x (speed ratio, >1 = evq faster)"
-echo "field:     evq/grep $(ratio "evq: app == \"sshd\" and message ~ \"Failed\"" "grep -c 'sshd.*Failed'")x," \
-    "evq/rg $(ratio "evq: app == \"sshd\" and message ~ \"Failed\"" "rg -c 'sshd.*Failed'")x"
+field='evq: app == "sshd" and message ~ "Failed"'
+echo "substring: evq/grep-F $(ratio "$substring" "grep -F -c 'Failed password'")," \
+    "evq/rg $(ratio "$substring" "rg -c -F 'Failed password'")"
+echo "field:     evq/grep $(ratio "$field" "grep -c 'sshd.*Failed'"), evq/rg $(ratio "$field" "rg -c 'sshd.*Failed'")"
 echo
 echo "longest loop stall (one slice on the reactor):"
 for filter in 'message contains "Failed password"' 'app == "sshd" and message ~ "Failed"'; do
