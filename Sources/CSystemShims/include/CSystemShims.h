@@ -1,5 +1,6 @@
 // Linux calls that Swift's Glibc module hides because they need _GNU_SOURCE, wrapped once.
-// No logic: each function forwards to the libc call of the same name without the prefix.
+// No logic: each function forwards to the libc call of the same name without the prefix, except the
+// SIGBUS guard (mapping_guard.c) and the prefetch hint below.
 #ifndef EVQUERY_CSYSTEMSHIMS_H
 #define EVQUERY_CSYSTEMSHIMS_H
 #include <stddef.h>
@@ -48,6 +49,21 @@ int evq_epoll_add_readable(int epfd, int fd, unsigned int token);
 /// `epoll_wait(epfd, events, max, timeout_ms)` (at most 64 events) with each ready event's
 /// `data.u32` token written to `tokens` (so Swift never sees the packed `struct epoll_event`).
 int evq_epoll_wait_tokens(int epfd, unsigned int *tokens, int max, int timeout_ms);
+/// The SIGBUS guard for mapped file windows (mapping_guard.c, the one piece of logic in this target:
+/// a signal handler must be async-signal-safe C). `evq_mapguard_register` installs the process-wide
+/// handler on first use and records `base..<base+length`; a SIGBUS inside a recorded range gets a
+/// page of zeros mapped over it (counted by `evq_mapguard_zero_fills`), any other SIGBUS goes to the
+/// handler installed before. Returns the slot for `evq_mapguard_unregister`, or -1 when all
+/// `evq_mapguard_slot_count()` slots are taken or the handler could not be installed.
+int evq_mapguard_register(const void *base, size_t length);
+/// Frees a slot of `evq_mapguard_register` (before its range is unmapped).
+void evq_mapguard_unregister(int slot);
+/// Whether `address` lies in a registered range.
+int evq_mapguard_covers(const void *address);
+/// Pages of zeros mapped so far over registered ranges.
+long evq_mapguard_zero_fills(void);
+/// How many ranges can be registered at once.
+int evq_mapguard_slot_count(void);
 /// `__builtin_prefetch(address, 1, 3)`: start loading the cache line at `address` for a write
 /// (the DNS engine's next transaction-table entry). Inline: no call.
 static inline void evq_prefetch_for_write(const void *address) { __builtin_prefetch(address, 1, 3); }
