@@ -24,7 +24,8 @@ if [ -z "${EVQ:-}" ]; then
     swift build -c release --product evq --static-swift-stdlib --scratch-path .build-release-static >&2
     EVQ="$(swift build -c release --static-swift-stdlib --scratch-path .build-release-static --show-bin-path)/evq"
 fi
-evq_count() { "$EVQ" scan --count --filter "$2" "$1"; }
+# evq_count FILE FILTER [THREADS]: evq's count (its default --count-threads: the cores, at most 4)
+evq_count() { "$EVQ" scan --count --filter "$2" ${3:+--count-threads "$3"} "$1"; }
 
 bytes=$(stat -c %s "$data")
 cat "$data" >/dev/null  # warm the page cache
@@ -45,7 +46,7 @@ time3() {
 }
 
 declare -A best median count
-# The six timed commands, run in interleaved rounds (each round runs every command once), so that
+# The timed commands, run in interleaved rounds (each round runs every command once), so that
 # a machine whose speed drifts during the run (a shared VM) weighs on every tool alike.
 names=(
     "grep -F -c 'Failed password'"
@@ -54,6 +55,8 @@ names=(
     "grep -c 'sshd.*Failed'"
     "rg -c 'sshd.*Failed'"
     "evq: app == \"sshd\" and message ~ \"Failed\""
+    "evq, 1 thread: message contains \"Failed password\""
+    "evq, 1 thread: app == \"sshd\" and message ~ \"Failed\""
 )
 command_of() {  # index
     case $1 in
@@ -63,6 +66,8 @@ command_of() {  # index
     3) grep -c 'sshd.*Failed' "$data" ;;
     4) rg -c 'sshd.*Failed' "$data" ;;
     5) evq_count "$data" 'app == "sshd" and message ~ "Failed"' ;;
+    6) evq_count "$data" 'message contains "Failed password"' 1 ;;
+    7) evq_count "$data" 'app == "sshd" and message ~ "Failed"' 1 ;;
     esac
 }
 
@@ -116,6 +121,9 @@ field='evq: app == "sshd" and message ~ "Failed"'
 echo "substring: evq/grep-F $(ratio "$substring" "grep -F -c 'Failed password'")," \
     "evq/rg $(ratio "$substring" "rg -c -F 'Failed password'")"
 echo "field:     evq/grep $(ratio "$field" "grep -c 'sshd.*Failed'"), evq/rg $(ratio "$field" "rg -c 'sshd.*Failed'")"
+echo "one thread (--count-threads 1; rg counts one file on one thread):"
+echo "substring: evq/rg $(ratio "evq, 1 thread: message contains \"Failed password\"" "rg -c -F 'Failed password'")"
+echo "field:     evq/rg $(ratio "evq, 1 thread: app == \"sshd\" and message ~ \"Failed\"" "rg -c 'sshd.*Failed'")"
 echo
 echo "longest loop stall (one slice on the reactor):"
 for filter in 'message contains "Failed password"' 'app == "sshd" and message ~ "Failed"'; do

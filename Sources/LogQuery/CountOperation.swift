@@ -1,12 +1,17 @@
 import EventReactor
 
 /// `LogQuery.count`: counts matching records with the scanner's count mode (no records built),
-/// in bounded slices, without moving the query.
+/// without moving the query. A file large enough to split is counted by `ParallelCount` on the
+/// global dispatch pool (the loop only polls it); a small one in bounded slices on the loop.
 ///
 /// Loop-bound: state is touched only on the reactor thread (`@unchecked Sendable`).
 final class CountOperation: QueryOperation, @unchecked Sendable {
+    /// How often the loop looks at a parallel count.
+    static let pollNanos: UInt64 = 1_000_000
+
     private let completion: @Sendable (Result<Int, LogQueryError>) -> Void
     private var scanner: LogScanner?
+    private var parallel: ParallelCount?
     private var total = 0
 
     init(query: LogQuery, completion: @escaping @Sendable (Result<Int, LogQueryError>) -> Void) {
@@ -16,10 +21,17 @@ final class CountOperation: QueryOperation, @unchecked Sendable {
 
     override func step(until deadline: UInt64) -> QueryStepResult {
         guard query.scanner != nil else { return finish(failing: .closed) }
+        if let parallel { return poll(parallel) }
         if scanner == nil {
             do {
-                let from = query.direction == .forward ? query.cursor : nil
-                scanner = try query.makeScanner(.forward, at: from, countOnly: true)
+                let from = query.direction == .forward ? query.cursor?.offset ?? 0 : 0
+                let scanners = try query.makeCountScanners(from: from)
+                if scanners.count > 1 {
+                    let parallel = ParallelCount(scanners: scanners)
+                    self.parallel = parallel
+                    return .wait(Self.pollNanos)
+                }
+                scanner = scanners.first
             } catch {
                 return finish(failing: .scan(error))
             }
@@ -29,18 +41,29 @@ final class CountOperation: QueryOperation, @unchecked Sendable {
             switch scanner.advance(budgetBytes: LogQuery.readBudget, maxRecords: 1) {
             case .counted(let n): total += n
             case .records, .needMore: break
-            case .endOfFile:
-                guard winGate() else { return .done }
-                completion(.success(total))
-                return .done
-            case .error(let error):
-                return finish(failing: .scan(error))
+            case .endOfFile: return succeed(with: total)
+            case .error(let error): return finish(failing: .scan(error))
             }
         } while MonotonicClock.now() < deadline
         return .yield
     }
 
+    private func poll(_ parallel: ParallelCount) -> QueryStepResult {
+        switch parallel.outcome {
+        case nil: .wait(Self.pollNanos)
+        case .success(let total)?: succeed(with: total)
+        case .failure(let error)?: finish(failing: .scan(error))
+        }
+    }
+
+    private func succeed(with total: Int) -> QueryStepResult {
+        guard winGate() else { return .done }
+        completion(.success(total))
+        return .done
+    }
+
     override func fail(_ error: LogQueryError) {
+        parallel?.stop()
         completion(.failure(error))
     }
 }

@@ -43,6 +43,11 @@ public final class LogQuery: @unchecked Sendable {
     public let counters = LogQueryCounters()
     /// The longest time one slice may hold the loop before yielding (nanoseconds).
     public let sliceNanos: UInt64
+    /// Threads a `count` of a large file may use (its line-aligned ranges are counted on the global
+    /// dispatch pool, off the loop); 1 counts in slices on the loop.
+    public let countThreads: Int
+    /// The default `countThreads`: the active cores, at most 4.
+    public static var defaultCountThreads: Int { max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))) }
 
     let pending = PendingOperations()
     let options: LogParseOptions
@@ -60,8 +65,9 @@ public final class LogQuery: @unchecked Sendable {
 
     private init(
         reactor: Reactor, path: String, fd: Int32, scanner: LogScanner, follow: Bool, options: LogParseOptions,
-        sliceNanos: UInt64
+        sliceNanos: UInt64, countThreads: Int
     ) {
+        self.countThreads = countThreads
         self.reactor = reactor
         self.path = path
         self.fd = fd
@@ -86,9 +92,11 @@ public final class LogQuery: @unchecked Sendable {
     /// The corresponding Windows call is `EvtQuery`.
     public static func open(
         path: String, filter: LogFilter = .all, direction: ScanDirection = .forward, format: LogFormat = .auto,
-        follow: Bool = false, sliceNanos: UInt64 = 250_000, on reactor: Reactor
+        follow: Bool = false, sliceNanos: UInt64 = 250_000, countThreads: Int = LogQuery.defaultCountThreads,
+        on reactor: Reactor
     ) throws(LogQueryError) -> LogQuery {
         precondition(direction == .forward || !follow, "only a forward query can follow")
+        precondition(countThreads >= 1, "countThreads must be ≥ 1")
         var options = LogParseOptions()
         options.format = format
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
@@ -99,7 +107,7 @@ public final class LogQuery: @unchecked Sendable {
                 follow: follow, bufferSize: recordBufferSize)
             return LogQuery(
                 reactor: reactor, path: path, fd: fd, scanner: scanner, follow: follow, options: options,
-                sliceNanos: sliceNanos)
+                sliceNanos: sliceNanos, countThreads: countThreads)
         } catch {
             Glibc.close(fd)
             throw .scan(error)
@@ -273,6 +281,34 @@ public final class LogQuery: @unchecked Sendable {
             }
         }
         return scanner
+    }
+
+    /// Count scanners for a count from `start` to the file's end, one per line-aligned range
+    /// (`ParallelCount.cuts`), each with a descriptor of its own (a `dup`, closed with the scanner),
+    /// so that workers on other threads never share the query's descriptor, which `close()` closes.
+    /// A single scanner when the file is too small to split (or `countThreads` is 1).
+    func makeCountScanners(from start: Int64) throws(LogScanError) -> [LogScanner] {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw LogScanError(operation: "fstat", errno: errno) }
+        let bounds = ParallelCount.cuts(fd: fd, from: start, to: Int64(status.st_size), parts: countThreads)
+        var scanners: [LogScanner] = []
+        for index in 0..<(bounds.count - 1) {
+            let copy = dup(fd)
+            guard copy >= 0 else { throw LogScanError(operation: "dup", errno: errno) }
+            let scanner: LogScanner
+            do {
+                scanner = try LogScanner(
+                    fileDescriptor: copy, ownsDescriptor: true, filter: filter, direction: .forward, options: options,
+                    countOnly: true, bufferSize: Self.countBufferSize, readMethod: .memoryMap)
+            } catch {
+                Glibc.close(copy)
+                throw error
+            }
+            scanner.reposition(offset: bounds[index], ordinal: 0)
+            scanner.stop(at: bounds[index + 1])
+            scanners.append(scanner)
+        }
+        return scanners
     }
 
     /// Installs a repositioned scanner (a seek): records given back by a cancelled `next` are dropped.

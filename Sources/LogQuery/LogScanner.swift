@@ -61,6 +61,8 @@ public final class LogScanner: @unchecked Sendable {
     private var pendingIndex = 0
     private var counted = 0
     private let mapping: MappedFileWindow?
+    /// Where a forward scan stops (`stop(at:)`); the file's end when nil.
+    private var stopOffset: Int64?
 
     /// Opens `path` and prepares a scan; reads nothing but the identity and a format sample.
     /// - Parameters:
@@ -190,6 +192,14 @@ public final class LogScanner: @unchecked Sendable {
         clearLineState()
     }
 
+    /// Ends a forward scan at `offset` (a line start, at or past the scan's position): the scan reads
+    /// no byte from there on, as if the file ended there. A count split into ranges uses it.
+    public func stop(at offset: Int64) {
+        precondition(direction == .forward, "stop(at:) applies to forward scans")
+        stopOffset = offset
+        mapping?.shrink(to: offset)
+    }
+
     /// Moves a reverse scan to a line boundary: the next record is the line ending just before
     /// `endOffset` (a line start, or the file's size), numbered `lastOrdinal`; the records before it
     /// follow, newest first. Drops records not yet returned and skips the line-counting phase.
@@ -282,7 +292,8 @@ public final class LogScanner: @unchecked Sendable {
             (base, n) = chunk
             mapped = true
         } else {
-            guard let count = readChunk(at: readOffset, count: buffer.count) else {
+            let wanted = stopOffset.map { Int(max(0, min(Int64(buffer.count), $0 - readOffset))) } ?? buffer.count
+            guard let count = wanted == 0 ? 0 : readChunk(at: readOffset, count: wanted) else {
                 return .failed(LogScanError(operation: "pread", errno: errno))
             }
             n = count

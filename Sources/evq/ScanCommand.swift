@@ -36,6 +36,9 @@ struct ScanCommand: ParsableCommand {
     var format = "auto"
     @Flag(help: "Print the scan's figures (slices, longest loop stall) on stderr.")
     var stats = false
+    @Option(name: .customLong("count-threads"),
+            help: "Threads a --count of a large file may use (line-aligned ranges on a pool); 1 counts on the loop.")
+    var countThreads = LogQuery.defaultCountThreads
 
     func validate() throws {
         if follow && reverse { throw ValidationError("--follow reads forward: it cannot be combined with --reverse") }
@@ -45,6 +48,7 @@ struct ScanCommand: ParsableCommand {
         if count && afterBookmark != nil {
             throw ValidationError("--count counts the whole file: drop --after-bookmark")
         }
+        guard (1...64).contains(countThreads) else { throw ValidationError("--count-threads must be 1…64") }
         _ = try parsedFormat()
         _ = try parsedFilter()
         _ = try parsedBookmark()
@@ -106,7 +110,7 @@ struct ScanCommand: ParsableCommand {
         do {
             query = try LogQuery.open(
                 path: file, filter: try parsedFilter(), direction: reverse ? .reverse : .forward,
-                format: try parsedFormat(), on: reactor)
+                format: try parsedFormat(), countThreads: countThreads, on: reactor)
         } catch {
             throw ValidationError("cannot open \(file): \(error)")
         }

@@ -39,6 +39,52 @@ import Testing
         }
     }
 
+    @Test func aCountSplitOverThreadsEqualsTheCountInSlicesFromAnyPosition() throws {
+        // 60,000 lines (~5 MiB) and a last line without its newline: split into up to 3 ranges of at
+        // least 1 MiB, each cut moved to a line start, counted on the dispatch pool.
+        try withLogFile(syslogLines(60_000) + "<38>Nov 23 23:59:59 web1 sshd[1]: Failed password seq=x") { path in
+            try withAuditedReactor { reactor, ledger in
+                func count(_ filter: LogFilter, threads: Int, skip: Int = 0) throws -> Result<Int, LogQueryError>? {
+                    let query = try LogQuery.open(path: path, filter: filter, countThreads: threads, on: reactor)
+                    defer { query.close() }
+                    if skip > 0 { _ = nextBatch(query, ledger, max: skip) }
+                    let counted = Awaited<Result<Int, LogQueryError>>()
+                    query.count(completion: ledger.track { counted.set($0) })
+                    return counted.wait()
+                }
+                for filter in [LogFilter.all, try LogFilter("message contains \"Failed password\"")] {
+                    let inSlices = try count(filter, threads: 1)
+                    #expect(try count(filter, threads: 3) == inSlices)
+                    #expect(try count(filter, threads: 2, skip: 777) == inSlices.map { $0.map { $0 - 777 } })
+                }
+                #expect(try count(.all, threads: 3) == .success(60_001))
+            }
+        }
+    }
+
+    @Test func aCountOnThreadsCancelledFromAnotherThreadEndsOnceWithCancelled() throws {
+        try withLogFile(syslogLines(60_000)) { path in
+            try withAuditedReactor { reactor, ledger in
+                for _ in 0..<20 {
+                    let query = try LogQuery.open(path: path, countThreads: 3, on: reactor)
+                    let counted = Awaited<Result<Int, LogQueryError>>()
+                    let handle = query.count(completion: ledger.track { counted.set($0) })
+                    let cancel = handle.cancel()
+                    let outcome = try #require(counted.wait())
+                    if cancel == .cancelled {
+                        guard case .failure(.cancelled) = outcome else {
+                            Issue.record("a cancel that took effect gave \(outcome)")
+                            return
+                        }
+                    } else {
+                        #expect(outcome == .success(60_000))
+                    }
+                    query.close()
+                }
+            }
+        }
+    }
+
     @Test func aPartialBatchAtTheEndIsSuccessAndThenNoMoreItems() throws {
         try withLogFile(syslogLines(10)) { path in
             try withAuditedReactor { reactor, ledger in
