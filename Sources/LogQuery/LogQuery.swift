@@ -163,7 +163,9 @@ public final class LogQuery: @unchecked Sendable {
         try await awaitOperation { completion in seek(to: target, strict: strict, completion: completion) }
     }
 
-    /// Counts the matching records without building them (the scanner's count mode, in slices):
+    /// Counts the matching records without building them (the scanner's count mode: in slices on
+    /// the loop, or for a file of several MiB in line-aligned ranges on up to `countThreads` threads
+    /// of the global dispatch pool, which the loop polls):
     /// in a forward query from its position to the end, in a reverse query the whole file, as it is
     /// when the count starts (lines appended meanwhile are not counted; it reads `mmap` windows,
     /// safe against truncation: see `LogReadMethod.memoryMap`). Does not move the query. Any thread;
