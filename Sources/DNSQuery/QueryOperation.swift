@@ -331,10 +331,10 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
             return nextAttempt()
         }
         guard let list else { return }
+        let now = shard.reactor.loopTime
         let result = DNSQueryResult(
             message: message, summary: summary, answeredName: currentName, server: list.servers[Int(serverIndex)].address,
-            transport: channel.transport, attempts: Int(attempts),
-            elapsedNanos: shard.reactor.loopTime > submittedAt ? shard.reactor.loopTime - submittedAt : 0)
+            transport: channel.transport, attempts: Int(attempts), elapsedNanos: now > submittedAt ? now - submittedAt : 0)
         shard.counters.answered += 1
         if !tryComplete(.success(result), answered: true) {
             // A cancel from another thread won the gate first: the query ends cancelled, and this

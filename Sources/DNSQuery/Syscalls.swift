@@ -6,18 +6,21 @@ import Glibc
 
 /// The one place where DNSQuery calls the socket API. Each call retries `EINTR`, reports
 /// `EAGAIN`/`EWOULDBLOCK` as a value (`nil`, "nothing now") and every other failure as an `errno`.
-enum Syscalls {
+/// `connectedSocket` is also the load generator's (package access): one way to open a DNS socket.
+package enum Syscalls {
     /// A failed system call's `errno`.
-    struct Failure: Error, Equatable {
-        let errno: Int32
-        let call: StaticString
-        static func == (a: Failure, b: Failure) -> Bool { a.errno == b.errno }
+    package struct Failure: Error, Equatable {
+        package let errno: Int32
+        package let call: StaticString
+        package static func == (a: Failure, b: Failure) -> Bool { a.errno == b.errno }
     }
 
     /// A non-blocking, close-on-exec socket `connect()`ed to `server`; for UDP the kernel picks a
-    /// random ephemeral port at connect. Asks for `receiveBuffer` bytes of SO_RCVBUF (the kernel caps
-    /// it at `rmem_max`).
-    static func connectedSocket(to server: DNSServer, stream: Bool, receiveBuffer: Int) throws(Failure) -> Int32 {
+    /// random ephemeral port at connect. Asks for `receiveBuffer` bytes of SO_RCVBUF and `sendBuffer`
+    /// of SO_SNDBUF when not 0 (the kernel caps them at `rmem_max`/`wmem_max`).
+    package static func connectedSocket(
+        to server: DNSServer, stream: Bool, receiveBuffer: Int, sendBuffer: Int = 0
+    ) throws(Failure) -> Int32 {
         let family = server.isIPv6 ? AF_INET6 : AF_INET
         let kind = Int32(stream ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue)
             | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
@@ -26,6 +29,10 @@ enum Syscalls {
         if receiveBuffer > 0 {
             var size = Int32(clamping: receiveBuffer)
             _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if sendBuffer > 0 {
+            var size = Int32(clamping: sendBuffer)
+            _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
         if stream {
             var one: Int32 = 1

@@ -1,5 +1,6 @@
 import Atomics
 import DNSMessage
+import DNSQuery
 import EventReactor
 import Foundation
 
@@ -23,8 +24,9 @@ extension LoadRun {
     ///   errno), or a server that does not answer a probe query.
     static func runFloor(_ configuration: LoadConfiguration, server: String) throws -> (LoadReport, LoadRecorder) {
         guard configuration.rate == nil else { throw Failure("--engine floor runs a closed loop only (no --rate)") }
-        guard let address = ServerAddress(server) else { throw Failure("--server \(server): expected HOST:PORT") }
-        let target = address.socketAddress
+        guard ServerAddress(server) != nil, let target = DNSServer(server) else {
+            throw Failure("--server \(server): expected HOST:PORT")
+        }
         let queries = try FloorQueries(configuration.queries)
         try floorProbe(target, server: server, queries: queries, name: configuration.queries[0].name)
 
@@ -77,7 +79,7 @@ extension LoadRun {
 
     /// Sends the first query on a socket of its own and waits up to 1 s for any reply, twice, so that
     /// a wrong or silent server is a clear error rather than a run of timeouts.
-    private static func floorProbe(_ target: sockaddr_in, server: String, queries: FloorQueries,
+    private static func floorProbe(_ target: DNSServer, server: String, queries: FloorQueries,
                                    name: String) throws(Failure) {
         let fd = try FloorSocketSet.connectedSocket(to: target)
         defer { close(fd) }
@@ -146,16 +148,5 @@ final class FloorQueries: @unchecked Sendable {
         let length = lengths[index]
         buffer.copyMemory(from: bytes + index * Self.maxBytes, byteCount: length)
         return length
-    }
-}
-
-extension ServerAddress {
-    /// The address as a `sockaddr_in` for `connect`.
-    var socketAddress: sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        _ = inet_pton(AF_INET, host, &address.sin_addr)
-        return address
     }
 }

@@ -1,5 +1,6 @@
 import Atomics
 import CSystemShims
+import DNSQuery
 import EventReactor
 
 #if canImport(Glibc)
@@ -75,7 +76,7 @@ final class FloorSocketSet: @unchecked Sendable {
     ///   - socketCount: connected UDP sockets (kernel-chosen ports); each keeps an equal share.
     ///   - first: the index of this thread's first workload query; `step`: the stride between its queries.
     /// - Throws: `LoadRun.Failure` with the errno of the call that failed.
-    init(server: sockaddr_in, outstanding: Int, socketCount: Int, queries: FloorQueries, first: Int, step: Int,
+    init(server: DNSServer, outstanding: Int, socketCount: Int, queries: FloorQueries, first: Int, step: Int,
          shard: LoadRecorder.Shard, gauge: ManagedAtomic<Int>) throws(LoadRun.Failure) {
         precondition(socketCount > 0 && outstanding <= socketCount * Self.perSocketLimit)
         self.queries = queries
@@ -170,26 +171,13 @@ final class FloorSocketSet: @unchecked Sendable {
     }
 
     /// A non-blocking UDP socket `connect()`ed to `server` from a kernel-chosen port, with 4 MiB
-    /// receive and send buffers (the kernel caps them at `rmem_max`/`wmem_max`).
-    static func connectedSocket(to server: sockaddr_in) throws(LoadRun.Failure) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
-                            | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw failure("socket") }
-        var size: Int32 = 4 << 20
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var address = server
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+    /// receive and send buffers (DNSQuery's `Syscalls.connectedSocket`: the engines open alike).
+    static func connectedSocket(to server: DNSServer) throws(LoadRun.Failure) -> Int32 {
+        do {
+            return try Syscalls.connectedSocket(to: server, stream: false, receiveBuffer: 4 << 20, sendBuffer: 4 << 20)
+        } catch {
+            throw failure("\(error.call)", error.errno)
         }
-        guard rc == 0 else {
-            let code = errno
-            close(fd)
-            throw failure("connect", code)
-        }
-        return fd
     }
 
     /// Runs the closed loop on the calling thread: sends until `stopAt` (monotonic ns) or `quota`
