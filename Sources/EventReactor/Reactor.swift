@@ -87,9 +87,14 @@ public final class Reactor: @unchecked Sendable {
         return word
     }()
 
-    /// Reads the clock into `loopTime` (the trampoline calls it before each callback).
+    /// Reads the clock into `loopTime`: the trampoline calls it before each callback, and an engine
+    /// may call it where a callback moves on to new input (DNSQuery, after each batch it reads).
+    /// Reactor thread only.
     @inline(__always)
-    func refreshLoopTime() { loopClock.pointee = MonotonicClock.now() }
+    package func refreshLoopTime() {
+        assertInLoop()
+        loopClock.pointee = MonotonicClock.now()
+    }
 
     /// `loopTime` on the reactor thread, the clock on any other.
     public var now: UInt64 { inLoop ? loopTime : MonotonicClock.now() }
@@ -159,19 +164,28 @@ public final class Reactor: @unchecked Sendable {
     /// the caller must now release its own events and run the completion. Returns false when a
     /// cancel (or an earlier finish) already won; the caller must then do nothing.
     public func finish(_ operation: OperationHandle) -> Bool {
+        finish(slot: operation.slot, generation: operation.generation)
+    }
+
+    /// `finish` by the handle's parts, for a body that keeps only its slot and generation (no
+    /// handle, so no reference to the reactor, is made per call). Reactor thread only.
+    package func finish(slot: UInt32, generation: UInt32) -> Bool {
         assertInLoop()
-        guard operation.slot != .max,
-            table.close(operation.slot, generation: operation.generation, to: .finishing)
-        else { return false }
-        unschedule(slot: operation.slot)
-        _ = table.release(operation.slot, generation: operation.generation)
+        guard slot != .max, table.close(slot, generation: generation, to: .finishing) else { return false }
+        unschedule(slot: slot)
+        _ = table.release(slot, generation: generation)
         counters.completed.wrappingIncrement(ordering: .relaxed)
         return true
     }
 
     /// Whether the operation is still open (no path has won its gate yet). Any thread.
     public func isPending(_ operation: OperationHandle) -> Bool {
-        operation.slot != .max && table.gateWord(operation.slot) == OperationTable.word(operation.generation, .pending)
+        isPending(slot: operation.slot, generation: operation.generation)
+    }
+
+    /// `isPending` by the handle's parts. Any thread.
+    package func isPending(slot: UInt32, generation: UInt32) -> Bool {
+        slot != .max && table.gateWord(slot) == OperationTable.word(generation, .pending)
     }
 
     /// Cancels one operation. Any thread; returns at once; see `OperationHandle.cancel()`.
@@ -230,11 +244,16 @@ public final class Reactor: @unchecked Sendable {
     /// Arms (or moves) the timer of an open operation to fire `nanos` from now. Reactor thread.
     /// When it fires, the reactor calls the body's `timerFired`.
     public func setTimer(_ operation: OperationHandle, afterNanos nanos: UInt64) {
+        setTimer(slot: operation.slot, generation: operation.generation, afterNanos: nanos)
+    }
+
+    /// `setTimer` by the handle's parts. Reactor thread only.
+    package func setTimer(slot: UInt32, generation: UInt32, afterNanos nanos: UInt64) {
         assertInLoop()
-        guard isPending(operation) else { return }
+        guard isPending(slot: slot, generation: generation) else { return }
         // At least 1 ns past `loopTime`, so that a timer re-armed with 0 from its own `timerFired`
         // fires on the next loop turn, not again in the same `timersExpired` pass.
-        schedule(slot: operation.slot, generation: operation.generation, deadline: loopTime &+ max(nanos, 1))
+        schedule(slot: slot, generation: generation, deadline: loopTime &+ max(nanos, 1))
     }
 
     /// Removes the timer of an operation, if armed. Reactor thread.
