@@ -60,6 +60,12 @@ public struct DNSMessageView {
     public func questionMatches(name: UnsafeRawBufferPointer, type: DNSType, class: DNSClass,
                                 caseSensitive: Bool) -> Bool {
         guard questionCount == 1 else { return false }
+        // Servers repeat the question as asked: when the reply's name is `name` byte for byte (which
+        // has no compression pointer, so it is that name), only the type and class are left to check.
+        let end = 12 + name.count
+        if end + 4 <= bytes.count, Self.isPlainWireName(name), Self.bytesEqual(bytes, at: 12, name) {
+            return Self.u16(bytes, end) == type.rawValue && Self.u16(bytes, end + 2) == `class`.rawValue
+        }
         var walker = DNSNameWalker(bytes, at: 12, limit: bytes.count)
         var expected = 0
         do {
@@ -79,6 +85,38 @@ public struct DNSMessageView {
         guard expected + 1 == name.count, name[expected] == 0 else { return false }
         let fields = walker.endInPlace
         return Self.u16(bytes, fields) == type.rawValue && Self.u16(bytes, fields + 2) == `class`.rawValue
+    }
+
+    /// Whether `name` is a whole uncompressed wire name: labels of 1…63 bytes ending exactly with the
+    /// root label, at most 255 bytes.
+    private static func isPlainWireName(_ name: UnsafeRawBufferPointer) -> Bool {
+        guard name.count <= 255 else { return false }
+        var index = 0
+        while index < name.count {
+            let length = Int(name[index])
+            if length == 0 { return index == name.count - 1 }
+            guard length <= 63 else { return false }
+            index += 1 + length
+        }
+        return false
+    }
+
+    /// Whether `bytes[offset...]` starts with `expected` (the caller checked the length), compared
+    /// eight bytes at a time.
+    private static func bytesEqual(_ bytes: UnsafeRawBufferPointer, at offset: Int,
+                                   _ expected: UnsafeRawBufferPointer) -> Bool {
+        let count = expected.count
+        var index = 0
+        while index + 8 <= count {
+            guard bytes.loadUnaligned(fromByteOffset: offset + index, as: UInt64.self)
+                    == expected.loadUnaligned(fromByteOffset: index, as: UInt64.self) else { return false }
+            index += 8
+        }
+        while index < count {
+            guard bytes[offset + index] == expected[index] else { return false }
+            index += 1
+        }
+        return true
     }
 
     /// `questionMatches` with a `DNSName`.

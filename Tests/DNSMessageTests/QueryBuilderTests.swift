@@ -60,6 +60,32 @@ struct QueryBuilderTests {
         }
     }
 
+    @Test("the question check's byte-for-byte shortcut agrees with the label walk")
+    func questionMatchShortcutAgreesWithTheLabelWalk() throws {
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = try #require(buffer.withUnsafeMutableBytes {
+            DNSQueryBuilder.write(into: $0, id: 9, name: "Mixed.Example.", type: .a)
+        })
+        func matches(_ wire: [UInt8], caseSensitive: Bool) -> Bool {
+            buffer.withUnsafeBytes { raw in
+                guard let view = try? DNSMessageView(UnsafeRawBufferPointer(rebasing: raw[..<count])) else { return false }
+                return wire.withUnsafeBytes {
+                    view.questionMatches(name: $0, type: .a, class: .in, caseSensitive: caseSensitive)
+                }
+            }
+        }
+        let exact = Array(buffer[12..<(count - 4)])
+        #expect(matches(exact, caseSensitive: true) && matches(exact, caseSensitive: false))
+        let lower = try DNSName(parsing: "mixed.example.").wire
+        #expect(!matches(lower, caseSensitive: true) && matches(lower, caseSensitive: false))
+        // Bytes that equal the reply's but are not a plain wire name never match: one cut short of
+        // its root label, and one whose last label length says more than is there.
+        #expect(!matches(Array(exact.dropLast()), caseSensitive: false))
+        var overlong = exact
+        overlong[6] = 64
+        #expect(!matches(overlong, caseSensitive: false))
+    }
+
     @Test("the question check fails on another type, class, name, or more than one question")
     func questionMismatch() throws {
         var buffer = [UInt8](repeating: 0, count: 512)
