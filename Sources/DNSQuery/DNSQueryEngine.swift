@@ -130,7 +130,21 @@ public final class DNSQueryEngine: Sendable {
         -> QueryHandle
     {
         let shard = nextShard()
-        let body = QueryOperation(request: request, shard: shard, completion: completion)
+        let body = ClosureQuery(request: request, shard: shard, completion: completion)
+        return QueryHandle(operation: shard.reactor.start(body))
+    }
+
+    /// Starts a query that reports to `target` under `tag`: `start(_:completion:)` without the
+    /// closure, so the query's own object is the only allocation (for callers that start many
+    /// queries and tell them apart by a number). Same promises: `target.queryCompleted(tag:_:)` runs
+    /// exactly once, on the query's reactor thread, never inside this call. The engine holds
+    /// `target` strongly until then. Any thread.
+    @discardableResult
+    public func start<Target: DNSQueryCompletionTarget>(_ request: DNSQueryRequest, tag: UInt64, target: Target)
+        -> QueryHandle
+    {
+        let shard = nextShard()
+        let body = TaggedQuery(request: request, shard: shard, tag: tag, target: target)
         return QueryHandle(operation: shard.reactor.start(body))
     }
 
@@ -142,7 +156,7 @@ public final class DNSQueryEngine: Sendable {
         do {
             outcome = try await shard.reactor.run { (completion: @escaping @Sendable (OperationOutcome<DNSQueryOutcome>)
                 -> Void) in
-                let body = QueryOperation(request: request, shard: shard) { outcome in
+                let body = ClosureQuery(request: request, shard: shard) { outcome in
                     if case .failure(.cancelled(let info)) = outcome {
                         completion(.cancelled(info))
                     } else {
@@ -181,6 +195,13 @@ public final class DNSQueryEngine: Sendable {
     private func onLoop<T: Sendable>(of shard: EngineShard, _ work: @escaping @Sendable () -> T) -> T {
         shard.reactor.inLoop ? work() : shard.reactor.syncOnLoop(work)
     }
+}
+
+/// Receives the outcomes of queries started with `DNSQueryEngine.start(_:tag:target:)`.
+public protocol DNSQueryCompletionTarget: AnyObject, Sendable {
+    /// The query started under `tag` has ended with `outcome`: called exactly once per query, on
+    /// the query's reactor thread.
+    func queryCompleted(tag: UInt64, _ outcome: DNSQueryOutcome)
 }
 
 /// The handle of a started query: the counterpart of Windows' `DNS_QUERY_CANCEL`, minus its

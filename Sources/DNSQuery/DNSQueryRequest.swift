@@ -14,7 +14,11 @@ public struct DNSQueryRequest: Sendable {
     /// Servers to ask, in order; nil: the engine's (from its configuration or `/etc/resolv.conf`).
     public var servers: [DNSServer]?
     /// The whole query's deadline, counted from `start`; nil: the engine's default.
-    public var timeout: Duration?
+    public var timeout: Duration? {
+        didSet { timeoutNanos = timeout.map(Self.nanos) }
+    }
+    /// `timeout` in nanoseconds (negative: 0), converted once when set rather than per query.
+    private(set) var timeoutNanos: UInt64?
     /// How many sends at most (retransmissions and other servers included; a switch to TCP on a
     /// truncated reply and the EDNS fallback are not counted); nil: the engine's default.
     public var attempts: Int?
@@ -31,8 +35,16 @@ public struct DNSQueryRequest: Sendable {
         self.options = options
         self.servers = servers
         self.timeout = timeout
+        timeoutNanos = timeout.map(Self.nanos)
         self.attempts = attempts
         isRelative = false
+    }
+
+    private static func nanos(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        guard seconds < 18_000_000_000 else { return .max }  // 570 years: never
+        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
     }
 
     /// A request for a name in presentation form (`"example.com"`, `"www.example.com."`); a name

@@ -26,7 +26,8 @@ final class EngineShard: @unchecked Sendable {
 
     private var servers: [DNSServer: ServerState] = [:]
     private var lists: [[DNSServer]: ServerList] = [:]
-    private var defaultList: ServerList?
+    /// The engine's servers, once a query asked for them (`serverList(for: nil)`).
+    private(set) var defaultList: ServerList?
     private var maintenance: LibeventEvent?
 
     // Preallocated I/O memory: one query, one receive batch, one TCP read, one 0x20 name.
@@ -281,6 +282,8 @@ final class EngineShard: @unchecked Sendable {
                 if Self.isUnreachable(error.errno) { socketUnreachable(socket, errno: error.errno) }
                 continue
             }
+            // The batch's arrival time: what its replies' completions read as `loopTime`.
+            reactor.refreshLoopTime()
             // Each reply's table entry is a random line of a 512 KiB table: fetch them all first.
             for index in 0..<count where headers[index].msg_len >= 2 {
                 let start = index * slotSize
@@ -360,6 +363,7 @@ final class EngineShard: @unchecked Sendable {
     /// Closes retired sockets with nothing outstanding whose quarantine has passed; re-arms while
     /// some remain.
     private func closeRetiredSockets() {
+        if !sendBatch.isEmpty { sendBatch.flush(self) }  // the batch does not retain its sockets
         let now = nowMs
         var remaining = 0
         for server in servers.values {

@@ -9,6 +9,8 @@ final class QueryExtras {
     let servers: [DNSServer]?
     /// The 0x20 case mask of the current attempt (bit i%64 set: letter i of the name upper-cased).
     var caseSeed: UInt64 = 0
+    /// The servers the query asks, once `attach` resolved them (`QueryOperation.list`).
+    var list: ServerList?
     /// The search-list names to try in turn (nil: only the name asked).
     var candidates: [DNSName]?
 

@@ -20,10 +20,10 @@ enum QueryName: Sendable {
     }
 
     /// Keeps `name` inline when it fits, else shares its storage.
-    init(_ name: DNSName) {
+    init(_ name: borrowing DNSName) {
         let count = name.wire.count
         guard count <= Self.inlineCapacity else {
-            self = .shared(name)
+            self = .shared(copy name)
             return
         }
         var inline = InlineWire()

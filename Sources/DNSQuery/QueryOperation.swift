@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 /// One DNS query on the loop: the `OperationBody` the reactor holds while it is pending, and the
-/// one allocation a query makes. Loop-bound: every `var` is touched only on the shard's reactor
+/// one allocation a query makes (a subclass per way of delivering the outcome, `ClosureQuery` or
+/// `TaggedQuery`, overriding `deliver` only). Loop-bound: every `var` is touched only on the shard's reactor
 /// thread (the `let`s are written once by the starting thread before the reactor publishes it).
 ///
 /// Life of a query: `attach` (the loop installed it) sends the first attempt; the operation's one
@@ -14,7 +15,7 @@ import Glibc
 /// deadline, which was fixed when the query was submitted; a reply is matched by the shard
 /// (socket, id) and here (question) before it may end the query; every ending releases the
 /// transaction id (into quarantine unless answered) before the completion runs.
-final class QueryOperation: OperationBody, @unchecked Sendable {
+class QueryOperation: OperationBody, @unchecked Sendable {
     /// A failure found where the completion may not run yet (inside `attach`, which can run inside
     /// `start`): it is parked here and delivered from a zero timer on the next loop turn.
     enum Parked {
@@ -39,14 +40,15 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         static let attached = State(rawValue: 1 << 0)
         static let onTCP = State(rawValue: 1 << 1)
         static let noEDNS = State(rawValue: 1 << 2)
+        /// `attach` found the servers to ask (`list`).
+        static let listed = State(rawValue: 1 << 3)
     }
 
     // Fields are declared in this order so that the object, laid out in declaration order, packs
     // into glibc's 160-byte chunk with the name inline (RSS per outstanding query,
     // tools/rss-per-query.sh): references and words first, then the name, then the small fields.
 
-    // The request, fixed at submission.
-    let completion: @Sendable (DNSQueryOutcome) -> Void
+    // The request, fixed at submission (the subclass's two words of delivery follow the last field).
     let shard: EngineShard
     /// What only some queries need (explicit servers, 0x20, the search list), out of line so the
     /// common query's object stays small; nil for the common query.
@@ -55,7 +57,6 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
     let deadline: UInt64
 
     // Loop state (references).
-    private var list: ServerList?
     private(set) var channel: QueryChannel?
 
     // The request, fixed at submission (values).
@@ -79,7 +80,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
     private var candidateIndex: UInt8 = 0
     private var parked: Parked?
 
-    init(request: DNSQueryRequest, shard: EngineShard, completion: @escaping @Sendable (DNSQueryOutcome) -> Void) {
+    init(request: borrowing DNSQueryRequest, shard: EngineShard) {
         let configuration = shard.configuration
         name = QueryName(request.name)
         type = request.type
@@ -101,17 +102,15 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         let needsExtras = request.servers != nil || options.randomizeCase
             || (options.useSearchList && request.isRelative)
         extras = needsExtras ? QueryExtras(servers: request.servers) : nil
-        self.completion = completion
         self.shard = shard
         submittedAt = shard.reactor.now
-        let timeout = request.timeout.map(Self.nanos) ?? configuration.timeoutNanos
-        deadline = submittedAt &+ timeout
+        deadline = submittedAt &+ (request.timeoutNanos ?? configuration.timeoutNanos)
     }
 
-    private static func nanos(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        guard seconds >= 0 else { return 0 }
-        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+    /// Runs the caller's completion with `outcome`: exactly once, on the loop. Each subclass
+    /// overrides it; the base class is never instantiated.
+    func deliver(_ outcome: DNSQueryOutcome) {
+        preconditionFailure("QueryOperation.deliver: a subclass delivers")
     }
 
     /// The name the current attempt asks (after search-list expansion).
@@ -125,6 +124,16 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
     }
     /// The 0x20 case mask of the current attempt (bit i%64 set: letter i of the name upper-cased).
     var caseSeed: UInt64 { extras?.caseSeed ?? 0 }
+    /// The servers the query asks (the request's, kept in `extras`, or the engine's); nil until
+    /// `attach` found them. Not stored here: the common query's object stays a word smaller.
+    private var list: ServerList? {
+        guard state.contains(.listed) else { return nil }
+        return extras?.list ?? shard.defaultList
+    }
+    /// Whether the query is attached and no path has won its gate yet.
+    private var isPending: Bool {
+        state.contains(.attached) && shard.reactor.isPending(slot: slot, generation: generation)
+    }
     /// Whether the current attempt carries an OPT record.
     var usesEDNS: Bool { flags.contains(.edns) && !state.contains(.noEDNS) }
     /// Whether 0x20 is on: question names then match case-sensitively.
@@ -143,7 +152,8 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         guard let list = shard.serverList(for: extras?.servers), !list.servers.isEmpty else {
             return park(.network(EDESTADDRREQ))
         }
-        self.list = list
+        extras?.list = list
+        state.insert(.listed)
         if flags.contains(.searchList) && flags.contains(.relative) {
             let names = shard.resolvConf.candidates(for: name.name)
             if names.count > 1 { extras?.candidates = names }
@@ -196,13 +206,13 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
         if state.contains(.attached) { shard.outstanding -= 1 }
         switch ending {
         case .cancelled(let info):
-            completion(.failure(.cancelled(info)))
+            deliver(.failure(.cancelled(info)))
         case .rejected(let error):
             if error.code == .shutDown {
                 let info = CancelInfo(reason: .shutdown, origin: .thread, requestedAt: MonotonicClock.now())
-                completion(.failure(.cancelled(info)))
+                deliver(.failure(.cancelled(info)))
             } else {
-                completion(.failure(.limitReached))
+                deliver(.failure(.limitReached))
             }
         }
     }
@@ -219,7 +229,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
     /// Sends one attempt to server `index` over the current transport (or, with `socket`, the
     /// current UDP transaction again on it) and arms the timer for it.
     private func send(to index: Int, resending socket: UDPSocket? = nil) {
-        guard let list, let handle else { return }
+        guard let list, state.contains(.attached) else { return }
         serverIndex = UInt8(truncatingIfNeeded: index)
         attempts &+= 1
         let failure: Parked?
@@ -242,15 +252,15 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
             wait = min(shard.configuration.retransmitNanos << shift, shard.configuration.maxRetransmitNanos)
         }
         if attempts >= maxAttempts || wait > remaining { wait = remaining }
-        shard.reactor.setTimer(handle, afterNanos: wait)
+        shard.reactor.setTimer(slot: slot, generation: generation, afterNanos: wait)
     }
 
     /// Parks a failure for the next loop turn (see `Parked`).
     private func park(_ failure: Parked) {
-        guard let handle else { return }
+        guard state.contains(.attached) else { return }
         parked = failure
         shard.parkedQueries[ObjectIdentifier(self)] = self  // holds no id: `cancelAll` finds it here.
-        shard.reactor.setTimer(handle, afterNanos: 0)
+        shard.reactor.setTimer(slot: slot, generation: generation, afterNanos: 0)
     }
 
     /// Registers the attempt's transaction on `channel` (called by the shard when it placed it).
@@ -261,7 +271,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
 
     /// The attempt's channel failed (a TCP connection closed): move on from a zero timer.
     func channelFailed(errno: Int32) {
-        guard let handle, shard.reactor.isPending(handle) else { return }
+        guard isPending else { return }
         release(answered: false)
         park(.network(errno))
     }
@@ -280,7 +290,7 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
     /// A reply whose id names this query arrived on `channel` (so its source is right). Accepts it
     /// only if its question matches; a non-matching reply is dropped and counted, never fatal.
     func replyArrived(_ reply: DNSMessageView, on channel: QueryChannel) {
-        guard let handle, shard.reactor.isPending(handle) else {
+        guard isPending else {
             shard.counters.droppedLate += 1
             return
         }
@@ -352,10 +362,38 @@ final class QueryOperation: OperationBody, @unchecked Sendable {
 
     /// `complete`, returning whether this path won the gate.
     private func tryComplete(_ outcome: DNSQueryOutcome, answered: Bool) -> Bool {
-        guard let handle, shard.reactor.finish(handle) else { return false }
+        guard state.contains(.attached), shard.reactor.finish(slot: slot, generation: generation) else { return false }
         release(answered: answered)
         shard.outstanding -= 1
-        completion(outcome)
+        deliver(outcome)
         return true
     }
+}
+
+/// A query whose completion is a closure (`DNSQueryEngine.start(_:completion:)`).
+final class ClosureQuery: QueryOperation, @unchecked Sendable {
+    private let completion: @Sendable (DNSQueryOutcome) -> Void
+
+    init(request: borrowing DNSQueryRequest, shard: EngineShard,
+         completion: @escaping @Sendable (DNSQueryOutcome) -> Void) {
+        self.completion = completion
+        super.init(request: request, shard: shard)
+    }
+
+    override func deliver(_ outcome: DNSQueryOutcome) { completion(outcome) }
+}
+
+/// A query that reports to a target under a tag (`DNSQueryEngine.start(_:tag:target:)`): no closure
+/// context, so the query is the only allocation.
+final class TaggedQuery: QueryOperation, @unchecked Sendable {
+    private let target: any DNSQueryCompletionTarget
+    private let tag: UInt64
+
+    init(request: borrowing DNSQueryRequest, shard: EngineShard, tag: UInt64, target: any DNSQueryCompletionTarget) {
+        self.target = target
+        self.tag = tag
+        super.init(request: request, shard: shard)
+    }
+
+    override func deliver(_ outcome: DNSQueryOutcome) { target.queryCompleted(tag: tag, outcome) }
 }

@@ -24,8 +24,10 @@ final class UDPSendBatch {
     private let owners: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     private let grouped: UnsafeMutablePointer<Int>
     /// Each entry's socket, nil once sent; raw memory, so that queueing is a store with no
-    /// exclusivity or copy-on-write check.
-    private let sockets: UnsafeMutablePointer<UDPSocket?>
+    /// exclusivity or copy-on-write check, and unretained: a queued socket is in its server's pool
+    /// or retired list until the batch is out (the shard flushes or discards the batch before it
+    /// closes a socket).
+    private let sockets: UnsafeMutablePointer<Unmanaged<UDPSocket>?>
     private(set) var count = 0
     private var flushEvent: LibeventEvent?
     private var scheduled = false
@@ -49,7 +51,6 @@ final class UDPSendBatch {
         ids.deallocate()
         owners.deallocate()
         grouped.deallocate()
-        sockets.deinitialize(count: capacity)
         sockets.deallocate()
     }
 
@@ -70,7 +71,7 @@ final class UDPSendBatch {
         iovecs[count] = iovec(iov_base: slots.baseAddress! + count * Self.slotSize, iov_len: length)
         ids[count] = id
         owners[count] = owner
-        sockets[count] = socket
+        sockets[count] = Unmanaged.passUnretained(socket)
         count += 1
         guard !scheduled else { return }
         scheduled = true
@@ -89,13 +90,14 @@ final class UDPSendBatch {
     func flush(_ shard: EngineShard) {
         var first = 0
         while first < count {
-            guard let socket = sockets[first] else {
+            guard let entry = sockets[first] else {
                 first += 1
                 continue
             }
+            let socket = entry.takeUnretainedValue()
             // Gather this socket's live entries; mark them taken.
             var group = 0
-            for index in first..<count where sockets[index] === socket {
+            for index in first..<count where sockets[index]?.toOpaque() == entry.toOpaque() {
                 sockets[index] = nil
                 guard socket.table.owner(of: ids[index]) == owners[index] else {
                     shard.counters.sendsSkipped += 1
@@ -134,6 +136,9 @@ final class UDPSendBatch {
             }
         }
     }
+
+    /// Whether anything is queued.
+    var isEmpty: Bool { count == 0 }
 
     /// Drops what is queued (the shard is closing) and frees the event (on the loop only).
     func discard(onLoop: Bool) {

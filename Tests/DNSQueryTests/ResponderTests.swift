@@ -97,6 +97,58 @@ import Testing
         expectNoSpoofedAnswer(run)
     }
 
+    /// Records what `start(_:tag:target:)` reports: on the loop, once per tag.
+    final class TagTarget: DNSQueryCompletionTarget {
+        let reactor: Reactor
+        let ledger: CompletionLedger
+        let outcomes = Outcomes()
+
+        init(reactor: Reactor, ledger: CompletionLedger) {
+            self.reactor = reactor
+            self.ledger = ledger
+        }
+
+        func queryCompleted(tag: UInt64, _ outcome: DNSQueryOutcome) {
+            reactor.preconditionInLoop()
+            ledger.record(Int(tag))
+            outcomes.set(Int(tag), outcome)
+        }
+    }
+
+    @Test func queriesStartedWithATagReportEachOutcomeOnceUnderItsTagIncludingCancelledOnes() throws {
+        let responder = try DNSResponder(DNSResponder.Configuration())
+        try responder.start()
+        defer { responder.stop() }
+        let count = 200
+        var target: TagTarget?
+        var cancelled: [Int: CancelResult] = [:]
+        try withEngine(testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port)),
+                       operations: count) { reactor, engine, ledger in
+            let recorder = TagTarget(reactor: reactor, ledger: ledger)
+            target = recorder
+            var options = DNSQueryOptions()
+            options.resultDetail = .summary
+            for index in 0..<count {
+                let request = try DNSQueryRequest("t\(index).load.evq.test.", type: .a, options: options)
+                let handle = engine.start(request, tag: UInt64(index), target: recorder)
+                if index % 4 == 0 { cancelled[index] = handle.cancel() }
+            }
+            return count
+        }
+        let outcomes = try #require(target).outcomes.all
+        #expect(outcomes.count == count)
+        for (index, outcome) in outcomes {
+            if cancelled[index] == .cancelled {
+                #expect(outcome.isCancelled, "query \(index): \(outcome)")
+            } else {
+                let result = try #require(outcome.result, "query \(index): \(outcome)")
+                #expect(result.rcode == .noError && result.summary.answerCount == 1)
+                #expect(result.name.isIdentical(to: try DNSName(parsing: "t\(index).load.evq.test.")))
+            }
+        }
+        #expect(cancelled.values.contains(.cancelled))
+    }
+
     @Test(arguments: [DNSResultDetail.summary, .full])
     func aReplyWhoseRecordOverrunsThePacketIsRefusedInEitherDetail(_ detail: DNSResultDetail) throws {
         var request = try DNSQueryRequest("overrun.example.test.", type: .a)
