@@ -11,6 +11,22 @@ public enum LoadOutcome: String, CaseIterable, Sendable, Codable {
     case networkError = "network_error"
     case limitReached = "limit_reached"
     case error
+
+    /// The outcome's position in `allCases` (the tallies' index), without searching.
+    var index: Int {
+        switch self {
+        case .answered: 0
+        case .nxdomain: 1
+        case .servfail: 2
+        case .refused: 3
+        case .timeout: 4
+        case .cancelled: 5
+        case .malformed: 6
+        case .networkError: 7
+        case .limitReached: 8
+        case .error: 9
+        }
+    }
 }
 
 /// What kind of operation a cancel ended (the measure is reported per kind).
@@ -25,7 +41,9 @@ public final class LoadRecorder: Sendable {
     /// One thread's share of the measures.
     public final class Shard: Sendable {
         struct Tallies {
+            /// Query latency of the intervals closed so far (`tick` folds `interval` into it).
             var query = makeLatencyHistogram()
+            /// Query latency since the last `tick`: the one histogram a query is recorded in.
             var interval = makeLatencyHistogram()
             var cancelLoop = makeLatencyHistogram()
             var cancelThread = makeLatencyHistogram()
@@ -46,13 +64,13 @@ public final class LoadRecorder: Sendable {
         /// Records one finished query: its latency (ignored for cancelled ones) and outcome, at
         /// `now` (the caller's clock reading, when it has one).
         public func recordQuery(latencyNanos: UInt64, outcome: LoadOutcome, at now: UInt64 = MonotonicClock.now()) {
+            let index = outcome.index
             tallies.withLock { tally in
-                tally.outcomes[LoadOutcome.allCases.firstIndex(of: outcome)!] += 1
+                tally.outcomes[index] += 1
                 tally.completed += 1
                 switch outcome {
                 case .answered, .nxdomain:
                     tally.lastAnswerAt = now
-                    _ = tally.query.record(max(1, latencyNanos))
                     _ = tally.interval.record(max(1, latencyNanos))
                     tally.intervalCompleted += 1
                 case .cancelled:
@@ -85,6 +103,7 @@ public final class LoadRecorder: Sendable {
 
     /// A recorder with `shards` shards; the interval log starts now.
     public init(shards: Int, epochSeconds: Double) {
+        assert(LoadOutcome.allCases.enumerated().allSatisfy { $0.offset == $0.element.index }, "LoadOutcome.index")
         self.shards = (0..<max(1, shards)).map { _ in Shard() }
         intervalLog = Locked(HistogramLogWriter(startTime: epochSeconds, comment: "[evq load: query latency, ns]"))
         startedAt = MonotonicClock.now()
@@ -100,6 +119,7 @@ public final class LoadRecorder: Sendable {
         for shard in shards {
             shard.tallies.withLock { tally in
                 merged.add(tally.interval)
+                tally.query.add(tally.interval)
                 tally.interval.reset()
                 completed += tally.intervalCompleted
                 cancels += tally.intervalCancels
@@ -150,6 +170,7 @@ public final class LoadRecorder: Sendable {
         for shard in shards {
             shard.tallies.withLock { tally in
                 query.add(tally.query)
+                query.add(tally.interval)  // what the last tick has not folded in yet
                 loop.add(tally.cancelLoop)
                 thread.add(tally.cancelThread)
                 scanLoop.add(tally.scanCancelLoop)

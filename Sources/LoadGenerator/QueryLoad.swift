@@ -150,7 +150,7 @@ final class QueryLoadPlan: Sendable {
 
 /// One reactor's share of a load run. Loop-bound: every member is used only on `reactor`'s
 /// thread (it is `@unchecked Sendable` so that completions and `execute` can carry it there).
-final class QueryLoadDriver: @unchecked Sendable {
+final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
     let reactor: Reactor
     private let plan: QueryLoadPlan
     private let engine: DNSQueryEngine
@@ -161,6 +161,8 @@ final class QueryLoadDriver: @unchecked Sendable {
     /// Open loop: nanoseconds between this driver's intended sends, and the next intended send.
     private let interval: Double
     private var nextIntended = 0.0
+    /// When `begin` ran: intended send times travel in each query's tag relative to it.
+    private var origin: UInt64 = 0
     private var inFlight = 0
     private var issuing = true
     private var reportedDone = false
@@ -187,6 +189,7 @@ final class QueryLoadDriver: @unchecked Sendable {
     /// Starts this driver's load: fills its closed loop, or starts its pacer.
     func begin() {
         reactor.preconditionInLoop()
+        origin = MonotonicClock.now()
         if closedLoop {
             fill(now: MonotonicClock.now())
         } else {
@@ -223,8 +226,10 @@ final class QueryLoadDriver: @unchecked Sendable {
             return
         }
         inFlight += 1
-        let request = plan.requests[number % plan.requests.count]
-        let handle = engine.start(request) { [self] outcome in completed(number, intendedAt: intendedAt, outcome) }
+        // Borrowed from the plan's storage, not copied: a copy would retain and release its parts.
+        let handle = plan.requests.withUnsafeBufferPointer { requests in
+            engine.start(requests[number % requests.count], tag: tag(number, intendedAt: intendedAt), target: self)
+        }
         guard drawsCancels, let (delay, fromLoop) = plan.configuration.drawCancel(using: &rng) else { return }
         if fromLoop {
             cancelTimers[number] = reactor.startTimer(afterNanos: delay) { [self] outcome in
@@ -237,8 +242,28 @@ final class QueryLoadDriver: @unchecked Sendable {
         }
     }
 
-    private func completed(_ number: Int, intendedAt: UInt64, _ outcome: DNSQueryOutcome) {
-        let now = MonotonicClock.now()
+    // A query's tag: its number in the low 28 bits (`QueryLoadPlan.maxQueries`), and its intended send
+    // time, as 64 ns ticks since `origin`, in the high 36. Latencies are taken modulo the 2^42 ns
+    // (73 minutes) the ticks span, so a run of any length measures them right, at most 63 ns high.
+    private static let numberBits = QueryLoadPlan.maxQueries.trailingZeroBitCount
+    private static let tickShift = 6
+    private static let offsetMask: UInt64 = (1 << (64 - numberBits + tickShift)) - 1
+
+    private func tag(_ number: Int, intendedAt: UInt64) -> UInt64 {
+        UInt64(number) | ((intendedAt &- origin) >> Self.tickShift) << Self.numberBits
+    }
+
+    /// A query ended: on the loop, which read the clock as the reply's batch arrived (`loopTime`).
+    func queryCompleted(tag: UInt64, _ outcome: DNSQueryOutcome) {
+        let now = reactor.loopTime
+        let number = Int(tag & (1 << Self.numberBits - 1))
+        let intendedOffset = (tag >> Self.numberBits) << Self.tickShift
+        let latency = (now &- origin &- intendedOffset) & Self.offsetMask
+        // A send intended after `now` (never expected: the loop clock only moves on) counts as 0.
+        completed(number, latencyNanos: latency > Self.offsetMask / 2 ? 0 : latency, now: now, outcome)
+    }
+
+    private func completed(_ number: Int, latencyNanos: UInt64, now: UInt64, _ outcome: DNSQueryOutcome) {
         plan.ledger.record(number)
         let kind: LoadOutcome
         switch outcome {
@@ -247,10 +272,11 @@ final class QueryLoadDriver: @unchecked Sendable {
         case .failure(let error):
             kind = LoadOutcome(error)
             if case .cancelled(let info) = error, info.reason == .caller {
-                shard.recordCancel(latencyNanos: now &- info.requestedAt, origin: info.origin, kind: .dns)
+                shard.recordCancel(latencyNanos: now > info.requestedAt ? now - info.requestedAt : 0,
+                                   origin: info.origin, kind: .dns)
             }
         }
-        shard.recordQuery(latencyNanos: now &- intendedAt, outcome: kind, at: now)
+        shard.recordQuery(latencyNanos: latencyNanos, outcome: kind, at: now)
         if !cancelTimers.isEmpty, let timer = cancelTimers.removeValue(forKey: number) { timer.cancel() }
         inFlight -= 1
         if closedLoop { fill(now: now) }
