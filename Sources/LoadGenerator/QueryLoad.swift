@@ -272,7 +272,10 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
         case .failure(let error):
             kind = LoadOutcome(error)
             if case .cancelled(let info) = error, info.reason == .caller {
-                shard.recordCancel(latencyNanos: now > info.requestedAt ? now - info.requestedAt : 0,
+                // The clock itself, not the batch's `now`: a cancel's completion can run in the same
+                // callback as the cancel, before the loop clock moves on.
+                let cancelEnded = MonotonicClock.now()
+                shard.recordCancel(latencyNanos: cancelEnded > info.requestedAt ? cancelEnded - info.requestedAt : 0,
                                    origin: info.origin, kind: .dns)
             }
         }
