@@ -140,9 +140,7 @@ public final class DNSQueryEngine: Sendable {
     /// exactly once, on the query's reactor thread, never inside this call. The engine holds
     /// `target` strongly until then. Any thread.
     @discardableResult
-    public func start<Target: DNSQueryCompletionTarget>(_ request: DNSQueryRequest, tag: UInt64, target: Target)
-        -> QueryHandle
-    {
+    public func start(_ request: DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget) -> QueryHandle {
         let shard = nextShard()
         let body = TaggedQuery(request: request, shard: shard, tag: tag, target: target)
         return QueryHandle(operation: shard.reactor.start(body))

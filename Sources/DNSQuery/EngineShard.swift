@@ -363,7 +363,7 @@ final class EngineShard: @unchecked Sendable {
     /// Closes retired sockets with nothing outstanding whose quarantine has passed; re-arms while
     /// some remain.
     private func closeRetiredSockets() {
-        if !sendBatch.isEmpty { sendBatch.flush(self) }  // the batch does not retain its sockets
+        sendBatch.flush(self)  // the batch does not retain its sockets: none may close while queued
         let now = nowMs
         var remaining = 0
         for server in servers.values {

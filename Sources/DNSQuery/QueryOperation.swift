@@ -229,7 +229,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// Sends one attempt to server `index` over the current transport (or, with `socket`, the
     /// current UDP transaction again on it) and arms the timer for it.
     private func send(to index: Int, resending socket: UDPSocket? = nil) {
-        guard let list, state.contains(.attached) else { return }
+        guard let list else { return }  // listed: attached too
         serverIndex = UInt8(truncatingIfNeeded: index)
         attempts &+= 1
         let failure: Parked?

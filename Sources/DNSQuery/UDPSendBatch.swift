@@ -137,9 +137,6 @@ final class UDPSendBatch {
         }
     }
 
-    /// Whether anything is queued.
-    var isEmpty: Bool { count == 0 }
-
     /// Drops what is queued (the shard is closing) and frees the event (on the loop only).
     func discard(onLoop: Bool) {
         for index in 0..<count { sockets[index] = nil }

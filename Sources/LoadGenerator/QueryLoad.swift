@@ -191,7 +191,7 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
         reactor.preconditionInLoop()
         origin = MonotonicClock.now()
         if closedLoop {
-            fill(now: MonotonicClock.now())
+            fill(now: origin)
         } else {
             nextIntended = Double(MonotonicClock.now())
             reactor.start(Pacer(driver: self), timeoutNanos: 1)
