@@ -59,13 +59,31 @@ public struct DNSMessageView {
     /// Never allocates; a malformed name is simply no match.
     public func questionMatches(name: UnsafeRawBufferPointer, type: DNSType, class: DNSClass,
                                 caseSensitive: Bool) -> Bool {
+        guard Self.isPlainWireName(name) else {
+            return questionCount == 1 && labelsMatch(name: name, type: type, class: `class`, caseSensitive: caseSensitive)
+        }
+        return questionMatches(plainName: name, type: type, class: `class`, caseSensitive: caseSensitive)
+    }
+
+    /// `questionMatches(name:type:class:caseSensitive:)` for a caller whose `plainName` is known to be a
+    /// whole uncompressed wire name (labels of 1…63 bytes ending with the root label, at most 255
+    /// bytes, as `DNSName.wire` always is), which is then not checked again.
+    package func questionMatches(plainName name: UnsafeRawBufferPointer, type: DNSType, class: DNSClass,
+                                 caseSensitive: Bool) -> Bool {
         guard questionCount == 1 else { return false }
         // Servers repeat the question as asked: when the reply's name is `name` byte for byte (which
         // has no compression pointer, so it is that name), only the type and class are left to check.
         let end = 12 + name.count
-        if end + 4 <= bytes.count, Self.isPlainWireName(name), Self.bytesEqual(bytes, at: 12, name) {
+        if end + 4 <= bytes.count, Self.bytesEqual(bytes, at: 12, name) {
             return Self.u16(bytes, end) == type.rawValue && Self.u16(bytes, end + 2) == `class`.rawValue
         }
+        return labelsMatch(name: name, type: type, class: `class`, caseSensitive: caseSensitive)
+    }
+
+    /// The question's name matched against `name` label by label (following compression), then its
+    /// type and class.
+    private func labelsMatch(name: UnsafeRawBufferPointer, type: DNSType, class: DNSClass,
+                             caseSensitive: Bool) -> Bool {
         var walker = DNSNameWalker(bytes, at: 12, limit: bytes.count)
         var expected = 0
         do {
@@ -139,6 +157,7 @@ public struct DNSMessageView {
 
     /// An iterator over every record after the question section (answer, authority, additional in order).
     public func records() -> DNSRecordIterator {
-        DNSRecordIterator(bytes: bytes, offset: answerOffset, counts: (answerCount, authorityCount, additionalCount))
+        DNSRecordIterator(bytes: bytes, offset: answerOffset, counts: (answerCount, authorityCount, additionalCount),
+                          questionChecked: questionCount > 0)
     }
 }

@@ -4,11 +4,16 @@ public struct DNSRecordIterator {
     let bytes: UnsafeRawBufferPointer
     var offset: Int
     var remaining: (answer: Int, authority: Int, additional: Int)
+    /// Whether the first question's name (at offset 12) was checked when the view was made: an owner
+    /// name that is just a pointer to it (`C0 0C`, how most answers name their owner) is then not
+    /// walked again.
+    let questionChecked: Bool
 
-    init(bytes: UnsafeRawBufferPointer, offset: Int, counts: (Int, Int, Int)) {
+    init(bytes: UnsafeRawBufferPointer, offset: Int, counts: (Int, Int, Int), questionChecked: Bool) {
         self.bytes = bytes
         self.offset = offset
         self.remaining = counts
+        self.questionChecked = questionChecked
     }
 
     /// The next record, or nil when every counted record was seen.
@@ -29,7 +34,11 @@ public struct DNSRecordIterator {
         }
         var reader = DNSWireReader(bytes, offset: offset)
         let nameOffset = offset
-        try reader.skipName()
+        if questionChecked && offset + 2 <= bytes.count && bytes[offset] == 0xC0 && bytes[offset + 1] == 12 {
+            reader.offset = offset + 2  // a pointer to the checked question name: valid as it stands
+        } else {
+            try reader.skipName()
+        }
         let type = DNSType(try reader.u16())
         let classField = try reader.u16()
         let ttl = try reader.u32()

@@ -46,6 +46,13 @@ struct HardeningTests {
         expectRejected(bytes, .badPointer, at: 14)
     }
 
+    @Test("an owner pointer to offset 12 is trusted only when a question was checked there")
+    func ownerPointerToOffset12WithoutAQuestion() {
+        // No question: offset 12 is the answer's own owner name, so C0 0C points at itself.
+        expectRejected(header(qd: 0, an: 1) + [0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1], .badPointer,
+                       at: 12)
+    }
+
     @Test("a forward pointer is rejected")
     func forwardPointer() {
         expectRejected(header() + [0xC0, 20, 0, 1, 0, 1] + [1, 97, 0], .badPointer, at: 12)
