@@ -117,10 +117,13 @@ final class EngineShard: @unchecked Sendable {
     func sendUDP(_ query: QueryOperation, to server: ServerState) -> QueryOperation.Parked? {
         let socket: UDPSocket
         let id: UInt16
-        switch placeUDP(query, on: server) {
-        case .placed(let s, let i): (socket, id) = (s, i)
-        case .full: return .limitReached
-        case .failed(let errno): return .network(errno)
+        do {
+            (socket, id) = try placeUDP(query, on: server)
+        } catch {
+            switch error {
+            case .full: return .limitReached
+            case .failed(let errno): return .network(errno)
+            }
         }
         query.placed(on: socket, id: id)
         if let failure = queueUDP(query, on: socket, id: id) { return failure }
@@ -144,13 +147,20 @@ final class EngineShard: @unchecked Sendable {
         return nil
     }
 
-    private enum Placement {
-        case placed(UDPSocket, UInt16)
+    /// Why an attempt found no place on a server's sockets.
+    private enum PlacementFailure: Error {
+        /// Every socket is at its limit and the pool at its size.
         case full
+        /// Opening a socket failed with this errno.
         case failed(Int32)
     }
 
-    private func placeUDP(_ query: QueryOperation, on server: ServerState) -> Placement {
+    /// Takes an id for `query` on one of `server`'s UDP sockets (opening one when the pool is below
+    /// its size or every socket is busy). Throws rather than returning an enum that carries the socket:
+    /// the socket then comes back as a plain reference, not inside a value copied and destroyed.
+    private func placeUDP(_ query: QueryOperation, on server: ServerState) throws(PlacementFailure)
+        -> (UDPSocket, UInt16)
+    {
         let owner = Unmanaged.passUnretained(query).toOpaque()
         let now = nowMs
         let perSocket = configuration.maxOutstandingPerSocket
@@ -160,9 +170,9 @@ final class EngineShard: @unchecked Sendable {
             // The pool fills up to its size as queries come, one socket per query.
             do {
                 let socket = try openUDP(to: server)
-                if let id = socket.table.allocate(owner: owner, ids: ids, nowMs: now) { return .placed(socket, id) }
+                if let id = socket.table.allocate(owner: owner, ids: ids, nowMs: now) { return (socket, id) }
             } catch {
-                return .failed(error.errno)
+                throw .failed(error.errno)
             }
         }
         var tried = 0
@@ -173,19 +183,19 @@ final class EngineShard: @unchecked Sendable {
             if socket.table.outstanding < perSocket,
                 let id = socket.table.allocate(owner: owner, ids: ids, nowMs: now)
             {
-                return .placed(socket, id)
+                return (socket, id)
             }
         }
         // Every socket is busy (or the pool is below its size after a rotation): open one more.
-        guard server.sockets.count + server.retired.count < configuration.maxSocketsPerServer else { return .full }
+        guard server.sockets.count + server.retired.count < configuration.maxSocketsPerServer else { throw .full }
         let socket: UDPSocket
         do {
             socket = try openUDP(to: server)
         } catch {
-            return .failed(error.errno)
+            throw .failed(error.errno)
         }
-        guard let id = socket.table.allocate(owner: owner, ids: ids, nowMs: now) else { return .full }
-        return .placed(socket, id)
+        guard let id = socket.table.allocate(owner: owner, ids: ids, nowMs: now) else { throw .full }
+        return (socket, id)
     }
 
     private func openUDP(to server: ServerState) throws(Syscalls.Failure) -> UDPSocket {
@@ -256,14 +266,14 @@ final class EngineShard: @unchecked Sendable {
         let name = query.currentName
         guard query.randomizesCase else {
             return name.withWire {
-                reply.questionMatches(name: $0, type: query.type, class: query.recordClass, caseSensitive: false)
+                reply.questionMatches(plainName: $0, type: query.type, class: query.recordClass, caseSensitive: false)
             }
         }
         let count = name.wireCount
         name.withWire { nameScratch.copyMemory(from: $0) }
         let expected = UnsafeMutableRawBufferPointer(rebasing: nameScratch[..<count])
         CaseRandomization.apply(seed: query.caseSeed, to: expected)
-        return reply.questionMatches(name: UnsafeRawBufferPointer(expected), type: query.type,
+        return reply.questionMatches(plainName: UnsafeRawBufferPointer(expected), type: query.type,
                                      class: query.recordClass, caseSensitive: true)
     }
 
@@ -339,7 +349,9 @@ final class EngineShard: @unchecked Sendable {
             }
             return
         }
-        Unmanaged<QueryOperation>.fromOpaque(owner).takeUnretainedValue().replyArrived(view, on: channel)
+        // The table's owner is alive while it holds the id (the reactor's slot holds the query), so
+        // the call borrows it: no retain and release of an object a cache miss away.
+        Unmanaged<QueryOperation>.fromOpaque(owner)._withUnsafeGuaranteedRef { $0.replyArrived(view, on: channel) }
     }
 
     /// Runs `body` with the shard's 64 KiB scratch buffer (TCP reads).

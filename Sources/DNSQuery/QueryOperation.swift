@@ -324,15 +324,11 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         }
         // Summary first (walks every record without copying): a malformed reply fails here in
         // either detail; the full parse then only runs when the caller wants the records.
-        let summary = try? DNSReplySummary(reply)
-        let message = flags.contains(.summaryOnly) || summary == nil ? nil : try? DNSMessage(parsing: reply.bytes)
-        guard let summary, message != nil || flags.contains(.summaryOnly) else {
-            shard.counters.droppedMalformed += 1
-            if attempts < maxAttempts, shard.reactor.loopTime < deadline {
-                release(answered: false)
-                return nextAttempt()
-            }
-            return complete(.failure(.malformedReply), answered: false)
+        guard let summary = try? DNSReplySummary(reply) else { return malformedReply() }
+        var message: DNSMessage?
+        if !flags.contains(.summaryOnly) {
+            guard let parsed = try? DNSMessage(parsing: reply.bytes) else { return malformedReply() }
+            message = parsed
         }
         if rcode == .nxDomain, let candidates = extras?.candidates, Int(candidateIndex) + 1 < candidates.count {
             release(answered: true)
@@ -342,16 +338,31 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         }
         guard let list else { return }
         let now = shard.reactor.loopTime
-        let result = DNSQueryResult(
-            message: message, summary: summary, answeredName: currentName, server: list.servers[Int(serverIndex)].address,
-            transport: channel.transport, attempts: Int(attempts), elapsedNanos: now > submittedAt ? now - submittedAt : 0)
         shard.counters.answered += 1
-        if !tryComplete(.success(result), answered: true) {
+        // Built in place and moved into the outcome: a result is several words (and a full one holds
+        // the parsed message), so every copy and destroy of it shows per query.
+        let answered = tryComplete(.success(DNSQueryResult(
+            message: consume message, summary: summary, answeredName: currentName,
+            server: list.servers[Int(serverIndex)].address, transport: channel.transport, attempts: Int(attempts),
+            elapsedNanos: now > submittedAt ? now - submittedAt : 0)), answered: true)
+        if !answered {
             // A cancel from another thread won the gate first: the query ends cancelled, and this
             // reply counts as late, like one read after the cancel.
             shard.counters.answered -= 1
             shard.counters.droppedLate += 1
         }
+    }
+
+    /// The reply that named this query is malformed (its records, or the whole message when the
+    /// caller wants it parsed): counted and dropped; the query tries again while it may, else ends
+    /// with `.malformedReply`.
+    private func malformedReply() {
+        shard.counters.droppedMalformed += 1
+        if attempts < maxAttempts, shard.reactor.loopTime < deadline {
+            release(answered: false)
+            return nextAttempt()
+        }
+        complete(.failure(.malformedReply), answered: false)
     }
 
     /// Ends the query with `outcome` if this path wins the gate: the id is released, then the
@@ -362,10 +373,15 @@ class QueryOperation: OperationBody, @unchecked Sendable {
 
     /// `complete`, returning whether this path won the gate.
     private func tryComplete(_ outcome: DNSQueryOutcome, answered: Bool) -> Bool {
-        guard state.contains(.attached), shard.reactor.finish(slot: slot, generation: generation) else { return false }
+        // The reactor's reference to this query, handed over: it keeps the query alive through its
+        // completion (the shard reaches a query through the transaction table, unretained).
+        guard state.contains(.attached), let body = shard.reactor.finish(slot: slot, generation: generation) else {
+            return false
+        }
         release(answered: answered)
         shard.outstanding -= 1
         deliver(outcome)
+        extendLifetime(body)
         return true
     }
 }

@@ -8,7 +8,9 @@ import Glibc
 /// calls, which ThreadSanitizer cannot see, so every access it guards would be reported as a race.
 /// A pthread mutex is intercepted by TSan, so the sanitizer run checks our real locking.
 public final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
+    /// Unchecked for dynamic exclusivity: every access is inside `withLock`, which the mutex
+    /// already makes exclusive (the check cost a thread-local lookup per call).
+    @exclusivity(unchecked) private var value: Value
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
     /// Guards `value`.

@@ -135,7 +135,9 @@ public final class Reactor: @unchecked Sendable {
         // now == loopTime) then waits for the next turn instead of firing in the same pass.
         let deadline = timeoutNanos.map { onLoop ? loopTime &+ max($0, 1) : MonotonicClock.now() &+ $0 } ?? 0
         if onLoop {
-            install(slot: slot, generation: generation, deadline: deadline)
+            // Just allocated on this thread: the gate is pending and the slot holds `body`.
+            if deadline != 0 { schedule(slot: slot, generation: generation, deadline: deadline) }
+            body.attach(handle, to: self)
         } else {
             post(.install(slot: slot, generation: generation, deadline: deadline))
         }
@@ -164,18 +166,22 @@ public final class Reactor: @unchecked Sendable {
     /// the caller must now release its own events and run the completion. Returns false when a
     /// cancel (or an earlier finish) already won; the caller must then do nothing.
     public func finish(_ operation: OperationHandle) -> Bool {
-        finish(slot: operation.slot, generation: operation.generation)
+        finish(slot: operation.slot, generation: operation.generation) != nil
     }
 
     /// `finish` by the handle's parts, for a body that keeps only its slot and generation (no
     /// handle, so no reference to the reactor, is made per call). Reactor thread only.
-    package func finish(slot: UInt32, generation: UInt32) -> Bool {
+    ///
+    /// Returns the body the slot held when this path wins (nil when it lost): the reactor's
+    /// reference moves to the caller, so a body called through an unretained reference stays alive
+    /// while it completes and is freed when the caller drops the returned value.
+    package func finish(slot: UInt32, generation: UInt32) -> (any OperationBody)? {
         assertInLoop()
-        guard slot != .max, table.close(slot, generation: generation, to: .finishing) else { return false }
+        guard slot != .max, table.close(slot, generation: generation, to: .finishing) else { return nil }
         unschedule(slot: slot)
-        _ = table.release(slot, generation: generation)
+        let body = table.release(slot, generation: generation)
         counters.completed.wrappingIncrement(ordering: .relaxed)
-        return true
+        return body
     }
 
     /// Whether the operation is still open (no path has won its gate yet). Any thread.
