@@ -81,7 +81,6 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     private var parked: Parked?
 
     init(request: borrowing DNSQueryRequest, shard: EngineShard) {
-        let configuration = shard.configuration
         name = QueryName(request.name)
         type = request.type
         recordClass = request.recordClass
@@ -98,13 +97,13 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         if options.resultDetail == .summary { flags.insert(.summaryOnly) }
         self.flags = flags
         ednsSize = max(options.ednsPayloadSize ?? 512, 512)
-        maxAttempts = UInt8(clamping: max(request.attempts ?? configuration.attempts, 1))
+        maxAttempts = UInt8(clamping: max(request.attempts ?? shard.configuration.attempts, 1))
         let needsExtras = request.servers != nil || options.randomizeCase
             || (options.useSearchList && request.isRelative)
         extras = needsExtras ? QueryExtras(servers: request.servers) : nil
         self.shard = shard
         submittedAt = shard.reactor.now
-        deadline = submittedAt &+ (request.timeoutNanos ?? configuration.timeoutNanos)
+        deadline = submittedAt &+ (request.timeoutNanos ?? shard.configuration.timeoutNanos)
     }
 
     /// Runs the caller's completion with `outcome`: exactly once, on the loop. Each subclass

@@ -227,9 +227,8 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
         }
         inFlight += 1
         // Borrowed from the plan's storage, not copied: a copy would retain and release its parts.
-        let handle = plan.requests.withUnsafeBufferPointer { requests in
-            engine.start(requests[number % requests.count], tag: tag(number, intendedAt: intendedAt), target: self)
-        }
+        let handle = engine.start(plan.requests[number % plan.requests.count], tag: tag(number, intendedAt: intendedAt),
+                                  target: self)
         guard drawsCancels, let (delay, fromLoop) = plan.configuration.drawCancel(using: &rng) else { return }
         if fromLoop {
             cancelTimers[number] = reactor.startTimer(afterNanos: delay) { [self] outcome in
