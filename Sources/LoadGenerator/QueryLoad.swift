@@ -149,25 +149,26 @@ final class QueryLoadPlan: Sendable {
 }
 
 /// One reactor's share of a load run. Loop-bound: every member is used only on `reactor`'s
-/// thread (it is `@unchecked Sendable` so that completions and `execute` can carry it there).
+/// thread (it is `@unchecked Sendable` so that completions and `execute` can carry it there), so
+/// the fields touched per query skip the dynamic exclusivity check (a thread-local lookup each).
 final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
     let reactor: Reactor
     private let plan: QueryLoadPlan
     private let engine: DNSQueryEngine
     private let shard: LoadRecorder.Shard
-    private var rng: SplitMix64
+    @exclusivity(unchecked) private var rng: SplitMix64
     /// Closed loop: this driver's share of the outstanding count.
     private let quota: Int
     /// Open loop: nanoseconds between this driver's intended sends, and the next intended send.
     private let interval: Double
-    private var nextIntended = 0.0
+    @exclusivity(unchecked) private var nextIntended = 0.0
     /// When `begin` ran: intended send times travel in each query's tag relative to it.
     private var origin: UInt64 = 0
-    private var inFlight = 0
-    private var issuing = true
-    private var reportedDone = false
+    @exclusivity(unchecked) private var inFlight = 0
+    @exclusivity(unchecked) private var issuing = true
+    @exclusivity(unchecked) private var reportedDone = false
     /// Loop-side cancel timers by query number, so a query that ends first takes its timer with it.
-    private var cancelTimers: [Int: OperationHandle] = [:]
+    @exclusivity(unchecked) private var cancelTimers: [Int: OperationHandle] = [:]
     /// From the configuration, read once (the hot path never copies the configuration).
     private let drawsCancels: Bool
     private let closedLoop: Bool
