@@ -310,6 +310,9 @@ final class EngineShard: @unchecked Sendable {
                 let start = index * slotSize
                 dispatch(UnsafeRawBufferPointer(rebasing: receiveBuffers[start..<(start + Int(header.msg_len))]),
                          on: socket)
+                // A completion may have shut the engine down: its fd is closed (and its number may
+                // already name another file), so nothing more is read from it.
+                if socket.isClosed { return }
             }
             if count < batch { return }
         }

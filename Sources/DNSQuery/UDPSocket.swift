@@ -9,6 +9,8 @@ final class UDPSocket: QueryChannel {
     var sent = 0
     /// No new query is placed on a retiring socket; it closes once its last id left quarantine.
     var retiring = false
+    /// Set by `close`: a drain in progress (a completion shut the engine down) reads no further.
+    private(set) var isClosed = false
 
     init(server: ServerState, fd: Int32) {
         self.fd = fd
@@ -29,6 +31,7 @@ final class UDPSocket: QueryChannel {
     func close(onLoop: Bool) {
         if onLoop { watcher?.free() }
         watcher = nil
+        isClosed = true
         Syscalls.close(fd)
     }
 }

@@ -27,4 +27,36 @@ import Testing
         #expect(info.reason == .cancelAll)
         #expect(cancelResult.withLock { $0 } == .alreadyCompleted)
     }
+
+    @Test func aCompletionThatShutsTheEngineDownEndsTheDrainOfItsSocket() throws {
+        let server = ScriptedServer()
+        var configuration = testConfiguration(server.address)
+        // One socket and one reply per read: after a reply, the drain would read the socket again.
+        configuration.receiveBatch = 1
+        configuration.socketsPerServer = 1
+        let count = 4
+        let outcomes = Outcomes()
+        var counters = DNSQueryCounters()
+        try withEngine(configuration, operations: count) { reactor, engine, ledger in
+            for index in 0..<count {
+                let request = try DNSQueryRequest("s\(index).example.test.", type: .a)
+                engine.start(request) { outcome in
+                    ledger.record(index)
+                    outcomes.set(index, outcome)
+                    engine.shutdown()  // on the loop, inside the drain of the socket this reply came on
+                }
+            }
+            let queries = (0..<count).compactMap { _ in server.receive() }
+            #expect(queries.count == count)
+            for query in queries { server.send(ScriptedServer.answer(query), to: query) }
+            #expect(reactor.waitForDrain(timeoutNanos: 10_000_000_000))
+            counters = engine.counters()
+            return count
+        }
+        #expect(counters.receiveErrors == 0, "the drain read its socket after the shutdown closed it")
+        let all = outcomes.all
+        #expect(all.count == count)
+        #expect(all.values.filter { $0.result != nil }.count == 1)
+        #expect(all.values.filter(\.isCancelled).count == count - 1)
+    }
 }
