@@ -178,8 +178,8 @@ def num(text):
 groups = {}
 for row in runs:
     groups.setdefault(row[1], {}).setdefault(row[0], []).append(row)
-# evquery against the floor round by round: the two run a few seconds apart, so each pair sees about the
-# same machine, where the median runs above may come from rounds minutes apart (the VM's speed drifts).
+# evquery against the floor round by round: only the evdns run lies between them, so each pair sees about
+# the same machine, where the median runs above may come from rounds minutes apart (the VM's speed drifts).
 paired = {}
 for n, engines in groups.items():
     pairs = [(num(e[3]) / num(f[3]), num(e[4]) / num(f[4]))
