@@ -93,6 +93,7 @@ public final class DNSQueryEngine: Sendable {
     private let shards: [EngineShard]
     private let shardIndex: [ObjectIdentifier: Int]
     private let group: ReactorGroup?
+    private let isShutDown = Locked(false)
 
     /// An engine whose queries all run on `reactor`. Any thread.
     public convenience init(reactor: Reactor, configuration: Configuration = Configuration()) {
@@ -187,6 +188,9 @@ public final class DNSQueryEngine: Sendable {
     /// before the reactors' own `shutdown()` (which also completes every pending query with
     /// `cancelled(shutdown)`; after it, this only closes the file descriptors).
     public func shutdown() {
+        // Once: after the reactors stopped, two threads calling this at once would otherwise close
+        // the same shard on two global-queue threads together.
+        guard isShutDown.withLock({ done in defer { done = true }; return !done }) else { return }
         for shard in shards { onLoop(of: shard) { shard.close() } }
     }
 
