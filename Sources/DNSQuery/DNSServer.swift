@@ -8,9 +8,37 @@ import Glibc
 /// resolv.conf's `nameserver`). Windows counterpart: an entry of `DNS_ADDR_ARRAY`.
 public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
     /// The address family's raw bytes: 4 (IPv4) or 16 (IPv6) bytes, network order.
-    public let addressBytes: [UInt8]
+    public var addressBytes: [UInt8] { withAddressBytes { Array($0) } }
     /// The port, host order.
     public let port: UInt16
+    /// The address bytes in place (the first `addressCount` of 16), so that a server is a plain value:
+    /// every result carries one, and copying it then needs no reference counting.
+    private let address: (UInt64, UInt64)
+    private let addressCount: UInt8
+
+    private init(bytes: [UInt8], port: UInt16) {
+        var address: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &address) { $0.copyBytes(from: bytes.prefix(16)) }
+        self.address = address
+        addressCount = UInt8(min(bytes.count, 16))
+        self.port = port
+    }
+
+    /// Runs `body` over the address bytes (4 or 16).
+    private func withAddressBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
+        withUnsafeBytes(of: address) { body(UnsafeRawBufferPointer(rebasing: $0[..<Int(addressCount)])) }
+    }
+
+    public static func == (a: DNSServer, b: DNSServer) -> Bool {
+        a.address == b.address && a.addressCount == b.addressCount && a.port == b.port
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(address.0)
+        hasher.combine(address.1)
+        hasher.combine(addressCount)
+        hasher.combine(port)
+    }
 
     /// Parses `HOST[:PORT]` or `[V6]:PORT`; nil if it is not a numeric address.
     public init?(_ text: String, defaultPort: UInt16 = 53) {
@@ -29,20 +57,14 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
             port = value
             host = host[..<colon]
         }
-        if let v4 = Self.parse(String(host), family: AF_INET, size: 4) {
-            addressBytes = v4
-        } else if let v6 = Self.parse(String(host), family: AF_INET6, size: 16) {
-            addressBytes = v6
-        } else {
-            return nil
-        }
-        self.port = port
+        guard let bytes = Self.parse(String(host), family: AF_INET, size: 4)
+            ?? Self.parse(String(host), family: AF_INET6, size: 16) else { return nil }
+        self.init(bytes: bytes, port: port)
     }
 
     /// The IPv4 server `a.b.c.d:port`.
     public init(ipv4 a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, port: UInt16 = 53) {
-        addressBytes = [a, b, c, d]
-        self.port = port
+        self.init(bytes: [a, b, c, d], port: port)
     }
 
     private static func parse(_ host: String, family: Int32, size: Int) -> [UInt8]? {
@@ -52,13 +74,13 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Whether the address is IPv6.
-    public var isIPv6: Bool { addressBytes.count == 16 }
+    public var isIPv6: Bool { addressCount == 16 }
 
     /// `1.2.3.4:53` or `[::1]:53`, as dig prints the server.
     public var description: String {
         var text = [CChar](repeating: 0, count: 64)
         let family = isIPv6 ? AF_INET6 : AF_INET
-        _ = addressBytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &text, 64) }
+        _ = withAddressBytes { inet_ntop(family, $0.baseAddress, &text, 64) }
         let host = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
@@ -69,13 +91,13 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = port.bigEndian
-            withUnsafeMutableBytes(of: &address.sin6_addr) { $0.copyBytes(from: addressBytes) }
+            withAddressBytes { bytes in withUnsafeMutableBytes(of: &address.sin6_addr) { $0.copyMemory(from: bytes) } }
             return Self.rebound(&address, body)
         }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
-        withUnsafeMutableBytes(of: &address.sin_addr) { $0.copyBytes(from: addressBytes) }
+        withAddressBytes { bytes in withUnsafeMutableBytes(of: &address.sin_addr) { $0.copyMemory(from: bytes) } }
         return Self.rebound(&address, body)
     }
 
