@@ -4,7 +4,13 @@ import DNSMessage
 /// (`QueryStatus`, `pQueryRecords`). NXDOMAIN and "no data" are answers, not errors.
 public struct DNSQueryResult: Sendable {
     /// The whole reply, parsed; nil when the request asked for `.summary` results.
-    public var message: DNSMessage?
+    public var message: DNSMessage? {
+        get { parsed?.message }
+        set { parsed = newValue.map(ParsedReply.init) }
+    }
+    /// `message`, boxed: a result is copied and destroyed on its way to the completion, and a
+    /// summary result (nil here) then moves a word instead of an optional of five arrays.
+    private var parsed: ParsedReply?
     /// The reply's header, full rcode and section counts (always set, in either detail).
     public var summary: DNSReplySummary
     /// The name that was answered (with the search list, the candidate that got the answer).
@@ -45,7 +51,7 @@ public struct DNSQueryResult: Sendable {
 
     init(message: DNSMessage?, summary: DNSReplySummary, answeredName: QueryName, server: DNSServer,
          transport: DNSTransport, attempts: Int, elapsedNanos: UInt64) {
-        self.message = message
+        parsed = message.map(ParsedReply.init)
         self.summary = summary
         self.answeredName = answeredName
         self.server = server
@@ -57,3 +63,13 @@ public struct DNSQueryResult: Sendable {
 
 /// The one outcome a query's completion receives, exactly once.
 public typealias DNSQueryOutcome = Result<DNSQueryResult, DNSQueryError>
+
+/// A parsed reply in a box of its own (see `DNSQueryResult.message`); immutable, so results that
+/// share one still behave as values.
+private final class ParsedReply: Sendable {
+    let message: DNSMessage
+
+    init(_ message: DNSMessage) {
+        self.message = message
+    }
+}
