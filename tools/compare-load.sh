@@ -180,15 +180,15 @@ for row in runs:
     groups.setdefault(row[1], {}).setdefault(row[0], []).append(row)
 # evquery against the floor round by round: only the evdns run lies between them, so each pair sees about
 # the same machine, where the median runs above may come from rounds minutes apart (the VM's speed drifts).
+def spread(values):
+    values = sorted(values)
+    return f"{values[(len(values) - 1) // 2]:.2f}x ({values[0]:.2f}-{values[-1]:.2f})"
 paired = {}
 for n, engines in groups.items():
     pairs = [(num(e[3]) / num(f[3]), num(e[4]) / num(f[4]))
              for f, e in zip(engines.get("floor", []), engines.get("evquery", []))
              if f[2] == e[2] == "ok" and num(f[3]) > 0 and num(f[4]) > 0]
     if pairs:
-        def spread(values):
-            values = sorted(values)
-            return f"{values[(len(values) - 1) // 2]:.2f}x ({values[0]:.2f}-{values[-1]:.2f})"
         paired[n] = (f"per round, evquery/floor over {len(pairs)} round(s): q/s {spread(q for q, _ in pairs)}, "
                      f"CPU {spread(c for _, c in pairs)}")
 def median_run(candidates):

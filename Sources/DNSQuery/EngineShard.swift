@@ -26,9 +26,8 @@ final class EngineShard: @unchecked Sendable {
 
     private var servers: [DNSServer: ServerState] = [:]
     private var lists: [[DNSServer]: ServerList] = [:]
-    /// The engine's servers (its configuration's, or resolv.conf's), made with the shard: a `let`,
-    /// so that a query reads it without retaining it.
-    let defaultList: ServerList
+    /// The engine's servers, once a query asked for them (`serverList(for: nil)`).
+    private(set) var defaultList: ServerList?
     private var maintenance: LibeventEvent?
 
     // Preallocated I/O memory: one query, one receive batch, one TCP read, one 0x20 name.
@@ -49,10 +48,6 @@ final class EngineShard: @unchecked Sendable {
         self.resolvConf = resolvConf
         batch = max(configuration.receiveBatch, 1)
         sendBatch = UDPSendBatch(capacity: configuration.sendBatch)
-        let addresses = configuration.servers ?? resolvConf.servers
-        for address in addresses where servers[address] == nil { servers[address] = ServerState(address: address) }
-        defaultList = ServerList(servers: addresses.map { [servers] in servers[$0]! },
-                                 rotate: configuration.rotate ?? resolvConf.rotate)
         receiveBuffers = UnsafeMutableRawBufferPointer.allocate(byteCount: batch * slotSize, alignment: 16)
         iovecs = .allocate(capacity: batch)
         headers = .allocate(capacity: batch)
@@ -100,7 +95,11 @@ final class EngineShard: @unchecked Sendable {
             lists[requested] = list
             return list
         }
-        return defaultList
+        if let defaultList { return defaultList }
+        let addresses = configuration.servers ?? resolvConf.servers
+        let list = ServerList(servers: addresses.map(serverState), rotate: configuration.rotate ?? resolvConf.rotate)
+        defaultList = list
+        return list
     }
 
     private func serverState(_ address: DNSServer) -> ServerState {

@@ -136,8 +136,7 @@ public final class Reactor: @unchecked Sendable {
         let deadline = timeoutNanos.map { onLoop ? loopTime &+ max($0, 1) : MonotonicClock.now() &+ $0 } ?? 0
         if onLoop {
             // Just allocated on this thread: the gate is pending and the slot holds `body`.
-            if deadline != 0 { schedule(slot: slot, generation: generation, deadline: deadline) }
-            body.attach(handle, to: self)
+            install(body, handle, deadline: deadline)
         } else {
             post(.install(slot: slot, generation: generation, deadline: deadline))
         }
@@ -152,11 +151,10 @@ public final class Reactor: @unchecked Sendable {
         return handle
     }
 
-    private func install(slot: UInt32, generation: UInt32, deadline: UInt64) {
-        guard table.gateWord(slot) == OperationTable.word(generation, .pending) else { return }
-        let handle = OperationHandle(reactor: self, slot: slot, generation: generation)
-        if deadline != 0 { schedule(slot: slot, generation: generation, deadline: deadline) }
-        table.slots[Int(slot)].body?.attach(handle, to: self)
+    /// Arms the operation's timer (a `deadline` of 0: none) and attaches its body; its gate is pending.
+    private func install(_ body: any OperationBody, _ operation: OperationHandle, deadline: UInt64) {
+        if deadline != 0 { schedule(slot: operation.slot, generation: operation.generation, deadline: deadline) }
+        body.attach(operation, to: self)
     }
 
     /// Closes the operation's gate for a normal ending (a result or an error found by its body).
@@ -345,7 +343,11 @@ public final class Reactor: @unchecked Sendable {
     private func perform(_ job: ReactorJob) {
         switch job {
         case .install(let slot, let generation, let deadline):
-            install(slot: slot, generation: generation, deadline: deadline)
+            // Started from another thread: a cancel may have closed the gate since.
+            guard table.gateWord(slot) == OperationTable.word(generation, .pending),
+                let body = table.slots[Int(slot)].body
+            else { return }
+            install(body, OperationHandle(reactor: self, slot: slot, generation: generation), deadline: deadline)
         case .end(let slot, let generation, let info):
             endCancelled(slot: slot, generation: generation, info: info)
         case .reject(let body, let handle, let ending):

@@ -194,7 +194,7 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
         if closedLoop {
             fill(now: origin)
         } else {
-            nextIntended = Double(MonotonicClock.now())
+            nextIntended = Double(origin)
             reactor.start(Pacer(driver: self), timeoutNanos: 1)
         }
         finishIfDrained()
@@ -227,7 +227,6 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
             return
         }
         inFlight += 1
-        // Borrowed from the plan's storage, not copied: a copy would retain and release its parts.
         let handle = engine.start(plan.requests[number % plan.requests.count], tag: tag(number, intendedAt: intendedAt),
                                   target: self)
         guard drawsCancels, let (delay, fromLoop) = plan.configuration.drawCancel(using: &rng) else { return }
