@@ -160,4 +160,29 @@ public struct DNSMessageView {
         DNSRecordIterator(bytes: bytes, offset: answerOffset, counts: (answerCount, authorityCount, additionalCount),
                           questionChecked: questionCount > 0)
     }
+
+    /// Checks every record as `records()` would (each owner name, the fixed fields and the data
+    /// length within the packet) in one pass that builds nothing per record, and returns the upper 8
+    /// bits of the response code from the additional section's OPT record (0 without one; the last
+    /// one counts if there are several). What a reply summary needs. Never allocates.
+    /// - Throws: `DNSParseError` when a record is malformed or the packet ends before the counts do.
+    public func checkRecords() throws(DNSParseError) -> UInt8 {
+        let total = answerCount + authorityCount + additionalCount
+        let firstAdditional = answerCount + authorityCount
+        let questionChecked = questionCount > 0
+        var offset = answerOffset
+        var extendedRcode: UInt8 = 0
+        for index in 0..<total {
+            let fields = try DNSRecordIterator.ownerEnd(bytes, at: offset, questionChecked: questionChecked)
+            // TYPE, CLASS, TTL and RDLENGTH: 10 bytes, then RDLENGTH bytes of data.
+            guard fields + 10 <= bytes.count else { throw DNSParseError(.truncated, at: fields) }
+            let end = fields + 10 + Int(Self.u16(bytes, fields + 8))
+            guard end <= bytes.count else { throw DNSParseError(.truncated, at: fields + 10) }
+            if index >= firstAdditional && Self.u16(bytes, fields) == DNSType.opt.rawValue {
+                extendedRcode = bytes[fields + 4]  // the TTL field's first byte
+            }
+            offset = end
+        }
+        return extendedRcode
+    }
 }

@@ -32,13 +32,8 @@ public struct DNSRecordIterator {
         } else {
             return nil
         }
-        var reader = DNSWireReader(bytes, offset: offset)
         let nameOffset = offset
-        if questionChecked && offset + 2 <= bytes.count && bytes[offset] == 0xC0 && bytes[offset + 1] == 12 {
-            reader.offset = offset + 2  // a pointer to the checked question name: valid as it stands
-        } else {
-            try reader.skipName()
-        }
+        var reader = DNSWireReader(bytes, offset: try Self.ownerEnd(bytes, at: offset, questionChecked: questionChecked))
         let type = DNSType(try reader.u16())
         let classField = try reader.u16()
         let ttl = try reader.u32()
@@ -47,5 +42,20 @@ public struct DNSRecordIterator {
         offset = reader.offset + length
         return DNSRecordView(bytes: bytes, section: section, nameOffset: nameOffset, type: type,
                              classField: classField, ttl: ttl, rdataOffset: reader.offset, rdataLength: length)
+    }
+
+    /// Where the owner name of the record at `offset` ends. An owner that is just a pointer to the
+    /// question name (`C0 0C`, how most answers name their owner) is valid as it stands when that name
+    /// was checked (`questionChecked`); any other is walked and checked in full.
+    @inline(__always)
+    static func ownerEnd(_ bytes: UnsafeRawBufferPointer, at offset: Int, questionChecked: Bool) throws(DNSParseError)
+        -> Int
+    {
+        if questionChecked && offset + 2 <= bytes.count && bytes[offset] == 0xC0 && bytes[offset + 1] == 12 {
+            return offset + 2
+        }
+        var reader = DNSWireReader(bytes, offset: offset)
+        try reader.skipName()
+        return reader.offset
     }
 }

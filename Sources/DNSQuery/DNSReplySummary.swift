@@ -22,11 +22,7 @@ public struct DNSReplySummary: Sendable, Equatable {
     /// copied. Never allocates.
     /// - Throws: `DNSParseError` if a record is malformed.
     init(_ reply: DNSMessageView) throws(DNSParseError) {
-        var records = reply.records()
-        var upper: UInt16 = 0
-        while let record = try records.next() {
-            if record.section == .additional, let edns = record.ednsHeader { upper = UInt16(edns.extendedRcode) }
-        }
+        let upper = UInt16(try reply.checkRecords())
         header = reply.header
         rcode = DNSRcode(rawValue: upper << 4 | UInt16(reply.rcodeLow))
         answerCount = UInt16(reply.answerCount)

@@ -78,6 +78,41 @@ struct MutationTests {
         #expect(rejected.values.reduce(0, +) > 20_000)
         #expect(rejected.keys.count >= 6, "\(rejected)")
     }
+
+    @Test("checkRecords accepts exactly the mutated packets the record iterator walks, with the same OPT rcode bits")
+    func checkRecordsAgreesWithTheIterator() {
+        var rng = Xorshift64(state: 0xC4EC_4EC5)
+        let seeds = Fixture.all.flatMap { [$0.reply, $0.query] }
+        var accepted = 0, refused = 0, withExtendedRcode = 0
+        for round in 0..<100_000 {
+            var packet = seeds[round % seeds.count]
+            for _ in 0..<Int.random(in: 0...3, using: &rng) { mutate(&packet, using: &rng) }
+            packet.withUnsafeBytes { bytes in
+                guard let view = try? DNSMessageView(bytes) else { return }
+                // The iterator's verdict and the last OPT record's extended rcode bits.
+                var walked: UInt8? = 0
+                var records = view.records()
+                do {
+                    while let record = try records.next() {
+                        if record.section == .additional, let edns = record.ednsHeader { walked = edns.extendedRcode }
+                    }
+                } catch {
+                    walked = nil
+                }
+                let checked = try? view.checkRecords()
+                #expect(checked == walked, "round \(round)")
+                if let checked {
+                    accepted += 1
+                    if checked != 0 { withExtendedRcode += 1 }
+                } else {
+                    refused += 1
+                }
+            }
+        }
+        // Both verdicts, and OPT records with extended rcode bits, must occur, or this tests nothing.
+        #expect(accepted > 10_000 && refused > 10_000 && withExtendedRcode > 100,
+                "\(accepted) accepted, \(refused) refused, \(withExtendedRcode) with extended rcode bits")
+    }
 }
 
 @Suite("Deterministic mutation run: zone text")
