@@ -26,6 +26,33 @@ public struct DNSMessageView {
         answerOffset = reader.offset
     }
 
+    /// A view whose question section was checked by the caller and ends at `answerOffset`.
+    private init(checked bytes: UnsafeRawBufferPointer, answerOffset: Int) {
+        self.bytes = bytes
+        self.answerOffset = answerOffset
+    }
+
+    /// `init(_:)` followed by `questionMatches(plainName:type:class:caseSensitive:)`, for a reply to
+    /// a query that asked `plainName` (a whole uncompressed wire name, as `DNSName.wire` always is).
+    /// Servers repeat the question as asked: when the reply's one question name is `plainName` byte
+    /// for byte, that name is valid as it stands and is not walked again. The view, the errors thrown
+    /// and the verdict are those of the two calls. Never allocates.
+    package static func reply(_ bytes: UnsafeRawBufferPointer, askedName plainName: UnsafeRawBufferPointer,
+                              type: DNSType, class: DNSClass, caseSensitive: Bool) throws(DNSParseError)
+        -> (view: DNSMessageView, questionMatches: Bool)
+    {
+        let end = 12 + plainName.count
+        guard bytes.count >= end + 4, u16(bytes, 4) == 1, bytesEqual(bytes, at: 12, plainName) else {
+            let view = try DNSMessageView(bytes)
+            return (view, view.questionMatches(plainName: plainName, type: type, class: `class`,
+                                               caseSensitive: caseSensitive))
+        }
+        try DNSMessage.checkCounts(qd: 1, an: u16(bytes, 6), ns: u16(bytes, 8), ar: u16(bytes, 10),
+                                   available: bytes.count - 12)
+        let matches = u16(bytes, end) == type.rawValue && u16(bytes, end + 2) == `class`.rawValue
+        return (DNSMessageView(checked: bytes, answerOffset: end + 4), matches)
+    }
+
     @inline(__always)
     static func u16(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> UInt16 {
         UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])

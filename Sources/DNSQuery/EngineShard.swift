@@ -260,21 +260,24 @@ final class EngineShard: @unchecked Sendable {
         return length
     }
 
-    /// Whether `reply`'s question is the one `query`'s current attempt asked (with 0x20, exactly
-    /// the case sent).
-    func questionMatches(_ reply: DNSMessageView, of query: QueryOperation) -> Bool {
+    /// Views `bytes` as a reply to `query`'s current attempt and says whether its question is the one
+    /// asked (with 0x20, exactly the case sent): `DNSMessageView.reply(_:askedName:…)`.
+    func view(_ bytes: UnsafeRawBufferPointer, repliesTo query: QueryOperation) throws(DNSParseError)
+        -> (view: DNSMessageView, questionMatches: Bool)
+    {
         let name = query.currentName
         guard query.randomizesCase else {
-            return name.withWire {
-                reply.questionMatches(plainName: $0, type: query.type, class: query.recordClass, caseSensitive: false)
+            return try name.withWire { asked throws(DNSParseError) in
+                try DNSMessageView.reply(bytes, askedName: asked, type: query.type, class: query.recordClass,
+                                         caseSensitive: false)
             }
         }
         let count = name.wireCount
         name.withWire { nameScratch.copyMemory(from: $0) }
         let expected = UnsafeMutableRawBufferPointer(rebasing: nameScratch[..<count])
         CaseRandomization.apply(seed: query.caseSeed, to: expected)
-        return reply.questionMatches(plainName: UnsafeRawBufferPointer(expected), type: query.type,
-                                     class: query.recordClass, caseSensitive: true)
+        return try DNSMessageView.reply(bytes, askedName: UnsafeRawBufferPointer(expected), type: query.type,
+                                        class: query.recordClass, caseSensitive: true)
     }
 
     // MARK: Receiving
@@ -336,15 +339,21 @@ final class EngineShard: @unchecked Sendable {
     }
 
     /// Routes one reply read from `channel` (whose connected socket fixes its source) to the query
-    /// waiting on its id there, or drops and counts it.
+    /// waiting on its id there, or drops and counts it. A reply is read as a message once its query is
+    /// known (`view(_:repliesTo:)`); one that names no query is read only to tell a malformed packet
+    /// from a stray one.
     func dispatch(_ bytes: UnsafeRawBufferPointer, on channel: QueryChannel) {
         counters.replies += 1
-        guard let view = try? DNSMessageView(bytes), view.isResponse else {
+        guard bytes.count >= 12, bytes[2] & 0x80 != 0 else {  // a header, with QR set
             counters.droppedMalformed += 1
             return
         }
-        let id = view.id
+        let id = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
         guard let owner = channel.table.owner(of: id) else {
+            guard (try? DNSMessageView(bytes)) != nil else {
+                counters.droppedMalformed += 1
+                return
+            }
             switch channel.table.vacancy(of: id, nowMs: nowMs) {
             case .free: counters.droppedWrongID += 1
             case .late: counters.droppedLate += 1
@@ -354,7 +363,7 @@ final class EngineShard: @unchecked Sendable {
         }
         // The table's owner is alive while it holds the id (the reactor's slot holds the query), so
         // the call borrows it: no retain and release of an object a cache miss away.
-        Unmanaged<QueryOperation>.fromOpaque(owner)._withUnsafeGuaranteedRef { $0.replyArrived(view, on: channel) }
+        Unmanaged<QueryOperation>.fromOpaque(owner)._withUnsafeGuaranteedRef { $0.replyArrived(bytes, on: channel) }
     }
 
     /// Runs `body` with the shard's 64 KiB scratch buffer (TCP reads).

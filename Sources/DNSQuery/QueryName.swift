@@ -35,13 +35,16 @@ enum QueryName: Sendable {
     }
 
     /// Runs `body` over the uncompressed wire bytes (ending with the root label); no allocation.
-    func withWire<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+    func withWire<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         switch self {
         case .inline(var inline):
             let count = Int(inline.count)
-            return withUnsafeBytes(of: &inline.words) { body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            return try withUnsafeBytes(of: &inline.words) { (words) throws(E) in
+                try body(UnsafeRawBufferPointer(rebasing: words[..<count]))
+            }
         case .shared(let name):
-            return name.wire.withUnsafeBytes(body)
+            // Array's `withUnsafeBytes` rethrows untyped errors: the typed one travels in a Result.
+            return try name.wire.withUnsafeBytes { wire in Result { () throws(E) in try body(wire) } }.get()
         }
     }
 

@@ -287,13 +287,18 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     // MARK: Replies
 
     /// A reply whose id names this query arrived on `channel` (so its source is right). Accepts it
-    /// only if its question matches; a non-matching reply is dropped and counted, never fatal.
-    func replyArrived(_ reply: DNSMessageView, on channel: QueryChannel) {
+    /// only if it is a well-formed message whose question matches; any other is dropped and counted,
+    /// never fatal.
+    func replyArrived(_ bytes: UnsafeRawBufferPointer, on channel: QueryChannel) {
+        guard let (reply, questionMatches) = try? shard.view(bytes, repliesTo: self) else {
+            shard.counters.droppedMalformed += 1
+            return
+        }
         guard isPending else {
             shard.counters.droppedLate += 1
             return
         }
-        guard shard.questionMatches(reply, of: self) else {
+        guard questionMatches else {
             shard.counters.droppedWrongQuestion += 1
             return
         }

@@ -79,6 +79,37 @@ struct MutationTests {
         #expect(rejected.keys.count >= 6, "\(rejected)")
     }
 
+    @Test("DNSMessageView.reply reads every mutated packet as init plus questionMatches do: same view, errors and verdict")
+    func replyViewAgreesWithInitAndQuestionMatches() throws {
+        var rng = Xorshift64(state: 0x4E91_7A5E)
+        let seeds = try Fixture.all.map(\.reply).filter { try DNSMessage(parsing: $0).questions.count == 1 }
+        var fastMatches = 0, mismatches = 0, refused = 0
+        for round in 0..<100_000 {
+            var packet = seeds[round % seeds.count]
+            let asked = try DNSMessage(parsing: packet).questions[0]
+            for _ in 0..<Int.random(in: 0...3, using: &rng) { mutate(&packet, using: &rng) }
+            let caseSensitive = round % 2 == 0
+            asked.name.wire.withUnsafeBytes { name in
+                packet.withUnsafeBytes { bytes in
+                    let view = try? DNSMessageView(bytes)
+                    let expected = view?.questionMatches(plainName: name, type: asked.type, class: asked.class,
+                                                         caseSensitive: caseSensitive)
+                    let reply = try? DNSMessageView.reply(bytes, askedName: name, type: asked.type,
+                                                          class: asked.class, caseSensitive: caseSensitive)
+                    #expect(reply?.view.answerOffset == view?.answerOffset, "round \(round)")
+                    #expect(reply?.questionMatches == expected, "round \(round)")
+                    switch reply?.questionMatches {
+                    case true?: fastMatches += 1
+                    case false?: mismatches += 1
+                    case nil: refused += 1
+                    }
+                }
+            }
+        }
+        #expect(fastMatches > 10_000 && mismatches > 1_000 && refused > 10_000,
+                "\(fastMatches) matched, \(mismatches) did not, \(refused) refused")
+    }
+
     @Test("checkRecords accepts exactly the mutated packets the record iterator walks, with the same OPT rcode bits")
     func checkRecordsAgreesWithTheIterator() {
         var rng = Xorshift64(state: 0xC4EC_4EC5)
