@@ -147,21 +147,23 @@ public struct DNSMessageView {
     }
 
     /// Whether `bytes[offset...]` starts with `expected` (the caller checked the length), compared
-    /// eight bytes at a time.
-    private static func bytesEqual(_ bytes: UnsafeRawBufferPointer, at offset: Int,
+    /// eight bytes at a time; the last eight overlap the ones before when the length is not a multiple.
+    static func bytesEqual(_ bytes: UnsafeRawBufferPointer, at offset: Int,
                                    _ expected: UnsafeRawBufferPointer) -> Bool {
         let count = expected.count
+        guard count >= 8 else {
+            for index in 0..<count where bytes[offset + index] != expected[index] { return false }
+            return true
+        }
+        func word(_ buffer: UnsafeRawBufferPointer, _ at: Int) -> UInt64 {
+            buffer.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+        }
         var index = 0
-        while index + 8 <= count {
-            guard bytes.loadUnaligned(fromByteOffset: offset + index, as: UInt64.self)
-                    == expected.loadUnaligned(fromByteOffset: index, as: UInt64.self) else { return false }
+        while index + 8 < count {
+            guard word(bytes, offset + index) == word(expected, index) else { return false }
             index += 8
         }
-        while index < count {
-            guard bytes[offset + index] == expected[index] else { return false }
-            index += 1
-        }
-        return true
+        return word(bytes, offset + count - 8) == word(expected, count - 8)
     }
 
     /// `questionMatches` with a `DNSName`.

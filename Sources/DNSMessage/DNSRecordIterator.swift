@@ -46,7 +46,7 @@ public struct DNSRecordIterator {
 
     /// Where the owner name of the record at `offset` ends. An owner that is just a pointer to the
     /// question name (`C0 0C`, how most answers name their owner) is valid as it stands when that name
-    /// was checked (`questionChecked`); any other is walked and checked in full.
+    /// was checked (`questionChecked`), as is the root; any other is walked and checked in full.
     @inline(__always)
     static func ownerEnd(_ bytes: UnsafeRawBufferPointer, at offset: Int, questionChecked: Bool) throws(DNSParseError)
         -> Int
@@ -54,6 +54,7 @@ public struct DNSRecordIterator {
         if questionChecked && offset + 2 <= bytes.count && bytes[offset] == 0xC0 && bytes[offset + 1] == 12 {
             return offset + 2
         }
+        if offset < bytes.count && bytes[offset] == 0 { return offset + 1 }  // the root (an OPT record's owner)
         var reader = DNSWireReader(bytes, offset: offset)
         try reader.skipName()
         return reader.offset

@@ -79,6 +79,27 @@ struct MutationTests {
         #expect(rejected.keys.count >= 6, "\(rejected)")
     }
 
+    @Test("bytesEqual finds a difference at any position, for every length up to 40 and every offset up to 8")
+    func bytesEqualFindsEveryDifference() {
+        var rng = Xorshift64(state: 0xB17E_5E01)
+        for count in 0...40 {
+            for offset in 0...8 {
+                let expected = (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                var bytes = (0..<offset).map { _ in UInt8.random(in: 0...255, using: &rng) } + expected + [0xEE]
+                bytes.withUnsafeBytes { b in expected.withUnsafeBytes { #expect(DNSMessageView.bytesEqual(b, at: offset, $0)) } }
+                for position in 0..<count {
+                    bytes[offset + position] ^= 0x20
+                    bytes.withUnsafeBytes { b in
+                        expected.withUnsafeBytes {
+                            #expect(!DNSMessageView.bytesEqual(b, at: offset, $0), "length \(count), byte \(position)")
+                        }
+                    }
+                    bytes[offset + position] ^= 0x20
+                }
+            }
+        }
+    }
+
     @Test("DNSMessageView.reply reads every mutated packet as init plus questionMatches do: same view, errors and verdict")
     func replyViewAgreesWithInitAndQuestionMatches() throws {
         var rng = Xorshift64(state: 0x4E91_7A5E)
