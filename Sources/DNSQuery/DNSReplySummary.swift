@@ -6,7 +6,14 @@ import DNSMessage
 /// Windows has no counterpart (`DnsQueryEx` always builds the record list).
 public struct DNSReplySummary: Sendable, Equatable {
     /// The reply's header (id, flags, low 4 rcode bits).
-    public var header: DNSHeader
+    public var header: DNSHeader {
+        get { DNSHeader(id: id, flags: flags) }
+        set { (id, flags) = (newValue.id, newValue.flags) }
+    }
+    // Kept as the two wire words, decoded when read: a result is moved several times on its way to
+    // the completion, and a decoded header is ten fields to move each time.
+    private var id: UInt16
+    private var flags: UInt16
     /// The full response code: the header's 4 bits plus the OPT record's extended 8 bits.
     public var rcode: DNSRcode
     /// Records in the answer section.
@@ -23,7 +30,8 @@ public struct DNSReplySummary: Sendable, Equatable {
     /// - Throws: `DNSParseError` if a record is malformed.
     init(_ reply: DNSMessageView) throws(DNSParseError) {
         let upper = UInt16(try reply.checkRecords())
-        header = reply.header
+        id = reply.id
+        flags = reply.flags
         rcode = DNSRcode(rawValue: upper << 4 | UInt16(reply.rcodeLow))
         answerCount = UInt16(reply.answerCount)
         authorityCount = UInt16(reply.authorityCount)

@@ -82,6 +82,9 @@ import Testing
             #expect(lean.summary.answerCount == parsed.summary.answerCount)
             #expect(lean.summary.additionalCount == parsed.summary.additionalCount)
             #expect(lean.summary.header.isResponse && !lean.isTruncated)
+            // The summary keeps the header as its wire words: decoded, it is the parsed message's.
+            #expect(parsed.summary.header == parsed.message?.header)
+            #expect(lean.summary.header.flags == parsed.summary.header.flags)
             #expect(lean.transport == .udp && lean.attempts == 1)
         }
     }
