@@ -85,6 +85,26 @@ final class EngineShard: @unchecked Sendable {
         return nowMs &+ UInt32(clamping: (nanos + 999_999) / 1_000_000)  // ≥ 1: 0 means "free"
     }
 
+    // MARK: The reactor, for the shard's queries
+
+    // A query reaches its reactor through these: a call on `shard.reactor` made by a query retains
+    // and releases the reactor around it, while a call on the shard's own `reactor` borrows it.
+
+    /// `reactor.setTimer(slot:generation:afterNanos:)`. Loop only.
+    func setTimer(slot: UInt32, generation: UInt32, afterNanos nanos: UInt64) {
+        reactor.setTimer(slot: slot, generation: generation, afterNanos: nanos)
+    }
+
+    /// `reactor.isPending(slot:generation:)`.
+    func isPending(slot: UInt32, generation: UInt32) -> Bool {
+        reactor.isPending(slot: slot, generation: generation)
+    }
+
+    /// `reactor.finish(slot:generation:)`. Loop only.
+    func finish(slot: UInt32, generation: UInt32) -> (any OperationBody)? {
+        reactor.finish(slot: slot, generation: generation)
+    }
+
     // MARK: Servers
 
     /// The server list for a request: its own servers, or the engine's. Nil if there is none.

@@ -131,7 +131,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     }
     /// Whether the query is attached and no path has won its gate yet.
     private var isPending: Bool {
-        state.contains(.attached) && shard.reactor.isPending(slot: slot, generation: generation)
+        state.contains(.attached) && shard.isPending(slot: slot, generation: generation)
     }
     /// Whether the current attempt carries an OPT record.
     var usesEDNS: Bool { flags.contains(.edns) && !state.contains(.noEDNS) }
@@ -158,7 +158,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
             if names.count > 1 { extras?.candidates = names }
         }
         firstServer = UInt8(truncatingIfNeeded: list.firstIndex())
-        nextAttempt()
+        nextAttempt(in: list)
     }
 
     func timerFired(_ operation: OperationHandle, on reactor: Reactor) {
@@ -193,10 +193,10 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         shard.counters.retransmits += 1
         let index = list.server(first: Int(firstServer), attempt: Int(attempts), now: now)
         if index == Int(serverIndex), !state.contains(.onTCP), let socket = channel as? UDPSocket {
-            return send(to: index, resending: socket)
+            return send(to: index, in: list, resending: socket)
         }
         release(answered: false)
-        send(to: index)
+        send(to: index, in: list)
     }
 
     func end(_ operation: OperationHandle, with ending: OperationEnding, on reactor: Reactor) {
@@ -220,15 +220,24 @@ class QueryOperation: OperationBody, @unchecked Sendable {
 
     /// Sends the next attempt to the next server in order (skipping penalised ones).
     private func nextAttempt() {
-        guard let list else { return }
-        let index = list.server(first: Int(firstServer), attempt: Int(attempts), now: shard.reactor.loopTime)
-        send(to: index)
+        if let list { nextAttempt(in: list) }
     }
 
-    /// Sends one attempt to server `index` over the current transport (or, with `socket`, the
-    /// current UDP transaction again on it) and arms the timer for it.
-    private func send(to index: Int, resending socket: UDPSocket? = nil) {
-        guard let list else { return }  // listed: attached too
+    /// `nextAttempt()` for a caller that holds the query's `list` (the list is passed down rather
+    /// than fetched again: each fetch is a retain and a release).
+    private func nextAttempt(in list: ServerList) {
+        let index = list.server(first: Int(firstServer), attempt: Int(attempts), now: shard.reactor.loopTime)
+        send(to: index, in: list)
+    }
+
+    /// Sends one attempt to server `index` of the query's `list`.
+    private func send(to index: Int) {
+        if let list { send(to: index, in: list) }
+    }
+
+    /// Sends one attempt to server `index` of `list` (the query's) over the current transport (or,
+    /// with `socket`, the current UDP transaction again on it) and arms the timer for it.
+    private func send(to index: Int, in list: ServerList, resending socket: UDPSocket? = nil) {
         serverIndex = UInt8(truncatingIfNeeded: index)
         attempts &+= 1
         let failure: Parked?
@@ -251,7 +260,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
             wait = min(shard.configuration.retransmitNanos << shift, shard.configuration.maxRetransmitNanos)
         }
         if attempts >= maxAttempts || wait > remaining { wait = remaining }
-        shard.reactor.setTimer(slot: slot, generation: generation, afterNanos: wait)
+        shard.setTimer(slot: slot, generation: generation, afterNanos: wait)
     }
 
     /// Parks a failure for the next loop turn (see `Parked`).
@@ -259,7 +268,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         guard state.contains(.attached) else { return }
         parked = failure
         shard.parkedQueries[ObjectIdentifier(self)] = self  // holds no id: `cancelAll` finds it here.
-        shard.reactor.setTimer(slot: slot, generation: generation, afterNanos: 0)
+        shard.setTimer(slot: slot, generation: generation, afterNanos: 0)
     }
 
     /// Registers the attempt's transaction on `channel` (called by the shard when it placed it).
@@ -322,7 +331,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
             let now = shard.reactor.loopTime
             if attempts < maxAttempts, now < deadline, let list, list.servers.count > 1 {
                 release(answered: true)
-                return nextAttempt()
+                return nextAttempt(in: list)
             }
             return complete(.failure(.serverFailure(rcode: rcode)), answered: true)
         }
@@ -381,7 +390,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     private func tryComplete(_ outcome: DNSQueryOutcome, answered: Bool) -> Bool {
         // The reactor's reference to this query, handed over: it keeps the query alive through its
         // completion (the shard reaches a query through the transaction table, unretained).
-        guard state.contains(.attached), let body = shard.reactor.finish(slot: slot, generation: generation) else {
+        guard state.contains(.attached), let body = shard.finish(slot: slot, generation: generation) else {
             return false
         }
         release(answered: answered)

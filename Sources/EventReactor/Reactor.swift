@@ -75,13 +75,14 @@ public final class Reactor: @unchecked Sendable {
     /// that needs "now" for deadlines, timers and quarantines reads it instead of the clock
     /// (libevent's cached time, `event_base_gettimeofday_cached`). It lags the clock by at most
     /// the run time of the work in progress. Reactor thread only.
+    @inlinable
     public var loopTime: UInt64 {
         assertInLoop()
         return loopClock.pointee
     }
-    /// Where `loopTime` lives: a word of its own, so that reading it from the modules above is a
-    /// load, not a dynamically checked access to a class property.
-    private let loopClock: UnsafeMutablePointer<UInt64> = {
+    /// Where `loopTime` lives: a word of its own, so that reading it from the modules above is an
+    /// inlined load, not a call or a dynamically checked access to a class property.
+    @usableFromInline let loopClock: UnsafeMutablePointer<UInt64> = {
         let word = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
         word.initialize(to: MonotonicClock.now())
         return word
