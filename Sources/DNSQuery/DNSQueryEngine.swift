@@ -132,7 +132,7 @@ public final class DNSQueryEngine: Sendable {
     {
         let shard = nextShard()
         let body = ClosureQuery(request: request, shard: shard, completion: completion)
-        return QueryHandle(operation: shard.reactor.start(body))
+        return QueryHandle(operation: shard.start(body))
     }
 
     /// Starts a query that reports to `target` under `tag`: `start(_:completion:)` without the
@@ -144,7 +144,7 @@ public final class DNSQueryEngine: Sendable {
     public func start(_ request: DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget) -> QueryHandle {
         let shard = nextShard()
         let body = TaggedQuery(request: request, shard: shard, tag: tag, target: target)
-        return QueryHandle(operation: shard.reactor.start(body))
+        return QueryHandle(operation: shard.start(body))
     }
 
     /// Asks and waits. Swift task cancellation cancels the query (reason `.task`).

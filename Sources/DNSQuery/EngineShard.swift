@@ -87,8 +87,14 @@ final class EngineShard: @unchecked Sendable {
 
     // MARK: The reactor, for the shard's queries
 
-    // A query reaches its reactor through these: a call on `shard.reactor` made by a query retains
-    // and releases the reactor around it, while a call on the shard's own `reactor` borrows it.
+    // A query reaches its reactor through these: a call on `shard.reactor` made by a query (or the
+    // engine) retains and releases the reactor around it, while a call on the shard's own `reactor`
+    // borrows it.
+
+    /// `reactor.start(query)`. Any thread.
+    func start(_ query: QueryOperation) -> OperationHandle {
+        reactor.start(query)
+    }
 
     /// `reactor.setTimer(slot:generation:afterNanos:)`. Loop only.
     func setTimer(slot: UInt32, generation: UInt32, afterNanos nanos: UInt64) {
@@ -190,7 +196,7 @@ final class EngineShard: @unchecked Sendable {
             // The pool fills up to its size as queries come, one socket per query.
             do {
                 let socket = try openUDP(to: server)
-                if let id = socket.table.allocate(owner: owner, ids: ids, nowMs: now) { return (socket, id) }
+                if let id = socket.allocateID(owner: owner, ids: ids, nowMs: now) { return (socket, id) }
             } catch {
                 throw .failed(error.errno)
             }
@@ -201,7 +207,7 @@ final class EngineShard: @unchecked Sendable {
             server.cursor &+= 1
             tried += 1
             if socket.table.outstanding < perSocket,
-                let id = socket.table.allocate(owner: owner, ids: ids, nowMs: now)
+                let id = socket.allocateID(owner: owner, ids: ids, nowMs: now)
             {
                 return (socket, id)
             }
@@ -214,7 +220,7 @@ final class EngineShard: @unchecked Sendable {
         } catch {
             throw .failed(error.errno)
         }
-        guard let id = socket.table.allocate(owner: owner, ids: ids, nowMs: now) else { throw .full }
+        guard let id = socket.allocateID(owner: owner, ids: ids, nowMs: now) else { throw .full }
         return (socket, id)
     }
 
@@ -253,7 +259,7 @@ final class EngineShard: @unchecked Sendable {
             server.tcp = connection
         }
         let owner = Unmanaged.passUnretained(query).toOpaque()
-        guard let id = connection.table.allocate(owner: owner, ids: ids, nowMs: nowMs) else { return .limitReached }
+        guard let id = connection.allocateID(owner: owner, ids: ids, nowMs: nowMs) else { return .limitReached }
         query.placed(on: connection, id: id)
         let body = UnsafeMutableRawBufferPointer(rebasing: sendBuffer[2...])
         guard let length = write(query, id: id, into: body) else { return .network(EMSGSIZE) }
@@ -369,7 +375,7 @@ final class EngineShard: @unchecked Sendable {
             return
         }
         let id = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
-        guard let owner = channel.table.owner(of: id) else {
+        guard let owner = channel.owner(of: id) else {
             guard (try? DNSMessageView(bytes)) != nil else {
                 counters.droppedMalformed += 1
                 return

@@ -10,6 +10,24 @@ class QueryChannel {
         self.server = server
     }
 
+    // The table calls on a query's path go through the channel: reached as `channel.table` from
+    // outside, the table is retained and released around each call, while here it is borrowed.
+
+    /// `table.allocate(owner:ids:nowMs:)`.
+    final func allocateID(owner: UnsafeMutableRawPointer, ids: TransactionIDSource, nowMs: UInt32) -> UInt16? {
+        table.allocate(owner: owner, ids: ids, nowMs: nowMs)
+    }
+
+    /// `table.release(_:untilMs:answered:)`.
+    final func releaseID(_ id: UInt16, untilMs: UInt32, answered: Bool) {
+        table.release(id, untilMs: untilMs, answered: answered)
+    }
+
+    /// `table.owner(of:)`.
+    final func owner(of id: UInt16) -> UnsafeMutableRawPointer? {
+        table.owner(of: id)
+    }
+
     /// The transport this channel uses.
     var transport: DNSTransport { .udp }
 

@@ -288,7 +288,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// a duplicate), else for the full quarantine.
     private func release(answered: Bool) {
         guard let channel else { return }
-        channel.table.release(id, untilMs: shard.quarantineExpiry(answered: answered), answered: answered)
+        channel.releaseID(id, untilMs: shard.quarantineExpiry(answered: answered), answered: answered)
         self.channel = nil
         channel.didRelease()
     }

@@ -99,7 +99,7 @@ final class UDPSendBatch {
             var group = 0
             for index in first..<count where sockets[index]?.toOpaque() == entry.toOpaque() {
                 sockets[index] = nil
-                guard socket.table.owner(of: ids[index]) == owners[index] else {
+                guard socket.owner(of: ids[index]) == owners[index] else {
                     shard.counters.sendsSkipped += 1
                     continue
                 }
