@@ -287,9 +287,8 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// Releases the current transaction id: briefly when answered (a second copy is then counted as
     /// a duplicate), else for the full quarantine.
     private func release(answered: Bool) {
-        guard let channel else { return }
+        guard let channel = channel.take() else { return }  // moved out: no retain of our own
         channel.releaseID(id, untilMs: shard.quarantineExpiry(answered: answered), answered: answered)
-        self.channel = nil
         channel.didRelease()
     }
 

@@ -98,6 +98,7 @@ public final class Reactor: @unchecked Sendable {
     }
 
     /// `loopTime` on the reactor thread, the clock on any other.
+    @inlinable
     public var now: UInt64 { inLoop ? loopTime : MonotonicClock.now() }
 
     /// Traps unless called on the reactor's thread.
