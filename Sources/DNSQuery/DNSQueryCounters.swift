@@ -49,6 +49,9 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
     /// UDP sockets opened and closed (rotation closes old ones after their quarantine).
     public var socketsOpened = 0
     public var socketsClosed = 0
+    /// Queries started with a tag on the loop that took the object of one that had ended there,
+    /// instead of allocating one.
+    public var queriesReused = 0
 
     /// All zero.
     public init() {}
@@ -82,6 +85,7 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
         sum.limitReached += b.limitReached
         sum.socketsOpened += b.socketsOpened
         sum.socketsClosed += b.socketsClosed
+        sum.queriesReused += b.queriesReused
         return sum
     }
 
@@ -91,6 +95,6 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
             + "late=\(droppedLate) duplicate=\(droppedDuplicate); truncated=\(truncated) "
             + "tcp_fallbacks=\(tcpFallbacks) edns_fallbacks=\(ednsFallbacks) retransmits=\(retransmits) "
             + "timeouts=\(timeouts) limit=\(limitReached) unreachable=\(unreachable) "
-            + "sockets=\(socketsOpened)/\(socketsClosed)"
+            + "sockets=\(socketsOpened)/\(socketsClosed) reused=\(queriesReused)"
     }
 }

@@ -90,7 +90,7 @@ public final class DNSQueryEngine: Sendable {
         }
     }
 
-    private let shards: [EngineShard]
+    let shards: [EngineShard]
     private let shardIndex: [ObjectIdentifier: Int]
     private let group: ReactorGroup?
     private let isShutDown = Locked(false)
@@ -113,6 +113,12 @@ public final class DNSQueryEngine: Sendable {
         for (position, reactor) in reactors.enumerated() { index[ObjectIdentifier(reactor)] = position }
         shardIndex = index
         self.group = group
+    }
+
+    deinit {
+        // Each shard keeps ended query objects for reuse, and they hold the shard: an engine dropped
+        // without `shutdown()` frees them on the shard's loop, so that the shard goes too.
+        for shard in shards { shard.reactor.execute { shard.dropKeptQueries() } }
     }
 
     private func nextShard() -> EngineShard {
@@ -143,7 +149,8 @@ public final class DNSQueryEngine: Sendable {
     @discardableResult
     public func start(_ request: DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget) -> QueryHandle {
         let shard = nextShard()
-        let body = TaggedQuery(request: request, shard: shard, tag: tag, target: target)
+        let body = shard.reuseTaggedQuery(request, tag: tag, target: target)
+            ?? TaggedQuery(request: request, shard: shard, tag: tag, target: target)
         return QueryHandle(operation: shard.start(body))
     }
 

@@ -41,6 +41,12 @@ final class EngineShard: @unchecked Sendable {
     private let headers: UnsafeMutablePointer<evq_mmsghdr>
     /// The UDP queries written during the current loop callback, sent together after it.
     private let sendBatch: UDPSendBatch
+    /// Tagged queries that ended on the loop, kept for the next ones started there (a stack in raw
+    /// memory, at most `keptLimit`): in a closed loop each completion starts the next query, which
+    /// then reuses an object instead of allocating one. Emptied by `close()`.
+    private let kept = UnsafeMutablePointer<TaggedQuery>.allocate(capacity: EngineShard.keptLimit)
+    private var keptCount = 0
+    private static let keptLimit = 64
 
     init(reactor: Reactor, configuration: DNSQueryEngine.Configuration, resolvConf: ResolvConf) {
         self.reactor = reactor
@@ -61,6 +67,8 @@ final class EngineShard: @unchecked Sendable {
     }
 
     deinit {
+        kept.deinitialize(count: keptCount)
+        kept.deallocate()
         sendBuffer.deallocate()
         nameScratch.deallocate()
         scratch.deallocate()
@@ -109,6 +117,35 @@ final class EngineShard: @unchecked Sendable {
     /// `reactor.finish(slot:generation:)`. Loop only.
     func finish(slot: UInt32, generation: UInt32) -> (any OperationBody)? {
         reactor.finish(slot: slot, generation: generation)
+    }
+
+    // MARK: Reusing queries
+
+    /// Keeps an ended query's object for reuse (dropped when the store is full or the shard closed).
+    /// Loop only.
+    func keep(_ query: TaggedQuery) {
+        guard keptCount < Self.keptLimit, !isClosed else { return }
+        (kept + keptCount).initialize(to: query)
+        keptCount += 1
+    }
+
+    /// A kept query object prepared for `request`, or nil (none kept, or not called on the loop).
+    func reuseTaggedQuery(_ request: borrowing DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget)
+        -> TaggedQuery?
+    {
+        guard reactor.inLoop, keptCount > 0 else { return nil }  // the store is the loop's
+        keptCount -= 1
+        let query = (kept + keptCount).move()
+        query.prepare(request, tag: tag, target: target)
+        counters.queriesReused += 1
+        return query
+    }
+
+    /// Frees the kept objects (each holds the shard: kept ones would keep it alive). Loop only, or
+    /// after the loop has stopped.
+    func dropKeptQueries() {
+        kept.deinitialize(count: keptCount)
+        keptCount = 0
     }
 
     // MARK: Servers
@@ -462,6 +499,7 @@ final class EngineShard: @unchecked Sendable {
     /// On the loop; after the loop has stopped, closes the fds only (nothing is pending then).
     func close() {
         isClosed = true
+        dropKeptQueries()
         let onLoop = reactor.inLoop
         var all: [QueryChannel] = []
         for server in servers.values {

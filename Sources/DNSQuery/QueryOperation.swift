@@ -7,7 +7,8 @@ import Glibc
 
 /// One DNS query on the loop: the `OperationBody` the reactor holds while it is pending, and the
 /// one allocation a query makes (a subclass per way of delivering the outcome, `ClosureQuery` or
-/// `TaggedQuery`, overriding `deliver` only). Loop-bound: every `var` is touched only on the shard's reactor
+/// `TaggedQuery`, overriding `deliver` only; a `TaggedQuery` that ended on the loop is kept by its
+/// shard for the next one started there, see `EngineShard.reuseTaggedQuery`). Loop-bound: every `var` is touched only on the shard's reactor
 /// thread (the `let`s are written once by the starting thread before the reactor publishes it).
 ///
 /// Life of a query: `attach` (the loop installed it) sends the first attempt; the operation's one
@@ -48,31 +49,32 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     // into glibc's 160-byte chunk with the name inline (RSS per outstanding query,
     // tools/rss-per-query.sh): references and words first, then the name, then the small fields.
 
-    // The request, fixed at submission (the subclass's two words of delivery follow the last field).
+    // The request, fixed at submission (`prepare`; the subclass's two words of delivery follow the
+    // last field).
     let shard: EngineShard
     /// What only some queries need (explicit servers, 0x20, the search list), out of line so the
     /// common query's object stays small; nil for the common query.
-    private let extras: QueryExtras?
-    let submittedAt: UInt64
-    let deadline: UInt64
+    private var extras: QueryExtras?
+    private(set) var submittedAt: UInt64 = 0
+    private(set) var deadline: UInt64 = 0
 
     // Loop state (references).
     private(set) var channel: QueryChannel?
 
     // The request, fixed at submission (values).
-    let name: QueryName
+    private(set) var name = QueryName.inline(QueryName.InlineWire())
     /// The reactor's slot and generation of this operation (the handle without its reactor
     /// reference, which is `shard.reactor`); valid once `state` holds `.attached`.
     private var slot: UInt32 = 0
     private var generation: UInt32 = 0
-    let type: DNSType
-    let recordClass: DNSClass
-    let flags: Flags
-    let ednsSize: UInt16
+    private(set) var type = DNSType(0)
+    private(set) var recordClass = DNSClass.in
+    private(set) var flags = Flags()
+    private(set) var ednsSize: UInt16 = 512
 
     // Loop state (values).
     private(set) var id: UInt16 = 0
-    let maxAttempts: UInt8
+    private(set) var maxAttempts: UInt8 = 1
     private var attempts: UInt8 = 0
     private var firstServer: UInt8 = 0
     private var serverIndex: UInt8 = 0
@@ -81,6 +83,24 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     private var parked: Parked?
 
     init(request: borrowing DNSQueryRequest, shard: EngineShard) {
+        self.shard = shard
+        prepare(request)
+    }
+
+    /// Takes `request` as this query's, with its loop state as new: from `init`, or for an object
+    /// the shard kept from an ended query (which left no trace: its channel, parked failure and
+    /// handle were cleared when it ended).
+    final func prepare(_ request: borrowing DNSQueryRequest) {
+        channel = nil
+        slot = 0
+        generation = 0
+        id = 0
+        attempts = 0
+        firstServer = 0
+        serverIndex = 0
+        state = State()
+        candidateIndex = 0
+        parked = nil
         name = QueryName(request.name)
         type = request.type
         recordClass = request.recordClass
@@ -101,7 +121,6 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         let needsExtras = request.servers != nil || options.randomizeCase
             || (options.useSearchList && request.isRelative)
         extras = needsExtras ? QueryExtras(servers: request.servers) : nil
-        self.shard = shard
         submittedAt = shard.reactor.now
         deadline = submittedAt &+ (request.timeoutNanos ?? shard.configuration.timeoutNanos)
     }
@@ -111,6 +130,10 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     func deliver(_ outcome: DNSQueryOutcome) {
         preconditionFailure("QueryOperation.deliver: a subclass delivers")
     }
+
+    /// This query has ended on the loop and its completion has run: a subclass may hand the object
+    /// to its shard for reuse. The base class does nothing (the object is freed).
+    func ended() {}
 
     /// The name the current attempt asks (after search-list expansion).
     var currentName: QueryName {
@@ -395,6 +418,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         release(answered: answered)
         shard.outstanding -= 1
         deliver(outcome)
+        ended()
         extendLifetime(body)
         return true
     }
@@ -416,8 +440,9 @@ final class ClosureQuery: QueryOperation, @unchecked Sendable {
 /// A query that reports to a target under a tag (`DNSQueryEngine.start(_:tag:target:)`): no closure
 /// context, so the query is the only allocation.
 final class TaggedQuery: QueryOperation, @unchecked Sendable {
-    private let target: any DNSQueryCompletionTarget
-    private let tag: UInt64
+    /// Nil only while the shard keeps the object for reuse (the target is not held after its call).
+    private var target: (any DNSQueryCompletionTarget)?
+    private var tag: UInt64
 
     init(request: borrowing DNSQueryRequest, shard: EngineShard, tag: UInt64, target: any DNSQueryCompletionTarget) {
         self.target = target
@@ -425,5 +450,19 @@ final class TaggedQuery: QueryOperation, @unchecked Sendable {
         super.init(request: request, shard: shard)
     }
 
-    override func deliver(_ outcome: DNSQueryOutcome) { target.queryCompleted(tag: tag, outcome) }
+    /// Takes a new query (an object the shard kept, see `ended`).
+    func prepare(_ request: borrowing DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget) {
+        self.target = target
+        self.tag = tag
+        prepare(request)
+    }
+
+    override func deliver(_ outcome: DNSQueryOutcome) { target?.queryCompleted(tag: tag, outcome) }
+
+    /// Drops the target and offers the object to the shard: the next query started on this loop
+    /// then costs no allocation and no free.
+    override func ended() {
+        target = nil
+        shard.keep(self)
+    }
 }

@@ -1,8 +1,12 @@
 import DNSMessage
-import DNSQuery
+@testable import DNSQuery
 import DNSResponder
 import EventReactor
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Against the project's responder (in process, 127.0.0.1, kernel-chosen port) with its fault
 /// injection: every query ends exactly once with the outcome its fault calls for, a reply that does
@@ -150,6 +154,107 @@ import Testing
             }
         }
         #expect(cancelled.values.contains(.cancelled))
+    }
+
+    /// Starts the next query from each completion, on the loop (a closed loop, as `evq load` runs),
+    /// until `count` were started; each tag's request differs from its neighbours' in name length,
+    /// 0x20 and result detail.
+    final class ChainTarget: DNSQueryCompletionTarget, @unchecked Sendable {
+        let reactor: Reactor
+        let ledger: CompletionLedger
+        let outcomes = Outcomes()
+        let count: Int
+        var engine: DNSQueryEngine?
+        private var next = 0  // loop only
+
+        init(reactor: Reactor, ledger: CompletionLedger, count: Int) {
+            self.reactor = reactor
+            self.ledger = ledger
+            self.count = count
+        }
+
+        static func request(_ tag: Int) -> DNSQueryRequest {
+            var options = DNSQueryOptions()
+            options.resultDetail = tag % 2 == 0 ? .full : .summary
+            options.randomizeCase = tag % 3 == 0
+            let label = tag % 5 == 0 ? String(repeating: "long", count: 10) : "c"
+            return try! DNSQueryRequest("\(label)\(tag).load.evq.test.", type: .a, options: options)
+        }
+
+        func startNext() {
+            reactor.preconditionInLoop()
+            guard next < count, let engine else { return }
+            engine.start(Self.request(next), tag: UInt64(next), target: self)
+            next += 1
+        }
+
+        func queryCompleted(tag: UInt64, _ outcome: DNSQueryOutcome) {
+            reactor.preconditionInLoop()
+            ledger.record(Int(tag))
+            outcomes.set(Int(tag), outcome)
+            startNext()
+        }
+    }
+
+    @Test func queriesStartedFromCompletionsReuseEndedQueriesWithNothingCarriedOver() throws {
+        let responder = try DNSResponder(DNSResponder.Configuration())
+        try responder.start()
+        defer { responder.stop() }
+        let count = 600
+        var outcomes: [Int: DNSQueryOutcome] = [:]
+        var counters = DNSQueryCounters()
+        weak var released: ChainTarget?
+        try withEngine(testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port)),
+                       operations: count) { reactor, engine, ledger in
+            var chain: ChainTarget? = ChainTarget(reactor: reactor, ledger: ledger, count: count)
+            chain?.engine = engine
+            released = chain
+            let starter = chain!
+            reactor.execute { for _ in 0..<8 { starter.startNext() } }
+            let giveUp = MonotonicClock.now() + 30_000_000_000
+            while starter.outcomes.all.count < count && MonotonicClock.now() < giveUp { usleep(1000) }
+            #expect(reactor.waitForDrain(timeoutNanos: 30_000_000_000))
+            outcomes = chain!.outcomes.all
+            counters = engine.counters()
+            chain = nil
+            return count
+        }
+        // The engine holds a target only until its call: none is left once every query ended.
+        #expect(released == nil)
+        #expect(outcomes.count == count)
+        #expect(counters.queriesReused > count / 2, "\(counters)")
+        for (tag, outcome) in outcomes {
+            let result = try #require(outcome.result, "query \(tag): \(outcome)")
+            let asked = ChainTarget.request(tag)
+            #expect(result.name.isIdentical(to: asked.name), "query \(tag)")
+            #expect((result.message != nil) == (asked.options.resultDetail == .full), "query \(tag)")
+            #expect(result.attempts == 1 && result.rcode == .noError, "query \(tag)")
+        }
+    }
+
+    @Test func anEngineDroppedWithoutShutdownFreesItsShardAndTheQueryObjectsItKept() throws {
+        let responder = try DNSResponder(DNSResponder.Configuration())
+        try responder.start()
+        defer { responder.stop() }
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        let ledger = CompletionLedger(capacity: 50)
+        var engine: DNSQueryEngine? = DNSQueryEngine(
+            reactor: reactor, configuration: testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port)))
+        weak var shard = engine?.shards[0]
+        let chain = ChainTarget(reactor: reactor, ledger: ledger, count: 50)
+        chain.engine = engine
+        reactor.execute { chain.startNext() }
+        let giveUp = MonotonicClock.now() + 30_000_000_000
+        while chain.outcomes.all.count < 50 && MonotonicClock.now() < giveUp { usleep(1000) }
+        #expect(chain.outcomes.all.count == 50)
+        #expect(engine?.counters().queriesReused ?? 0 > 0)
+        chain.engine = nil
+        engine = nil
+        // The engine's deinit posted the release of the kept objects; the loop lets go of that job
+        // (and of the shard it holds) once its batch of jobs is over.
+        while shard != nil && MonotonicClock.now() < giveUp { reactor.syncOnLoop {} }
+        #expect(shard == nil)
     }
 
     @Test(arguments: [DNSResultDetail.summary, .full])
