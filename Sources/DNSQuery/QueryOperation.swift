@@ -440,7 +440,7 @@ final class ClosureQuery: QueryOperation, @unchecked Sendable {
 /// A query that reports to a target under a tag (`DNSQueryEngine.start(_:tag:target:)`): no closure
 /// context, so the query is the only allocation.
 final class TaggedQuery: QueryOperation, @unchecked Sendable {
-    /// Nil only while the shard keeps the object for reuse (the target is not held after its call).
+    /// Nil once called (and so while the shard keeps the object for reuse).
     private var target: (any DNSQueryCompletionTarget)?
     private var tag: UInt64
 
@@ -457,12 +457,13 @@ final class TaggedQuery: QueryOperation, @unchecked Sendable {
         prepare(request)
     }
 
-    override func deliver(_ outcome: DNSQueryOutcome) { target?.queryCompleted(tag: tag, outcome) }
+    /// Calls the target, and drops it (moved out for the call: the engine holds a target only until
+    /// its call).
+    override func deliver(_ outcome: DNSQueryOutcome) { target.take()?.queryCompleted(tag: tag, outcome) }
 
-    /// Drops the target and offers the object to the shard: the next query started on this loop
-    /// then costs no allocation and no free.
+    /// Offers the object to the shard: the next query started on this loop then costs no
+    /// allocation and no free.
     override func ended() {
-        target = nil
         shard.keep(self)
     }
 }

@@ -22,9 +22,11 @@ extension LoadRun {
             } catch { throw Failure("invalid name in the workload: \(query.name)") }
         }
         let group: ReactorGroup
-        // Microsecond timers: the pacer's sends and the cancel delays are finer than epoll's 1 ms.
+        // Microsecond timers when the pacer's sends or the cancel delays need them (finer than epoll's
+        // 1 ms); they cost a timerfd_settime on each loop turn, which a closed loop without cancels
+        // does not need.
         var reactorConfiguration = Reactor.Configuration()
-        reactorConfiguration.preciseTimers = true
+        reactorConfiguration.preciseTimers = configuration.rate != nil || configuration.cancelRate > 0
         do { group = try ReactorGroup(count: configuration.reactors, configuration: reactorConfiguration) } catch {
             throw Failure("cannot start \(configuration.reactors) reactor(s): \(error)")
         }
