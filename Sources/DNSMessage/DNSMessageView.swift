@@ -204,7 +204,12 @@ public struct DNSMessageView {
         for index in 0..<total {
             let fields = try DNSRecordIterator.ownerEnd(bytes, at: offset, questionChecked: questionChecked)
             // TYPE, CLASS, TTL and RDLENGTH: 10 bytes, then RDLENGTH bytes of data.
-            guard fields + 10 <= bytes.count else { throw DNSParseError(.truncated, at: fields) }
+            guard fields + 10 <= bytes.count else {
+                // Where the iterator's field-by-field reads stop: TYPE, CLASS, TTL or RDLENGTH.
+                let at = fields + 2 > bytes.count ? fields : fields + 4 > bytes.count ? fields + 2
+                    : fields + 8 > bytes.count ? fields + 4 : fields + 8
+                throw DNSParseError(.truncated, at: at)
+            }
             let end = fields + 10 + Int(Self.u16(bytes, fields + 8))
             guard end <= bytes.count else { throw DNSParseError(.truncated, at: fields + 10) }
             if index >= firstAdditional && Self.u16(bytes, fields) == DNSType.opt.rawValue {

@@ -117,8 +117,9 @@ public final class DNSQueryEngine: Sendable {
 
     deinit {
         // Each shard keeps ended query objects for reuse, and they hold the shard: an engine dropped
-        // without `shutdown()` frees them on the shard's loop, so that the shard goes too.
-        for shard in shards { shard.reactor.execute { shard.dropKeptQueries() } }
+        // without `shutdown()` frees them on the shard's loop and stops keeping any (queries may
+        // still be in flight), so that the shard goes with its last query, as it did before reuse.
+        for shard in shards { shard.reactor.execute { shard.stopKeepingQueries() } }
     }
 
     private func nextShard() -> EngineShard {

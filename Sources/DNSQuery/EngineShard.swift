@@ -47,6 +47,9 @@ final class EngineShard: @unchecked Sendable {
     private let kept = UnsafeMutablePointer<TaggedQuery>.allocate(capacity: EngineShard.keptLimit)
     private var keptCount = 0
     private static let keptLimit = 64
+    /// Cleared when the engine is gone (`stopKeepingQueries`): a query still in flight then must
+    /// not be kept, or it and the shard would hold each other for good.
+    private var keepsQueries = true
 
     init(reactor: Reactor, configuration: DNSQueryEngine.Configuration, resolvConf: ResolvConf) {
         self.reactor = reactor
@@ -124,7 +127,7 @@ final class EngineShard: @unchecked Sendable {
     /// Keeps an ended query's object for reuse (dropped when the store is full or the shard closed).
     /// Loop only.
     func keep(_ query: TaggedQuery) {
-        guard keptCount < Self.keptLimit, !isClosed else { return }
+        guard keptCount < Self.keptLimit, keepsQueries, !isClosed else { return }
         (kept + keptCount).initialize(to: query)
         keptCount += 1
     }
@@ -141,9 +144,15 @@ final class EngineShard: @unchecked Sendable {
         return query
     }
 
-    /// Frees the kept objects (each holds the shard: kept ones would keep it alive). Loop only, or
-    /// after the loop has stopped.
-    func dropKeptQueries() {
+    /// The engine is gone: frees the kept objects (each holds the shard) and keeps none from now
+    /// on, so that the shard is freed with its last query. Loop only, or after the loop has stopped.
+    func stopKeepingQueries() {
+        keepsQueries = false
+        dropKeptQueries()
+    }
+
+    /// Frees the kept objects. Loop only, or after the loop has stopped.
+    private func dropKeptQueries() {
         kept.deinitialize(count: keptCount)
         keptCount = 0
     }

@@ -380,8 +380,9 @@ class QueryOperation: OperationBody, @unchecked Sendable {
             message: consume message, summary: summary, answeredName: currentName,
             server: list.servers[Int(serverIndex)].address, transport: channel.transport, attempts: Int(attempts),
             elapsedNanos: now > submittedAt ? now - submittedAt : 0)), answered: true)
-        // A winning `tryComplete` has freed this query (the shard calls `replyArrived` without a
-        // reference of its own): nothing below may touch `self` unless the gate was lost.
+        // A winning `tryComplete` has freed this query, or handed it to the shard for reuse (the shard
+        // calls `replyArrived` without a reference of its own): nothing below may touch `self`
+        // unless the gate was lost.
         if !answered {
             // A cancel from another thread won the gate first: the query ends cancelled, and this
             // reply counts as late, like one read after the cancel.

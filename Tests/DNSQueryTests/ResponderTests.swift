@@ -232,7 +232,7 @@ import Glibc
         }
     }
 
-    @Test func anEngineDroppedWithoutShutdownFreesItsShardAndTheQueryObjectsItKept() throws {
+    @Test func anEngineDroppedWithoutShutdownAfterItsQueriesFreesItsShardAndTheQueryObjectsItKept() throws {
         let responder = try DNSResponder(DNSResponder.Configuration())
         try responder.start()
         defer { responder.stop() }
@@ -253,6 +253,29 @@ import Glibc
         engine = nil
         // The engine's deinit posted the release of the kept objects; the loop lets go of that job
         // (and of the shard it holds) once its batch of jobs is over.
+        while shard != nil && MonotonicClock.now() < giveUp { reactor.syncOnLoop {} }
+        #expect(shard == nil)
+    }
+
+    @Test func anEngineDroppedWithQueriesInFlightKeepsNoneOfThemAndFreesItsShardWithTheLast() throws {
+        let responder = try DNSResponder(DNSResponder.Configuration())
+        try responder.start()
+        defer { responder.stop() }
+        let reactor = try Reactor()
+        defer { reactor.shutdown() }
+        let ledger = CompletionLedger(capacity: 100)
+        var engine: DNSQueryEngine? = DNSQueryEngine(
+            reactor: reactor, configuration: testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port)))
+        weak var shard = engine?.shards[0]
+        let target = TagTarget(reactor: reactor, ledger: ledger)
+        // Started from this thread and left running: they end on the loop after the engine is gone.
+        for index in 0..<100 {
+            engine?.start(try DNSQueryRequest("f\(index).load.evq.test.", type: .a), tag: UInt64(index), target: target)
+        }
+        engine = nil
+        let giveUp = MonotonicClock.now() + 30_000_000_000
+        while target.outcomes.all.count < 100 && MonotonicClock.now() < giveUp { usleep(1000) }
+        #expect(target.outcomes.all.count == 100)
         while shard != nil && MonotonicClock.now() < giveUp { reactor.syncOnLoop {} }
         #expect(shard == nil)
     }
