@@ -43,9 +43,11 @@ public struct DNSMessageView {
     {
         let end = 12 + plainName.count
         guard bytes.count >= end + 4, u16(bytes, 4) == 1, bytesEqual(bytes, at: 12, plainName) else {
+            // Not the name byte for byte: what `questionMatches(plainName:…)` does after its own
+            // byte compare, which has just failed.
             let view = try DNSMessageView(bytes)
-            return (view, view.questionMatches(plainName: plainName, type: type, class: `class`,
-                                               caseSensitive: caseSensitive))
+            return (view, view.questionCount == 1 && view.labelsMatch(name: plainName, type: type, class: `class`,
+                                                                      caseSensitive: caseSensitive))
         }
         try DNSMessage.checkCounts(qd: 1, an: u16(bytes, 6), ns: u16(bytes, 8), ar: u16(bytes, 10),
                                    available: bytes.count - 12)

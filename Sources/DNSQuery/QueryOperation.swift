@@ -8,8 +8,10 @@ import Glibc
 /// One DNS query on the loop: the `OperationBody` the reactor holds while it is pending, and the
 /// one allocation a query makes (a subclass per way of delivering the outcome, `ClosureQuery` or
 /// `TaggedQuery`, overriding `deliver` only; a `TaggedQuery` that ended on the loop is kept by its
-/// shard for the next one started there, see `EngineShard.reuseTaggedQuery`). Loop-bound: every `var` is touched only on the shard's reactor
-/// thread (the `let`s are written once by the starting thread before the reactor publishes it).
+/// shard for the next one started there, see `EngineShard.reuseTaggedQuery`). Loop-bound: the
+/// request's fields are written by `prepare` on the starting thread before the reactor publishes
+/// the query (a reused one is prepared on the loop); everything else is touched only on the shard's
+/// reactor thread.
 ///
 /// Life of a query: `attach` (the loop installed it) sends the first attempt; the operation's one
 /// reactor timer is always armed for the earlier of "this attempt gave up" and the overall

@@ -211,8 +211,7 @@ import Glibc
             released = chain
             let starter = chain!
             reactor.execute { for _ in 0..<8 { starter.startNext() } }
-            let giveUp = MonotonicClock.now() + 30_000_000_000
-            while starter.outcomes.all.count < count && MonotonicClock.now() < giveUp { usleep(1000) }
+            #expect(eventually { starter.outcomes.all.count == count })
             #expect(reactor.waitForDrain(timeoutNanos: 30_000_000_000))
             outcomes = chain!.outcomes.all
             counters = engine.counters()
@@ -232,52 +231,53 @@ import Glibc
         }
     }
 
-    @Test func anEngineDroppedWithoutShutdownAfterItsQueriesFreesItsShardAndTheQueryObjectsItKept() throws {
+    /// Polls `condition` (each poll runs `step`) until it holds or 30 s have passed; returns it.
+    private func eventually(_ condition: () -> Bool, step: () -> Void = { usleep(1000) }) -> Bool {
+        let giveUp = MonotonicClock.now() + 30_000_000_000
+        while !condition() && MonotonicClock.now() < giveUp { step() }
+        return condition()
+    }
+
+    /// Runs `body` with an engine on a reactor of its own, asking a fresh responder; `body` drops
+    /// the engine without `shutdown()`. Then the engine's shard must be freed: the loop lets go of the
+    /// engine's deinit job (and of the shard it holds) once that batch of jobs is over.
+    private func expectShardFreed(afterDropping body: (Reactor, inout DNSQueryEngine?) throws -> Void) throws {
         let responder = try DNSResponder(DNSResponder.Configuration())
         try responder.start()
         defer { responder.stop() }
         let reactor = try Reactor()
         defer { reactor.shutdown() }
-        let ledger = CompletionLedger(capacity: 50)
         var engine: DNSQueryEngine? = DNSQueryEngine(
             reactor: reactor, configuration: testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port)))
         weak var shard = engine?.shards[0]
-        let chain = ChainTarget(reactor: reactor, ledger: ledger, count: 50)
-        chain.engine = engine
-        reactor.execute { chain.startNext() }
-        let giveUp = MonotonicClock.now() + 30_000_000_000
-        while chain.outcomes.all.count < 50 && MonotonicClock.now() < giveUp { usleep(1000) }
-        #expect(chain.outcomes.all.count == 50)
-        #expect(engine?.counters().queriesReused ?? 0 > 0)
-        chain.engine = nil
-        engine = nil
-        // The engine's deinit posted the release of the kept objects; the loop lets go of that job
-        // (and of the shard it holds) once its batch of jobs is over.
-        while shard != nil && MonotonicClock.now() < giveUp { reactor.syncOnLoop {} }
-        #expect(shard == nil)
+        try body(reactor, &engine)
+        #expect(engine == nil)
+        #expect(eventually({ shard == nil }, step: { reactor.syncOnLoop {} }))
+    }
+
+    @Test func anEngineDroppedWithoutShutdownAfterItsQueriesFreesItsShardAndTheQueryObjectsItKept() throws {
+        try expectShardFreed { reactor, engine in
+            let chain = ChainTarget(reactor: reactor, ledger: CompletionLedger(capacity: 50), count: 50)
+            chain.engine = engine
+            reactor.execute { chain.startNext() }
+            #expect(eventually { chain.outcomes.all.count == 50 })
+            #expect(engine?.counters().queriesReused ?? 0 > 0)
+            chain.engine = nil
+            engine = nil
+        }
     }
 
     @Test func anEngineDroppedWithQueriesInFlightKeepsNoneOfThemAndFreesItsShardWithTheLast() throws {
-        let responder = try DNSResponder(DNSResponder.Configuration())
-        try responder.start()
-        defer { responder.stop() }
-        let reactor = try Reactor()
-        defer { reactor.shutdown() }
-        let ledger = CompletionLedger(capacity: 100)
-        var engine: DNSQueryEngine? = DNSQueryEngine(
-            reactor: reactor, configuration: testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port)))
-        weak var shard = engine?.shards[0]
-        let target = TagTarget(reactor: reactor, ledger: ledger)
-        // Started from this thread and left running: they end on the loop after the engine is gone.
-        for index in 0..<100 {
-            engine?.start(try DNSQueryRequest("f\(index).load.evq.test.", type: .a), tag: UInt64(index), target: target)
+        try expectShardFreed { reactor, engine in
+            let target = TagTarget(reactor: reactor, ledger: CompletionLedger(capacity: 100))
+            // Started from this thread and left running: they end on the loop after the engine is gone.
+            for index in 0..<100 {
+                engine?.start(try DNSQueryRequest("f\(index).load.evq.test.", type: .a), tag: UInt64(index),
+                              target: target)
+            }
+            engine = nil
+            #expect(eventually { target.outcomes.all.count == 100 })
         }
-        engine = nil
-        let giveUp = MonotonicClock.now() + 30_000_000_000
-        while target.outcomes.all.count < 100 && MonotonicClock.now() < giveUp { usleep(1000) }
-        #expect(target.outcomes.all.count == 100)
-        while shard != nil && MonotonicClock.now() < giveUp { reactor.syncOnLoop {} }
-        #expect(shard == nil)
     }
 
     @Test(arguments: [DNSResultDetail.summary, .full])
