@@ -41,7 +41,12 @@ public struct DNSQueryResult: Sendable {
     public var additionals: [DNSResourceRecord] { message?.additionals ?? [] }
     /// Whether the reply had TC set (only with `tcpFallback` off).
     public var isTruncated: Bool { summary.header.isTruncated }
+}
 
+// The initializers are in an extension, so that the memberwise one stays: a result built field by
+// field in an initializer's body was copied once more and destroyed (a retain and release of each of
+// its references, about 150 instructions a query), one made by the memberwise initializer is not.
+extension DNSQueryResult {
     /// Makes a result; `message` nil for a `.summary` result.
     public init(message: DNSMessage?, summary: DNSReplySummary, name: DNSName, server: DNSServer,
                 transport: DNSTransport, attempts: Int, elapsedNanos: UInt64) {
@@ -51,13 +56,8 @@ public struct DNSQueryResult: Sendable {
 
     init(message: DNSMessage?, summary: DNSReplySummary, answeredName: QueryName, server: DNSServer,
          transport: DNSTransport, attempts: Int, elapsedNanos: UInt64) {
-        parsed = message.map(ParsedReply.init)
-        self.summary = summary
-        self.answeredName = answeredName
-        self.server = server
-        self.transport = transport
-        self.attempts = attempts
-        self.elapsedNanos = elapsedNanos
+        self.init(parsed: message.map(ParsedReply.init), summary: summary, answeredName: answeredName, server: server,
+                  transport: transport, attempts: attempts, elapsedNanos: elapsedNanos)
     }
 }
 
