@@ -3,48 +3,58 @@ import DNSMessage
 /// One DNS question to ask, and how: the counterpart of Windows' `DNS_QUERY_REQUEST`
 /// (`QueryName`, `QueryType`, `QueryOptions`, `pDnsServerList`).
 public struct DNSQueryRequest: Sendable {
+    /// The fields, shared by copies of the request until one of them changes a field (copy on
+    /// write): starting a query takes one reference to them rather than a copy of each.
+    private(set) var fields: Fields
+
     /// The name asked (absolute).
-    public var name: DNSName
+    public var name: DNSName {
+        get { fields.name }
+        set { update { $0.name = newValue } }
+    }
     /// The type asked; any 16-bit value, known or not (`DNSType(65280)`).
-    public var type: DNSType
+    public var type: DNSType {
+        get { fields.type }
+        set { update { $0.type = newValue } }
+    }
     /// The class asked (`IN` unless told).
-    public var recordClass: DNSClass
+    public var recordClass: DNSClass {
+        get { fields.recordClass }
+        set { update { $0.recordClass = newValue } }
+    }
     /// Header and transport options.
-    public var options: DNSQueryOptions
+    public var options: DNSQueryOptions {
+        get { fields.options }
+        set { update { $0.options = newValue } }
+    }
     /// Servers to ask, in order; nil: the engine's (from its configuration or `/etc/resolv.conf`).
-    public var servers: [DNSServer]?
+    public var servers: [DNSServer]? {
+        get { fields.servers }
+        set { update { $0.servers = newValue } }
+    }
     /// The whole query's deadline, counted from `start`; nil: the engine's default.
     public var timeout: Duration? {
-        didSet { timeoutNanos = timeout.map(Self.nanos) }
+        get { fields.timeout }
+        set { update { $0.timeout = newValue } }
     }
-    /// `timeout` in nanoseconds (negative: 0), converted once when set rather than per query.
-    private(set) var timeoutNanos: UInt64?
     /// How many sends at most (retransmissions and other servers included; a switch to TCP on a
     /// truncated reply and the EDNS fallback are not counted); nil: the engine's default.
-    public var attempts: Int?
+    public var attempts: Int? {
+        get { fields.attempts }
+        set { update { $0.attempts = newValue } }
+    }
     /// Set when the name was given relative (no trailing dot): with `options.useSearchList`, the
     /// resolv.conf search list is applied to it.
-    public var isRelative: Bool
+    public var isRelative: Bool {
+        get { fields.isRelative }
+        set { update { $0.isRelative = newValue } }
+    }
 
     /// A request for `name` (absolute).
     public init(name: DNSName, type: DNSType, recordClass: DNSClass = .in, options: DNSQueryOptions = .init(),
                 servers: [DNSServer]? = nil, timeout: Duration? = nil, attempts: Int? = nil) {
-        self.name = name
-        self.type = type
-        self.recordClass = recordClass
-        self.options = options
-        self.servers = servers
-        self.timeout = timeout
-        timeoutNanos = timeout.map(Self.nanos)
-        self.attempts = attempts
-        isRelative = false
-    }
-
-    private static func nanos(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        guard seconds >= 0 else { return 0 }
-        guard seconds < 18_000_000_000 else { return .max }  // 570 years: never
-        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+        fields = Fields(name: name, type: type, recordClass: recordClass, options: options, servers: servers,
+                        timeout: timeout, attempts: attempts, isRelative: false)
     }
 
     /// A request for a name in presentation form (`"example.com"`, `"www.example.com."`); a name
@@ -54,9 +64,106 @@ public struct DNSQueryRequest: Sendable {
     public init(_ name: String, type: DNSType, recordClass: DNSClass = .in, options: DNSQueryOptions = .init(),
                 servers: [DNSServer]? = nil, timeout: Duration? = nil, attempts: Int? = nil) throws(DNSQueryError) {
         guard let parsed = try? DNSName(parsing: name) else { throw DNSQueryError.invalidName(name) }
-        self.init(name: parsed, type: type, recordClass: recordClass, options: options, servers: servers,
-                  timeout: timeout, attempts: attempts)
-        isRelative = !name.hasSuffix(".")
+        fields = Fields(name: parsed, type: type, recordClass: recordClass, options: options, servers: servers,
+                        timeout: timeout, attempts: attempts, isRelative: !name.hasSuffix("."))
+    }
+
+    /// Changes a field: on a copy of the fields first if another request shares them.
+    private mutating func update(_ change: (inout Fields.Given) -> Void) {
+        var given = fields.given
+        change(&given)
+        fields = Fields(given)
+    }
+}
+
+extension DNSQueryRequest {
+    /// A request's fields and what a query derives from them once (the flags, the name and the
+    /// query's wire form): immutable, shared by the request's copies and by its queries.
+    final class Fields: Sendable {
+        /// The fields as given.
+        struct Given {
+            var name: DNSName
+            var type: DNSType
+            var recordClass: DNSClass
+            var options: DNSQueryOptions
+            var servers: [DNSServer]?
+            var timeout: Duration?
+            var attempts: Int?
+            var isRelative: Bool
+        }
+
+        let given: Given
+        /// `timeout` in nanoseconds (negative: 0).
+        let timeoutNanos: UInt64?
+        /// The name, in the form a query keeps and writes.
+        let queryName: QueryName
+        let flags: QueryOperation.Flags
+        /// The EDNS payload size a query advertises (at least 512).
+        let ednsSize: UInt16
+        /// The query as first sent, with id 0 and the name as given (EDNS as asked): an attempt that
+        /// asks this name with these options copies it rather than writing the message again.
+        let wire: [UInt8]
+
+        var name: DNSName { given.name }
+        var type: DNSType { given.type }
+        var recordClass: DNSClass { given.recordClass }
+        var options: DNSQueryOptions { given.options }
+        var servers: [DNSServer]? { given.servers }
+        var timeout: Duration? { given.timeout }
+        var attempts: Int? { given.attempts }
+        var isRelative: Bool { given.isRelative }
+
+        convenience init(name: DNSName, type: DNSType, recordClass: DNSClass, options: DNSQueryOptions,
+                         servers: [DNSServer]?, timeout: Duration?, attempts: Int?, isRelative: Bool) {
+            self.init(Given(name: name, type: type, recordClass: recordClass, options: options, servers: servers,
+                            timeout: timeout, attempts: attempts, isRelative: isRelative))
+        }
+
+        init(_ given: Given) {
+            self.given = given
+            timeoutNanos = given.timeout.map(Self.nanos)
+            queryName = QueryName(given.name)
+            let options = given.options
+            var flags = QueryOperation.Flags()
+            if options.recursionDesired { flags.insert(.recursionDesired) }
+            if options.dnssecOK { flags.insert(.dnssecOK) }
+            if options.tcpOnly { flags.insert(.tcpOnly) }
+            if options.tcpFallback { flags.insert(.tcpFallback) }
+            if options.randomizeCase { flags.insert(.randomizeCase) }
+            if options.ednsPayloadSize != nil { flags.insert(.edns) }
+            if options.useSearchList { flags.insert(.searchList) }
+            if given.isRelative { flags.insert(.relative) }
+            if options.resultDetail == .summary { flags.insert(.summaryOnly) }
+            self.flags = flags
+            ednsSize = max(options.ednsPayloadSize ?? 512, 512)
+            let edns = flags.contains(.edns)
+            let size = DNSQueryBuilder.size(nameWireCount: queryName.wireCount,
+                                            edns: edns ? DNSQueryBuilder.EDNS() : nil)
+            wire = [UInt8](unsafeUninitializedCapacity: size) { [queryName, ednsSize] buffer, count in
+                count = Self.write(into: UnsafeMutableRawBufferPointer(buffer), id: 0, name: queryName,
+                                   type: given.type, class: given.recordClass, flags: flags, ednsSize: ednsSize,
+                                   edns: edns) ?? 0  // sized for it: cannot fail
+            }
+        }
+
+        /// Writes a query for `name` with `id` into `buffer` (the flags say RD and DO; an OPT record
+        /// when `edns`). Returns its length, or nil if it does not fit.
+        static func write(into buffer: UnsafeMutableRawBufferPointer, id: UInt16, name: QueryName, type: DNSType,
+                          class recordClass: DNSClass, flags: QueryOperation.Flags, ednsSize: UInt16,
+                          edns: Bool) -> Int? {
+            let option = edns ? DNSQueryBuilder.EDNS(udpPayloadSize: ednsSize, dnssecOK: flags.contains(.dnssecOK)) : nil
+            return name.withWire {
+                DNSQueryBuilder.write(into: buffer, id: id, name: $0, type: type, class: recordClass,
+                                      flags: flags.contains(.recursionDesired) ? 0x0100 : 0, edns: option)
+            }
+        }
+
+        private static func nanos(_ duration: Duration) -> UInt64 {
+            let (seconds, attoseconds) = duration.components
+            guard seconds >= 0 else { return 0 }
+            guard seconds < 18_000_000_000 else { return .max }  // 570 years: never
+            return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+        }
     }
 }
 

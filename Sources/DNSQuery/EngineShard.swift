@@ -316,18 +316,26 @@ final class EngineShard: @unchecked Sendable {
         return nil
     }
 
-    /// Writes the current attempt of `query` (name with its 0x20 case, EDNS unless it fell back).
+    /// Writes the current attempt of `query` (name with its 0x20 case, EDNS unless it fell back): a
+    /// copy of the request's wire form when the attempt asks just that.
     private func write(_ query: QueryOperation, id: UInt16, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
-        let edns = query.usesEDNS
-            ? DNSQueryBuilder.EDNS(udpPayloadSize: query.ednsSize, dnssecOK: query.flags.contains(.dnssecOK)) : nil
-        let flags: UInt16 = query.flags.contains(.recursionDesired) ? 0x0100 : 0
-        let name = query.currentName
-        guard let length = name.withWire({ DNSQueryBuilder.write(into: buffer, id: id, name: $0, type: query.type,
-                                                                class: query.recordClass, flags: flags, edns: edns) })
-        else { return nil }
+        let written: Int?
+        if query.sendsRequestWire {
+            written = query.request.wire.withUnsafeBytes { wire in
+                guard wire.count <= buffer.count else { return nil }
+                buffer.copyMemory(from: wire)
+                buffer.storeBytes(of: id.bigEndian, as: UInt16.self)
+                return wire.count
+            }
+        } else {
+            written = DNSQueryRequest.Fields.write(into: buffer, id: id, name: query.currentName, type: query.type,
+                                                   class: query.recordClass, flags: query.flags,
+                                                   ednsSize: query.ednsSize, edns: query.usesEDNS)
+        }
+        guard let length = written else { return nil }
         if query.randomizesCase {
             CaseRandomization.apply(seed: query.caseSeed, to: UnsafeMutableRawBufferPointer(
-                rebasing: buffer[12..<(12 + name.wireCount)]))
+                rebasing: buffer[12..<(12 + query.currentName.wireCount)]))
         }
         return length
     }

@@ -48,12 +48,14 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     }
 
     // Fields are declared in this order so that the object, laid out in declaration order, packs
-    // into glibc's 160-byte chunk with the name inline (RSS per outstanding query,
-    // tools/rss-per-query.sh): references and words first, then the name, then the small fields.
+    // tightly (RSS per outstanding query, tools/rss-per-query.sh): references and words first, then
+    // the small fields.
 
     // The request, fixed at submission (`prepare`; the subclass's two words of delivery follow the
     // last field).
     let shard: EngineShard
+    /// The request's fields, shared with it (and what they derive: flags, name, wire form).
+    private(set) var request: DNSQueryRequest.Fields
     /// What only some queries need (explicit servers, 0x20, the search list), out of line so the
     /// common query's object stays small; nil for the common query.
     private var extras: QueryExtras?
@@ -63,16 +65,10 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     // Loop state (references).
     private(set) var channel: QueryChannel?
 
-    // The request, fixed at submission (values).
-    private(set) var name = QueryName.inline(QueryName.InlineWire())
     /// The reactor's slot and generation of this operation (the handle without its reactor
     /// reference, which is `shard.reactor`); valid once `state` holds `.attached`.
     private var slot: UInt32 = 0
     private var generation: UInt32 = 0
-    private(set) var type = DNSType(0)
-    private(set) var recordClass = DNSClass.in
-    private(set) var flags = Flags()
-    private(set) var ednsSize: UInt16 = 512
 
     // Loop state (values).
     private(set) var id: UInt16 = 0
@@ -86,6 +82,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
 
     init(request: borrowing DNSQueryRequest, shard: EngineShard) {
         self.shard = shard
+        self.request = request.fields
         prepare(request)
     }
 
@@ -103,28 +100,15 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         state = State()
         candidateIndex = 0
         parked = nil
-        name = QueryName(request.name)
-        type = request.type
-        recordClass = request.recordClass
-        var flags = Flags()
-        let options = request.options
-        if options.recursionDesired { flags.insert(.recursionDesired) }
-        if options.dnssecOK { flags.insert(.dnssecOK) }
-        if options.tcpOnly { flags.insert(.tcpOnly) }
-        if options.tcpFallback { flags.insert(.tcpFallback) }
-        if options.randomizeCase { flags.insert(.randomizeCase) }
-        if options.ednsPayloadSize != nil { flags.insert(.edns) }
-        if options.useSearchList { flags.insert(.searchList) }
-        if request.isRelative { flags.insert(.relative) }
-        if options.resultDetail == .summary { flags.insert(.summaryOnly) }
-        self.flags = flags
-        ednsSize = max(options.ednsPayloadSize ?? 512, 512)
-        maxAttempts = UInt8(clamping: max(request.attempts ?? shard.configuration.attempts, 1))
-        let needsExtras = request.servers != nil || options.randomizeCase
-            || (options.useSearchList && request.isRelative)
-        extras = needsExtras ? QueryExtras(servers: request.servers) : nil
+        let fields = request.fields
+        self.request = fields
+        maxAttempts = UInt8(clamping: max(fields.attempts ?? shard.configuration.attempts, 1))
+        let flags = fields.flags
+        let needsExtras = fields.servers != nil || flags.contains(.randomizeCase)
+            || (flags.contains(.searchList) && flags.contains(.relative))
+        extras = needsExtras ? QueryExtras(servers: fields.servers) : nil
         submittedAt = shard.reactor.now
-        deadline = submittedAt &+ (request.timeoutNanos ?? shard.configuration.timeoutNanos)
+        deadline = submittedAt &+ (fields.timeoutNanos ?? shard.configuration.timeoutNanos)
     }
 
     /// Runs the caller's completion with `outcome`: exactly once, on the loop. Each subclass
@@ -137,6 +121,16 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// to its shard for reuse. The base class does nothing (the object is freed).
     func ended() {}
 
+    /// The name asked (before search-list expansion).
+    var name: QueryName { request.queryName }
+    var type: DNSType { request.type }
+    var recordClass: DNSClass { request.recordClass }
+    var flags: Flags { request.flags }
+    /// The EDNS payload size advertised (at least 512).
+    var ednsSize: UInt16 { request.ednsSize }
+    /// Whether the current attempt is the request's own wire form (`request.wire`): its name, EDNS as
+    /// asked.
+    var sendsRequestWire: Bool { !state.contains(.noEDNS) && extras?.candidates == nil }
     /// The name the current attempt asks (after search-list expansion).
     var currentName: QueryName {
         if let candidates = extras?.candidates { return .shared(candidates[Int(candidateIndex)]) }

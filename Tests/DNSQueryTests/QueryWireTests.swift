@@ -1,0 +1,82 @@
+import DNSMessage
+import DNSQuery
+import Testing
+
+/// What goes on the wire for a request: every option reaches the query the server receives, a
+/// request's copies keep their own fields, and the EDNS fallback asks again without the OPT record.
+@Suite struct QueryWireTests {
+    /// The query `DNSQueryBuilder` writes for `request` under `id` (the reference the engine's sends
+    /// are held to).
+    private func expectedQuery(_ request: DNSQueryRequest, id: UInt16, edns: Bool = true) -> [UInt8] {
+        let options = request.options
+        let option = edns ? options.ednsPayloadSize.map {
+            DNSQueryBuilder.EDNS(udpPayloadSize: max($0, 512), dnssecOK: options.dnssecOK)
+        } : nil
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let length = buffer.withUnsafeMutableBytes {
+            DNSQueryBuilder.write(into: $0, id: id, name: request.name, type: request.type,
+                                  class: request.recordClass, flags: options.recursionDesired ? 0x0100 : 0,
+                                  edns: option)
+        }
+        return Array(buffer.prefix(length ?? 0))
+    }
+
+    /// The defaults; no recursion; no EDNS; DO with a 4096 payload; a payload below 512 (sent as 512).
+    static let optionSets: [DNSQueryOptions] = {
+        var sets = Array(repeating: DNSQueryOptions(), count: 5)
+        sets[1].recursionDesired = false
+        sets[2].ednsPayloadSize = nil
+        sets[3].dnssecOK = true
+        sets[3].ednsPayloadSize = 4096
+        sets[4].ednsPayloadSize = 100
+        return sets
+    }()
+
+    @Test(arguments: optionSets)
+    func theQuerySentIsByteForByteTheOneItsOptionsDescribe(_ options: DNSQueryOptions) throws {
+        let request = try DNSQueryRequest("Wire.Example.test.", type: .aaaa, recordClass: .ch, options: options)
+        _ = try scriptedQuery(request, configure: { $0.attempts = 1 }) { server in
+            let query = try #require(server.receive())
+            #expect(query.bytes == expectedQuery(request, id: query.id))
+            server.send(ScriptedServer.answer(query), to: query)
+        }
+    }
+
+    @Test func aCopyOfARequestKeepsItsFieldsWhenTheOriginalChanges() throws {
+        var original = try DNSQueryRequest("first.example.test.", type: .a, timeout: .seconds(3))
+        let copy = original
+        original.name = try DNSName(parsing: "second.example.test.")
+        original.type = .aaaa
+        original.options.recursionDesired = false
+        original.timeout = .milliseconds(5)
+        original.attempts = 9
+        #expect(copy.name.isIdentical(to: try DNSName(parsing: "first.example.test.")))
+        #expect(copy.type == .a && copy.options.recursionDesired && copy.timeout == .seconds(3) && copy.attempts == nil)
+        #expect(original.name.isIdentical(to: try DNSName(parsing: "second.example.test.")))
+        #expect(original.type == .aaaa && !original.options.recursionDesired && original.timeout == .milliseconds(5)
+            && original.attempts == 9)
+        // Each is asked as it now reads.
+        for request in [copy, original] {
+            _ = try scriptedQuery(request, configure: { $0.attempts = 1 }) { server in
+                let query = try #require(server.receive())
+                #expect(query.bytes == expectedQuery(request, id: query.id))
+                server.send(ScriptedServer.answer(query), to: query)
+            }
+        }
+    }
+
+    @Test func aServerThatAnswersFormErrToTheOPTRecordIsAskedAgainWithoutIt() throws {
+        let request = try DNSQueryRequest("old.example.test.", type: .a)
+        let (outcome, counters) = try scriptedQuery(request, configure: { $0.attempts = 1 }) { server in
+            let first = try #require(server.receive())
+            #expect(first.bytes == expectedQuery(request, id: first.id))
+            server.send(ScriptedServer.answer(first, rcode: .formErr), to: first)
+            let second = try #require(server.receive())
+            #expect(second.bytes == expectedQuery(request, id: second.id, edns: false))
+            server.send(ScriptedServer.answer(second), to: second)
+        }
+        let result = try #require(outcome?.result)
+        #expect(result.rcode == .noError && result.answers.count == 1)
+        #expect(counters.ednsFallbacks == 1 && counters.answered == 1)
+    }
+}
