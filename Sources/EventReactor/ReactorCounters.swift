@@ -2,13 +2,25 @@ import Atomics
 
 /// Live counters of one reactor, readable from any thread (relaxed atomics: a snapshot may be
 /// a few operations stale while the loop runs, and is exact once it is drained).
-public final class ReactorCounters: Sendable {
-    let started = ManagedAtomic<Int>(0)
-    let completed = ManagedAtomic<Int>(0)
-    let cancelsWon = ManagedAtomic<Int>(0)
-    let cancelsLost = ManagedAtomic<Int>(0)
-    let rejected = ManagedAtomic<Int>(0)
-    let events = ManagedAtomic<Int>(0)
+///
+/// The six counters are one block of raw atomic words the object owns: counting an operation is one
+/// atomic add, where a `ManagedAtomic` (an object each) also cost a retain and a release per count.
+public final class ReactorCounters: @unchecked Sendable {
+    private let words = UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>.allocate(capacity: 6)
+
+    init() { words.initialize(repeating: .init(0), count: 6) }
+
+    deinit {
+        words.deinitialize(count: 6)
+        words.deallocate()
+    }
+
+    var started: UnsafeAtomic<Int> { UnsafeAtomic(at: words) }
+    var completed: UnsafeAtomic<Int> { UnsafeAtomic(at: words + 1) }
+    var cancelsWon: UnsafeAtomic<Int> { UnsafeAtomic(at: words + 2) }
+    var cancelsLost: UnsafeAtomic<Int> { UnsafeAtomic(at: words + 3) }
+    var rejected: UnsafeAtomic<Int> { UnsafeAtomic(at: words + 4) }
+    var events: UnsafeAtomic<Int> { UnsafeAtomic(at: words + 5) }
 
     @inline(__always) func eventArmed() { events.wrappingIncrement(ordering: .relaxed) }
     @inline(__always) func eventDisarmed() { events.wrappingDecrement(ordering: .relaxed) }
