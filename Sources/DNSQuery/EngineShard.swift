@@ -197,12 +197,16 @@ final class EngineShard: @unchecked Sendable {
             case .failed(let errno): return .network(errno)
             }
         }
+        let failure = queueUDP(query, on: socket, id: id)
+        if failure == nil {
+            // Counted here, not in `queueUDP`: a retransmission of the same transaction is not a query.
+            socket.sent += 1
+            if socket.sent >= configuration.rotateAfterQueries { retire(socket) }
+        }
+        // Last: the reference `placeUDP` returned moves into the query (the id is the query's to
+        // release, sent or not).
         query.placed(on: socket, id: id)
-        if let failure = queueUDP(query, on: socket, id: id) { return failure }
-        // Counted here, not in `queueUDP`: a retransmission of the same transaction is not a query.
-        socket.sent += 1
-        if socket.sent >= configuration.rotateAfterQueries { retire(socket) }
-        return nil
+        return failure
     }
 
     /// Sends `query`'s current transaction again, on its socket under its id (a retransmission to

@@ -291,7 +291,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     }
 
     /// Registers the attempt's transaction on `channel` (called by the shard when it placed it).
-    func placed(on channel: QueryChannel, id: UInt16) {
+    func placed(on channel: consuming QueryChannel, id: UInt16) {
         self.channel = channel
         self.id = id
     }
