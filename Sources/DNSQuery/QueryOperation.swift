@@ -131,6 +131,8 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// Whether the current attempt is the request's own wire form (`request.wire`): its name, EDNS as
     /// asked.
     var sendsRequestWire: Bool { !state.contains(.noEDNS) && extras?.candidates == nil }
+    /// `currentName` as a `DNSName` (the request's own, or the candidate's: shared, not copied).
+    var currentDNSName: DNSName { extras?.candidates?[Int(candidateIndex)] ?? request.name }
     /// The name the current attempt asks (after search-list expansion).
     var currentName: QueryName {
         if let candidates = extras?.candidates { return .shared(candidates[Int(candidateIndex)]) }
@@ -373,7 +375,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         // Built in place and moved into the outcome: a result is several words (and a full one holds
         // the parsed message), so every copy and destroy of it shows per query.
         let answered = tryComplete(.success(DNSQueryResult(
-            message: consume message, summary: summary, answeredName: currentName,
+            message: consume message, summary: summary, name: currentDNSName,
             server: list.servers[Int(serverIndex)].address, transport: channel.transport, attempts: Int(attempts),
             elapsedNanos: now > submittedAt ? now - submittedAt : 0)), answered: true)
         // A winning `tryComplete` has freed this query, or handed it to the shard for reuse (the shard
