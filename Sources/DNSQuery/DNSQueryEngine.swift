@@ -150,8 +150,10 @@ public final class DNSQueryEngine: Sendable {
     @discardableResult
     public func start(_ request: DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget) -> QueryHandle {
         let shard = nextShard()
-        let body = shard.reuseTaggedQuery(request, tag: tag, target: target)
-            ?? TaggedQuery(request: request, shard: shard, tag: tag, target: target)
+        if let body = shard.reuseTaggedQuery(request, tag: tag, target: target) {
+            return QueryHandle(operation: shard.startOnLoop(body))
+        }
+        let body = TaggedQuery(request: request, shard: shard, tag: tag, target: target)
         return QueryHandle(operation: shard.start(body))
     }
 

@@ -151,7 +151,8 @@ extension DNSQueryRequest {
         static func write(into buffer: UnsafeMutableRawBufferPointer, id: UInt16, name: QueryName, type: DNSType,
                           class recordClass: DNSClass, flags: QueryOperation.Flags, ednsSize: UInt16,
                           edns: Bool) -> Int? {
-            let option = edns ? DNSQueryBuilder.EDNS(udpPayloadSize: ednsSize, dnssecOK: flags.contains(.dnssecOK)) : nil
+            let option = edns
+                ? DNSQueryBuilder.EDNS(udpPayloadSize: ednsSize, dnssecOK: flags.contains(.dnssecOK)) : nil
             return name.withWire {
                 DNSQueryBuilder.write(into: buffer, id: id, name: $0, type: type, class: recordClass,
                                       flags: flags.contains(.recursionDesired) ? 0x0100 : 0, edns: option)

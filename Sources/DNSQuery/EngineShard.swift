@@ -107,6 +107,11 @@ final class EngineShard: @unchecked Sendable {
         reactor.start(query)
     }
 
+    /// `reactor.startOnLoop(query)`. Loop only.
+    func startOnLoop(_ query: QueryOperation) -> OperationHandle {
+        reactor.startOnLoop(query)
+    }
+
     /// `reactor.setTimer(slot:generation:afterNanos:)`. Loop only.
     func setTimer(slot: UInt32, generation: UInt32, afterNanos nanos: UInt64) {
         reactor.setTimer(slot: slot, generation: generation, afterNanos: nanos)
@@ -132,14 +137,15 @@ final class EngineShard: @unchecked Sendable {
         keptCount += 1
     }
 
-    /// A kept query object prepared for `request`, or nil (none kept, or not called on the loop).
+    /// A kept query object prepared for `request`, or nil (none kept, or not called on the loop): a
+    /// query returned is on the loop, to start with `startOnLoop`.
     func reuseTaggedQuery(_ request: borrowing DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget)
         -> TaggedQuery?
     {
         guard reactor.inLoop, keptCount > 0 else { return nil }  // the store is the loop's
         keptCount -= 1
         let query = (kept + keptCount).move()
-        query.prepare(request, tag: tag, target: target)
+        query.prepare(request, now: reactor.loopTime, tag: tag, target: target)
         counters.queriesReused += 1
         return query
     }

@@ -83,14 +83,14 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     init(request: borrowing DNSQueryRequest, shard: EngineShard) {
         self.shard = shard
         self.request = request.fields
-        prepare(request)
+        prepare(request, now: shard.reactor.now)
     }
 
-    /// Takes `request` as this query's, with its loop state as new: from `init`, or for an object
-    /// the shard kept from an ended query (which left no trace: its channel, parked failure and
-    /// handle were cleared when it ended).
-    final func prepare(_ request: borrowing DNSQueryRequest) {
-        channel = nil
+    /// Takes `request`, submitted at `now`, as this query's, with its loop state as new: from `init`,
+    /// or for an object the shard kept from an ended query (which left no trace: its channel, parked
+    /// failure and handle were cleared when it ended).
+    final func prepare(_ request: borrowing DNSQueryRequest, now: UInt64) {
+        assert(channel == nil && parked == nil, "a query object is reused only once it has ended")
         slot = 0
         generation = 0
         id = 0
@@ -99,15 +99,14 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         serverIndex = 0
         state = State()
         candidateIndex = 0
-        parked = nil
         let fields = request.fields
         self.request = fields
         maxAttempts = UInt8(clamping: max(fields.attempts ?? shard.configuration.attempts, 1))
         let flags = fields.flags
         let needsExtras = fields.servers != nil || flags.contains(.randomizeCase)
             || (flags.contains(.searchList) && flags.contains(.relative))
-        extras = needsExtras ? QueryExtras(servers: fields.servers) : nil
-        submittedAt = shard.reactor.now
+        if needsExtras || extras != nil { extras = needsExtras ? QueryExtras(servers: fields.servers) : nil }
+        submittedAt = now
         deadline = submittedAt &+ (fields.timeoutNanos ?? shard.configuration.timeoutNanos)
     }
 
@@ -450,10 +449,11 @@ final class TaggedQuery: QueryOperation, @unchecked Sendable {
     }
 
     /// Takes a new query (an object the shard kept, see `ended`).
-    func prepare(_ request: borrowing DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget) {
+    func prepare(_ request: borrowing DNSQueryRequest, now: UInt64, tag: UInt64,
+                 target: any DNSQueryCompletionTarget) {
         self.target = target
         self.tag = tag
-        prepare(request)
+        prepare(request, now: now)
     }
 
     /// Calls the target, and drops it (moved out for the call: the engine holds a target only until

@@ -126,8 +126,17 @@ public final class Reactor: @unchecked Sendable {
     /// - Returns: the handle to cancel it with.
     @discardableResult
     public func start(_ body: any OperationBody, timeoutNanos: UInt64? = nil) -> OperationHandle {
+        start(body, timeoutNanos: timeoutNanos, onLoop: inLoop)
+    }
+
+    /// `start` by a caller that knows it runs on the loop thread (the thread check is its). Loop only.
+    package func startOnLoop(_ body: any OperationBody, timeoutNanos: UInt64? = nil) -> OperationHandle {
+        assertInLoop()
+        return start(body, timeoutNanos: timeoutNanos, onLoop: true)
+    }
+
+    private func start(_ body: any OperationBody, timeoutNanos: UInt64?, onLoop: Bool) -> OperationHandle {
         counters.started.wrappingIncrement(ordering: .relaxed)
-        let onLoop = inLoop
         guard let (slot, generation) = table.allocate(body: body, onLoop: onLoop) else {
             return reject(body, table.isClosed ? ReactorError(.shutDown) :
                 ReactorError(.limitReached, "maxOperations \(configuration.maxOperations)"))
