@@ -156,6 +156,8 @@ final class QueryLoadPlan: Sendable {
 final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
     let reactor: Reactor
     private let plan: QueryLoadPlan
+    /// `plan.ledger`, held here: reached through the plan, each record retained and released it.
+    private let ledger: CompletionLedger
     private let engine: DNSQueryEngine
     private let shard: LoadRecorder.Shard
     @exclusivity(unchecked) private var rng: SplitMix64
@@ -179,6 +181,7 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
         let configuration = plan.configuration
         let reactors = configuration.reactors
         self.plan = plan
+        ledger = plan.ledger
         self.reactor = reactor
         self.engine = engine
         self.shard = shard
@@ -265,7 +268,7 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
     }
 
     private func completed(_ number: Int, latencyNanos: UInt64, now: UInt64, _ outcome: DNSQueryOutcome) {
-        plan.ledger.record(number)
+        ledger.record(number)
         let kind: LoadOutcome
         switch outcome {
         case .success(let result):
