@@ -26,8 +26,9 @@ final class EngineShard: @unchecked Sendable {
 
     private var servers: [DNSServer: ServerState] = [:]
     private var lists: [[DNSServer]: ServerList] = [:]
-    /// The engine's servers, once a query asked for them (`serverList(for: nil)`).
-    private(set) var defaultList: ServerList?
+    /// The engine's servers (from its configuration, or resolv.conf's); may be empty. A `let`: a
+    /// query reads it without a retain.
+    let defaultList: ServerList
     private var maintenance: LibeventEvent?
 
     // Preallocated I/O memory: one query, one receive batch, one TCP read, one 0x20 name.
@@ -55,6 +56,15 @@ final class EngineShard: @unchecked Sendable {
         self.reactor = reactor
         self.configuration = configuration
         self.resolvConf = resolvConf
+        var known: [DNSServer: ServerState] = [:]
+        let states = (configuration.servers ?? resolvConf.servers).map { address in
+            if let state = known[address] { return state }
+            let state = ServerState(address: address)
+            known[address] = state
+            return state
+        }
+        servers = known
+        defaultList = ServerList(servers: states, rotate: configuration.rotate ?? resolvConf.rotate)
         batch = max(configuration.receiveBatch, 1)
         sendBatch = UDPSendBatch(capacity: configuration.sendBatch)
         receiveBuffers = UnsafeMutableRawBufferPointer.allocate(byteCount: batch * slotSize, alignment: 16)
@@ -165,18 +175,11 @@ final class EngineShard: @unchecked Sendable {
 
     // MARK: Servers
 
-    /// The server list for a request: its own servers, or the engine's. Nil if there is none.
-    func serverList(for requested: [DNSServer]?) -> ServerList? {
-        if let requested {
-            if let list = lists[requested] { return list }
-            let list = ServerList(servers: requested.map(serverState), rotate: false)
-            lists[requested] = list
-            return list
-        }
-        if let defaultList { return defaultList }
-        let addresses = configuration.servers ?? resolvConf.servers
-        let list = ServerList(servers: addresses.map(serverState), rotate: configuration.rotate ?? resolvConf.rotate)
-        defaultList = list
+    /// The server list of a request's own servers (`defaultList` holds the engine's).
+    func serverList(for requested: [DNSServer]) -> ServerList {
+        if let list = lists[requested] { return list }
+        let list = ServerList(servers: requested.map(serverState), rotate: false)
+        lists[requested] = list
         return list
     }
 

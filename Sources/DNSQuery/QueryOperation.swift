@@ -168,9 +168,8 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         if flags.contains(.tcpOnly) { state.insert(.onTCP) }
         guard !shard.isClosed else { return park(.shutDown) }
         guard shard.outstanding <= shard.configuration.maxOutstanding else { return park(.limitReached) }
-        guard let list = shard.serverList(for: extras?.servers), !list.servers.isEmpty else {
-            return park(.network(EDESTADDRREQ))
-        }
+        let list = extras?.servers.map(shard.serverList) ?? shard.defaultList
+        guard !list.servers.isEmpty else { return park(.network(EDESTADDRREQ)) }
         extras?.list = list
         state.insert(.listed)
         if flags.contains(.searchList) && flags.contains(.relative) {
