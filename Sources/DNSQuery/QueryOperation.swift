@@ -149,6 +149,12 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         guard state.contains(.listed) else { return nil }
         return extras?.list ?? shard.defaultList
     }
+    /// The address of the server the current attempt asks (once `attach` found the list). The
+    /// engine's list is read in place (a `let`: no retain), only a request's own through `extras`.
+    private var serverAddress: DNSServer {
+        if let list = extras?.list { return list.servers[Int(serverIndex)].address }
+        return shard.defaultList.servers[Int(serverIndex)].address
+    }
     /// Whether the query is attached and no path has won its gate yet.
     private var isPending: Bool {
         state.contains(.attached) && shard.isPending(slot: slot, generation: generation)
@@ -168,7 +174,15 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         if flags.contains(.tcpOnly) { state.insert(.onTCP) }
         guard !shard.isClosed else { return park(.shutDown) }
         guard shard.outstanding <= shard.configuration.maxOutstanding else { return park(.limitReached) }
-        let list = extras?.servers.map(shard.serverList) ?? shard.defaultList
+        if let servers = extras?.servers {
+            attach(to: shard.serverList(for: servers))
+        } else {
+            attach(to: shard.defaultList)  // the engine's list, read in place (a `let`: no retain)
+        }
+    }
+
+    /// `attach`, once the servers to ask are known: the first attempt goes to the first of them.
+    private func attach(to list: ServerList) {
         guard !list.servers.isEmpty else { return park(.network(EDESTADDRREQ)) }
         extras?.list = list
         state.insert(.listed)
@@ -367,14 +381,14 @@ class QueryOperation: OperationBody, @unchecked Sendable {
             attempts = 0
             return nextAttempt()
         }
-        guard let list else { return }
+        guard state.contains(.listed) else { return }
         let now = shard.reactor.loopTime
         shard.counters.answered += 1
         // Built in place and moved into the outcome: a result is several words (and a full one holds
         // the parsed message), so every copy and destroy of it shows per query.
         let answered = tryComplete(.success(DNSQueryResult(
             message: consume message, summary: summary, name: currentDNSName,
-            server: list.servers[Int(serverIndex)].address, transport: channel.transport, attempts: Int(attempts),
+            server: serverAddress, transport: channel.transport, attempts: Int(attempts),
             elapsedNanos: now > submittedAt ? now - submittedAt : 0)), answered: true)
         // A winning `tryComplete` has freed this query, or handed it to the shard for reuse (the shard
         // calls `replyArrived` without a reference of its own): nothing below may touch `self`
