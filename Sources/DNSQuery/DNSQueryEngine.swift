@@ -91,6 +91,8 @@ public final class DNSQueryEngine: Sendable {
     }
 
     let shards: [EngineShard]
+    /// `shards[0]`, held apart: an engine on one reactor reaches its shard with no array access.
+    private let firstShard: EngineShard
     private let shardIndex: [ObjectIdentifier: Int]
     private let group: ReactorGroup?
     private let isShutDown = Locked(false)
@@ -112,6 +114,7 @@ public final class DNSQueryEngine: Sendable {
         var index: [ObjectIdentifier: Int] = [:]
         for (position, reactor) in reactors.enumerated() { index[ObjectIdentifier(reactor)] = position }
         shardIndex = index
+        firstShard = shards[0]
         self.group = group
     }
 
@@ -122,8 +125,8 @@ public final class DNSQueryEngine: Sendable {
         for shard in shards { shard.reactor.execute { shard.stopKeepingQueries() } }
     }
 
-    private func nextShard() -> EngineShard {
-        guard let group, shards.count > 1 else { return shards[0] }
+    @inline(__always) private func nextShard() -> EngineShard {
+        guard let group, shards.count > 1 else { return firstShard }
         return shards[shardIndex[ObjectIdentifier(group.next())] ?? 0]
     }
 
