@@ -77,9 +77,10 @@ public struct DNSQueryRequest: Sendable {
 }
 
 extension DNSQueryRequest {
-    /// A request's fields and what a query derives from them once (the flags, the name and the
-    /// query's wire form): immutable, shared by the request's copies and by its queries.
-    final class Fields: Sendable {
+    /// A request's fields and what a query derives from them once (the flags and the query's wire
+    /// form): immutable, shared by the request's copies and by its queries (`@unchecked`: the wire
+    /// form is raw memory it owns, written once in `init`).
+    final class Fields: @unchecked Sendable {
         /// The fields as given.
         struct Given {
             var name: DNSName
@@ -95,14 +96,14 @@ extension DNSQueryRequest {
         let given: Given
         /// `timeout` in nanoseconds (negative: 0).
         let timeoutNanos: UInt64?
-        /// The name, in the form a query keeps and writes.
-        let queryName: QueryName
         let flags: QueryOperation.Flags
         /// The EDNS payload size a query advertises (at least 512).
         let ednsSize: UInt16
         /// The query as first sent, with id 0 and the name as given (EDNS as asked): an attempt that
         /// asks this name with these options copies it rather than writing the message again.
-        let wire: [UInt8]
+        let wire: UnsafeRawBufferPointer
+        /// The name's wire form (within `wire`): what a reply's question is compared with.
+        let nameWire: UnsafeRawBufferPointer
 
         var name: DNSName { given.name }
         var type: DNSType { given.type }
@@ -122,7 +123,6 @@ extension DNSQueryRequest {
         init(_ given: Given) {
             self.given = given
             timeoutNanos = given.timeout.map(Self.nanos)
-            queryName = QueryName(given.name)
             let options = given.options
             var flags = QueryOperation.Flags()
             if options.recursionDesired { flags.insert(.recursionDesired) }
@@ -137,26 +137,30 @@ extension DNSQueryRequest {
             self.flags = flags
             ednsSize = max(options.ednsPayloadSize ?? 512, 512)
             let edns = flags.contains(.edns)
-            let size = DNSQueryBuilder.size(nameWireCount: queryName.wireCount,
-                                            edns: edns ? DNSQueryBuilder.EDNS() : nil)
-            wire = [UInt8](unsafeUninitializedCapacity: size) { [queryName, ednsSize] buffer, count in
-                count = Self.write(into: UnsafeMutableRawBufferPointer(buffer), id: 0, name: queryName,
-                                   type: given.type, class: given.recordClass, flags: flags, ednsSize: ednsSize,
-                                   edns: edns) ?? 0  // sized for it: cannot fail
+            let nameCount = given.name.wire.count
+            let buffer = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: DNSQueryBuilder.size(nameWireCount: nameCount, edns: edns ? DNSQueryBuilder.EDNS() : nil),
+                alignment: 8)
+            let written = given.name.wire.withUnsafeBytes { [ednsSize] name in
+                Self.write(into: buffer, id: 0, name: name, type: given.type, class: given.recordClass, flags: flags,
+                           ednsSize: ednsSize, edns: edns)
             }
+            precondition(written == buffer.count, "the query's wire form is sized for it")
+            wire = UnsafeRawBufferPointer(buffer)
+            nameWire = UnsafeRawBufferPointer(rebasing: wire[12..<(12 + nameCount)])
         }
+
+        deinit { wire.deallocate() }
 
         /// Writes a query for `name` with `id` into `buffer` (the flags say RD and DO; an OPT record
         /// when `edns`). Returns its length, or nil if it does not fit.
-        static func write(into buffer: UnsafeMutableRawBufferPointer, id: UInt16, name: QueryName, type: DNSType,
-                          class recordClass: DNSClass, flags: QueryOperation.Flags, ednsSize: UInt16,
+        static func write(into buffer: UnsafeMutableRawBufferPointer, id: UInt16, name: UnsafeRawBufferPointer,
+                          type: DNSType, class recordClass: DNSClass, flags: QueryOperation.Flags, ednsSize: UInt16,
                           edns: Bool) -> Int? {
             let option = edns
                 ? DNSQueryBuilder.EDNS(udpPayloadSize: ednsSize, dnssecOK: flags.contains(.dnssecOK)) : nil
-            return name.withWire {
-                DNSQueryBuilder.write(into: buffer, id: id, name: $0, type: type, class: recordClass,
-                                      flags: flags.contains(.recursionDesired) ? 0x0100 : 0, edns: option)
-            }
+            return DNSQueryBuilder.write(into: buffer, id: id, name: name, type: type, class: recordClass,
+                                         flags: flags.contains(.recursionDesired) ? 0x0100 : 0, edns: option)
         }
 
         private static func nanos(_ duration: Duration) -> UInt64 {

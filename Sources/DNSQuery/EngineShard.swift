@@ -334,21 +334,23 @@ final class EngineShard: @unchecked Sendable {
     private func write(_ query: QueryOperation, id: UInt16, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         let written: Int?
         if query.sendsRequestWire {
-            written = query.request.wire.withUnsafeBytes { wire in
-                guard wire.count <= buffer.count else { return nil }
-                buffer.copyMemory(from: wire)
-                buffer.storeBytes(of: id.bigEndian, as: UInt16.self)
-                return wire.count
-            }
+            let wire = query.request.wire
+            guard wire.count <= buffer.count else { return nil }
+            buffer.copyMemory(from: wire)
+            buffer.storeBytes(of: id.bigEndian, as: UInt16.self)
+            written = wire.count
         } else {
-            written = DNSQueryRequest.Fields.write(into: buffer, id: id, name: query.currentName, type: query.type,
-                                                   class: query.recordClass, flags: query.flags,
-                                                   ednsSize: query.ednsSize, edns: query.usesEDNS)
+            written = query.withCurrentNameWire { name in
+                DNSQueryRequest.Fields.write(into: buffer, id: id, name: name, type: query.type,
+                                             class: query.recordClass, flags: query.flags, ednsSize: query.ednsSize,
+                                             edns: query.usesEDNS)
+            }
         }
         guard let length = written else { return nil }
         if query.randomizesCase {
+            let count = query.withCurrentNameWire { $0.count }
             CaseRandomization.apply(seed: query.caseSeed, to: UnsafeMutableRawBufferPointer(
-                rebasing: buffer[12..<(12 + query.currentName.wireCount)]))
+                rebasing: buffer[12..<(12 + count)]))
         }
         return length
     }
@@ -358,19 +360,17 @@ final class EngineShard: @unchecked Sendable {
     func view(_ bytes: UnsafeRawBufferPointer, repliesTo query: QueryOperation) throws(DNSParseError)
         -> (view: DNSMessageView, questionMatches: Bool)
     {
-        let name = query.currentName
-        guard query.randomizesCase else {
-            return try name.withWire { asked throws(DNSParseError) in
-                try DNSMessageView.reply(bytes, askedName: asked, type: query.type, class: query.recordClass,
-                                         caseSensitive: false)
+        try query.withCurrentNameWire { name throws(DNSParseError) in
+            guard query.randomizesCase else {
+                return try DNSMessageView.reply(bytes, askedName: name, type: query.type, class: query.recordClass,
+                                                caseSensitive: false)
             }
+            let expected = UnsafeMutableRawBufferPointer(rebasing: nameScratch[..<name.count])
+            expected.copyMemory(from: name)
+            CaseRandomization.apply(seed: query.caseSeed, to: expected)
+            return try DNSMessageView.reply(bytes, askedName: UnsafeRawBufferPointer(expected), type: query.type,
+                                            class: query.recordClass, caseSensitive: true)
         }
-        let count = name.wireCount
-        name.withWire { nameScratch.copyMemory(from: $0) }
-        let expected = UnsafeMutableRawBufferPointer(rebasing: nameScratch[..<count])
-        CaseRandomization.apply(seed: query.caseSeed, to: expected)
-        return try DNSMessageView.reply(bytes, askedName: UnsafeRawBufferPointer(expected), type: query.type,
-                                        class: query.recordClass, caseSensitive: true)
     }
 
     // MARK: Receiving

@@ -120,8 +120,6 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// to its shard for reuse. The base class does nothing (the object is freed).
     func ended() {}
 
-    /// The name asked (before search-list expansion).
-    var name: QueryName { request.queryName }
     var type: DNSType { request.type }
     var recordClass: DNSClass { request.recordClass }
     var flags: Flags { request.flags }
@@ -130,12 +128,16 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// Whether the current attempt is the request's own wire form (`request.wire`): its name, EDNS as
     /// asked.
     var sendsRequestWire: Bool { !state.contains(.noEDNS) && extras?.candidates == nil }
-    /// `currentName` as a `DNSName` (the request's own, or the candidate's: shared, not copied).
-    var currentDNSName: DNSName { extras?.candidates?[Int(candidateIndex)] ?? request.name }
-    /// The name the current attempt asks (after search-list expansion).
-    var currentName: QueryName {
-        if let candidates = extras?.candidates { return .shared(candidates[Int(candidateIndex)]) }
-        return name
+    /// The name the current attempt asks (the request's, or the search-list candidate's): shared,
+    /// not copied.
+    var currentName: DNSName { extras?.candidates?[Int(candidateIndex)] ?? request.name }
+    /// Calls `body` with the wire form of `currentName` (the request's in place).
+    func withCurrentNameWire<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        guard let candidates = extras?.candidates else { return try body(request.nameWire) }
+        // Array's `withUnsafeBytes` rethrows untyped errors: the typed one travels in a Result.
+        return try candidates[Int(candidateIndex)].wire.withUnsafeBytes { wire in
+            Result { () throws(E) in try body(wire) }
+        }.get()
     }
     /// The reactor's handle of this operation; nil until the loop attached it.
     var handle: OperationHandle? {
@@ -187,7 +189,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         extras?.list = list
         state.insert(.listed)
         if flags.contains(.searchList) && flags.contains(.relative) {
-            let names = shard.resolvConf.candidates(for: name.name)
+            let names = shard.resolvConf.candidates(for: request.name)
             if names.count > 1 { extras?.candidates = names }
         }
         firstServer = UInt8(truncatingIfNeeded: list.firstIndex())
@@ -387,7 +389,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         // Built in place and moved into the outcome: a result is several words (and a full one holds
         // the parsed message), so every copy and destroy of it shows per query.
         let answered = tryComplete(.success(DNSQueryResult(
-            message: consume message, summary: summary, name: currentDNSName,
+            message: consume message, summary: summary, name: currentName,
             server: serverAddress, transport: channel.transport, attempts: Int(attempts),
             elapsedNanos: now > submittedAt ? now - submittedAt : 0)), answered: true)
         // A winning `tryComplete` has freed this query, or handed it to the shard for reuse (the shard

@@ -1,5 +1,6 @@
 import DNSMessage
 import DNSQuery
+import Foundation
 import Testing
 
 /// What goes on the wire for a request: every option reaches the query the server receives, a
@@ -78,5 +79,33 @@ import Testing
         let result = try #require(outcome?.result)
         #expect(result.rcode == .noError && result.answers.count == 1)
         #expect(counters.ednsFallbacks == 1 && counters.answered == 1)
+    }
+
+    @Test(arguments: [false, true])
+    func aRelativeNameIsAskedUnderEachSearchDomainUntilOneAnswers(randomizeCase: Bool) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("evq-search-\(getpid()).conf").path
+        try "search one.test two.test\noptions ndots:1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var request = try DNSQueryRequest("Host", type: .a)
+        request.options.useSearchList = true
+        request.options.randomizeCase = randomizeCase
+        let asked = try ["Host.one.test.", "Host.two.test."].map { try DNSName(parsing: $0) }
+        let (outcome, counters) = try scriptedQuery(request, configure: {
+            $0.attempts = 1
+            $0.resolvConfPath = path
+        }) { server in
+            for (index, name) in asked.enumerated() {
+                let query = try #require(server.receive())
+                var expected = request
+                expected.name = name
+                // With 0x20 the letters' case is the engine's to choose: compared without it.
+                #expect(query.bytes.map { $0 | 0x20 } == expectedQuery(expected, id: query.id).map { $0 | 0x20 })
+                #expect(randomizeCase || query.bytes == expectedQuery(expected, id: query.id))
+                server.send(ScriptedServer.answer(query, rcode: index == 0 ? .nxDomain : .noError), to: query)
+            }
+        }
+        let result = try #require(outcome?.result)
+        #expect(result.name.isIdentical(to: asked[1]) && result.answers.count == 1)
+        #expect(counters.answered == 1)
     }
 }
