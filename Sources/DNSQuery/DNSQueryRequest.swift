@@ -93,25 +93,30 @@ extension DNSQueryRequest {
             var isRelative: Bool
         }
 
-        let given: Given
-        /// `timeout` in nanoseconds (negative: 0).
-        let timeoutNanos: UInt64?
+        // What a query reads when it starts comes first, in the object's first two cache lines (a
+        // class's stored properties are laid out in declaration order): at many queries outstanding
+        // a request's fields are out of cache by the time it is asked again.
+
+        /// The name as a query keeps it (inline when short: see `QueryName`).
+        let queryName: QueryName
         let flags: QueryOperation.Flags
+        let type: DNSType
+        let recordClass: DNSClass
         /// The EDNS payload size a query advertises (at least 512).
         let ednsSize: UInt16
+        /// `timeout` in nanoseconds (negative: 0).
+        let timeoutNanos: UInt64?
+        let attempts: Int?
+        let servers: [DNSServer]?
         /// The query as first sent, with id 0 and the name as given (EDNS as asked): an attempt that
         /// asks this name with these options copies it rather than writing the message again.
         let wire: UnsafeRawBufferPointer
-        /// The name's wire form (within `wire`): what a reply's question is compared with.
-        let nameWire: UnsafeRawBufferPointer
+        /// The fields as given.
+        let given: Given
 
         var name: DNSName { given.name }
-        var type: DNSType { given.type }
-        var recordClass: DNSClass { given.recordClass }
         var options: DNSQueryOptions { given.options }
-        var servers: [DNSServer]? { given.servers }
         var timeout: Duration? { given.timeout }
-        var attempts: Int? { given.attempts }
         var isRelative: Bool { given.isRelative }
 
         convenience init(name: DNSName, type: DNSType, recordClass: DNSClass, options: DNSQueryOptions,
@@ -122,7 +127,12 @@ extension DNSQueryRequest {
 
         init(_ given: Given) {
             self.given = given
+            type = given.type
+            recordClass = given.recordClass
+            attempts = given.attempts
+            servers = given.servers
             timeoutNanos = given.timeout.map(Self.nanos)
+            queryName = QueryName(given.name)
             let options = given.options
             var flags = QueryOperation.Flags()
             if options.recursionDesired { flags.insert(.recursionDesired) }
@@ -147,7 +157,6 @@ extension DNSQueryRequest {
             }
             precondition(written == buffer.count, "the query's wire form is sized for it")
             wire = UnsafeRawBufferPointer(buffer)
-            nameWire = UnsafeRawBufferPointer(rebasing: wire[12..<(12 + nameCount)])
         }
 
         deinit { wire.deallocate() }

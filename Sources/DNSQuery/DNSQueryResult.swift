@@ -13,9 +13,14 @@ public struct DNSQueryResult: Sendable {
     private var parsed: ParsedReply?
     /// The reply's header, full rcode and section counts (always set, in either detail).
     public var summary: DNSReplySummary
-    /// The name that was answered (with the search list, the candidate that got the answer): the
-    /// request's own name value, shared, not a copy of its bytes.
-    public var name: DNSName
+    /// The name that was answered (with the search list, the candidate that got the answer).
+    /// Built when read: a result that is never asked its name costs no allocation for it, and its
+    /// query touches no name storage of the request's (nor counts a reference to it) to answer.
+    public var name: DNSName {
+        get { answeredName.name }
+        set { answeredName = QueryName(newValue) }
+    }
+    var answeredName: QueryName
     /// The server that answered.
     public var server: DNSServer
     /// UDP, or TCP after a truncated reply (or with `tcpOnly`).
@@ -46,8 +51,14 @@ extension DNSQueryResult {
     /// Makes a result; `message` nil for a `.summary` result.
     public init(message: DNSMessage?, summary: DNSReplySummary, name: DNSName, server: DNSServer,
                 transport: DNSTransport, attempts: Int, elapsedNanos: UInt64) {
-        self.init(parsed: message.map(ParsedReply.init), summary: summary, name: name, server: server,
+        self.init(message: message, summary: summary, answeredName: .shared(name), server: server,
                   transport: transport, attempts: attempts, elapsedNanos: elapsedNanos)
+    }
+
+    init(message: DNSMessage?, summary: DNSReplySummary, answeredName: QueryName, server: DNSServer,
+         transport: DNSTransport, attempts: Int, elapsedNanos: UInt64) {
+        self.init(parsed: message.map(ParsedReply.init), summary: summary, answeredName: answeredName,
+                  server: server, transport: transport, attempts: attempts, elapsedNanos: elapsedNanos)
     }
 }
 

@@ -340,7 +340,7 @@ final class EngineShard: @unchecked Sendable {
             buffer.storeBytes(of: id.bigEndian, as: UInt16.self)
             written = wire.count
         } else {
-            written = query.withCurrentNameWire { name in
+            written = query.currentName.withWire { name in
                 DNSQueryRequest.Fields.write(into: buffer, id: id, name: name, type: query.type,
                                              class: query.recordClass, flags: query.flags, ednsSize: query.ednsSize,
                                              edns: query.usesEDNS)
@@ -348,7 +348,7 @@ final class EngineShard: @unchecked Sendable {
         }
         guard let length = written else { return nil }
         if query.randomizesCase {
-            let count = query.withCurrentNameWire { $0.count }
+            let count = query.currentName.wireCount
             CaseRandomization.apply(seed: query.caseSeed, to: UnsafeMutableRawBufferPointer(
                 rebasing: buffer[12..<(12 + count)]))
         }
@@ -360,7 +360,9 @@ final class EngineShard: @unchecked Sendable {
     func view(_ bytes: UnsafeRawBufferPointer, repliesTo query: QueryOperation) throws(DNSParseError)
         -> (view: DNSMessageView, questionMatches: Bool)
     {
-        try query.withCurrentNameWire { name throws(DNSParseError) in
+        // The query's own copy of the name: at many queries outstanding, the request's is no longer
+        // in cache when the reply comes.
+        try query.currentName.withWire { name throws(DNSParseError) in
             guard query.randomizesCase else {
                 return try DNSMessageView.reply(bytes, askedName: name, type: query.type, class: query.recordClass,
                                                 caseSensitive: false)

@@ -65,10 +65,17 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     // Loop state (references).
     private(set) var channel: QueryChannel?
 
+    /// The name, type, class and flags asked, copied from `request` (the reply path reads them
+    /// here, in the object it touches anyway: at many queries outstanding the request's fields are
+    /// no longer in cache when the reply comes).
+    private(set) var name = QueryName.inline(QueryName.InlineWire())
     /// The reactor's slot and generation of this operation (the handle without its reactor
     /// reference, which is `shard.reactor`); valid once `state` holds `.attached`.
     private var slot: UInt32 = 0
     private var generation: UInt32 = 0
+    private(set) var type = DNSType(0)
+    private(set) var recordClass = DNSClass.in
+    private(set) var flags = Flags()
 
     // Loop state (values).
     private(set) var id: UInt16 = 0
@@ -101,8 +108,12 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         candidateIndex = 0
         let fields = request.fields
         self.request = fields
-        maxAttempts = UInt8(clamping: max(fields.attempts ?? shard.configuration.attempts, 1))
+        name = fields.queryName
+        type = fields.type
+        recordClass = fields.recordClass
         let flags = fields.flags
+        self.flags = flags
+        maxAttempts = UInt8(clamping: max(fields.attempts ?? shard.configuration.attempts, 1))
         let needsExtras = fields.servers != nil || flags.contains(.randomizeCase)
             || (flags.contains(.searchList) && flags.contains(.relative))
         if needsExtras || extras != nil { extras = needsExtras ? QueryExtras(servers: fields.servers) : nil }
@@ -120,24 +131,15 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// to its shard for reuse. The base class does nothing (the object is freed).
     func ended() {}
 
-    var type: DNSType { request.type }
-    var recordClass: DNSClass { request.recordClass }
-    var flags: Flags { request.flags }
     /// The EDNS payload size advertised (at least 512).
     var ednsSize: UInt16 { request.ednsSize }
     /// Whether the current attempt is the request's own wire form (`request.wire`): its name, EDNS as
     /// asked.
     var sendsRequestWire: Bool { !state.contains(.noEDNS) && extras?.candidates == nil }
-    /// The name the current attempt asks (the request's, or the search-list candidate's): shared,
-    /// not copied.
-    var currentName: DNSName { extras?.candidates?[Int(candidateIndex)] ?? request.name }
-    /// Calls `body` with the wire form of `currentName` (the request's in place).
-    func withCurrentNameWire<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        guard let candidates = extras?.candidates else { return try body(request.nameWire) }
-        // Array's `withUnsafeBytes` rethrows untyped errors: the typed one travels in a Result.
-        return try candidates[Int(candidateIndex)].wire.withUnsafeBytes { wire in
-            Result { () throws(E) in try body(wire) }
-        }.get()
+    /// The name the current attempt asks: the request's (`name`), or the search-list candidate's.
+    var currentName: QueryName {
+        if let candidates = extras?.candidates { return .shared(candidates[Int(candidateIndex)]) }
+        return name
     }
     /// The reactor's handle of this operation; nil until the loop attached it.
     var handle: OperationHandle? {
@@ -389,7 +391,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         // Built in place and moved into the outcome: a result is several words (and a full one holds
         // the parsed message), so every copy and destroy of it shows per query.
         let answered = tryComplete(.success(DNSQueryResult(
-            message: consume message, summary: summary, name: currentName,
+            message: consume message, summary: summary, answeredName: currentName,
             server: serverAddress, transport: channel.transport, attempts: Int(attempts),
             elapsedNanos: now > submittedAt ? now - submittedAt : 0)), answered: true)
         // A winning `tryComplete` has freed this query, or handed it to the shard for reuse (the shard
