@@ -151,9 +151,14 @@ public final class DNSQueryEngine: Sendable {
     /// exactly once, on the query's reactor thread, never inside this call. The engine holds
     /// `target` strongly until then. Any thread.
     @discardableResult
-    public func start(_ request: DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget) -> QueryHandle {
+    public func start(_ request: consuming DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget)
+        -> QueryHandle
+    {
+        // `consuming`: the caller's copy of the request moves into the query (no reference of its
+        // own to take and the caller's to drop).
         let shard = nextShard()
-        if let body = shard.reuseTaggedQuery(request, tag: tag, target: target) {
+        if let body = shard.keptQuery() {
+            body.prepare(request, now: shard.reactor.loopTime, tag: tag, target: target)
             return QueryHandle(operation: shard.startOnLoop(body))
         }
         let body = TaggedQuery(request: request, shard: shard, tag: tag, target: target)

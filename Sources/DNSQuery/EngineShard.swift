@@ -147,17 +147,13 @@ final class EngineShard: @unchecked Sendable {
         keptCount += 1
     }
 
-    /// A kept query object prepared for `request`, or nil (none kept, or not called on the loop): a
-    /// query returned is on the loop, to start with `startOnLoop`.
-    func reuseTaggedQuery(_ request: borrowing DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget)
-        -> TaggedQuery?
-    {
+    /// A kept query object to prepare for the next query, or nil (none kept, or not called on the
+    /// loop): a query returned is on the loop, to start with `startOnLoop`.
+    func keptQuery() -> TaggedQuery? {
         guard reactor.inLoop, keptCount > 0 else { return nil }  // the store is the loop's
         keptCount -= 1
-        let query = (kept + keptCount).move()
-        query.prepare(request, now: reactor.loopTime, tag: tag, target: target)
         counters.queriesReused += 1
-        return query
+        return (kept + keptCount).move()
     }
 
     /// The engine is gone: frees the kept objects (each holds the shard) and keeps none from now

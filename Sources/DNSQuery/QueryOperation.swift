@@ -87,7 +87,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     private var candidateIndex: UInt8 = 0
     private var parked: Parked?
 
-    init(request: borrowing DNSQueryRequest, shard: EngineShard) {
+    init(request: consuming DNSQueryRequest, shard: EngineShard) {
         self.shard = shard
         self.request = request.fields
         prepare(request, now: shard.reactor.now)
@@ -96,7 +96,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// Takes `request`, submitted at `now`, as this query's, with its loop state as new: from `init`,
     /// or for an object the shard kept from an ended query (which left no trace: its channel, parked
     /// failure and handle were cleared when it ended).
-    final func prepare(_ request: borrowing DNSQueryRequest, now: UInt64) {
+    final func prepare(_ request: consuming DNSQueryRequest, now: UInt64) {
         assert(channel == nil && parked == nil, "a query object is reused only once it has ended")
         slot = 0
         generation = 0
@@ -106,8 +106,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         serverIndex = 0
         state = State()
         candidateIndex = 0
-        let fields = request.fields
-        self.request = fields
+        let fields = (consume request).fields
         name = fields.queryName
         type = fields.type
         recordClass = fields.recordClass
@@ -119,6 +118,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         if needsExtras || extras != nil { extras = needsExtras ? QueryExtras(servers: fields.servers) : nil }
         submittedAt = now
         deadline = submittedAt &+ (fields.timeoutNanos ?? shard.configuration.timeoutNanos)
+        self.request = consume fields  // last: the caller's reference moves in
     }
 
     /// Runs the caller's completion with `outcome`: exactly once, on the loop. Each subclass
@@ -443,7 +443,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
 final class ClosureQuery: QueryOperation, @unchecked Sendable {
     private let completion: @Sendable (DNSQueryOutcome) -> Void
 
-    init(request: borrowing DNSQueryRequest, shard: EngineShard,
+    init(request: consuming DNSQueryRequest, shard: EngineShard,
          completion: @escaping @Sendable (DNSQueryOutcome) -> Void) {
         self.completion = completion
         super.init(request: request, shard: shard)
@@ -459,14 +459,14 @@ final class TaggedQuery: QueryOperation, @unchecked Sendable {
     private var target: (any DNSQueryCompletionTarget)?
     private var tag: UInt64
 
-    init(request: borrowing DNSQueryRequest, shard: EngineShard, tag: UInt64, target: any DNSQueryCompletionTarget) {
+    init(request: consuming DNSQueryRequest, shard: EngineShard, tag: UInt64, target: any DNSQueryCompletionTarget) {
         self.target = target
         self.tag = tag
         super.init(request: request, shard: shard)
     }
 
     /// Takes a new query (an object the shard kept, see `ended`).
-    func prepare(_ request: borrowing DNSQueryRequest, now: UInt64, tag: UInt64,
+    func prepare(_ request: consuming DNSQueryRequest, now: UInt64, tag: UInt64,
                  target: any DNSQueryCompletionTarget) {
         self.target = target
         self.tag = tag
