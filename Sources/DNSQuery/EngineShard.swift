@@ -141,7 +141,7 @@ final class EngineShard: @unchecked Sendable {
 
     /// Keeps an ended query's object for reuse (dropped when the store is full or the shard closed).
     /// Loop only.
-    func keep(_ query: TaggedQuery) {
+    func keep(_ query: consuming TaggedQuery) {
         guard keptCount < Self.keptLimit, keepsQueries, !isClosed else { return }
         (kept + keptCount).initialize(to: query)
         keptCount += 1

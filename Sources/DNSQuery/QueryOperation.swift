@@ -127,9 +127,10 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         preconditionFailure("QueryOperation.deliver: a subclass delivers")
     }
 
-    /// This query has ended on the loop and its completion has run: a subclass may hand the object
-    /// to its shard for reuse. The base class does nothing (the object is freed).
-    func ended() {}
+    /// This query has ended on the loop and its completion has run; `reference` is the reactor's
+    /// reference to it, handed over: a subclass may give it to its shard for reuse. The base class
+    /// drops it (the object is freed; nothing may touch it after this call).
+    func ended(_ reference: consuming any OperationBody) {}
 
     /// The EDNS payload size advertised (at least 512).
     var ednsSize: UInt16 { request.ednsSize }
@@ -433,8 +434,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         release(answered: answered)
         shard.outstanding -= 1
         deliver(outcome)
-        ended()
-        extendLifetime(body)
+        ended(body)
         return true
     }
 }
@@ -479,7 +479,8 @@ final class TaggedQuery: QueryOperation, @unchecked Sendable {
 
     /// Offers the object to the shard: the next query started on this loop then costs no
     /// allocation and no free.
-    override func ended() {
-        shard.keep(self)
+    override func ended(_ reference: consuming any OperationBody) {
+        assert(reference === self)
+        shard.keep(unsafeDowncast(reference as AnyObject, to: TaggedQuery.self))
     }
 }
