@@ -329,8 +329,7 @@ final class EngineShard: @unchecked Sendable {
     /// copy of the request's wire form when the attempt asks just that.
     private func write(_ query: QueryOperation, id: UInt16, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         let written: Int?
-        if query.sendsRequestWire {
-            let wire = query.request.wire
+        if let wire = query.requestWire {
             guard wire.count <= buffer.count else { return nil }
             buffer.copyMemory(from: wire)
             buffer.storeBytes(of: id.bigEndian, as: UInt16.self)

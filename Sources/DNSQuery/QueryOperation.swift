@@ -54,8 +54,10 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     // The request, fixed at submission (`prepare`; the subclass's two words of delivery follow the
     // last field).
     let shard: EngineShard
-    /// The request's fields, shared with it (and what they derive: flags, name, wire form).
-    private(set) var request: DNSQueryRequest.Fields
+    /// The request's fields, shared with it (and what they derive: flags, name, wire form), until
+    /// `attach` has sent the first attempt: an outstanding query then holds nothing of its request's
+    /// (RSS per outstanding query), and a later attempt writes its message from the copies here.
+    private(set) var request: DNSQueryRequest.Fields?
     /// What only some queries need (explicit servers, 0x20, the search list), out of line so the
     /// common query's object stays small; nil for the common query.
     private var extras: QueryExtras?
@@ -76,6 +78,8 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     private(set) var type = DNSType(0)
     private(set) var recordClass = DNSClass.in
     private(set) var flags = Flags()
+    /// The EDNS payload size advertised (at least 512).
+    private(set) var ednsSize: UInt16 = 512
 
     // Loop state (values).
     private(set) var id: UInt16 = 0
@@ -112,6 +116,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         recordClass = fields.recordClass
         let flags = fields.flags
         self.flags = flags
+        ednsSize = fields.ednsSize
         maxAttempts = UInt8(clamping: max(fields.attempts ?? shard.configuration.attempts, 1))
         let needsExtras = fields.servers != nil || flags.contains(.randomizeCase)
             || (flags.contains(.searchList) && flags.contains(.relative))
@@ -132,11 +137,12 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// drops it (the object is freed; nothing may touch it after this call).
     func ended(_ reference: consuming any OperationBody) {}
 
-    /// The EDNS payload size advertised (at least 512).
-    var ednsSize: UInt16 { request.ednsSize }
-    /// Whether the current attempt is the request's own wire form (`request.wire`): its name, EDNS as
-    /// asked.
-    var sendsRequestWire: Bool { !state.contains(.noEDNS) && extras?.candidates == nil }
+    /// The request's wire form when the current attempt is just that (the first attempt, before
+    /// `attach` drops the request; the request's name, EDNS as asked); nil otherwise.
+    var requestWire: UnsafeRawBufferPointer? {
+        guard !state.contains(.noEDNS), extras?.candidates == nil else { return nil }
+        return request?.wire
+    }
     /// The name the current attempt asks: the request's (`name`), or the search-list candidate's.
     var currentName: QueryName {
         if let candidates = extras?.candidates { return .shared(candidates[Int(candidateIndex)]) }
@@ -172,6 +178,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     // MARK: OperationBody
 
     func attach(_ operation: OperationHandle, to reactor: Reactor) {
+        defer { request = nil }  // sent (or parked): see `request`
         slot = operation.slot
         generation = operation.generation
         state.insert(.attached)
@@ -192,7 +199,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         extras?.list = list
         state.insert(.listed)
         if flags.contains(.searchList) && flags.contains(.relative) {
-            let names = shard.resolvConf.candidates(for: request.name)
+            let names = shard.resolvConf.candidates(for: request?.name ?? name.name)
             if names.count > 1 { extras?.candidates = names }
         }
         firstServer = UInt8(truncatingIfNeeded: list.firstIndex())

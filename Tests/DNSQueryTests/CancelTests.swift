@@ -158,6 +158,9 @@ import Glibc
             let second = try #require(server.receive())
             #expect(second.id == first.id && second.from.sin_port == first.from.sin_port)
             #expect(second.message.questions[0].name.isIdentical(to: first.message.questions[0].name))
+            // Byte for byte: the first copy came from the request's wire form, the second was written
+            // from the query's own copies (the query no longer holds its request).
+            #expect(second.bytes == first.bytes)
             // The server answers the first copy late, then the second: one answer, one duplicate.
             server.send(ScriptedServer.answer(first), to: first)
             server.send(ScriptedServer.answer(second), to: second)
