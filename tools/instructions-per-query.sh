@@ -72,14 +72,18 @@ r = json.load(open(report))
 answered = r["outcomes"].get("answered", 0)
 events = "Ir,D1mr,D1mw,DLmr,DLmw" if cache == "1" else "Ir"
 text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", f"--show={events}",
-                       f"--sort=Ir", data], capture_output=True, text=True, check=True).stdout
+                       "--sort=Ir", "--show-percs=no", data], capture_output=True, text=True, check=True).stdout
 rows = []
 for line in text.splitlines():
     if loop not in line:
         continue
-    # One column per event: a count, then its percentage in brackets.
-    columns = [int(c.replace(",", "")) for c in re.findall(r"([\d,]+)\s+\([^)]*\)", line)]
-    if columns:
+    # One column per event, before the function's name: a count, or "." for none.
+    columns = []
+    for token in line.split():
+        if not re.fullmatch(r"[\d,]+|\.", token):
+            break
+        columns.append(0 if token == "." else int(token.replace(",", "")))
+    if len(columns) == len(events.split(",")):
         rows.append(columns)
 if not rows or answered != int(n):
     sys.exit(f"instructions-per-query: {engine}: {answered} of {n} answered, loop function found: {bool(rows)}")

@@ -439,6 +439,10 @@ class QueryOperation: OperationBody, @unchecked Sendable {
             return false
         }
         release(answered: answered)
+        if parked != nil {  // a failure parked with its id still held (a write failed), now overtaken
+            parked = nil
+            shard.parkedQueries[ObjectIdentifier(self)] = nil
+        }
         shard.outstanding -= 1
         deliver(outcome)
         ended(body)

@@ -1,5 +1,6 @@
 import DNSMessage
 import DNSQuery
+import EventReactor
 import Foundation
 import Testing
 
@@ -83,7 +84,9 @@ import Testing
 
     @Test(arguments: [false, true])
     func aRelativeNameIsAskedUnderEachSearchDomainUntilOneAnswers(randomizeCase: Bool) throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("evq-search-\(getpid()).conf").path
+        // One file per case: the cases run in parallel.
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("evq-search-\(getpid())-\(randomizeCase).conf").path
         try "search one.test two.test\noptions ndots:1\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         var request = try DNSQueryRequest("Host", type: .a)
@@ -98,8 +101,13 @@ import Testing
                 let query = try #require(server.receive())
                 var expected = request
                 expected.name = name
-                // With 0x20 the letters' case is the engine's to choose: compared without it.
-                #expect(query.bytes.map { $0 | 0x20 } == expectedQuery(expected, id: query.id).map { $0 | 0x20 })
+                // With 0x20 the name's letters' case is the engine's to choose: compared without it.
+                let nameBytes = 12..<(12 + name.wire.count)
+                let sent = query.bytes.enumerated().map { nameBytes.contains($0.offset) ? $0.element | 0x20 : $0.element }
+                let wanted = expectedQuery(expected, id: query.id).enumerated().map {
+                    nameBytes.contains($0.offset) ? $0.element | 0x20 : $0.element
+                }
+                #expect(sent == wanted)
                 #expect(randomizeCase || query.bytes == expectedQuery(expected, id: query.id))
                 server.send(ScriptedServer.answer(query, rcode: index == 0 ? .nxDomain : .noError), to: query)
             }
@@ -107,5 +115,57 @@ import Testing
         let result = try #require(outcome?.result)
         #expect(result.name.isIdentical(to: asked[1]) && result.answers.count == 1)
         #expect(counters.answered == 1)
+    }
+
+    /// Starts each query of a chain from the previous one's completion, on the loop.
+    final class ChainTarget: DNSQueryCompletionTarget, @unchecked Sendable {
+        let requests: [DNSQueryRequest]
+        let engine: DNSQueryEngine
+        let ledger: CompletionLedger
+        let outcomes = Outcomes()
+
+        init(requests: [DNSQueryRequest], engine: DNSQueryEngine, ledger: CompletionLedger) {
+            self.requests = requests
+            self.engine = engine
+            self.ledger = ledger
+        }
+
+        func queryCompleted(tag: UInt64, _ outcome: DNSQueryOutcome) {
+            ledger.record(Int(tag))
+            outcomes.set(Int(tag), outcome)
+            if Int(tag) + 1 < requests.count { engine.start(requests[Int(tag) + 1], tag: tag + 1, target: self) }
+        }
+    }
+
+    @Test func taggedQueriesThatReuseEndedOnesSendWhatTheirOwnOptionsDescribe() throws {
+        // From the third query on, each runs in an object an earlier query ended in: its name, type,
+        // class, flags and EDNS size must all be the new request's.
+        let names = ["a.example.test.", "Longer-Name.For.Reuse.example.test.", "b.test.",
+                     "a-much-longer-name-than-thirty-two-bytes.example.test."]
+        let types: [DNSType] = [.a, .aaaa, .txt, .mx]
+        let requests = try (0..<12).map { index in
+            try DNSQueryRequest(names[index % names.count], type: types[index % types.count],
+                                recordClass: index % 5 == 0 ? .ch : .in,
+                                options: Self.optionSets[index % Self.optionSets.count])
+        }
+        let server = ScriptedServer()
+        var configuration = testConfiguration(server.address)
+        configuration.attempts = 1
+        var reused = 0
+        try withEngine(configuration, operations: requests.count) { reactor, engine, ledger in
+            let target = ChainTarget(requests: requests, engine: engine, ledger: ledger)
+            engine.start(requests[0], tag: 0, target: target)
+            for (index, request) in requests.enumerated() {
+                let query = try #require(server.receive())
+                #expect(query.bytes == expectedQuery(request, id: query.id), "query \(index)")
+                server.send(ScriptedServer.answer(query), to: query)
+            }
+            #expect(reactor.waitForDrain(timeoutNanos: 10_000_000_000))
+            #expect(target.outcomes.all.count == requests.count
+                && target.outcomes.all.values.allSatisfy { $0.result != nil })
+            reused = engine.counters().queriesReused
+            return requests.count
+        }
+        #expect(reused >= requests.count - 2)
     }
 }
