@@ -111,13 +111,17 @@ extension DNSQueryRequest {
         /// The query as first sent, with id 0 and the name as given (EDNS as asked): an attempt that
         /// asks this name with these options copies it rather than writing the message again.
         let wire: UnsafeRawBufferPointer
-        /// The fields as given.
-        let given: Given
+        // The rest of the fields as given.
+        let name: DNSName
+        let options: DNSQueryOptions
+        let timeout: Duration?
+        let isRelative: Bool
 
-        var name: DNSName { given.name }
-        var options: DNSQueryOptions { given.options }
-        var timeout: Duration? { given.timeout }
-        var isRelative: Bool { given.isRelative }
+        /// The fields as given (`DNSQueryRequest.update` changes one on a copy).
+        var given: Given {
+            Given(name: name, type: type, recordClass: recordClass, options: options, servers: servers,
+                  timeout: timeout, attempts: attempts, isRelative: isRelative)
+        }
 
         convenience init(name: DNSName, type: DNSType, recordClass: DNSClass, options: DNSQueryOptions,
                          servers: [DNSServer]?, timeout: Duration?, attempts: Int?, isRelative: Bool) {
@@ -126,7 +130,10 @@ extension DNSQueryRequest {
         }
 
         init(_ given: Given) {
-            self.given = given
+            name = given.name
+            options = given.options
+            timeout = given.timeout
+            isRelative = given.isRelative
             type = given.type
             recordClass = given.recordClass
             attempts = given.attempts

@@ -8,7 +8,7 @@ import Glibc
 /// One DNS query on the loop: the `OperationBody` the reactor holds while it is pending, and the
 /// one allocation a query makes (a subclass per way of delivering the outcome, `ClosureQuery` or
 /// `TaggedQuery`, overriding `deliver` only; a `TaggedQuery` that ended on the loop is kept by its
-/// shard for the next one started there, see `EngineShard.reuseTaggedQuery`). Loop-bound: the
+/// shard for the next one started there, see `EngineShard.keptQuery`). Loop-bound: the
 /// request's fields are written by `prepare` on the starting thread before the reactor publishes
 /// the query (a reused one is prepared on the loop); everything else is touched only on the shard's
 /// reactor thread.
@@ -57,7 +57,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// The request's fields, shared with it (and what they derive: flags, name, wire form), until
     /// `attach` has sent the first attempt: an outstanding query then holds nothing of its request's
     /// (RSS per outstanding query), and a later attempt writes its message from the copies here.
-    private(set) var request: DNSQueryRequest.Fields?
+    private var request: DNSQueryRequest.Fields?
     /// What only some queries need (explicit servers, 0x20, the search list), out of line so the
     /// common query's object stays small; nil for the common query.
     private var extras: QueryExtras?
@@ -93,7 +93,6 @@ class QueryOperation: OperationBody, @unchecked Sendable {
 
     init(request: consuming DNSQueryRequest, shard: EngineShard) {
         self.shard = shard
-        self.request = request.fields
         prepare(request, now: shard.reactor.now)
     }
 
@@ -199,7 +198,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         extras?.list = list
         state.insert(.listed)
         if flags.contains(.searchList) && flags.contains(.relative) {
-            let names = shard.resolvConf.candidates(for: request?.name ?? name.name)
+            let names = shard.resolvConf.candidates(for: name.name)
             if names.count > 1 { extras?.candidates = names }
         }
         firstServer = UInt8(truncatingIfNeeded: list.firstIndex())
@@ -209,8 +208,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     func timerFired(_ operation: OperationHandle, on reactor: Reactor) {
         let now = shard.reactor.loopTime
         if let parked {
-            self.parked = nil
-            shard.parkedQueries[ObjectIdentifier(self)] = nil
+            unpark()
             switch parked {
             case .limitReached:
                 shard.counters.limitReached += 1
@@ -246,7 +244,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
 
     func end(_ operation: OperationHandle, with ending: OperationEnding, on reactor: Reactor) {
         release(answered: false)
-        if parked != nil { shard.parkedQueries[ObjectIdentifier(self)] = nil }
+        unpark()
         if state.contains(.attached) { shard.outstanding -= 1 }
         switch ending {
         case .cancelled(let info):
@@ -314,6 +312,14 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         parked = failure
         shard.parkedQueries[ObjectIdentifier(self)] = self  // holds no id: `cancelAll` finds it here.
         shard.setTimer(slot: slot, generation: generation, afterNanos: 0)
+    }
+
+    /// Clears a parked failure and the shard's entry for it (every ending does: a query object the
+    /// shard keeps for reuse carries no parked failure into its next life).
+    private func unpark() {
+        guard parked != nil else { return }
+        parked = nil
+        shard.parkedQueries[ObjectIdentifier(self)] = nil
     }
 
     /// Registers the attempt's transaction on `channel` (called by the shard when it placed it).
@@ -439,10 +445,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
             return false
         }
         release(answered: answered)
-        if parked != nil {  // a failure parked with its id still held (a write failed), now overtaken
-            parked = nil
-            shard.parkedQueries[ObjectIdentifier(self)] = nil
-        }
+        unpark()  // a failure parked with its id still held (a write failed) is overtaken
         shard.outstanding -= 1
         deliver(outcome)
         ended(body)

@@ -62,3 +62,36 @@ extension DNSQueryOutcome {
     var error: DNSQueryError? { if case .failure(let error) = self { error } else { nil } }
     var isCancelled: Bool { if case .failure(.cancelled) = self { true } else { false } }
 }
+
+/// Starts the next query from each completion, on the loop (a closed loop, as `evq load` runs),
+/// until `count` were started: from the third on, each runs in an object an earlier one ended in.
+final class ChainTarget: DNSQueryCompletionTarget, @unchecked Sendable {
+    let reactor: Reactor
+    let ledger: CompletionLedger
+    let outcomes = Outcomes()
+    let count: Int
+    let request: (Int) -> DNSQueryRequest
+    var engine: DNSQueryEngine?
+    private var next = 0  // loop only
+
+    init(reactor: Reactor, ledger: CompletionLedger, count: Int, request: @escaping (Int) -> DNSQueryRequest) {
+        self.reactor = reactor
+        self.ledger = ledger
+        self.count = count
+        self.request = request
+    }
+
+    func startNext() {
+        reactor.preconditionInLoop()
+        guard next < count, let engine else { return }
+        engine.start(request(next), tag: UInt64(next), target: self)
+        next += 1
+    }
+
+    func queryCompleted(tag: UInt64, _ outcome: DNSQueryOutcome) {
+        reactor.preconditionInLoop()
+        ledger.record(Int(tag))
+        outcomes.set(Int(tag), outcome)
+        startNext()
+    }
+}

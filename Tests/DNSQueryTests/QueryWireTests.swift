@@ -117,26 +117,6 @@ import Testing
         #expect(counters.answered == 1)
     }
 
-    /// Starts each query of a chain from the previous one's completion, on the loop.
-    final class ChainTarget: DNSQueryCompletionTarget, @unchecked Sendable {
-        let requests: [DNSQueryRequest]
-        let engine: DNSQueryEngine
-        let ledger: CompletionLedger
-        let outcomes = Outcomes()
-
-        init(requests: [DNSQueryRequest], engine: DNSQueryEngine, ledger: CompletionLedger) {
-            self.requests = requests
-            self.engine = engine
-            self.ledger = ledger
-        }
-
-        func queryCompleted(tag: UInt64, _ outcome: DNSQueryOutcome) {
-            ledger.record(Int(tag))
-            outcomes.set(Int(tag), outcome)
-            if Int(tag) + 1 < requests.count { engine.start(requests[Int(tag) + 1], tag: tag + 1, target: self) }
-        }
-    }
-
     @Test func taggedQueriesThatReuseEndedOnesSendWhatTheirOwnOptionsDescribe() throws {
         // From the third query on, each runs in an object an earlier query ended in: its name, type,
         // class, flags and EDNS size must all be the new request's.
@@ -153,8 +133,9 @@ import Testing
         configuration.attempts = 1
         var reused = 0
         try withEngine(configuration, operations: requests.count) { reactor, engine, ledger in
-            let target = ChainTarget(requests: requests, engine: engine, ledger: ledger)
-            engine.start(requests[0], tag: 0, target: target)
+            let target = ChainTarget(reactor: reactor, ledger: ledger, count: requests.count) { requests[$0] }
+            target.engine = engine
+            reactor.execute { target.startNext() }
             for (index, request) in requests.enumerated() {
                 let query = try #require(server.receive())
                 #expect(query.bytes == expectedQuery(request, id: query.id), "query \(index)")

@@ -158,44 +158,14 @@ import Glibc
         #expect(cancelled.values.contains(.cancelled))
     }
 
-    /// Starts the next query from each completion, on the loop (a closed loop, as `evq load` runs),
-    /// until `count` were started; each tag's request differs from its neighbours' in name length,
+    /// The request of each tag of the chain tests: it differs from its neighbours' in name length,
     /// 0x20 and result detail.
-    final class ChainTarget: DNSQueryCompletionTarget, @unchecked Sendable {
-        let reactor: Reactor
-        let ledger: CompletionLedger
-        let outcomes = Outcomes()
-        let count: Int
-        var engine: DNSQueryEngine?
-        private var next = 0  // loop only
-
-        init(reactor: Reactor, ledger: CompletionLedger, count: Int) {
-            self.reactor = reactor
-            self.ledger = ledger
-            self.count = count
-        }
-
-        static func request(_ tag: Int) -> DNSQueryRequest {
-            var options = DNSQueryOptions()
-            options.resultDetail = tag % 2 == 0 ? .full : .summary
-            options.randomizeCase = tag % 3 == 0
-            let label = tag % 5 == 0 ? String(repeating: "long", count: 10) : "c"
-            return try! DNSQueryRequest("\(label)\(tag).load.evq.test.", type: .a, options: options)
-        }
-
-        func startNext() {
-            reactor.preconditionInLoop()
-            guard next < count, let engine else { return }
-            engine.start(Self.request(next), tag: UInt64(next), target: self)
-            next += 1
-        }
-
-        func queryCompleted(tag: UInt64, _ outcome: DNSQueryOutcome) {
-            reactor.preconditionInLoop()
-            ledger.record(Int(tag))
-            outcomes.set(Int(tag), outcome)
-            startNext()
-        }
+    static func chainRequest(_ tag: Int) -> DNSQueryRequest {
+        var options = DNSQueryOptions()
+        options.resultDetail = tag % 2 == 0 ? .full : .summary
+        options.randomizeCase = tag % 3 == 0
+        let label = tag % 5 == 0 ? String(repeating: "long", count: 10) : "c"
+        return try! DNSQueryRequest("\(label)\(tag).load.evq.test.", type: .a, options: options)
     }
 
     @Test func queriesStartedFromCompletionsReuseEndedQueriesWithNothingCarriedOver() throws {
@@ -208,7 +178,8 @@ import Glibc
         weak var released: ChainTarget?
         try withEngine(testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port)),
                        operations: count) { reactor, engine, ledger in
-            var chain: ChainTarget? = ChainTarget(reactor: reactor, ledger: ledger, count: count)
+            var chain: ChainTarget? = ChainTarget(reactor: reactor, ledger: ledger, count: count,
+                                                  request: Self.chainRequest)
             chain?.engine = engine
             released = chain
             let starter = chain!
@@ -226,7 +197,7 @@ import Glibc
         #expect(counters.queriesReused > count / 2, "\(counters)")
         for (tag, outcome) in outcomes {
             let result = try #require(outcome.result, "query \(tag): \(outcome)")
-            let asked = ChainTarget.request(tag)
+            let asked = Self.chainRequest(tag)
             #expect(result.name.isIdentical(to: asked.name), "query \(tag)")
             #expect((result.message != nil) == (asked.options.resultDetail == .full), "query \(tag)")
             #expect(result.attempts == 1 && result.rcode == .noError, "query \(tag)")
@@ -259,7 +230,8 @@ import Glibc
 
     @Test func anEngineDroppedWithoutShutdownAfterItsQueriesFreesItsShardAndTheQueryObjectsItKept() throws {
         try expectShardFreed { reactor, engine in
-            let chain = ChainTarget(reactor: reactor, ledger: CompletionLedger(capacity: 50), count: 50)
+            let chain = ChainTarget(reactor: reactor, ledger: CompletionLedger(capacity: 50), count: 50,
+                                    request: Self.chainRequest)
             chain.engine = engine
             reactor.execute { chain.startNext() }
             #expect(eventually { chain.outcomes.all.count == 50 })
