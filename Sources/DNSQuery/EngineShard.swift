@@ -14,6 +14,8 @@ final class EngineShard: @unchecked Sendable {
     let configuration: DNSQueryEngine.Configuration
     let resolvConf: ResolvConf
     let ids = TransactionIDSource()
+    /// The memory of its channels' transaction tables.
+    let tables = TransactionTable.Arena()
     var counters = DNSQueryCounters()
     /// Queries attached and not yet ended.
     var outstanding = 0
@@ -282,7 +284,7 @@ final class EngineShard: @unchecked Sendable {
     private func openUDP(to server: ServerState) throws(Syscalls.Failure) -> UDPSocket {
         let fd = try Syscalls.connectedSocket(to: server.address, stream: false,
                                               receiveBuffer: configuration.receiveBufferBytes)
-        let socket = UDPSocket(server: server, fd: fd)
+        let socket = UDPSocket(server: server, fd: fd, tables: tables)
         socket.watch(on: reactor, shard: self)
         server.sockets.append(socket)
         counters.socketsOpened += 1

@@ -4,10 +4,11 @@ class QueryChannel {
     /// The server this channel talks to.
     unowned let server: ServerState
     /// id → waiting query, and the quarantine.
-    let table = TransactionTable()
+    let table: TransactionTable
 
-    init(server: ServerState) {
+    init(server: ServerState, tables: TransactionTable.Arena) {
         self.server = server
+        table = TransactionTable(in: tables)
     }
 
     // The table calls on a query's path go through the channel: reached as `channel.table` from

@@ -28,7 +28,7 @@ final class TCPConnection: QueryChannel {
     init(server: ServerState, shard: EngineShard) throws(Syscalls.Failure) {
         fd = try Syscalls.connectedSocket(to: server.address, stream: true, receiveBuffer: 0)
         self.shard = shard
-        super.init(server: server)
+        super.init(server: server, tables: shard.tables)
         let reactor = shard.reactor
         readWatcher = LibeventEvent(reactor: reactor, fd: fd, interest: .read, persistent: true) {
             [unowned self] _, _ in readable()

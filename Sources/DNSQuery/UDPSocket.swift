@@ -12,9 +12,9 @@ final class UDPSocket: QueryChannel {
     /// Set by `close`: a drain in progress (a completion shut the engine down) reads no further.
     private(set) var isClosed = false
 
-    init(server: ServerState, fd: Int32) {
+    init(server: ServerState, fd: Int32, tables: TransactionTable.Arena) {
         self.fd = fd
-        super.init(server: server)
+        super.init(server: server, tables: tables)
     }
 
     /// Arms the shared read watcher: on readable, the shard drains the socket in batches.
