@@ -396,10 +396,12 @@ final class EngineShard: @unchecked Sendable {
                 socket.table.prefetch(replyID(index))
             }
             for index in 0..<count where headers[index].msg_len >= 2 {
+                // Every line of its first 192 bytes (a tagged query is 160, 16-byte aligned).
                 guard let owner = socket.table.owner(of: replyID(index)) else { continue }
                 evq_prefetch_for_write(owner)
                 evq_prefetch_for_write(owner + 64)
                 evq_prefetch_for_write(owner + 128)
+                evq_prefetch_for_write(owner + 191)
             }
             for index in 0..<count {
                 let header = headers[index]

@@ -117,12 +117,21 @@ final class TransactionTable {
 }
 
 extension TransactionTable {
-    /// Where a shard's tables live: 2 MiB chunks of four tables each, which the kernel is asked to
-    /// back with one huge page (`MADV_HUGEPAGE`). An id is a random entry of its table, so with
-    /// 4 KiB pages each query's table lookups (placing it, routing its reply) missed the TLB: a page
-    /// walk, which under a hypervisor costs more than the cache miss. One huge page covers a pool's
-    /// four tables with one TLB entry. Without transparent huge pages a chunk is plain memory,
-    /// touched page by page as before. Loop-owned.
+    /// Where a shard's tables live: 2 MiB chunks of four tables each (in the order the shard opens
+    /// channels, whatever their server or transport), which the kernel is asked to back with one
+    /// huge page (`MADV_HUGEPAGE`). An id is a random entry of its table, so with 4 KiB pages each
+    /// query's table lookups (placing it, routing its reply) missed the TLB: a page walk, which
+    /// under a hypervisor costs more than the cache miss. One huge page covers four tables with one
+    /// TLB entry.
+    ///
+    /// Costs: the first write to a chunk makes all of its 2 MiB resident (a few tables' random
+    /// entries soon touch every 4 KiB page anyway), and may make the kernel compact memory first
+    /// (with THP `defrag=madvise`), once per chunk, on the loop, when a channel opens. A reused
+    /// block is zeroed whole (512 KiB) when taken. Chunks are unmapped with the arena (the shard),
+    /// not when their tables close. Without transparent huge pages a chunk is plain memory.
+    ///
+    /// Loop-owned, like its shard: taken and given back on the loop, or by the shard's `close()`
+    /// once the loop has stopped.
     final class Arena {
         static let chunkBytes = 2 << 20
         static let blockBytes = TransactionTable.size * MemoryLayout<UInt64>.stride
