@@ -53,8 +53,8 @@ public struct DNSQueryRequest: Sendable {
     /// A request for `name` (absolute).
     public init(name: DNSName, type: DNSType, recordClass: DNSClass = .in, options: DNSQueryOptions = .init(),
                 servers: [DNSServer]? = nil, timeout: Duration? = nil, attempts: Int? = nil) {
-        fields = Fields(name: name, type: type, recordClass: recordClass, options: options, servers: servers,
-                        timeout: timeout, attempts: attempts, isRelative: false)
+        fields = Fields(Fields.Given(name: name, type: type, recordClass: recordClass, options: options,
+                                     servers: servers, timeout: timeout, attempts: attempts, isRelative: false))
     }
 
     /// A request for a name in presentation form (`"example.com"`, `"www.example.com."`); a name
@@ -64,8 +64,9 @@ public struct DNSQueryRequest: Sendable {
     public init(_ name: String, type: DNSType, recordClass: DNSClass = .in, options: DNSQueryOptions = .init(),
                 servers: [DNSServer]? = nil, timeout: Duration? = nil, attempts: Int? = nil) throws(DNSQueryError) {
         guard let parsed = try? DNSName(parsing: name) else { throw DNSQueryError.invalidName(name) }
-        fields = Fields(name: parsed, type: type, recordClass: recordClass, options: options, servers: servers,
-                        timeout: timeout, attempts: attempts, isRelative: !name.hasSuffix("."))
+        fields = Fields(Fields.Given(name: parsed, type: type, recordClass: recordClass, options: options,
+                                     servers: servers, timeout: timeout, attempts: attempts,
+                                     isRelative: !name.hasSuffix(".")))
     }
 
     /// Changes a field: on a copy of the fields first if another request shares them.
@@ -121,12 +122,6 @@ extension DNSQueryRequest {
         var given: Given {
             Given(name: name, type: type, recordClass: recordClass, options: options, servers: servers,
                   timeout: timeout, attempts: attempts, isRelative: isRelative)
-        }
-
-        convenience init(name: DNSName, type: DNSType, recordClass: DNSClass, options: DNSQueryOptions,
-                         servers: [DNSServer]?, timeout: Duration?, attempts: Int?, isRelative: Bool) {
-            self.init(Given(name: name, type: type, recordClass: recordClass, options: options, servers: servers,
-                            timeout: timeout, attempts: attempts, isRelative: isRelative))
         }
 
         init(_ given: Given) {

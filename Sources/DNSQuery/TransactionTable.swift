@@ -137,7 +137,7 @@ extension TransactionTable {
         static let blockBytes = TransactionTable.size * MemoryLayout<UInt64>.stride
         private var chunks: [UnsafeMutableRawPointer] = []
         /// Blocks no table holds: never used (zero), or given back (zeroed when taken again).
-        private var free: [(block: UnsafeMutableRawPointer, dirty: Bool)] = []
+        private var spareBlocks: [(block: UnsafeMutableRawPointer, dirty: Bool)] = []
 
         init() {}
 
@@ -147,15 +147,15 @@ extension TransactionTable {
 
         /// A zeroed block for one table.
         func takeBlock() -> UnsafeMutableRawPointer {
-            if free.isEmpty { addChunk() }
-            let (block, dirty) = free.removeLast()
+            if spareBlocks.isEmpty { addChunk() }
+            let (block, dirty) = spareBlocks.removeLast()
             if dirty { memset(block, 0, Self.blockBytes) }
             return block
         }
 
         /// Takes back a table's block.
         func returnBlock(_ block: UnsafeMutableRawPointer) {
-            free.append((block, true))
+            spareBlocks.append((block, true))
         }
 
         /// Maps a chunk on a 2 MiB boundary (where a huge page must start): twice the size, the
@@ -176,7 +176,7 @@ extension TransactionTable {
             _ = madvise(chunk, size, MADV_HUGEPAGE)
             chunks.append(chunk)
             for index in stride(from: size / Self.blockBytes - 1, through: 0, by: -1) {
-                free.append((chunk + index * Self.blockBytes, false))
+                spareBlocks.append((chunk + index * Self.blockBytes, false))
             }
         }
     }
