@@ -93,6 +93,8 @@ public final class DNSQueryEngine: Sendable {
     let shards: [EngineShard]
     /// `shards[0]`, held apart: an engine on one reactor reaches its shard with no array access.
     private let firstShard: EngineShard
+    /// `firstShard`, for a call that borrows it (`shards` keeps it alive).
+    private let firstShardUnretained: Unmanaged<EngineShard>
     private let shardIndex: [ObjectIdentifier: Int]
     private let group: ReactorGroup?
     private let isShutDown = Locked(false)
@@ -115,6 +117,7 @@ public final class DNSQueryEngine: Sendable {
         for (position, reactor) in reactors.enumerated() { index[ObjectIdentifier(reactor)] = position }
         shardIndex = index
         firstShard = shards[0]
+        firstShardUnretained = Unmanaged.passUnretained(shards[0])
         self.group = group
     }
 
@@ -155,14 +158,16 @@ public final class DNSQueryEngine: Sendable {
         -> QueryHandle
     {
         // `consuming`: the caller's copy of the request moves into the query (no reference of its
-        // own to take and the caller's to drop).
-        let shard = nextShard()
-        if let body = shard.keptQuery() {
-            body.prepare(request, now: shard.reactor.loopTime, tag: tag, target: target)
-            return QueryHandle(operation: shard.startOnLoop(body))
+        // own to take and the caller's to drop), through `moving` into the closure.
+        guard group != nil, shards.count > 1 else {
+            // One reactor: its shard, borrowed (`shards` holds it for the engine's life); fetched
+            // into a local, it was a retain and a release per query.
+            var moving = Optional(request)
+            return firstShardUnretained._withUnsafeGuaranteedRef { shard in
+                QueryHandle(operation: shard.startTagged(moving.take()!, tag: tag, target: target))
+            }
         }
-        let body = TaggedQuery(request: request, shard: shard, tag: tag, target: target)
-        return QueryHandle(operation: shard.start(body))
+        return QueryHandle(operation: nextShard().startTagged(request, tag: tag, target: target))
     }
 
     /// Asks and waits. Swift task cancellation cancels the query (reason `.task`).

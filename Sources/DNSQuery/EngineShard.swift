@@ -139,6 +139,18 @@ final class EngineShard: @unchecked Sendable {
         reactor.finish(slot: slot, generation: generation)
     }
 
+    /// `DNSQueryEngine.start(_:tag:target:)` on this shard: a kept query object prepared on the
+    /// loop, else a new one. Any thread.
+    func startTagged(_ request: consuming DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget)
+        -> OperationHandle
+    {
+        if let body = keptQuery() {
+            body.prepare(request, now: reactor.loopTime, tag: tag, target: target)
+            return startOnLoop(body)
+        }
+        return start(TaggedQuery(request: request, shard: self, tag: tag, target: target))
+    }
+
     // MARK: Reusing queries
 
     /// Keeps an ended query's object for reuse (dropped when the store is full or the shard closed).
@@ -204,7 +216,9 @@ final class EngineShard: @unchecked Sendable {
             case .failed(let errno): return .network(errno)
             }
         }
-        let failure = queueUDP(query, on: socket, id: id)
+        // Borrowed for the write: the reference `placeUDP` returned is the query's (below), and a
+        // call that shared it cost a retain and a release.
+        let failure = Unmanaged.passUnretained(socket)._withUnsafeGuaranteedRef { queueUDP(query, on: $0, id: id) }
         if failure == nil {
             // Counted here, not in `queueUDP`: a retransmission of the same transaction is not a query.
             socket.sent += 1

@@ -188,7 +188,9 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         if let servers = extras?.servers {
             attach(to: shard.serverList(for: servers))
         } else {
-            attach(to: shard.defaultList)  // the engine's list, read in place (a `let`: no retain)
+            // The engine's list, which the shard holds for good: borrowed (passing it as it is was a
+            // retain and a release).
+            Unmanaged.passUnretained(shard.defaultList)._withUnsafeGuaranteedRef { attach(to: $0) }
         }
     }
 
@@ -288,8 +290,11 @@ class QueryOperation: OperationBody, @unchecked Sendable {
             failure = shard.resendUDP(self, on: socket)
         } else {
             if randomizesCase { extras?.caseSeed = shard.ids.draw64() }
-            let server = list.servers[index]
-            failure = state.contains(.onTCP) ? shard.sendTCP(self, to: server) : shard.sendUDP(self, to: server)
+            // Borrowed: `list` holds its servers for good (taken into a local, each send was a retain
+            // and a release).
+            failure = Unmanaged.passUnretained(list.servers[index])._withUnsafeGuaranteedRef { server in
+                state.contains(.onTCP) ? shard.sendTCP(self, to: server) : shard.sendUDP(self, to: server)
+            }
         }
         if let failure { return park(failure) }
         if parked != nil { return }  // the channel failed while sending (a TCP connection closed).
