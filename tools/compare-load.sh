@@ -153,7 +153,10 @@ for round in $(seq 1 "$rounds"); do
         echo "compare-load: round $round/$rounds, $n outstanding, $duration s per run against $target" \
             "on 127.0.0.1:$port" >&2
         run_dnsperf "$n"
-        for engine in floor evdns evquery; do run_evq "$engine" "$n"; done
+        # evquery and the floor back to back, in turn first (the VM's speed drifts within minutes: a
+        # pair two runs apart, or always in the same order, measured the drift as much as the engine).
+        if [ $((round % 2)) = 1 ]; then pair="floor evquery"; else pair="evquery floor"; fi
+        for engine in $pair evdns; do run_evq "$engine" "$n"; done
     done
 done
 
@@ -178,8 +181,8 @@ def num(text):
 groups = {}
 for row in runs:
     groups.setdefault(row[1], {}).setdefault(row[0], []).append(row)
-# evquery against the floor round by round: only the evdns run lies between them, so each pair sees about
-# the same machine, where the median runs above may come from rounds minutes apart (the VM's speed drifts).
+# evquery against the floor round by round: each pair ran back to back (in turn first), so it sees about the
+# same machine, where the median runs above may come from rounds minutes apart (the VM's speed drifts).
 def spread(values):
     values = sorted(values)
     return f"{values[(len(values) - 1) // 2]:.2f}x ({values[0]:.2f}-{values[-1]:.2f})"
