@@ -158,7 +158,7 @@ public final class DNSQueryEngine: Sendable {
         -> QueryHandle
     {
         // `consuming`: the caller's copy of the request moves into the query (no reference of its
-        // own to take and the caller's to drop), through `moving` into the closure.
+        // own to take and the caller's to drop); on one reactor, through `moving` into the closure.
         guard group != nil, shards.count > 1 else {
             // One reactor: its shard, borrowed (`shards` holds it for the engine's life); fetched
             // into a local, it was a retain and a release per query.

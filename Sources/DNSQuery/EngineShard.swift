@@ -29,7 +29,8 @@ final class EngineShard: @unchecked Sendable {
     private var servers: [DNSServer: ServerState] = [:]
     private var lists: [[DNSServer]: ServerList] = [:]
     /// The engine's servers (from its configuration, or resolv.conf's); may be empty. A `let`: a
-    /// query reads it without a retain.
+    /// query reads its fields in place without a retain, but passing it to a call retains it unless
+    /// it is borrowed (`QueryOperation.attach`).
     let defaultList: ServerList
     private var maintenance: LibeventEvent?
 

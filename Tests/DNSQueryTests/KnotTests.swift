@@ -127,20 +127,43 @@ import Testing
         #expect(reactor.waitForDrain())
     }
 
-    @Test func groupEngineSpreadsQueriesOverItsReactors() throws {
+    /// Records tagged outcomes on an engine over a group, and which of its reactors each ran on.
+    final class GroupTagTarget: DNSQueryCompletionTarget {
+        let group: ReactorGroup
+        let ledger: CompletionLedger
+        let outcomes: Outcomes
+        let reactorsReporting = Locked(Set<Int>())
+
+        init(group: ReactorGroup, ledger: CompletionLedger, outcomes: Outcomes) {
+            (self.group, self.ledger, self.outcomes) = (group, ledger, outcomes)
+        }
+
+        func queryCompleted(tag: UInt64, _ outcome: DNSQueryOutcome) {
+            let reactor = group.reactors.firstIndex { $0.inLoop }
+            reactorsReporting.withLock { _ = $0.insert(reactor ?? -1) }  // -1: not on a loop
+            ledger.record(Int(tag))
+            outcomes.set(Int(tag), outcome)
+        }
+    }
+
+    @Test func groupEngineSpreadsQueriesOverItsReactorsWithClosuresAndWithTags() throws {
         let group = try ReactorGroup(count: 2)
         defer { group.shutdown() }
         let baseline = group.auditBaseline()
         let engine = DNSQueryEngine(group: group, configuration: testConfiguration(server))
-        let ledger = CompletionLedger(capacity: 200)
+        let ledger = CompletionLedger(capacity: 400)
         let outcomes = Outcomes()
+        let target = GroupTagTarget(group: group, ledger: ledger, outcomes: outcomes)
         let request = try DNSQueryRequest("www.example.test", type: .a)
         for index in 0..<200 { engine.start(request, completion: recording(index, ledger, outcomes)) }
+        // Tagged queries take their own path to a shard (an engine on one reactor borrows its one).
+        for index in 200..<400 { engine.start(request, tag: UInt64(index), target: target) }
         #expect(group.waitForAllDrained())
         engine.shutdown()
-        let audit = group.audit(since: baseline, ledger: ledger, started: 200)
+        let audit = group.audit(since: baseline, ledger: ledger, started: 400)
         #expect(audit.ok, "\(audit)")
-        #expect(outcomes.all.values.allSatisfy { $0.result != nil })
+        #expect(outcomes.all.count == 400 && outcomes.all.values.allSatisfy { $0.result != nil })
         #expect(group.reactors.allSatisfy { $0.counters.snapshot.started > 0 })
+        #expect(target.reactorsReporting.withLock { $0 } == [0, 1])
     }
 }
