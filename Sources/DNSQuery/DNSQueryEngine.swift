@@ -91,10 +91,9 @@ public final class DNSQueryEngine: Sendable {
     }
 
     let shards: [EngineShard]
-    /// `shards[0]`, held apart: an engine on one reactor reaches its shard with no array access.
-    private let firstShard: EngineShard
-    /// `firstShard`, for a call that borrows it (`shards` keeps it alive).
-    private let firstShardUnretained: Unmanaged<EngineShard>
+    /// `shards[0]`, held apart and unretained (`shards` keeps it alive): an engine on one reactor
+    /// reaches its shard with no array access, and a tagged start borrows it with no retain.
+    private let firstShard: Unmanaged<EngineShard>
     private let shardIndex: [ObjectIdentifier: Int]
     private let group: ReactorGroup?
     private let isShutDown = Locked(false)
@@ -116,8 +115,7 @@ public final class DNSQueryEngine: Sendable {
         var index: [ObjectIdentifier: Int] = [:]
         for (position, reactor) in reactors.enumerated() { index[ObjectIdentifier(reactor)] = position }
         shardIndex = index
-        firstShard = shards[0]
-        firstShardUnretained = Unmanaged.passUnretained(shards[0])
+        firstShard = Unmanaged.passUnretained(shards[0])
         self.group = group
     }
 
@@ -129,7 +127,7 @@ public final class DNSQueryEngine: Sendable {
     }
 
     @inline(__always) private func nextShard() -> EngineShard {
-        guard let group, shards.count > 1 else { return firstShard }
+        guard shards.count > 1, let group else { return firstShard.takeUnretainedValue() }
         return shards[shardIndex[ObjectIdentifier(group.next())] ?? 0]
     }
 
@@ -159,11 +157,11 @@ public final class DNSQueryEngine: Sendable {
     {
         // `consuming`: the caller's copy of the request moves into the query (no reference of its
         // own to take and the caller's to drop); on one reactor, through `moving` into the closure.
-        guard group != nil, shards.count > 1 else {
+        guard shards.count > 1 else {
             // One reactor: its shard, borrowed (`shards` holds it for the engine's life); fetched
             // into a local, it was a retain and a release per query.
             var moving = Optional(request)
-            return firstShardUnretained._withUnsafeGuaranteedRef { shard in
+            return firstShard._withUnsafeGuaranteedRef { shard in
                 QueryHandle(operation: shard.startTagged(moving.take()!, tag: tag, target: target))
             }
         }
