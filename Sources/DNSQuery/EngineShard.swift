@@ -273,6 +273,15 @@ final class EngineShard: @unchecked Sendable {
                 throw .failed(error.errno)
             }
         }
+        // A query started while one of the server's sockets is read goes out on that socket: the
+        // replies' new queries leave in one `sendmmsg` rather than one per socket of the pool. Which
+        // socket of the pool a query takes is no part of the defence against spoofed replies: each
+        // socket has its own random port and ids.
+        if let replying = server.replying?.takeUnretainedValue(), !replying.retiring, !replying.isClosed,
+            replying.table.outstanding < perSocket, let id = replying.allocateID(owner: owner, ids: ids, nowMs: now)
+        {
+            return (replying, id)
+        }
         var tried = 0
         while tried < server.sockets.count {
             let socket = server.sockets[server.cursor % server.sockets.count]
@@ -393,6 +402,8 @@ final class EngineShard: @unchecked Sendable {
     /// each datagram; at most `maxBatchesPerWake` batches, then back to the loop (the watcher is
     /// level-triggered, so the rest is read on the next turn).
     func drain(_ socket: UDPSocket) {
+        socket.server.replying = Unmanaged.passUnretained(socket)
+        defer { socket.server.replying = nil }
         for _ in 0..<configuration.maxBatchesPerWake {
             let count: Int
             do {

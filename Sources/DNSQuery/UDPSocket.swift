@@ -48,6 +48,10 @@ final class ServerState {
     @exclusivity(unchecked) var retired: [UDPSocket] = []
     /// Round-robin position in `sockets`.
     @exclusivity(unchecked) var cursor = 0
+    /// The socket whose replies the shard is reading (`EngineShard.drain`), nil otherwise: the
+    /// queries their completions start go out on it, in one `sendmmsg`, as in a closed loop over
+    /// each socket (unretained: the pool or the retired list holds it while it is read).
+    @exclusivity(unchecked) var replying: Unmanaged<UDPSocket>?
     /// The one TCP connection (opened on first need).
     var tcp: TCPConnection?
     /// Until when (monotonic ns) the server is skipped after a timeout, if others are available.

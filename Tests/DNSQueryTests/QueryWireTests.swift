@@ -148,4 +148,34 @@ import Testing
         }
         #expect(reused >= requests.count - 2)
     }
+
+    @Test func aQueryStartedByAReplysCompletionGoesOutOnTheSocketThatReplyCameIn() throws {
+        let server = ScriptedServer()
+        let configuration = testConfiguration(server.address)
+        let first = try DNSQueryRequest("first.example.test.", type: .a)
+        let next = try DNSQueryRequest("next.example.test.", type: .a)
+        let outcomes = Outcomes()
+        try withEngine(configuration, operations: 16) { _, engine, ledger in
+            // Each of 8 queries, answered, starts one more from its completion (on the loop, while the
+            // engine reads the socket the answer came in on).
+            for index in 0..<8 {
+                let record = recording(index, ledger, outcomes)
+                engine.start(first) { outcome in
+                    record(outcome)
+                    engine.start(next, completion: recording(8 + index, ledger, outcomes))
+                }
+            }
+            let asked = (0..<8).compactMap { _ in server.receive() }
+            try #require(asked.count == 8)
+            #expect(Set(asked.map(\.from.sin_port)).count == configuration.socketsPerServer)
+            for query in asked {
+                server.send(ScriptedServer.answer(query), to: query)
+                let followUp = try #require(server.receive())
+                #expect(followUp.from.sin_port == query.from.sin_port)
+                server.send(ScriptedServer.answer(followUp), to: followUp)
+            }
+            return 16
+        }
+        #expect(outcomes.all.count == 16 && outcomes.all.values.allSatisfy { $0.result != nil })
+    }
 }
