@@ -152,17 +152,14 @@ public final class DNSQueryEngine: Sendable {
     /// exactly once, on the query's reactor thread, never inside this call. The engine holds
     /// `target` strongly until then. Any thread.
     @discardableResult
-    public func start(_ request: consuming DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget)
+    public func start(_ request: DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget)
         -> QueryHandle
     {
-        // `consuming`: the caller's copy of the request moves into the query (no reference of its
-        // own to take and the caller's to drop); on one reactor, through `moving` into the closure.
         guard shards.count > 1 else {
             // One reactor: its shard, borrowed (`shards` holds it for the engine's life); fetched
             // into a local, it was a retain and a release per query.
-            var moving = Optional(request)
             return firstShard._withUnsafeGuaranteedRef { shard in
-                QueryHandle(operation: shard.startTagged(moving.take()!, tag: tag, target: target))
+                QueryHandle(operation: shard.startTagged(request, tag: tag, target: target))
             }
         }
         return QueryHandle(operation: nextShard().startTagged(request, tag: tag, target: target))

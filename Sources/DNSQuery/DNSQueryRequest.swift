@@ -78,10 +78,10 @@ public struct DNSQueryRequest: Sendable {
 }
 
 extension DNSQueryRequest {
-    /// A request's fields and what a query derives from them once (the flags and the query's wire
-    /// form): immutable, shared by the request's copies and by its queries (`@unchecked`: the wire
-    /// form is raw memory it owns, written once in `init`).
-    final class Fields: @unchecked Sendable {
+    /// A request's fields and what a query derives from them once (the flags, the name as a query
+    /// keeps it): immutable, shared by the request's copies; a query copies what it needs when it
+    /// starts and keeps no reference.
+    final class Fields: Sendable {
         /// The fields as given.
         struct Given {
             var name: DNSName
@@ -109,9 +109,6 @@ extension DNSQueryRequest {
         let timeoutNanos: UInt64?
         let attempts: Int?
         let servers: [DNSServer]?
-        /// The query as first sent, with id 0 and the name as given (EDNS as asked): an attempt that
-        /// asks this name with these options copies it rather than writing the message again.
-        let wire: UnsafeRawBufferPointer
         // The rest of the fields as given.
         let name: DNSName
         let options: DNSQueryOptions
@@ -148,30 +145,6 @@ extension DNSQueryRequest {
             if options.resultDetail == .summary { flags.insert(.summaryOnly) }
             self.flags = flags
             ednsSize = max(options.ednsPayloadSize ?? 512, 512)
-            let edns = flags.contains(.edns)
-            let nameCount = given.name.wire.count
-            let buffer = UnsafeMutableRawBufferPointer.allocate(
-                byteCount: DNSQueryBuilder.size(nameWireCount: nameCount, edns: edns ? DNSQueryBuilder.EDNS() : nil),
-                alignment: 8)
-            let written = given.name.wire.withUnsafeBytes { [ednsSize] name in
-                Self.write(into: buffer, id: 0, name: name, type: given.type, class: given.recordClass, flags: flags,
-                           ednsSize: ednsSize, edns: edns)
-            }
-            precondition(written == buffer.count, "the query's wire form is sized for it")
-            wire = UnsafeRawBufferPointer(buffer)
-        }
-
-        deinit { wire.deallocate() }
-
-        /// Writes a query for `name` with `id` into `buffer` (the flags say RD and DO; an OPT record
-        /// when `edns`). Returns its length, or nil if it does not fit.
-        static func write(into buffer: UnsafeMutableRawBufferPointer, id: UInt16, name: UnsafeRawBufferPointer,
-                          type: DNSType, class recordClass: DNSClass, flags: QueryOperation.Flags, ednsSize: UInt16,
-                          edns: Bool) -> Int? {
-            let option = edns
-                ? DNSQueryBuilder.EDNS(udpPayloadSize: ednsSize, dnssecOK: flags.contains(.dnssecOK)) : nil
-            return DNSQueryBuilder.write(into: buffer, id: id, name: name, type: type, class: recordClass,
-                                         flags: flags.contains(.recursionDesired) ? 0x0100 : 0, edns: option)
         }
 
         private static func nanos(_ duration: Duration) -> UInt64 {

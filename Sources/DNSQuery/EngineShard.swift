@@ -142,7 +142,7 @@ final class EngineShard: @unchecked Sendable {
 
     /// `DNSQueryEngine.start(_:tag:target:)` on this shard: a kept query object prepared on the
     /// loop, else a new one. Any thread.
-    func startTagged(_ request: consuming DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget)
+    func startTagged(_ request: borrowing DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget)
         -> OperationHandle
     {
         if let body = keptQuery() {
@@ -239,7 +239,7 @@ final class EngineShard: @unchecked Sendable {
 
     private func queueUDP(_ query: QueryOperation, on socket: UDPSocket, id: UInt16) -> QueryOperation.Parked? {
         sendBatch.flushIfFull(self)
-        guard let length = write(query, id: id, into: sendBatch.nextSlot) else { return .network(EMSGSIZE) }
+        guard let length = query.writeMessage(id: id, into: sendBatch.nextSlot) else { return .network(EMSGSIZE) }
         sendBatch.queue(length: length, on: socket, id: id, owner: Unmanaged.passUnretained(query).toOpaque(),
                         shard: self)
         return nil
@@ -343,37 +343,12 @@ final class EngineShard: @unchecked Sendable {
         guard let id = connection.allocateID(owner: owner, ids: ids, nowMs: nowMs) else { return .limitReached }
         query.placed(on: connection, id: id)
         let body = UnsafeMutableRawBufferPointer(rebasing: sendBuffer[2...])
-        guard let length = write(query, id: id, into: body) else { return .network(EMSGSIZE) }
+        guard let length = query.writeMessage(id: id, into: body) else { return .network(EMSGSIZE) }
         sendBuffer[0] = UInt8(length >> 8)
         sendBuffer[1] = UInt8(length & 0xff)
         counters.sentTCP += 1
         connection.enqueue(UnsafeRawBufferPointer(rebasing: sendBuffer[..<(length + 2)]))
         return nil
-    }
-
-    /// Writes the current attempt of `query` (name with its 0x20 case, EDNS unless it fell back): a
-    /// copy of the request's wire form when the attempt asks just that.
-    private func write(_ query: QueryOperation, id: UInt16, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
-        let written: Int?
-        if let wire = query.requestWire {
-            guard wire.count <= buffer.count else { return nil }
-            buffer.copyMemory(from: wire)
-            buffer.storeBytes(of: id.bigEndian, as: UInt16.self)
-            written = wire.count
-        } else {
-            written = query.currentName.withWire { name in
-                DNSQueryRequest.Fields.write(into: buffer, id: id, name: name, type: query.type,
-                                             class: query.recordClass, flags: query.flags, ednsSize: query.ednsSize,
-                                             edns: query.usesEDNS)
-            }
-        }
-        guard let length = written else { return nil }
-        if query.randomizesCase {
-            let count = query.currentName.wireCount
-            CaseRandomization.apply(seed: query.caseSeed, to: UnsafeMutableRawBufferPointer(
-                rebasing: buffer[12..<(12 + count)]))
-        }
-        return length
     }
 
     /// Views `bytes` as a reply to `query`'s current attempt and says whether its question is the one

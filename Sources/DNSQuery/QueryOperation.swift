@@ -54,10 +54,6 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     // The request, fixed at submission (`prepare`; the subclass's two words of delivery follow the
     // last field).
     let shard: EngineShard
-    /// The request's fields, shared with it (and what they derive: flags, name, wire form), until
-    /// `attach` has sent the first attempt: an outstanding query then holds nothing of its request's
-    /// (RSS per outstanding query), and a later attempt writes its message from the copies here.
-    private var request: DNSQueryRequest.Fields?
     /// What only some queries need (explicit servers, 0x20, the search list), out of line so the
     /// common query's object stays small; nil for the common query.
     private var extras: QueryExtras?
@@ -91,15 +87,17 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     private var candidateIndex: UInt8 = 0
     private var parked: Parked?
 
-    init(request: consuming DNSQueryRequest, shard: EngineShard) {
+    init(request: borrowing DNSQueryRequest, shard: EngineShard) {
         self.shard = shard
         prepare(request, now: shard.reactor.now)
     }
 
     /// Takes `request`, submitted at `now`, as this query's, with its loop state as new: from `init`,
     /// or for an object the shard kept from an ended query (which left no trace: its channel, parked
-    /// failure and handle were cleared when it ended).
-    final func prepare(_ request: consuming DNSQueryRequest, now: UInt64) {
+    /// failure and handle were cleared when it ended). The query copies what it asks (name, type,
+    /// class, flags) and keeps no reference to the request: every attempt writes its message from
+    /// these copies, which the reply path reads too.
+    final func prepare(_ request: borrowing DNSQueryRequest, now: UInt64) {
         assert(channel == nil && parked == nil, "a query object is reused only once it has ended")
         slot = 0
         generation = 0
@@ -109,7 +107,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         serverIndex = 0
         state = State()
         candidateIndex = 0
-        let fields = (consume request).fields
+        let fields = request.fields
         name = fields.queryName
         type = fields.type
         recordClass = fields.recordClass
@@ -122,7 +120,6 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         if needsExtras || extras != nil { extras = needsExtras ? QueryExtras(servers: fields.servers) : nil }
         submittedAt = now
         deadline = submittedAt &+ (fields.timeoutNanos ?? shard.configuration.timeoutNanos)
-        self.request = consume fields  // last: the caller's reference moves in
     }
 
     /// Runs the caller's completion with `outcome`: exactly once, on the loop. Each subclass
@@ -136,12 +133,6 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// drops it (the object is freed; nothing may touch it after this call).
     func ended(_ reference: consuming any OperationBody) {}
 
-    /// The request's wire form when the current attempt is just that (the first attempt, before
-    /// `attach` drops the request; the request's name, EDNS as asked); nil otherwise.
-    var requestWire: UnsafeRawBufferPointer? {
-        guard !state.contains(.noEDNS), extras?.candidates == nil else { return nil }
-        return request?.wire
-    }
     /// The name the current attempt asks: the request's (`name`), or the search-list candidate's.
     var currentName: QueryName {
         if let candidates = extras?.candidates { return .shared(candidates[Int(candidateIndex)]) }
@@ -177,7 +168,6 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     // MARK: OperationBody
 
     func attach(_ operation: OperationHandle, to reactor: Reactor) {
-        defer { request = nil }  // sent (or parked): see `request`
         slot = operation.slot
         generation = operation.generation
         state.insert(.attached)
@@ -327,6 +317,33 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         shard.parkedQueries[ObjectIdentifier(self)] = nil
     }
 
+    /// Writes the current attempt's message under `id` into `buffer`: the name asked (with its 0x20
+    /// case), type, class, RD as asked, and an OPT record unless EDNS is off or fell back. Returns its
+    /// length, or nil if it does not fit.
+    func writeMessage(id: UInt16, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        let length: Int?
+        if case .inline(let wire) = name, extras?.candidates == nil, buffer.count >= QueryName.inlineMessageCapacity {
+            length = wire.writeQuery(into: buffer.baseAddress!, id: id, type: type, class: recordClass,
+                                     recursionDesired: flags.contains(.recursionDesired), edns: ednsOption)
+        } else {
+            length = currentName.withWire { name in
+                DNSQueryBuilder.write(into: buffer, id: id, name: name, type: type, class: recordClass,
+                                      flags: flags.contains(.recursionDesired) ? 0x0100 : 0, edns: ednsOption)
+            }
+        }
+        guard let length else { return nil }
+        if randomizesCase {
+            CaseRandomization.apply(seed: caseSeed, to: UnsafeMutableRawBufferPointer(
+                rebasing: buffer[12..<(12 + currentName.wireCount)]))
+        }
+        return length
+    }
+
+    /// The current attempt's OPT record, nil without one.
+    private var ednsOption: DNSQueryBuilder.EDNS? {
+        usesEDNS ? DNSQueryBuilder.EDNS(udpPayloadSize: ednsSize, dnssecOK: flags.contains(.dnssecOK)) : nil
+    }
+
     /// Registers the attempt's transaction on `channel` (called by the shard when it placed it).
     func placed(on channel: consuming QueryChannel, id: UInt16) {
         self.channel = channel
@@ -462,7 +479,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
 final class ClosureQuery: QueryOperation, @unchecked Sendable {
     private let completion: @Sendable (DNSQueryOutcome) -> Void
 
-    init(request: consuming DNSQueryRequest, shard: EngineShard,
+    init(request: borrowing DNSQueryRequest, shard: EngineShard,
          completion: @escaping @Sendable (DNSQueryOutcome) -> Void) {
         self.completion = completion
         super.init(request: request, shard: shard)
@@ -478,14 +495,14 @@ final class TaggedQuery: QueryOperation, @unchecked Sendable {
     private var target: (any DNSQueryCompletionTarget)?
     private var tag: UInt64
 
-    init(request: consuming DNSQueryRequest, shard: EngineShard, tag: UInt64, target: any DNSQueryCompletionTarget) {
+    init(request: borrowing DNSQueryRequest, shard: EngineShard, tag: UInt64, target: any DNSQueryCompletionTarget) {
         self.target = target
         self.tag = tag
         super.init(request: request, shard: shard)
     }
 
     /// Takes a new query (an object the shard kept, see `ended`).
-    func prepare(_ request: consuming DNSQueryRequest, now: UInt64, tag: UInt64,
+    func prepare(_ request: borrowing DNSQueryRequest, now: UInt64, tag: UInt64,
                  target: any DNSQueryCompletionTarget) {
         self.target = target
         self.tag = tag

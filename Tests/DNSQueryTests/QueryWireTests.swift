@@ -34,9 +34,14 @@ import Testing
         return sets
     }()
 
-    @Test(arguments: optionSets)
-    func theQuerySentIsByteForByteTheOneItsOptionsDescribe(_ options: DNSQueryOptions) throws {
-        let request = try DNSQueryRequest("Wire.Example.test.", type: .aaaa, recordClass: .ch, options: options)
+    /// Names whose wire form is 1, 19 and 32 bytes (written from the query's inline copy) and 56 bytes
+    /// (kept as a `DNSName`, written by `DNSQueryBuilder`).
+    static let names = [".", "Wire.Example.test.", String(repeating: "w", count: 30) + ".",
+                        String(repeating: "x", count: 40) + ".example.test."]
+
+    @Test(arguments: optionSets, names)
+    func theQuerySentIsByteForByteTheOneItsOptionsDescribe(_ options: DNSQueryOptions, name: String) throws {
+        let request = try DNSQueryRequest(name, type: .aaaa, recordClass: .ch, options: options)
         _ = try scriptedQuery(request, configure: { $0.attempts = 1 }) { server in
             let query = try #require(server.receive())
             #expect(query.bytes == expectedQuery(request, id: query.id))
