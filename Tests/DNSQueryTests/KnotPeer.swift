@@ -55,8 +55,11 @@ enum KnotPeer {
 
     nonisolated(unsafe) private static var stopDirectory: String?
 
+    /// Stops knotd and removes its scratch directory (each test process has its own).
     private static func stop() {
-        if let directory = stopDirectory { _ = run(["stop", directory]) }
+        guard let directory = stopDirectory else { return }
+        _ = run(["stop", directory])
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// Runs `bash tools/knot-server.sh ARGUMENTS` and waits for it (posix_spawn + waitpid:

@@ -45,7 +45,10 @@ enum FloorKnot {
         for port in (0..<3).map({ _ in BoundUDPSocket().port }) {
             // `system` waits for the script, not for the daemon it leaves (whose output goes to a file).
             if system("bash '\(script)' start '\(directory.path)' \(port) '\(zoneFile.path)'") == 0 {
-                atexit { _ = system("bash '\(FloorKnot.script)' stop '\(FloorKnot.directory.path)'") }
+                atexit {
+                    _ = system("bash '\(FloorKnot.script)' stop '\(FloorKnot.directory.path)'")
+                    try? FileManager.default.removeItem(at: FloorKnot.directory)
+                }
                 return .success("127.0.0.1:\(port)")
             }
         }
