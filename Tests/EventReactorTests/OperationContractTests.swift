@@ -193,7 +193,7 @@ struct OperationContractTests {
         let count = 20_000
         try withAudit(group, operations: count) { group, ledger in
             let cancelled = Counter()
-            var rng = SplitMix64(state: 7)
+            var rng = SplitMix64(seed: 7)
             for index in 0..<count {
                 group.next().startTimer(afterNanos: UInt64.random(in: 0...2_000_000, using: &rng)) { outcome in
                     if case .cancelled(let info) = outcome, info.reason == .cancelAll { cancelled.add() }
@@ -257,7 +257,7 @@ struct OperationContractTests {
             let published = ManagedAtomic<Int>(0)
             let cancelledCount = Counter()
             ThreadTeam.run(starters + 4) { worker in
-                var rng = SplitMix64(state: UInt64(worker) &* 31 &+ 1)
+                var rng = SplitMix64(seed: UInt64(worker) &* 31 &+ 1)
                 if worker < starters {
                     for n in 0..<perStarter {
                         let index = worker * perStarter + n
