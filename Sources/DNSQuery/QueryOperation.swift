@@ -321,27 +321,18 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// case), type, class, RD as asked, and an OPT record unless EDNS is off or fell back. Returns its
     /// length, or nil if it does not fit.
     func writeMessage(id: UInt16, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
-        let length: Int?
-        if case .inline(let wire) = name, extras?.candidates == nil, buffer.count >= QueryName.inlineMessageCapacity {
-            length = wire.writeQuery(into: buffer.baseAddress!, id: id, type: type, class: recordClass,
-                                     recursionDesired: flags.contains(.recursionDesired), edns: ednsOption)
-        } else {
-            length = currentName.withWire { name in
-                DNSQueryBuilder.write(into: buffer, id: id, name: name, type: type, class: recordClass,
-                                      flags: flags.contains(.recursionDesired) ? 0x0100 : 0, edns: ednsOption)
-            }
+        let edns = usesEDNS
+            ? DNSQueryBuilder.EDNS(udpPayloadSize: ednsSize, dnssecOK: flags.contains(.dnssecOK)) : nil
+        let written = currentName.withWire { name in
+            DNSQueryBuilder.write(into: buffer, id: id, name: name, type: type, class: recordClass,
+                                  flags: flags.contains(.recursionDesired) ? 0x0100 : 0, edns: edns)
         }
-        guard let length else { return nil }
+        guard let length = written else { return nil }
         if randomizesCase {
             CaseRandomization.apply(seed: caseSeed, to: UnsafeMutableRawBufferPointer(
                 rebasing: buffer[12..<(12 + currentName.wireCount)]))
         }
         return length
-    }
-
-    /// The current attempt's OPT record, nil without one.
-    private var ednsOption: DNSQueryBuilder.EDNS? {
-        usesEDNS ? DNSQueryBuilder.EDNS(udpPayloadSize: ednsSize, dnssecOK: flags.contains(.dnssecOK)) : nil
     }
 
     /// Registers the attempt's transaction on `channel` (called by the shard when it placed it).

@@ -34,8 +34,8 @@ import Testing
         return sets
     }()
 
-    /// Names whose wire form is 1, 19 and 32 bytes (written from the query's inline copy) and 56 bytes
-    /// (kept as a `DNSName`, written by `DNSQueryBuilder`).
+    /// Names whose wire form is 1, 19 and 32 bytes (kept inline in the query) and 56 bytes (kept as a
+    /// `DNSName`).
     static let names = [".", "Wire.Example.test.", String(repeating: "w", count: 30) + ".",
                         String(repeating: "x", count: 40) + ".example.test."]
 
