@@ -57,6 +57,14 @@ func testConfiguration(_ server: DNSServer, timeoutMillis: UInt64 = 2000) -> DNS
     return configuration
 }
 
+/// Makes a query's first attempt wait 60 s for its reply, for tests that pin `attempts == 1`: a
+/// loaded machine (the tests run in parallel, on 2 cores) delays a reply, it cannot drop it.
+func firstAttemptWaitsLong(_ configuration: inout DNSQueryEngine.Configuration) {
+    configuration.timeoutNanos = 60_000_000_000
+    configuration.retransmitNanos = 60_000_000_000
+    configuration.maxRetransmitNanos = 60_000_000_000
+}
+
 extension DNSQueryOutcome {
     var result: DNSQueryResult? { if case .success(let result) = self { result } else { nil } }
     var error: DNSQueryError? { if case .failure(let error) = self { error } else { nil } }

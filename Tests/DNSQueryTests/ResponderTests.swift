@@ -74,8 +74,8 @@ import Glibc
     }
 
     @Test func summaryResultCarriesRcodeAndCountsButNoRecords() throws {
-        let summary = try run(20, faults: DNSFaults(), detail: .summary)
-        let full = try run(20, faults: DNSFaults(), detail: .full)
+        let summary = try run(20, faults: DNSFaults(), detail: .summary, configure: firstAttemptWaitsLong)
+        let full = try run(20, faults: DNSFaults(), detail: .full, configure: firstAttemptWaitsLong)
         #expect(summary.outcomes.count == 20 && full.outcomes.count == 20)
         for (lean, parsed) in zip(summary.outcomes, full.outcomes) {
             let lean = try #require(lean.result)
@@ -176,8 +176,9 @@ import Glibc
         var outcomes: [Int: DNSQueryOutcome] = [:]
         var counters = DNSQueryCounters()
         weak var released: ChainTarget?
-        try withEngine(testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port)),
-                       operations: count) { reactor, engine, ledger in
+        var configuration = testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port))
+        firstAttemptWaitsLong(&configuration)
+        try withEngine(configuration, operations: count) { reactor, engine, ledger in
             var chain: ChainTarget? = ChainTarget(reactor: reactor, ledger: ledger, count: count,
                                                   request: Self.chainRequest)
             chain?.engine = engine
