@@ -105,6 +105,9 @@ extension DNSQueryRequest {
         let recordClass: DNSClass
         /// The EDNS payload size a query advertises (at least 512).
         let ednsSize: UInt16
+        /// Whether the request sets its own timeout, attempts or servers: a query reads the three
+        /// below only then, so the common one reads no more than the first 60 bytes.
+        let hasOwnLimits: Bool
         /// `timeout` in nanoseconds (negative: 0).
         let timeoutNanos: UInt64?
         let attempts: Int?
@@ -130,6 +133,7 @@ extension DNSQueryRequest {
             recordClass = given.recordClass
             attempts = given.attempts
             servers = given.servers
+            hasOwnLimits = given.timeout != nil || given.attempts != nil || given.servers != nil
             timeoutNanos = given.timeout.map(Self.nanos)
             queryName = QueryName(given.name)
             let options = given.options

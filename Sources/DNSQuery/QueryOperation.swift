@@ -114,12 +114,20 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         let flags = fields.flags
         self.flags = flags
         ednsSize = fields.ednsSize
-        maxAttempts = UInt8(clamping: max(fields.attempts ?? shard.configuration.attempts, 1))
-        let needsExtras = fields.servers != nil || flags.contains(.randomizeCase)
-            || (flags.contains(.searchList) && flags.contains(.relative))
-        if needsExtras || extras != nil { extras = needsExtras ? QueryExtras(servers: fields.servers) : nil }
         submittedAt = now
-        deadline = submittedAt &+ (fields.timeoutNanos ?? shard.configuration.timeoutNanos)
+        var attempts = shard.configuration.attempts
+        var timeoutNanos = shard.configuration.timeoutNanos
+        var servers: [DNSServer]?
+        if fields.hasOwnLimits {
+            attempts = fields.attempts ?? attempts
+            timeoutNanos = fields.timeoutNanos ?? timeoutNanos
+            servers = fields.servers
+        }
+        maxAttempts = UInt8(clamping: max(attempts, 1))
+        deadline = now &+ timeoutNanos
+        let needsExtras = servers != nil || flags.contains(.randomizeCase)
+            || (flags.contains(.searchList) && flags.contains(.relative))
+        if needsExtras || extras != nil { extras = needsExtras ? QueryExtras(servers: servers) : nil }
     }
 
     /// Runs the caller's completion with `outcome`: exactly once, on the loop. Each subclass

@@ -72,6 +72,33 @@ import Testing
         }
     }
 
+    @Test func aRequestsOwnTimeoutAndAttemptsStandOverTheEngines() throws {
+        // The engine's would send three times, 100 ms apart, and wait 600 s; the request's send once
+        // and end after 300 ms.
+        let request = try DNSQueryRequest("own.example.test.", type: .a, timeout: .milliseconds(300), attempts: 1)
+        let (outcome, counters) = try scriptedQuery(request, configure: {
+            $0.timeoutNanos = 600_000_000_000
+            $0.attempts = 3
+            $0.retransmitNanos = 100_000_000
+        }) { server in
+            _ = try #require(server.receive())
+            #expect(server.receive(millis: 1_000) == nil, "a second attempt")
+        }
+        #expect(outcome?.error == .timeout)
+        #expect(counters.retransmits == 0 && counters.timeouts == 1)
+    }
+
+    @Test func aRequestsOwnServersStandOverTheEngines() throws {
+        let own = ScriptedServer()
+        let request = try DNSQueryRequest("own.example.test.", type: .a, servers: [own.address])
+        let (outcome, _) = try scriptedQuery(request) { enginesServer in
+            let query = try #require(own.receive())
+            own.send(ScriptedServer.answer(query), to: query)
+            #expect(enginesServer.receive(millis: 200) == nil, "asked the engine's server")
+        }
+        #expect(outcome?.result?.server == own.address)
+    }
+
     @Test func aServerThatAnswersFormErrToTheOPTRecordIsAskedAgainWithoutIt() throws {
         let request = try DNSQueryRequest("old.example.test.", type: .a)
         let (outcome, counters) = try scriptedQuery(request, configure: { $0.attempts = 1 }) { server in
