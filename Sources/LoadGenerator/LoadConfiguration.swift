@@ -54,17 +54,30 @@ public struct LoadConfiguration: Sendable {
     public init() {}
 }
 
-extension LoadConfiguration {
+/// What `--cancel-rate`, `--cancel-after` and `--cancel-from` ask of each operation started, in a
+/// few words: a driver keeps its own, so a draw copies nothing of the configuration.
+struct CancelDraw {
+    let rate: Double
+    let after: DelayDistribution
+    let from: CancelSource
+
     /// Whether to cancel the operation just started and, if so, after how long and from where
-    /// (`true`: the loop, `false`: the canceller thread): `cancelRate`, `cancelAfter`, `cancelFrom`.
-    func drawCancel(using rng: inout SplitMix64) -> (delayNanos: UInt64, fromLoop: Bool)? {
-        guard cancelRate > 0, Double.random(in: 0..<1, using: &rng) < cancelRate else { return nil }
-        let delay = cancelAfter.sample(using: &rng)
-        return switch cancelFrom {
+    /// (`true`: the loop, `false`: the canceller thread).
+    func next(using rng: inout SplitMix64) -> (delayNanos: UInt64, fromLoop: Bool)? {
+        guard Double.random(in: 0..<1, using: &rng) < rate else { return nil }
+        let delay = after.sample(using: &rng)
+        return switch from {
         case .loop: (delay, true)
         case .thread: (delay, false)
         case .mixed: (delay, rng.next() & 1 == 0)
         }
+    }
+}
+
+extension LoadConfiguration {
+    /// The run's cancel draw; nil when `cancelRate` is 0 (no operation is cancelled).
+    var cancelDraw: CancelDraw? {
+        cancelRate > 0 ? CancelDraw(rate: cancelRate, after: cancelAfter, from: cancelFrom) : nil
     }
 
     /// Checks the ranges and combinations a run needs, before anything starts.

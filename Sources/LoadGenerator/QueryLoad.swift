@@ -175,7 +175,7 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
     /// Loop-side cancel timers by query number, so a query that ends first takes its timer with it.
     @exclusivity(unchecked) private var cancelTimers: [Int: OperationHandle] = [:]
     /// From the configuration, read once (the hot path never copies the configuration).
-    private let drawsCancels: Bool
+    private let cancelDraw: CancelDraw?
     private let closedLoop: Bool
 
     init(plan: QueryLoadPlan, reactor: Reactor, engine: DNSQueryEngine, shard: LoadRecorder.Shard, index: Int) {
@@ -189,7 +189,7 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
         rng = SplitMix64(seed: configuration.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
         quota = configuration.outstanding / reactors + (index < configuration.outstanding % reactors ? 1 : 0)
         interval = configuration.rate.map { 1e9 * Double(reactors) / $0 } ?? 0
-        drawsCancels = configuration.cancelRate > 0
+        cancelDraw = configuration.cancelDraw
         closedLoop = configuration.rate == nil
     }
 
@@ -235,7 +235,7 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
         inFlight += 1
         let handle = engine.start(plan.requests[number % plan.requests.count], tag: tag(number, intendedAt: intendedAt),
                                   target: self)
-        guard drawsCancels, let (delay, fromLoop) = plan.configuration.drawCancel(using: &rng) else { return }
+        guard let (delay, fromLoop) = cancelDraw?.next(using: &rng) else { return }
         if fromLoop {
             cancelTimers[number] = reactor.startTimer(afterNanos: delay) { [self] outcome in
                 cancelTimers[number] = nil

@@ -66,6 +66,7 @@ final class ScanJob: @unchecked Sendable {
     private let query: LogQuery
     private let shard: LoadRecorder.Shard
     private var rng: SplitMix64
+    private let cancelDraw: CancelDraw?
     /// The loop-side cancel timer aimed at the pending operation, and how many timers are still
     /// to complete (a cancelled timer still completes once).
     private var cancelTimer: OperationHandle?
@@ -79,6 +80,7 @@ final class ScanJob: @unchecked Sendable {
         self.plan = plan
         self.shard = shard
         rng = SplitMix64(seed: plan.configuration.seed ^ 0x5CA4_0000 &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+        cancelDraw = plan.configuration.cancelDraw
         let path = plan.configuration.scanFile ?? ""
         do {
             query = try LogQuery.open(path: path, filter: plan.filter, on: reactor)
@@ -98,7 +100,7 @@ final class ScanJob: @unchecked Sendable {
         } else {
             handle = query.next(max: Self.batch) { [self] result in ended(number, result.map(\.count), rewound: false) }
         }
-        guard let (delay, fromLoop) = plan.configuration.drawCancel(using: &rng) else { return }
+        guard let (delay, fromLoop) = cancelDraw?.next(using: &rng) else { return }
         if fromLoop {
             timersPending += 1
             cancelTimer = query.reactor.startTimer(afterNanos: delay) { [self] outcome in
