@@ -83,6 +83,9 @@ final class EngineShard: @unchecked Sendable {
     }
 
     deinit {
+        // Freed without `close()` (its engine was dropped without `shutdown()`): the sockets' read
+        // events and the timers call back into the shard, so they go with it, and so do the fds.
+        if !isClosed { closeChannels(onLoop: reactor.inLoop) }
         kept.deinitialize(count: keptCount)
         kept.deallocate()
         sendBuffer.deallocate()
@@ -547,16 +550,23 @@ final class EngineShard: @unchecked Sendable {
         isClosed = true
         dropKeptQueries()
         let onLoop = reactor.inLoop
-        var all: [QueryChannel] = []
-        for server in servers.values {
-            all += server.sockets as [QueryChannel]
-            all += server.retired as [QueryChannel]
-            if let tcp = server.tcp { all.append(tcp) }
-        }
         if onLoop {
+            var all: [QueryChannel] = []
+            for server in servers.values {
+                all += server.sockets as [QueryChannel]
+                all += server.retired as [QueryChannel]
+                if let tcp = server.tcp { all.append(tcp) }
+            }
             cancelQueries(on: all, reason: .shutdown)
             cancelParked(reason: .shutdown)
         }
+        closeChannels(onLoop: onLoop)
+    }
+
+    /// Discards the send batch, closes every socket and connection, and frees the maintenance
+    /// timer; their events are freed only on the loop (off it, the fds are closed). Reaches nothing
+    /// that holds the shard, so its deinit may call it.
+    private func closeChannels(onLoop: Bool) {
         sendBatch.discard(onLoop: onLoop)
         for server in servers.values {
             for socket in server.sockets + server.retired {
@@ -565,7 +575,7 @@ final class EngineShard: @unchecked Sendable {
             }
             server.sockets = []
             server.retired = []
-            server.tcp?.close(failing: 0)
+            server.tcp?.close(failing: 0, onLoop: onLoop)
         }
         if onLoop { maintenance?.free() }
         maintenance = nil

@@ -134,10 +134,13 @@ final class TCPConnection: QueryChannel {
 
     /// Closes the connection; with `errno` ≠ 0 every query still waiting on it moves on (another
     /// attempt, or its network error).
-    func close(failing errno: Int32) {
+    func close(failing errno: Int32) { close(failing: errno, onLoop: shard.reactor.inLoop) }
+
+    /// `close(failing:)` by a caller that says whether it runs on the loop: the shard's deinit, when
+    /// the connection may no longer reach the shard.
+    func close(failing errno: Int32, onLoop: Bool) {
         guard state != .closed else { return }
         state = .closed
-        let onLoop = shard.reactor.inLoop
         if onLoop {
             readWatcher?.free()
             writeWatcher?.free()

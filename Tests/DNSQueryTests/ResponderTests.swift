@@ -213,38 +213,46 @@ import Glibc
     }
 
     /// Runs `body` with an engine on a reactor of its own, asking a fresh responder; `body` drops
-    /// the engine without `shutdown()`. Then the engine's shard must be freed: the loop lets go of the
-    /// engine's deinit job (and of the shard it holds) once that batch of jobs is over.
-    private func expectShardFreed(afterDropping body: (Reactor, inout DNSQueryEngine?) throws -> Void) throws {
+    /// the engine without `shutdown()` and returns how many queries it numbered in the ledger. Then
+    /// the engine's shard must be freed (the loop lets go of the engine's deinit job, and of the
+    /// shard it holds, once that batch of jobs is over), and its sockets' events and timers with it:
+    /// the audit.
+    private func expectShardFreed(
+        operations: Int, afterDropping body: (Reactor, inout DNSQueryEngine?, CompletionLedger) throws -> Int
+    ) throws {
         let responder = try DNSResponder(DNSResponder.Configuration())
         try responder.start()
         defer { responder.stop() }
         let reactor = try Reactor()
         defer { reactor.shutdown() }
+        let baseline = reactor.auditBaseline()
+        let ledger = CompletionLedger(capacity: operations)
         var engine: DNSQueryEngine? = DNSQueryEngine(
             reactor: reactor, configuration: testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port)))
         weak var shard = engine?.shards[0]
-        try body(reactor, &engine)
+        let started = try body(reactor, &engine, ledger)
         #expect(engine == nil)
         #expect(eventually({ shard == nil }, step: { reactor.syncOnLoop {} }))
+        let audit = reactor.audit(since: baseline, ledger: ledger, started: started)
+        #expect(audit.ok, "\(audit)")
     }
 
     @Test func anEngineDroppedWithoutShutdownAfterItsQueriesFreesItsShardAndTheQueryObjectsItKept() throws {
-        try expectShardFreed { reactor, engine in
-            let chain = ChainTarget(reactor: reactor, ledger: CompletionLedger(capacity: 50), count: 50,
-                                    request: Self.chainRequest)
+        try expectShardFreed(operations: 50) { reactor, engine, ledger in
+            let chain = ChainTarget(reactor: reactor, ledger: ledger, count: 50, request: Self.chainRequest)
             chain.engine = engine
             reactor.execute { chain.startNext() }
             #expect(eventually { chain.outcomes.all.count == 50 })
             #expect(engine?.counters().queriesReused ?? 0 > 0)
             chain.engine = nil
             engine = nil
+            return 50
         }
     }
 
     @Test func anEngineDroppedWithQueriesInFlightKeepsNoneOfThemAndFreesItsShardWithTheLast() throws {
-        try expectShardFreed { reactor, engine in
-            let target = TagTarget(reactor: reactor, ledger: CompletionLedger(capacity: 100))
+        try expectShardFreed(operations: 100) { reactor, engine, ledger in
+            let target = TagTarget(reactor: reactor, ledger: ledger)
             // Started from this thread and left running: they end on the loop after the engine is gone.
             for index in 0..<100 {
                 engine?.start(try DNSQueryRequest("f\(index).load.evq.test.", type: .a), tag: UInt64(index),
@@ -252,6 +260,7 @@ import Glibc
             }
             engine = nil
             #expect(eventually { target.outcomes.all.count == 100 })
+            return 100
         }
     }
 
