@@ -5,11 +5,10 @@ import DNSMessage
 /// result carries (no record is parsed, no array is made), which is what a load generator needs.
 /// Windows has no counterpart (`DnsQueryEx` always builds the record list).
 public struct DNSReplySummary: Sendable, Equatable {
-    /// The reply's header (id, flags, low 4 rcode bits).
-    public var header: DNSHeader {
-        get { DNSHeader(id: id, flags: flags) }
-        set { (id, flags) = (newValue.id, newValue.flags) }
-    }
+    /// The reply's header (id, flags, low 4 rcode bits). Read-only: the summary keeps the two wire
+    /// words, and a header set here would lose whatever does not fit them (an opcode or rcode above
+    /// 15) without a word.
+    public var header: DNSHeader { DNSHeader(id: id, flags: flags) }
     // Kept as the two wire words, decoded when read: a result is moved several times on its way to
     // the completion, and a decoded header is ten fields to move each time.
     private var id: UInt16
