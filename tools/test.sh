@@ -14,5 +14,8 @@ swift test --skip-build 2>&1 | tee .build/test-output.txt
 if [ "${EVQ_SKIP_TSAN:-0}" != 1 ]; then
   echo "== ThreadSanitizer: every multi-threaded test target (all but DNSMessageTests)"
   swift build --build-tests --sanitize=thread --scratch-path .build-tsan
-  swift test --skip-build --sanitize=thread --scratch-path .build-tsan --filter 'EventReactorTests|LoadGeneratorTests|DNSResponderTests|DNSQueryTests|LogQueryTests'
+  # AddressSpaceLimitTests limit the child's address space: ThreadSanitizer's own allocator then
+  # fails ("internal allocator is out of memory") before the engine's mapping does.
+  swift test --skip-build --sanitize=thread --scratch-path .build-tsan --filter 'EventReactorTests|LoadGeneratorTests|DNSResponderTests|DNSQueryTests|LogQueryTests' \
+    --skip AddressSpaceLimitTests
 fi

@@ -309,9 +309,11 @@ final class EngineShard: @unchecked Sendable {
     }
 
     private func openUDP(to server: ServerState) throws(Syscalls.Failure) -> UDPSocket {
+        // The table first: no fd to close when the arena cannot map one.
+        let table = try TransactionTable(in: tables)
         let fd = try Syscalls.connectedSocket(to: server.address, stream: false,
                                               receiveBuffer: configuration.receiveBufferBytes)
-        let socket = UDPSocket(server: server, fd: fd, tables: tables)
+        let socket = UDPSocket(server: server, fd: fd, table: table)
         socket.watch(on: reactor, shard: self)
         server.sockets.append(socket)
         counters.socketsOpened += 1

@@ -6,9 +6,9 @@ class QueryChannel {
     /// id → waiting query, and the quarantine.
     let table: TransactionTable
 
-    init(server: ServerState, tables: TransactionTable.Arena) {
+    init(server: ServerState, table: TransactionTable) {
         self.server = server
-        table = TransactionTable(in: tables)
+        self.table = table
     }
 
     // The table calls on a query's path go through the channel: reached as `channel.table` from

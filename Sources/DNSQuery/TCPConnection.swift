@@ -26,9 +26,11 @@ final class TCPConnection: QueryChannel {
 
     /// Starts a non-blocking connect to `server`.
     init(server: ServerState, shard: EngineShard) throws(Syscalls.Failure) {
+        // The table first: no fd to close when the arena cannot map one.
+        let table = try TransactionTable(in: shard.tables)
         fd = try Syscalls.connectedSocket(to: server.address, stream: true, receiveBuffer: 0)
         self.shard = shard
-        super.init(server: server, tables: shard.tables)
+        super.init(server: server, table: table)
         let reactor = shard.reactor
         readWatcher = LibeventEvent(reactor: reactor, fd: fd, interest: .read, persistent: true) {
             [unowned self] _, _ in readable()

@@ -37,10 +37,10 @@ final class TransactionTable {
     private var nextID: UInt16?
     private let arena: Arena
 
-    /// A table in a block of `arena`, every id free.
-    init(in arena: Arena) {
+    /// A table in a block of `arena`, every id free; throws (ENOMEM) when the arena cannot map more.
+    init(in arena: Arena) throws(Syscalls.Failure) {
         self.arena = arena
-        entries = arena.takeBlock().bindMemory(to: UInt64.self, capacity: Self.size)
+        entries = try arena.takeBlock().bindMemory(to: UInt64.self, capacity: Self.size)
     }
 
     deinit {
@@ -145,9 +145,10 @@ extension TransactionTable {
             for chunk in chunks { munmap(chunk, Self.chunkBytes) }
         }
 
-        /// A zeroed block for one table.
-        func takeBlock() -> UnsafeMutableRawPointer {
-            if spareBlocks.isEmpty { addChunk() }
+        /// A zeroed block for one table; throws the `mmap` errno when a chunk is needed and the kernel
+        /// refuses it (address-space limit, map count).
+        func takeBlock() throws(Syscalls.Failure) -> UnsafeMutableRawPointer {
+            if spareBlocks.isEmpty { try addChunk() }
             let (block, dirty) = spareBlocks.removeLast()
             if dirty { memset(block, 0, Self.blockBytes) }
             return block
@@ -160,12 +161,12 @@ extension TransactionTable {
 
         /// Maps a chunk on a 2 MiB boundary (where a huge page must start): twice the size, the
         /// unaligned ends unmapped. Anonymous memory reads as zero until written.
-        private func addChunk() {
+        private func addChunk() throws(Syscalls.Failure) {
             let size = Self.chunkBytes
             guard let mapped = mmap(nil, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
                 mapped != MAP_FAILED
             else {
-                fatalError("cannot map transaction tables (errno \(errno))")
+                throw Syscalls.Failure(errno: errno, call: "mmap")
             }
             let start = UInt(bitPattern: mapped)
             let aligned = (start + UInt(size) - 1) & ~(UInt(size) - 1)

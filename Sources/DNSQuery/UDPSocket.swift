@@ -12,9 +12,9 @@ final class UDPSocket: QueryChannel {
     /// Set by `close`: a drain in progress (a completion shut the engine down) reads no further.
     private(set) var isClosed = false
 
-    init(server: ServerState, fd: Int32, tables: TransactionTable.Arena) {
+    init(server: ServerState, fd: Int32, table: TransactionTable) {
         self.fd = fd
-        super.init(server: server, tables: tables)
+        super.init(server: server, table: table)
     }
 
     /// Arms the shared read watcher: on readable, the shard drains the socket in batches.

@@ -11,21 +11,21 @@ import Glibc
 struct TransactionTableTests {
     private let owner = UnsafeMutableRawPointer(bitPattern: 0x1000)!
 
-    @Test func aBlockGivenBackIsTheNextTakenAndComesBackZeroed() {
+    @Test func aBlockGivenBackIsTheNextTakenAndComesBackZeroed() throws {
         let arena = TransactionTable.Arena()
-        let block = arena.takeBlock()
+        let block = try arena.takeBlock()
         memset(block, 0xA5, TransactionTable.Arena.blockBytes)
         arena.returnBlock(block)
-        let again = arena.takeBlock()
+        let again = try arena.takeBlock()
         #expect(again == block, "a block given back was not reused")
         let bytes = UnsafeRawBufferPointer(start: again, count: TransactionTable.Arena.blockBytes)
         #expect(bytes.allSatisfy { $0 == 0 }, "a reused block still holds its previous table's entries")
     }
 
-    @Test func aTableInAReusedBlockStartsWithEveryIDFree() {
+    @Test func aTableInAReusedBlockStartsWithEveryIDFree() throws {
         let arena = TransactionTable.Arena()
         let ids = TransactionIDSource()
-        var first: TransactionTable? = TransactionTable(in: arena)
+        var first: TransactionTable? = try TransactionTable(in: arena)
         let held = (0..<3_000).map { _ in first!.allocate(owner: owner, ids: ids, nowMs: 1)! }
         // A third released as answered, a third as cancelled (both resting far beyond `nowMs` below),
         // a third left outstanding.
@@ -33,15 +33,15 @@ struct TransactionTableTests {
             first!.release(id, untilMs: 1_000_000, answered: index % 3 == 0)
         }
         first = nil  // its block goes back to the arena and is the next one taken
-        let second = TransactionTable(in: arena)
+        let second = try TransactionTable(in: arena)
         let stale = held.filter { second.owner(of: $0) != nil || second.vacancy(of: $0, nowMs: 2) != .free }
         #expect(stale.isEmpty, "\(stale.count) of \(held.count) ids still outstanding or in quarantine")
     }
 
-    @Test func blocksOfOneArenaAreDisjointAndEachChunkStartsOnAHugePageBoundary() {
+    @Test func blocksOfOneArenaAreDisjointAndEachChunkStartsOnAHugePageBoundary() throws {
         let arena = TransactionTable.Arena()
         // Nine blocks: three chunks, the last one partly used.
-        let blocks = (0..<9).map { _ in UInt(bitPattern: arena.takeBlock()) }
+        let blocks = try (0..<9).map { _ in UInt(bitPattern: try arena.takeBlock()) }
         let size = UInt(TransactionTable.Arena.blockBytes)
         let sorted = blocks.sorted()
         #expect(Set(blocks).count == blocks.count)
