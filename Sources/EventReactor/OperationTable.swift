@@ -32,20 +32,27 @@ final class OperationTable: @unchecked Sendable {
     /// a loop that starts and ends operations never takes the lock. Loop-owned.
     /// A stack in raw memory (at most `loopFreeLimit`), so that taking or returning a slot on the
     /// loop is a load and a store, with no exclusivity or copy-on-write check.
-    private let loopFree = UnsafeMutablePointer<UInt32>.allocate(capacity: OperationTable.loopFreeLimit)
+    private let loopFree: UnsafeMutablePointer<UInt32>
     private var loopFreeCount = 0
     private let closedFlag = ManagedAtomic<Bool>(false)
     private let published = ManagedAtomic<UInt32>(0)
     /// How many free slots the loop keeps for itself before handing a batch to other threads.
     private static let loopFreeLimit = 4096
 
-    init(capacity: Int) {
+    /// Reserves `capacity` slots (address space only: pages are touched as slots are used).
+    /// - Throws: `systemCall` with ENOMEM when the kernel refuses the reservation.
+    init(capacity: Int) throws(ReactorError) {
         precondition(capacity > 0 && capacity < Int(UInt32.max))
         self.capacity = capacity
-        guard let g = calloc(capacity, MemoryLayout<UnsafeAtomic<UInt64>.Storage>.stride),
-            let s = calloc(capacity, MemoryLayout<Slot>.stride)
-        else { fatalError("cannot reserve the operation table (\(capacity) slots)") }
+        let g = calloc(capacity, MemoryLayout<UnsafeAtomic<UInt64>.Storage>.stride)
+        let s = calloc(capacity, MemoryLayout<Slot>.stride)
+        guard let g, let s else {
+            Glibc.free(g)
+            Glibc.free(s)
+            throw ReactorError(.systemCall, errno: ENOMEM, "calloc: an operation table of \(capacity) slots")
+        }
         gates = g.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: capacity)
+        loopFree = .allocate(capacity: Self.loopFreeLimit)
         slots = s.bindMemory(to: Slot.self, capacity: capacity)
         allocator = Locked((free: [], highWater: 0, closed: false))
     }

@@ -54,12 +54,13 @@ public final class Reactor: @unchecked Sendable {
     private let lifecycle = LifecycleLatch()
 
     /// Starts a reactor and its thread. Any thread.
-    /// - Throws: `ReactorError` if libevent cannot give an epoll base or the eventfd fails.
+    /// - Throws: `ReactorError` if libevent cannot give an epoll base, the eventfd fails, or the
+    ///   operation table (`maxOperations` slots) cannot be reserved (`systemCall`, ENOMEM).
     public init(configuration: Configuration = Configuration()) throws(ReactorError) {
         self.configuration = configuration
         base = try EventBase(preciseTimers: configuration.preciseTimers)
         inbox = try Inbox()
-        table = OperationTable(capacity: configuration.maxOperations)
+        table = try OperationTable(capacity: configuration.maxOperations)
         timers = TimerHeap(slots: table.slots)
         startThread()
     }

@@ -7,10 +7,12 @@ import Testing
 import Glibc
 #endif
 
-/// A socket's transaction table is a block of a 2 MiB chunk the shard maps when it needs one. When
-/// the kernel refuses the mapping (here: an address-space limit just above what the process has),
-/// the queries that needed the socket end with `.network(ENOMEM)` and the engine goes on: no trap,
-/// no query lost. Each test runs in a child process (an exit test), since the limit is per process.
+/// What the kernel refuses under an address-space limit (here: 1 MiB above what the process has)
+/// is an error value, never a trap. A socket's transaction table is a block of a 2 MiB chunk the
+/// shard maps when it needs one: when the mapping fails, the queries that needed the socket end
+/// with `.network(ENOMEM)` and the engine goes on, no query lost. A reactor whose operation table
+/// cannot be reserved is not made: its initializer throws. Each test runs in a child process (an
+/// exit test), since the limit is per process; issues recorded there reach the test.
 @Suite struct AddressSpaceLimitTests {
     @Test func aSocketWhoseTableCannotBeMappedFailsItsQueriesWithENOMEMAndTheEngineRecovers() async {
         await #expect(processExitsWith: .success) { try queriesUnderAnAddressSpaceLimit(tcpOnly: false) }
@@ -19,12 +21,28 @@ import Glibc
     @Test func aConnectionWhoseTableCannotBeMappedFailsItsQueriesWithENOMEMAndTheEngineRecovers() async {
         await #expect(processExitsWith: .success) { try queriesUnderAnAddressSpaceLimit(tcpOnly: true) }
     }
+
+    @Test func aReactorWhoseOperationTableCannotBeReservedThrowsENOMEM() async {
+        await #expect(processExitsWith: .success) {
+            // The default 2 Mi slots: 16 MiB of gates alone.
+            let thrown = withAddressSpaceLimited { () -> ReactorError? in
+                do throws(ReactorError) {
+                    try Reactor().shutdown()
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            #expect(thrown?.code == .systemCall && thrown?.errno == ENOMEM, "\(String(describing: thrown))")
+            try Reactor().shutdown()  // without the limit it starts
+        }
+    }
 }
 
 /// Starts three queries while the address space is limited to 1 MiB above its present size (the
 /// shard has no socket or connection yet, so each needs a table), then one more without the limit:
 /// over UDP the scripted server answers it; over TCP (`tcpOnly`) nothing listens on that port, so
-/// the connection is refused. Ends with the exactly-once audit (issues in the child reach the test).
+/// the connection is refused. Ends with the exactly-once audit.
 private func queriesUnderAnAddressSpaceLimit(tcpOnly: Bool) throws {
     let server = ScriptedServer()
     var configuration = testConfiguration(server.address, timeoutMillis: 60_000)
