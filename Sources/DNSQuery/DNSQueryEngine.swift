@@ -90,9 +90,14 @@ public final class DNSQueryEngine: Sendable {
         }
     }
 
-    let shards: [EngineShard]
-    /// `shards[0]`, held apart and unretained (`shards` keeps it alive): an engine on one reactor
-    /// reaches its shard with no array access, and a tagged start borrows it with no retain.
+    /// The shards, one per reactor, each retained once by the engine: its deinit hands that
+    /// reference over to the shard's loop, so that a shard is not freed on another thread while its
+    /// loop runs (its sockets' events call back into it, and are freed only on the loop).
+    private let retainedShards: [Unmanaged<EngineShard>]
+    /// The shards (a new array each time: for the rare paths).
+    var shards: [EngineShard] { retainedShards.map { $0.takeUnretainedValue() } }
+    /// `retainedShards[0]`, held apart: an engine on one reactor reaches its shard with no array
+    /// access, and a tagged start borrows it with no retain.
     private let firstShard: Unmanaged<EngineShard>
     private let shardIndex: [ObjectIdentifier: Int]
     private let group: ReactorGroup?
@@ -111,11 +116,13 @@ public final class DNSQueryEngine: Sendable {
     private init(reactors: [Reactor], group: ReactorGroup?, configuration: Configuration) {
         var resolvConf = ResolvConf.load(path: configuration.resolvConfPath)
         if resolvConf.servers.isEmpty { resolvConf.servers = [DNSServer(ipv4: 127, 0, 0, 1)] }
-        shards = reactors.map { EngineShard(reactor: $0, configuration: configuration, resolvConf: resolvConf) }
+        retainedShards = reactors.map {
+            .passRetained(EngineShard(reactor: $0, configuration: configuration, resolvConf: resolvConf))
+        }
         var index: [ObjectIdentifier: Int] = [:]
         for (position, reactor) in reactors.enumerated() { index[ObjectIdentifier(reactor)] = position }
         shardIndex = index
-        firstShard = Unmanaged.passUnretained(shards[0])
+        firstShard = retainedShards[0]
         self.group = group
     }
 
@@ -123,12 +130,16 @@ public final class DNSQueryEngine: Sendable {
         // Each shard keeps ended query objects for reuse, and they hold the shard: an engine dropped
         // without `shutdown()` frees them on the shard's loop and stops keeping any (queries may
         // still be in flight), so that the shard goes with its last query, as it did before reuse.
-        for shard in shards { shard.reactor.execute { shard.stopKeepingQueries() } }
+        // The engine's reference is released there too: released here, after the job had dropped
+        // its own, it was the last one, and the shard was freed off its loop.
+        for retained in retainedShards {
+            retained.takeUnretainedValue().reactor.execute { retained.takeRetainedValue().stopKeepingQueries() }
+        }
     }
 
     @inline(__always) private func nextShard() -> EngineShard {
-        guard shards.count > 1, let group else { return firstShard.takeUnretainedValue() }
-        return shards[shardIndex[ObjectIdentifier(group.next())] ?? 0]
+        guard retainedShards.count > 1, let group else { return firstShard.takeUnretainedValue() }
+        return retainedShards[shardIndex[ObjectIdentifier(group.next())] ?? 0].takeUnretainedValue()
     }
 
     /// Starts a query. Any thread; returns at once with the handle to cancel it.
@@ -155,8 +166,8 @@ public final class DNSQueryEngine: Sendable {
     public func start(_ request: DNSQueryRequest, tag: UInt64, target: any DNSQueryCompletionTarget)
         -> QueryHandle
     {
-        guard shards.count > 1 else {
-            // One reactor: its shard, borrowed (`shards` holds it for the engine's life); fetched
+        guard retainedShards.count > 1 else {
+            // One reactor: its shard, borrowed (the engine holds it for its life); fetched
             // into a local, it was a retain and a release per query.
             return firstShard._withUnsafeGuaranteedRef { shard in
                 QueryHandle(operation: shard.startTagged(request, tag: tag, target: target))
