@@ -10,7 +10,7 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
     /// Queued UDP queries not sent because their attempt ended (cancelled, timed out) before the
     /// batch went out.
     public var sendsSkipped = 0
-    /// Sends that failed with an errno.
+    /// Sends that failed with an errno, and sockets or connections that could not be opened.
     public var sendErrors = 0
     /// Receive calls that failed with an errno (for instance `ECONNREFUSED` after an ICMP error).
     public var receiveErrors = 0

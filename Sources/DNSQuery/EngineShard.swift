@@ -265,15 +265,18 @@ final class EngineShard: @unchecked Sendable {
         let owner = Unmanaged.passUnretained(query).toOpaque()
         let now = nowMs
         let perSocket = configuration.maxOutstandingPerSocket
+        var openFailure: Int32?
         if server.sockets.count < configuration.socketsPerServer,
             server.sockets.count + server.retired.count < configuration.maxSocketsPerServer
         {
-            // The pool fills up to its size as queries come, one socket per query.
+            // The pool fills up to its size as queries come, one socket per query. When a socket
+            // cannot be opened, the pool's others may still take the query.
             do {
                 let socket = try openUDP(to: server)
                 if let id = socket.allocateID(owner: owner, ids: ids, nowMs: now) { return (socket, id) }
             } catch {
-                throw .failed(error.errno)
+                counters.sendErrors += 1
+                openFailure = error.errno
             }
         }
         // A query started while one of the server's sockets is read goes out on that socket: the
@@ -296,12 +299,15 @@ final class EngineShard: @unchecked Sendable {
                 return (socket, id)
             }
         }
-        // Every socket is busy (or the pool is below its size after a rotation): open one more.
+        // Every socket is busy (or the pool is below its size after a rotation): open one more,
+        // unless that just failed.
+        if let openFailure { throw .failed(openFailure) }
         guard server.sockets.count + server.retired.count < configuration.maxSocketsPerServer else { throw .full }
         let socket: UDPSocket
         do {
             socket = try openUDP(to: server)
         } catch {
+            counters.sendErrors += 1
             throw .failed(error.errno)
         }
         guard let id = socket.allocateID(owner: owner, ids: ids, nowMs: now) else { throw .full }
@@ -521,12 +527,19 @@ final class EngineShard: @unchecked Sendable {
     /// Cancels every query of this shard (reason `.cancelAll`): those placed on its channels and
     /// those parked between attempts.
     func cancelAll() {
-        for server in servers.values {
-            var channels: [QueryChannel] = server.sockets + server.retired
-            if let tcp = server.tcp { channels.append(tcp) }
-            cancelQueries(on: channels, reason: .cancelAll)
-        }
+        cancelQueries(on: allChannels, reason: .cancelAll)
         cancelParked(reason: .cancelAll)
+    }
+
+    /// Every socket (retiring ones included) and connection of the shard.
+    private var allChannels: [QueryChannel] {
+        var all: [QueryChannel] = []
+        for server in servers.values {
+            all += server.sockets as [QueryChannel]
+            all += server.retired as [QueryChannel]
+            if let tcp = server.tcp { all.append(tcp) }
+        }
+        return all
     }
 
     /// Cancels the queries parked for the next loop turn (they hold no id on any channel). The cancels
@@ -553,13 +566,7 @@ final class EngineShard: @unchecked Sendable {
         dropKeptQueries()
         let onLoop = reactor.inLoop
         if onLoop {
-            var all: [QueryChannel] = []
-            for server in servers.values {
-                all += server.sockets as [QueryChannel]
-                all += server.retired as [QueryChannel]
-                if let tcp = server.tcp { all.append(tcp) }
-            }
-            cancelQueries(on: all, reason: .shutdown)
+            cancelQueries(on: allChannels, reason: .shutdown)
             cancelParked(reason: .shutdown)
         }
         closeChannels(onLoop: onLoop)

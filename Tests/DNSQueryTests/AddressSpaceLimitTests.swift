@@ -22,10 +22,42 @@ import Glibc
         await #expect(processExitsWith: .success) { try queriesUnderAnAddressSpaceLimit(tcpOnly: true) }
     }
 
+    @Test func queriesGoOutOnThePoolsOpenSocketsWhenAnotherCannotBeOpened() async {
+        await #expect(processExitsWith: .success) {
+            let server = ScriptedServer()
+            var configuration = testConfiguration(server.address, timeoutMillis: 60_000)
+            configuration.attempts = 1
+            configuration.socketsPerServer = 5  // four tables fill the first chunk: the fifth maps one
+            let outcomes = Outcomes()
+            let request = try DNSQueryRequest("pool.example.test", type: .a)
+            var counters = DNSQueryCounters()
+            try withEngine(configuration, operations: 7) { reactor, engine, ledger in
+                // Four queries open four sockets, the arena's first chunk.
+                for index in 0..<4 { engine.start(request, completion: recording(index, ledger, outcomes)) }
+                reactor.syncOnLoop {}
+                // Three more, each of which fails to open the fifth and goes out on the four.
+                try withAddressSpaceLimited {
+                    for index in 4..<7 { engine.start(request, completion: recording(index, ledger, outcomes)) }
+                    reactor.syncOnLoop {}
+                }
+                for _ in 0..<7 {
+                    let query = try #require(server.receive(), "\(engine.counters())")
+                    server.send(ScriptedServer.answer(query), to: query)
+                }
+                #expect(reactor.waitForDrain(timeoutNanos: 20_000_000_000))
+                counters = engine.counters()
+                return 7
+            }
+            for index in 0..<7 { #expect(outcomes[index]?.result != nil, "\(String(describing: outcomes[index]))") }
+            #expect(counters.socketsOpened == 4, "\(counters)")
+            #expect(counters.sendErrors == 3, "\(counters)")
+        }
+    }
+
     @Test func aReactorWhoseOperationTableCannotBeReservedThrowsENOMEM() async {
         await #expect(processExitsWith: .success) {
             // The default 2 Mi slots: 16 MiB of gates alone.
-            let thrown = withAddressSpaceLimited { () -> ReactorError? in
+            let thrown = try withAddressSpaceLimited { () -> ReactorError? in
                 do throws(ReactorError) {
                     try Reactor().shutdown()
                     return nil
@@ -52,7 +84,7 @@ private func queriesUnderAnAddressSpaceLimit(tcpOnly: Bool) throws {
     let request = try DNSQueryRequest("limited.example.test", type: .a, options: options)
     let outcomes = Outcomes()
     try withEngine(configuration, operations: 4) { reactor, engine, ledger in
-        let ended = withAddressSpaceLimited {
+        let ended = try withAddressSpaceLimited {
             for index in 0..<3 { engine.start(request, completion: recording(index, ledger, outcomes)) }
             return reactor.waitForDrain(timeoutNanos: 20_000_000_000)
         }
@@ -75,20 +107,22 @@ private func queriesUnderAnAddressSpaceLimit(tcpOnly: Bool) throws {
 }
 
 /// Runs `body` with the soft address-space limit 1 MiB above the process's present size (too
-/// little for a 4 MiB mapping), then lifts it again.
-private func withAddressSpaceLimited<T>(_ body: () -> T) -> T {
+/// little for a 4 MiB mapping), then lifts it again. Nothing in the tests' windows starts a thread
+/// (a thread's stack would not fit either): the reactor's already runs.
+private func withAddressSpaceLimited<T>(_ body: () throws -> T) throws -> T {
     var original = rlimit()
-    getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &original)
+    try #require(getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &original) == 0, "getrlimit: errno \(errno)")
     // /proc/self/statm: the first field is the address space's size in pages.
     var text = [UInt8](repeating: 0, count: 128)
     let fd = open("/proc/self/statm", O_RDONLY)
     let count = read(fd, &text, text.count)
     close(fd)
-    let pages = text.prefix(max(count, 0)).prefix { $0 != UInt8(ascii: " ") }
-        .reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+    let digits = text.prefix(max(count, 0)).prefix { $0 != UInt8(ascii: " ") }
+    let pages = digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+    try #require(count > 0 && !digits.isEmpty, "/proc/self/statm unreadable")
     var limited = original
     limited.rlim_cur = rlim_t(pages * sysconf(Int32(_SC_PAGESIZE)) + (1 << 20))
-    setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limited)
+    try #require(setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limited) == 0, "setrlimit: errno \(errno)")
     defer { setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &original) }
-    return body()
+    return try body()
 }
