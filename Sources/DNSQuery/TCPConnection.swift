@@ -134,8 +134,8 @@ final class TCPConnection: QueryChannel {
         if start > 0 { input.removeFirst(start) }
     }
 
-    /// Closes the connection; with `errno` ≠ 0 every query still waiting on it moves on (another
-    /// attempt, or its network error).
+    /// Closes the connection; every query still waiting on it moves on (another attempt, or the
+    /// network error `errno`, ECONNRESET when 0).
     func close(failing errno: Int32) { close(failing: errno, onLoop: shard.reactor.inLoop) }
 
     /// `close(failing:)` by a caller that says whether it runs on the loop: the shard's deinit, when

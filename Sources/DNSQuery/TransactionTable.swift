@@ -37,7 +37,8 @@ final class TransactionTable {
     private var nextID: UInt16?
     private let arena: Arena
 
-    /// A table in a block of `arena`, every id free; throws (ENOMEM) when the arena cannot map more.
+    /// A table in a block of `arena`, every id free; throws the arena's `mmap` failure when it had
+    /// to map a chunk and could not.
     init(in arena: Arena) throws(Syscalls.Failure) {
         self.arena = arena
         entries = try arena.takeBlock().bindMemory(to: UInt64.self, capacity: Self.size)
