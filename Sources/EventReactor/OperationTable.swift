@@ -34,8 +34,10 @@ final class OperationTable: @unchecked Sendable {
     /// loop is a load and a store, with no exclusivity or copy-on-write check.
     private let loopFree: UnsafeMutablePointer<UInt32>
     private var loopFreeCount = 0
-    private let closedFlag = ManagedAtomic<Bool>(false)
-    private let published = ManagedAtomic<UInt32>(0)
+    // Raw atomic words (every start reads `closedFlag`): a `ManagedAtomic`'s storage address is a
+    // call that is not inlined across modules.
+    private let closedFlag = UnsafeAtomic<Bool>.create(false)
+    private let published = UnsafeAtomic<UInt32>.create(0)
     /// How many free slots the loop keeps for itself before handing a batch to other threads.
     private static let loopFreeLimit = 4096
 
@@ -63,6 +65,8 @@ final class OperationTable: @unchecked Sendable {
             (slots + index).deinitialize(count: 1)
         }
         loopFree.deallocate()
+        closedFlag.destroy()
+        published.destroy()
         Glibc.free(gates)
         Glibc.free(slots)
     }

@@ -121,9 +121,11 @@ final class QueryLoadPlan: Sendable {
     /// Signalled once by each driver when it has stopped issuing and drained (the run waits on it).
     let driverFinished = DispatchSemaphore(value: 0)
     let canceller = CancelScheduler()
-    private let nextNumber = ManagedAtomic<Int>(0)
+    // Raw atomic words (each query claims its number here): a `ManagedAtomic`'s storage address is
+    // a call that is not inlined across modules, two per query.
+    private let nextNumber = UnsafeAtomic<Int>.create(0)
     private let limit: Int
-    private let deadline = ManagedAtomic<UInt64>(.max)
+    private let deadline = UnsafeAtomic<UInt64>.create(.max)
 
     /// The most queries one run numbers (its ledger is 4 bytes a query, touched only as used).
     static let maxQueries = 1 << 28
@@ -133,6 +135,11 @@ final class QueryLoadPlan: Sendable {
         self.requests = requests
         limit = min(configuration.maxQueries ?? Self.maxQueries, Self.maxQueries)
         ledger = CompletionLedger(capacity: limit)
+    }
+
+    deinit {
+        nextNumber.destroy()
+        deadline.destroy()
     }
 
     /// Starts the clock: no query is numbered after `start + duration`.
