@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # DNS load, same target, same run (DESIGN.md "Targets"): dnsperf (with 4 MiB socket buffers, as
 # evquery asks for), `evq load --engine floor` (sendmmsg/recvmmsg, prebuilt queries, no parsing),
-# `--engine evdns` (libevent's client) and
+# `--engine evdns` (libevent's client), tools/cares-load (a C client on c-ares, Debian's 1.18) and
 # `--engine evquery`, closed loop at each outstanding count, one datafile for all.
 #   evquery q/s            target >= 0.95x the floor (so ahead of dnsperf and evdns)
 #   evquery CPU-s/million  target <= 1.1x the floor
@@ -16,7 +16,7 @@
 #   --rounds R           run the whole set R times, interleaved; each row is the run with the
 #                        median q/s of its engine (default 1; this machine is shared and noisy)
 # Builds evq in release (.build-release; an existing binary is reused if the build fails), needs
-# dnsperf, knot and kdig (tools/install-dns-peers.sh, only when missing) and python3.
+# dnsperf, knot, kdig and libc-ares-dev (tools/install-dns-peers.sh, only when missing), cc and python3.
 # A failing engine reports its failure in its row; the others still run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,7 +43,7 @@ done
 [ ${#outstanding[@]} -gt 0 ] || outstanding=(100 1000)
 
 command -v dnsperf >/dev/null && command -v knotd >/dev/null && command -v kdig >/dev/null \
-    || tools/install-dns-peers.sh
+    && [ -e /usr/include/ares.h ] && command -v cc >/dev/null || tools/install-dns-peers.sh
 
 evq=.build-release/release/evq
 if ! swift build -c release --scratch-path .build-release --product evq >&2; then
@@ -59,6 +59,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+cares=$work/cares-load
+cc -O2 -o "$cares" tools/cares-load/cares-load.c -lcares
 
 suffix=load.evq.test
 data=$work/queries.txt
@@ -125,6 +127,24 @@ PY
     fi
 }
 
+run_cares() {
+    local n=$1 out=$work/cares-$n.out status=ok
+    timeout "$bound" "$cares" 127.0.0.1 "$port" "$data" "$n" "$duration" >"$out" 2>&1 || status=failed
+    if grep -q '^qps=' "$out"; then
+        python3 - "$out" "$n" "$status" >>"$rows" <<'PY'
+import sys
+text, n, status = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
+fields = dict(item.split("=", 1) for item in text.strip().splitlines()[-1].split())
+note = "audit ok" if fields["audit"] == "ok" else f"AUDIT VIOLATED double={fields['double_completions']}"
+bad = {k: fields[k] for k in ("timeouts", "errors") if fields[k] != "0"}
+if bad: note += " " + " ".join(f"{k}={v}" for k, v in bad.items())
+print(f"c-ares\t{n}\t{status}\t{fields['qps']}\t{fields['cpu_per_million']}\t{fields['p50_us']}\t{fields['p99_us']}\t{note}")
+PY
+    else
+        printf 'c-ares\t%s\tfailed\t0\t0\t-\t-\t%s\n' "$n" "$(tail -1 "$out" | tr '\t' ' ')" >>"$rows"
+    fi
+}
+
 run_evq() {
     local engine=$1 n=$2 json=$work/$1-$2.json out=$work/$1-$2.out status=ok
     rm -f "$json"
@@ -157,6 +177,7 @@ for round in $(seq 1 "$rounds"); do
         # pair two runs apart, or always in the same order, measured the drift as much as the engine).
         if [ $((round % 2)) = 1 ]; then pair="floor evquery"; else pair="evquery floor"; fi
         for engine in $pair evdns; do run_evq "$engine" "$n"; done
+        run_cares "$n"
     done
 done
 
@@ -205,14 +226,14 @@ def median_run(candidates):
 groups = {n: [median_run(candidates) for candidates in engines.values()] for n, engines in groups.items()}
 def ratio(a, b):
     return f"{a / b:.2f}x" if a > 0 and b > 0 else "-"
-header = (f"{'engine':<9}{'outst.':>7}{'queries/s':>11}{'xfloor':>8}{'xdnsperf':>9}{'xevdns':>8}"
+header = (f"{'engine':<9}{'outst.':>7}{'queries/s':>11}{'xfloor':>8}{'xdnsperf':>9}{'xevdns':>8}{'xc-ares':>8}"
           f"{'CPU-s/M':>9}{'xfloor':>8}{'p50 us':>8}{'p99 us':>8}  note")
 for n, group in groups.items():
     print()
     print(header)
     by = {row[0]: row for row in group if row[2] == "ok"}
     base = {name: (num(by[name][3]), num(by[name][4])) if name in by else (0.0, 0.0)
-            for name in ("floor", "dnsperf", "evdns")}
+            for name in ("floor", "dnsperf", "evdns", "c-ares")}
     for engine, _, status, qps, cpu, p50, p99, note in group:
         qps, cpu = num(qps), num(cpu)
         if status != "ok" and qps == 0:
@@ -220,7 +241,7 @@ for n, group in groups.items():
             continue
         fmt = lambda text: f"{num(text):.0f}" if text != "-" else "-"
         print(f"{engine:<9}{n:>7}{qps:>11.0f}{ratio(qps, base['floor'][0]):>8}{ratio(qps, base['dnsperf'][0]):>9}"
-              f"{ratio(qps, base['evdns'][0]):>8}{cpu:>9.2f}{ratio(cpu, base['floor'][1]):>8}{fmt(p50):>8}"
+              f"{ratio(qps, base['evdns'][0]):>8}{ratio(qps, base['c-ares'][0]):>8}{cpu:>9.2f}{ratio(cpu, base['floor'][1]):>8}{fmt(p50):>8}"
               f"{fmt(p99):>8}  {'' if status == 'ok' else '[exit non-zero] '}{note}")
     if "evquery" in by and base["floor"][0] > 0:
         q, c = num(by["evquery"][3]), num(by["evquery"][4])
