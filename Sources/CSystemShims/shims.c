@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 #include <string.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/epoll.h>
@@ -16,6 +19,17 @@ int evq_recvmmsg(int fd, struct evq_mmsghdr *vec, unsigned int vlen, int flags, 
 }
 int evq_sendmmsg(int fd, struct evq_mmsghdr *vec, unsigned int vlen, int flags) {
     return sendmmsg(fd, (struct mmsghdr *)vec, vlen, flags);
+}
+size_t evq_udp_segment_control_space(void) { return CMSG_SPACE(sizeof(uint16_t)); }
+size_t evq_udp_segment_control(void *control, unsigned short segment_size) {
+    struct msghdr header = {.msg_control = control, .msg_controllen = CMSG_SPACE(sizeof(uint16_t))};
+    struct cmsghdr *message = CMSG_FIRSTHDR(&header);
+    message->cmsg_level = SOL_UDP;
+    message->cmsg_type = UDP_SEGMENT;
+    message->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    uint16_t size = segment_size;
+    memcpy(CMSG_DATA(message), &size, sizeof size);
+    return header.msg_controllen;
 }
 void *evq_memmem(const void *h, size_t hl, const void *n, size_t nl) { return memmem(h, hl, n, nl); }
 void *evq_memrchr(const void *s, int c, size_t n) { return memrchr(s, c, n); }

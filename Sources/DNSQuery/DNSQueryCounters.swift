@@ -10,6 +10,12 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
     /// Queued UDP queries not sent because their attempt ended (cancelled, timed out) before the
     /// batch went out.
     public var sendsSkipped = 0
+    /// UDP queries that went out in segmented messages (UDP GSO: several equal-length queries to one
+    /// socket in one message, cut into datagrams by the kernel); included in `sentUDP`.
+    public var sentSegmented = 0
+    /// Segmented sends the kernel refused (`EIO`, `EINVAL`: no segmentation on that device); the shard
+    /// then sends one message per query.
+    public var segmentOffloadRefused = 0
     /// Sends that failed with an errno, and sockets or connections that could not be opened.
     public var sendErrors = 0
     /// Receive calls that failed with an errno (for instance `ECONNREFUSED` after an ICMP error).
@@ -67,6 +73,8 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
         sum.sentTCP += b.sentTCP
         sum.sendsDeferred += b.sendsDeferred
         sum.sendsSkipped += b.sendsSkipped
+        sum.sentSegmented += b.sentSegmented
+        sum.segmentOffloadRefused += b.segmentOffloadRefused
         sum.sendErrors += b.sendErrors
         sum.receiveErrors += b.receiveErrors
         sum.unreachable += b.unreachable
@@ -90,7 +98,7 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        "sent udp=\(sentUDP) tcp=\(sentTCP) replies=\(replies) answered=\(answered) dropped: "
+        "sent udp=\(sentUDP) (segmented \(sentSegmented)) tcp=\(sentTCP) replies=\(replies) answered=\(answered) dropped: "
             + "wrong_id=\(droppedWrongID) wrong_question=\(droppedWrongQuestion) malformed=\(droppedMalformed) "
             + "late=\(droppedLate) duplicate=\(droppedDuplicate); truncated=\(truncated) "
             + "tcp_fallbacks=\(tcpFallbacks) edns_fallbacks=\(ednsFallbacks) retransmits=\(retransmits) "

@@ -69,6 +69,11 @@ public final class DNSQueryEngine: Sendable {
         /// UDP queries sent per `sendmmsg` at most (64): the queries one loop callback writes go out
         /// together when it is over, one system call per socket.
         public var sendBatch = 64
+        /// Whether the queries of equal length that one batch sends to one socket go out as one
+        /// message the kernel cuts into datagrams (UDP GSO, `UDP_SEGMENT`; Linux 4.18): the same
+        /// datagrams on the wire for less CPU. On by default; a device that cannot segment turns it
+        /// off for the shard (`DNSQueryCounters.segmentOffloadRefused`).
+        public var segmentOffload = true
         /// Datagrams read per `recvmmsg` (32).
         public var receiveBatch = 32
         /// `recvmmsg` batches per readable event before returning to the loop (16).

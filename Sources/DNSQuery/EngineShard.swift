@@ -69,7 +69,7 @@ final class EngineShard: @unchecked Sendable {
         servers = known
         defaultList = ServerList(servers: states, rotate: configuration.rotate ?? resolvConf.rotate)
         batch = max(configuration.receiveBatch, 1)
-        sendBatch = UDPSendBatch(capacity: configuration.sendBatch)
+        sendBatch = UDPSendBatch(capacity: configuration.sendBatch, segmentOffload: configuration.segmentOffload)
         receiveBuffers = UnsafeMutableRawBufferPointer.allocate(byteCount: batch * slotSize, alignment: 16)
         iovecs = .allocate(capacity: batch)
         headers = .allocate(capacity: batch)

@@ -13,16 +13,36 @@ import Glibc
 /// id no longer belongs to the query that queued it (cancelled, timed out or moved on in the
 /// meantime) is skipped: it never reaches the wire. A send that fails with an errno fails that
 /// query's attempt (`QueryOperation.channelFailed`), from this event, never inside `start`.
+///
+/// With `segmentOffload`, the queries of equal length to one socket go out as one message that the
+/// kernel cuts into datagrams of that length (UDP GSO, `UDP_SEGMENT`): one pass down the socket and
+/// IP layers for the group instead of one per query. The datagrams on the wire are the ones
+/// `sendmmsg` would have sent, each with its own header and checksum. If the kernel refuses
+/// segmentation (a device without checksum offload: `EIO`), the shard sends one message per query
+/// from then on.
 final class UDPSendBatch {
     /// The largest query: 12 header + 255 name + 4 + 11 OPT bytes fit with room to spare.
     static let slotSize = 512
+    /// Datagrams per segmented message (the kernel's `UDP_MAX_SEGMENTS` is 64 before Linux 6.2).
+    static let maxSegments = 64
     let capacity: Int
+    /// Whether equal-length queries to one socket are sent as one segmented message.
+    private(set) var segmentOffload: Bool
     private let slots: UnsafeMutableRawBufferPointer
     private let iovecs: UnsafeMutablePointer<iovec>
     private let headers: UnsafeMutablePointer<evq_mmsghdr>
     private let ids: UnsafeMutablePointer<UInt16>
     private let owners: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    /// One socket's live entries while it is sent, by length when segmenting.
     private let grouped: UnsafeMutablePointer<Int>
+    /// `grouped`'s iovecs in that order (a segmented message's payload is several of them).
+    private let gathered: UnsafeMutablePointer<iovec>
+    /// Per message of a socket's send: where its entries start in `grouped`, and how many.
+    private let messageFirst: UnsafeMutablePointer<Int>
+    private let messageCount: UnsafeMutablePointer<Int>
+    /// One `UDP_SEGMENT` control message per message.
+    private let controls: UnsafeMutableRawPointer
+    private let controlSpace = evq_udp_segment_control_space()
     /// Each entry's socket, nil once sent; raw memory, so that queueing is a store with no
     /// exclusivity or copy-on-write check, and unretained: a queued socket is in its server's pool
     /// or retired list until the batch is out (the shard flushes or discards the batch before it
@@ -32,14 +52,19 @@ final class UDPSendBatch {
     private var flushEvent: LibeventEvent?
     private var scheduled = false
 
-    init(capacity: Int) {
+    init(capacity: Int, segmentOffload: Bool) {
         self.capacity = max(capacity, 1)
+        self.segmentOffload = segmentOffload
         slots = .allocate(byteCount: self.capacity * Self.slotSize, alignment: 16)
         iovecs = .allocate(capacity: self.capacity)
         headers = .allocate(capacity: self.capacity)
         ids = .allocate(capacity: self.capacity)
         owners = .allocate(capacity: self.capacity)
         grouped = .allocate(capacity: self.capacity)
+        gathered = .allocate(capacity: self.capacity)
+        messageFirst = .allocate(capacity: self.capacity)
+        messageCount = .allocate(capacity: self.capacity)
+        controls = .allocate(byteCount: self.capacity * controlSpace, alignment: 16)
         sockets = .allocate(capacity: self.capacity)
         sockets.initialize(repeating: nil, count: self.capacity)
     }
@@ -51,6 +76,10 @@ final class UDPSendBatch {
         ids.deallocate()
         owners.deallocate()
         grouped.deallocate()
+        gathered.deallocate()
+        messageFirst.deallocate()
+        messageCount.deallocate()
+        controls.deallocate()
         sockets.deallocate()
     }
 
@@ -86,8 +115,10 @@ final class UDPSendBatch {
     }
 
     /// Sends every queued query: one `sendmmsg` per socket (more if the kernel takes part of a
-    /// batch), in the order they were queued on that socket.
+    /// batch), in the order they were queued on that socket (by length first when segmenting).
+    /// Queries whose send failed are told once the batch is empty: one may queue its next attempt.
     func flush(_ shard: EngineShard) {
+        var failed: [(owner: UnsafeMutableRawPointer, errno: Int32)] = []
         var first = 0
         while first < count {
             guard let entry = sockets[first] else {
@@ -96,45 +127,112 @@ final class UDPSendBatch {
             }
             let socket = entry.takeUnretainedValue()
             // Gather this socket's live entries; mark them taken.
-            var group = 0
+            var live = 0
             for index in first..<count where sockets[index]?.toOpaque() == entry.toOpaque() {
                 sockets[index] = nil
                 guard socket.owner(of: ids[index]) == owners[index] else {
                     shard.counters.sendsSkipped += 1
                     continue
                 }
-                grouped[group] = index
-                headers[group] = evq_mmsghdr(
-                    msg_hdr: msghdr(msg_name: nil, msg_namelen: 0, msg_iov: iovecs + index, msg_iovlen: 1,
-                                    msg_control: nil, msg_controllen: 0, msg_flags: 0),
-                    msg_len: 0)
-                group += 1
+                grouped[live] = index
+                live += 1
             }
-            send(group, on: socket, shard: shard)
+            send(live, on: socket, shard: shard, failed: &failed)
             first += 1
         }
         count = 0
+        for (owner, code) in failed {
+            Unmanaged<QueryOperation>.fromOpaque(owner).takeUnretainedValue().channelFailed(errno: code)
+        }
     }
 
-    private func send(_ group: Int, on socket: UDPSocket, shard: EngineShard) {
-        var offset = 0
-        while offset < group {
-            switch Syscalls.sendBatch(socket.fd, headers + offset, count: group - offset) {
-            case .sent(let n):
-                shard.counters.sentUDP += n
-                offset += n
-            case .wouldBlock:
-                // Treated as lost: each query's retry timer covers it.
-                shard.counters.sendsDeferred += group - offset
-                return
-            case .failed(let code):
-                shard.counters.sendErrors += 1
-                if let owner = owners[grouped[offset]] {
-                    Unmanaged<QueryOperation>.fromOpaque(owner).takeUnretainedValue().channelFailed(errno: code)
+    /// Sends the first `live` entries of `grouped` on `socket`; adds those whose send failed to `failed`.
+    private func send(_ live: Int, on socket: UDPSocket, shard: EngineShard,
+                      failed: inout [(owner: UnsafeMutableRawPointer, errno: Int32)]) {
+        var from = 0  // the entries of `grouped` before it are done with
+        while from < live {
+            let entries = grouped + from, remaining = live - from
+            let messages = segmentOffload ? segmentedMessages(entries, remaining) : singleMessages(entries, remaining)
+            var offset = 0
+            sending: while offset < messages {
+                switch Syscalls.sendBatch(socket.fd, headers + offset, count: messages - offset) {
+                case .sent(let n):
+                    for message in offset..<(offset + n) {
+                        shard.counters.sentUDP += messageCount[message]
+                        if messageCount[message] > 1 { shard.counters.sentSegmented += messageCount[message] }
+                    }
+                    offset += n
+                case .wouldBlock:
+                    // Treated as lost: each query's retry timer covers it.
+                    shard.counters.sendsDeferred += remaining - messageFirst[offset]
+                    return
+                case .failed(let code) where messageCount[offset] > 1 && (code == EIO || code == EINVAL):
+                    // The kernel does not segment on this socket's device: one message per query from
+                    // now on, starting again with this message's entries.
+                    segmentOffload = false
+                    shard.counters.segmentOffloadRefused += 1
+                    break sending
+                case .failed(let code):
+                    for position in messageFirst[offset]..<(messageFirst[offset] + messageCount[offset]) {
+                        shard.counters.sendErrors += 1
+                        if let owner = owners[entries[position]] { failed.append((owner, code)) }
+                    }
+                    offset += 1
                 }
-                offset += 1
             }
+            if offset == messages { return }
+            from += messageFirst[offset]
         }
+    }
+
+    /// One message per entry of `entries` (indices into the batch): headers, `messageFirst` and
+    /// `messageCount`. Returns the number of messages.
+    private func singleMessages(_ entries: UnsafeMutablePointer<Int>, _ count: Int) -> Int {
+        for position in 0..<count {
+            headers[position] = Self.header(iovecs + entries[position], count: 1, control: nil, controlLength: 0)
+            messageFirst[position] = position
+            messageCount[position] = 1
+        }
+        return count
+    }
+
+    /// Sorts `entries` by length (stable) and makes one message per run of equal length (at most
+    /// `maxSegments`), segmented when it holds more than one. Returns the number of messages.
+    private func segmentedMessages(_ entries: UnsafeMutablePointer<Int>, _ count: Int) -> Int {
+        // Insertion sort: a batch is at most a few dozen entries, and mostly of one or two lengths.
+        for position in 1..<max(count, 1) {
+            let entry = entries[position], length = iovecs[entry].iov_len
+            var slot = position
+            while slot > 0, iovecs[entries[slot - 1]].iov_len > length {
+                entries[slot] = entries[slot - 1]
+                slot -= 1
+            }
+            entries[slot] = entry
+        }
+        var messages = 0, start = 0
+        while start < count {
+            let length = iovecs[entries[start]].iov_len
+            var end = start + 1
+            while end < count, end - start < Self.maxSegments, iovecs[entries[end]].iov_len == length { end += 1 }
+            for position in start..<end { gathered[position] = iovecs[entries[position]] }
+            let control = end - start > 1 ? controls + messages * controlSpace : nil
+            let controlLength = control.map { evq_udp_segment_control($0, UInt16(length)) } ?? 0
+            headers[messages] = Self.header(gathered + start, count: end - start, control: control,
+                                            controlLength: controlLength)
+            messageFirst[messages] = start
+            messageCount[messages] = end - start
+            messages += 1
+            start = end
+        }
+        return messages
+    }
+
+    private static func header(_ iov: UnsafeMutablePointer<iovec>, count: Int, control: UnsafeMutableRawPointer?,
+                               controlLength: Int) -> evq_mmsghdr {
+        evq_mmsghdr(
+            msg_hdr: msghdr(msg_name: nil, msg_namelen: 0, msg_iov: iov, msg_iovlen: count,
+                            msg_control: control, msg_controllen: controlLength, msg_flags: 0),
+            msg_len: 0)
     }
 
     /// Drops what is queued (the shard is closing) and frees the event (on the loop only).

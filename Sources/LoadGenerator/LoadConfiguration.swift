@@ -46,6 +46,10 @@ public struct LoadConfiguration: Sendable {
     public var scanFilter: String?
     public var engine = LoadEngineKind.evquery
     public var timeoutSeconds = 2.0
+    /// The evquery engine sends equal-length queries to one socket as one UDP GSO message
+    /// (`DNSQueryEngine.Configuration.segmentOffload`); false sends one message per query, as the
+    /// floor does.
+    public var segmentOffload = true
     public var seed: UInt64 = 1
     /// No live line.
     public var quiet = false

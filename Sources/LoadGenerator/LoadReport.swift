@@ -97,6 +97,9 @@ public struct LoadReport: Codable, Sendable {
     /// Replies the engine dropped and counted, by reason (wrong id, wrong question, late, …); nil
     /// for engines that do not count them.
     public var repliesDropped: [String: Int]?
+    /// What the engine sent, by kind (evquery: `udp` queries, of which `segmented` went out in
+    /// UDP GSO messages, and `tcp`); nil for engines that do not count them.
+    public var sends: [String: Int]?
     /// The embedded responder's own counters (nil against another server).
     public var responder: String?
 
@@ -155,6 +158,10 @@ public struct LoadReport: Codable, Sendable {
             + "double=\(audit.doubleCompletions) missed=\(audit.missed) events_after_drain=\(audit.eventsAfterDrain) "
             + "events_baseline=\(audit.eventsBaseline) \(audit.ok ? "OK" : "VIOLATED")")
         if let responder { lines.append("  responder       " + responder) }
+        if let sends {
+            lines.append("  sends           " + sends.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                .joined(separator: " "))
+        }
         if let dropped = repliesDropped {
             lines.append("  replies dropped " + dropped.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                 .joined(separator: " "))

@@ -36,6 +36,7 @@ extension LoadRun {
         var engineConfiguration = DNSQueryEngine.Configuration()
         engineConfiguration.servers = [address]
         engineConfiguration.timeoutNanos = UInt64(configuration.timeoutSeconds * 1e9)
+        engineConfiguration.segmentOffload = configuration.segmentOffload
         let engines = group.reactors.map { DNSQueryEngine(reactor: $0, configuration: engineConfiguration) }
 
         if let failure = probe(engines[0], with: requests[0]) {
@@ -88,6 +89,7 @@ extension LoadRun {
             "wrong_id": total(\.droppedWrongID), "wrong_question": total(\.droppedWrongQuestion),
             "malformed": total(\.droppedMalformed), "late": total(\.droppedLate), "duplicate": total(\.droppedDuplicate),
         ]
+        report.sends = ["udp": total(\.sentUDP), "segmented": total(\.sentSegmented), "tcp": total(\.sentTCP)]
         if let scans { report.outcomes.merge(scans.outcomes) { $1 } }
         return (report, recorder)
     }

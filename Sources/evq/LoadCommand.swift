@@ -52,6 +52,8 @@ struct LoadCommand: ParsableCommand {
     var plot: String?
     @Flag(help: "No live line.")
     var quiet = false
+    @Flag(help: "evquery: one message per query (sendmmsg, as the floor) instead of UDP GSO for equal-length queries.")
+    var noSegmentOffload = false
 
     func validate() throws {
         if outstanding != nil && rate != nil { throw ValidationError("give --outstanding (closed loop) or --rate (open loop), not both") }
@@ -82,6 +84,7 @@ struct LoadCommand: ParsableCommand {
         configuration.timeoutSeconds = timeout
         configuration.seed = seed
         configuration.quiet = quiet
+        configuration.segmentOffload = !noSegmentOffload
         return configuration
     }
 

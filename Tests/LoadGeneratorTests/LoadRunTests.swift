@@ -36,10 +36,13 @@ struct LoadRunTests {
             #expect(latency.p50 > 0, "cancel from \(origin): \(latency)")
         }
         #expect(report.server.hasSuffix("(embedded responder)") && report.responder != nil)
+        let sends = try #require(report.sends)
+        #expect((sends["udp"] ?? 0) >= report.sent - (report.outcomes["cancelled"] ?? 0), "\(sends)")
+        #expect((sends["segmented"] ?? 0) <= (sends["udp"] ?? 0), "\(sends)")
         // The JSON holds every field DESIGN.md names; the plot has its three curves; the interval
         // log has a line per second.
         let root = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
-        for key in ["qps", "cpu_seconds_per_million", "latency_us", "cancel_latency_us", "outcomes", "audit"] {
+        for key in ["qps", "cpu_seconds_per_million", "latency_us", "cancel_latency_us", "outcomes", "audit", "sends"] {
             #expect(root[key] != nil, "missing \(key)")
         }
         let audit = try #require(root["audit"] as? [String: Any])

@@ -1,6 +1,6 @@
 // Linux calls that Swift's Glibc module hides because they need _GNU_SOURCE, wrapped once.
 // No logic: each function forwards to the libc call of the same name without the prefix, except the
-// SIGBUS guard (mapping_guard.c) and the prefetch hint below.
+// SIGBUS guard (mapping_guard.c), the UDP_SEGMENT control message and the prefetch hint below.
 #ifndef EVQUERY_CSYSTEMSHIMS_H
 #define EVQUERY_CSYSTEMSHIMS_H
 #include <stddef.h>
@@ -18,6 +18,13 @@ struct evq_mmsghdr {
 int evq_recvmmsg(int fd, struct evq_mmsghdr *vec, unsigned int vlen, int flags, struct timespec *timeout);
 /// `sendmmsg(2)`.
 int evq_sendmmsg(int fd, struct evq_mmsghdr *vec, unsigned int vlen, int flags);
+/// The control-message space of one `UDP_SEGMENT` option (`CMSG_SPACE(sizeof(uint16_t))`).
+size_t evq_udp_segment_control_space(void);
+/// Writes a `SOL_UDP`/`UDP_SEGMENT` control message asking the kernel to cut the message's payload
+/// into datagrams of `segment_size` bytes (UDP GSO, Linux 4.18) into `control` (at least
+/// `evq_udp_segment_control_space()` bytes); returns the `msg_controllen` to use. The CMSG macros
+/// are not visible from Swift.
+size_t evq_udp_segment_control(void *control, unsigned short segment_size);
 /// `memmem(3)`.
 void *evq_memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
 /// `memrchr(3)`.
