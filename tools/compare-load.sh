@@ -5,6 +5,9 @@
 # `--engine evquery`, closed loop at each outstanding count, one datafile for all.
 #   evquery q/s            target >= 0.95x the floor (so ahead of dnsperf and evdns)
 #   evquery CPU-s/million  target <= 1.1x the floor
+# evquery runs twice: as it comes (equal-length queries to a socket leave as one UDP GSO message),
+# and as `evquery-mmsg` with --no-segment-offload (one message per query, sendmmsg, as the floor
+# sends): the second is the engine's own overhead over the floor, like for like.
 #
 # Usage: tools/compare-load.sh [--outstanding N]... [--duration S] [--server-threads T] [--knot]
 #   --outstanding N      closed-loop depth; repeat for several (default: 100 and 1000)
@@ -146,12 +149,14 @@ PY
 }
 
 run_evq() {
-    local engine=$1 n=$2 json=$work/$1-$2.json out=$work/$1-$2.out status=ok
+    local label=$1 n=$2 json=$work/$1-$2.json out=$work/$1-$2.out status=ok engine=$1 extra=()
+    if [ "$label" = evquery-mmsg ]; then engine=evquery extra=(--no-segment-offload); fi
     rm -f "$json"
     timeout "$bound" "$evq" load --engine "$engine" --server "127.0.0.1:$port" --outstanding "$n" \
-        --duration "$duration" --datafile "$data" --cancel-rate 0 --quiet --json "$json" >"$out" 2>&1 || status=failed
+        --duration "$duration" --datafile "$data" --cancel-rate 0 --quiet --json "$json" "${extra[@]}" >"$out" 2>&1 \
+        || status=failed
     if [ -s "$json" ]; then
-        python3 - "$json" "$engine" "$n" "$status" >>"$rows" <<'PY'
+        python3 - "$json" "$label" "$n" "$status" >>"$rows" <<'PY'
 import json, sys
 report, engine, n, status = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], sys.argv[4]
 audit, outcomes = report["audit"], report["outcomes"]
@@ -163,7 +168,7 @@ print(f"{engine}\t{n}\t{status}\t{report['qps']}\t{report['cpu_seconds_per_milli
       f"\t{latency['p99']}\t{note}")
 PY
     else
-        printf '%s\t%s\tfailed\t0\t0\t-\t-\t%s\n' "$engine" "$n" "$(grep -v '^ ' "$out" | tail -1 | tr '\t' ' ')" \
+        printf '%s\t%s\tfailed\t0\t0\t-\t-\t%s\n' "$label" "$n" "$(grep -v '^ ' "$out" | tail -1 | tr '\t' ' ')" \
             >>"$rows"
     fi
 }
@@ -176,7 +181,7 @@ for round in $(seq 1 "$rounds"); do
         # evquery and the floor back to back, in turn first (the VM's speed drifts within minutes: a
         # pair two runs apart, or always in the same order, measured the drift as much as the engine).
         if [ $((round % 2)) = 1 ]; then pair="floor evquery"; else pair="evquery floor"; fi
-        for engine in $pair evdns; do run_evq "$engine" "$n"; done
+        for engine in $pair evquery-mmsg evdns; do run_evq "$engine" "$n"; done
         run_cares "$n"
     done
 done
@@ -202,19 +207,21 @@ def num(text):
 groups = {}
 for row in runs:
     groups.setdefault(row[1], {}).setdefault(row[0], []).append(row)
-# evquery against the floor round by round: each pair ran back to back (in turn first), so it sees about the
+# evquery against the floor round by round (evquery-mmsg too, one run apart): each pair ran back to back (in turn first), so it sees about the
 # same machine, where the median runs above may come from rounds minutes apart (the VM's speed drifts).
 def spread(values):
     values = sorted(values)
     return f"{values[(len(values) - 1) // 2]:.2f}x ({values[0]:.2f}-{values[-1]:.2f})"
 paired = {}
 for n, engines in groups.items():
-    pairs = [(num(e[3]) / num(f[3]), num(e[4]) / num(f[4]))
-             for f, e in zip(engines.get("floor", []), engines.get("evquery", []))
-             if f[2] == e[2] == "ok" and num(f[3]) > 0 and num(f[4]) > 0]
-    if pairs:
-        paired[n] = (f"per round, evquery/floor over {len(pairs)} round(s): q/s {spread(q for q, _ in pairs)}, "
-                     f"CPU {spread(c for _, c in pairs)}")
+    for label in ("evquery", "evquery-mmsg"):
+        pairs = [(num(e[3]) / num(f[3]), num(e[4]) / num(f[4]))
+                 for f, e in zip(engines.get("floor", []), engines.get(label, []))
+                 if f[2] == e[2] == "ok" and num(f[3]) > 0 and num(f[4]) > 0]
+        if pairs:
+            paired.setdefault(n, []).append(
+                f"per round, {label}/floor over {len(pairs)} round(s): q/s {spread(q for q, _ in pairs)}, "
+                f"CPU {spread(c for _, c in pairs)}")
 def median_run(candidates):
     good = sorted((row for row in candidates if row[2] == "ok"), key=lambda row: num(row[3]))
     if not good:
@@ -226,7 +233,7 @@ def median_run(candidates):
 groups = {n: [median_run(candidates) for candidates in engines.values()] for n, engines in groups.items()}
 def ratio(a, b):
     return f"{a / b:.2f}x" if a > 0 and b > 0 else "-"
-header = (f"{'engine':<9}{'outst.':>7}{'queries/s':>11}{'xfloor':>8}{'xdnsperf':>9}{'xevdns':>8}{'xc-ares':>8}"
+header = (f"{'engine':<13}{'outst.':>7}{'queries/s':>11}{'xfloor':>8}{'xdnsperf':>9}{'xevdns':>8}{'xc-ares':>8}"
           f"{'CPU-s/M':>9}{'xfloor':>8}{'p50 us':>8}{'p99 us':>8}  note")
 for n, group in groups.items():
     print()
@@ -237,17 +244,18 @@ for n, group in groups.items():
     for engine, _, status, qps, cpu, p50, p99, note in group:
         qps, cpu = num(qps), num(cpu)
         if status != "ok" and qps == 0:
-            print(f"{engine:<9}{n:>7}  FAILED: {note}")
+            print(f"{engine:<13}{n:>7}  FAILED: {note}")
             continue
         fmt = lambda text: f"{num(text):.0f}" if text != "-" else "-"
-        print(f"{engine:<9}{n:>7}{qps:>11.0f}{ratio(qps, base['floor'][0]):>8}{ratio(qps, base['dnsperf'][0]):>9}"
+        print(f"{engine:<13}{n:>7}{qps:>11.0f}{ratio(qps, base['floor'][0]):>8}{ratio(qps, base['dnsperf'][0]):>9}"
               f"{ratio(qps, base['evdns'][0]):>8}{ratio(qps, base['c-ares'][0]):>8}{cpu:>9.2f}{ratio(cpu, base['floor'][1]):>8}{fmt(p50):>8}"
               f"{fmt(p99):>8}  {'' if status == 'ok' else '[exit non-zero] '}{note}")
-    if "evquery" in by and base["floor"][0] > 0:
-        q, c = num(by["evquery"][3]), num(by["evquery"][4])
-        print(f"targets at {n}: evquery q/s {q / base['floor'][0]:.2f}x floor (>= 0.95) "
-              f"{'met' if q >= 0.95 * base['floor'][0] else 'NOT met'}; CPU {c / base['floor'][1]:.2f}x floor (<= 1.1) "
-              f"{'met' if c <= 1.1 * base['floor'][1] else 'NOT met'}")
-    if n in paired:
-        print(paired[n])
+    for label, title in (("evquery", "targets"), ("evquery-mmsg", "like for like, one message per query")):
+        if label in by and base["floor"][0] > 0:
+            q, c = num(by[label][3]), num(by[label][4])
+            print(f"{title} at {n}: {label} q/s {q / base['floor'][0]:.2f}x floor (>= 0.95) "
+                  f"{'met' if q >= 0.95 * base['floor'][0] else 'NOT met'}; CPU {c / base['floor'][1]:.2f}x floor (<= 1.1) "
+                  f"{'met' if c <= 1.1 * base['floor'][1] else 'NOT met'}")
+    for line in paired.get(n, []):
+        print(line)
 PY
