@@ -180,8 +180,9 @@ for round in $(seq 1 "$rounds"); do
         run_dnsperf "$n"
         # evquery and the floor back to back, in turn first (the VM's speed drifts within minutes: a
         # pair two runs apart, or always in the same order, measured the drift as much as the engine).
-        if [ $((round % 2)) = 1 ]; then pair="floor evquery"; else pair="evquery floor"; fi
-        for engine in $pair evquery-mmsg evdns; do run_evq "$engine" "$n"; done
+        # evquery-mmsg runs next to the floor too, before it in one round and after it in the next.
+        if [ $((round % 2)) = 1 ]; then trio="evquery-mmsg floor evquery"; else trio="evquery floor evquery-mmsg"; fi
+        for engine in $trio evdns; do run_evq "$engine" "$n"; done
         run_cares "$n"
     done
 done
@@ -207,7 +208,7 @@ def num(text):
 groups = {}
 for row in runs:
     groups.setdefault(row[1], {}).setdefault(row[0], []).append(row)
-# evquery against the floor round by round (evquery-mmsg too, one run apart): each pair ran back to back (in turn first), so it sees about the
+# evquery and evquery-mmsg against the floor round by round: each pair ran back to back (in turn first), so it sees about the
 # same machine, where the median runs above may come from rounds minutes apart (the VM's speed drifts).
 def spread(values):
     values = sorted(values)

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <string.h>
+#include <errno.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -30,6 +31,10 @@ size_t evq_udp_segment_control(void *control, unsigned short segment_size) {
     uint16_t size = segment_size;
     memcpy(CMSG_DATA(message), &size, sizeof size);
     return header.msg_controllen;
+}
+int evq_udp_segment_supported(int fd) {
+    int size = 0;
+    return setsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, sizeof size) == 0 ? 0 : errno;
 }
 void *evq_memmem(const void *h, size_t hl, const void *n, size_t nl) { return memmem(h, hl, n, nl); }
 void *evq_memrchr(const void *s, int c, size_t n) { return memrchr(s, c, n); }

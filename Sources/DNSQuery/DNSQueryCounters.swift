@@ -13,8 +13,8 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
     /// UDP queries that went out in segmented messages (UDP GSO: several equal-length queries to one
     /// socket in one message, cut into datagrams by the kernel); included in `sentUDP`.
     public var sentSegmented = 0
-    /// Segmented sends the kernel refused (`EIO`, `EINVAL`: no segmentation on that device); the shard
-    /// then sends one message per query.
+    /// Segmented sends the kernel refused (`EIO`, `EINVAL`: no segmentation on that device), or a
+    /// kernel without UDP GSO found on the first socket; the shard then sends one message per query.
     public var segmentOffloadRefused = 0
     /// Sends that failed with an errno, and sockets or connections that could not be opened.
     public var sendErrors = 0

@@ -71,8 +71,8 @@ public final class DNSQueryEngine: Sendable {
         public var sendBatch = 64
         /// Whether the queries of equal length that one batch sends to one socket go out as one
         /// message the kernel cuts into datagrams (UDP GSO, `UDP_SEGMENT`; Linux 4.18): the same
-        /// datagrams on the wire for less CPU. On by default; a device that cannot segment turns it
-        /// off for the shard (`DNSQueryCounters.segmentOffloadRefused`).
+        /// datagrams on the wire for less CPU. On by default; a kernel without UDP GSO, or a device
+        /// that cannot segment, turns it off for the shard (`DNSQueryCounters.segmentOffloadRefused`).
         public var segmentOffload = true
         /// Datagrams read per `recvmmsg` (32).
         public var receiveBatch = 32

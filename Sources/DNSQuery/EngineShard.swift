@@ -319,6 +319,7 @@ final class EngineShard: @unchecked Sendable {
         let table = try TransactionTable(in: tables)
         let fd = try Syscalls.connectedSocket(to: server.address, stream: false,
                                               receiveBuffer: configuration.receiveBufferBytes)
+        sendBatch.probeSegmentOffload(on: fd, shard: self)
         let socket = UDPSocket(server: server, fd: fd, table: table)
         socket.watch(on: reactor, shard: self)
         server.sockets.append(socket)

@@ -17,17 +17,22 @@ import Glibc
 /// With `segmentOffload`, the queries of equal length to one socket go out as one message that the
 /// kernel cuts into datagrams of that length (UDP GSO, `UDP_SEGMENT`): one pass down the socket and
 /// IP layers for the group instead of one per query. The datagrams on the wire are the ones
-/// `sendmmsg` would have sent, each with its own header and checksum. If the kernel refuses
-/// segmentation (a device without checksum offload: `EIO`), the shard sends one message per query
-/// from then on.
+/// `sendmmsg` would have sent, each with its own header and checksum. If the kernel does not know
+/// `UDP_SEGMENT` (before 4.18; checked on the first socket) or refuses it (a device without
+/// checksum offload: `EIO`), the shard sends one message per query from then on.
 final class UDPSendBatch {
     /// The largest query: 12 header + 255 name + 4 + 11 OPT bytes fit with room to spare.
     static let slotSize = 512
-    /// Datagrams per segmented message (the kernel's `UDP_MAX_SEGMENTS` is 64 before Linux 6.2).
-    static let maxSegments = 64
+    /// Datagrams per segmented message. The kernel takes up to `UDP_MAX_SEGMENTS` (64; 128 in recent
+    /// kernels), but kernels before the 2021 fix "udp: using datalen to cap max gso segments"
+    /// (RHEL 8's 4.18 among them) counted the IP and UDP headers in that cap, so 64 segments of a
+    /// short query failed with EINVAL there: 60 stays under either count for any query (17+ bytes).
+    static let maxSegments = 60
     let capacity: Int
     /// Whether equal-length queries to one socket are sent as one segmented message.
     private(set) var segmentOffload: Bool
+    /// Whether the kernel's support for `UDP_SEGMENT` was checked (on the first socket opened).
+    private var segmentOffloadProbed = false
     private let slots: UnsafeMutableRawBufferPointer
     private let iovecs: UnsafeMutablePointer<iovec>
     private let headers: UnsafeMutablePointer<evq_mmsghdr>
@@ -94,6 +99,18 @@ final class UDPSendBatch {
         if count == capacity { flush(shard) }
     }
 
+    /// Checks, on the shard's first UDP socket, that the kernel knows `UDP_SEGMENT` (Linux 4.18): an
+    /// older one ignores the control message and would send a whole group as one datagram. Without
+    /// it, the shard sends one message per query (counted as refused).
+    func probeSegmentOffload(on fd: Int32, shard: EngineShard) {
+        guard segmentOffload, !segmentOffloadProbed else { return }
+        segmentOffloadProbed = true
+        if evq_udp_segment_supported(fd) != 0 {
+            segmentOffload = false
+            shard.counters.segmentOffloadRefused += 1
+        }
+    }
+
     /// Queues the `length` bytes written into `nextSlot` for `socket`, under `id` of `owner`, and
     /// makes sure the batch goes out when the current loop callback is over.
     func queue(length: Int, on socket: UDPSocket, id: UInt16, owner: UnsafeMutableRawPointer, shard: EngineShard) {
@@ -116,7 +133,7 @@ final class UDPSendBatch {
 
     /// Sends every queued query: one `sendmmsg` per socket (more if the kernel takes part of a
     /// batch), in the order they were queued on that socket (by length first when segmenting).
-    /// Queries whose send failed are told once the batch is empty: one may queue its next attempt.
+    /// Queries whose send failed are told once the batch is empty.
     func flush(_ shard: EngineShard) {
         var failed: [(owner: UnsafeMutableRawPointer, errno: Int32)] = []
         var first = 0

@@ -25,6 +25,9 @@ size_t evq_udp_segment_control_space(void);
 /// `evq_udp_segment_control_space()` bytes); returns the `msg_controllen` to use. The CMSG macros
 /// are not visible from Swift.
 size_t evq_udp_segment_control(void *control, unsigned short segment_size);
+/// `setsockopt(fd, SOL_UDP, UDP_SEGMENT, 0)`: 0 when the kernel knows UDP GSO (Linux 4.18), else
+/// the errno (`ENOPROTOOPT`).
+int evq_udp_segment_supported(int fd);
 /// `memmem(3)`.
 void *evq_memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
 /// `memrchr(3)`.
