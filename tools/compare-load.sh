@@ -16,6 +16,8 @@
 #   --knot               target knotd (tools/knot-server.sh) instead of `evq serve`; used anyway
 #                        while this evq has no `serve` command
 #   --names N            names in the datafile, qN.load.evq.test A (default 10000)
+#   --varied-names       names of 1-24 random letters instead (fixed seed), .load.evq.test: queries of
+#                        many lengths, fewer of equal length in a batch for UDP GSO
 #   --rounds R           run the whole set R times, interleaved; each row is the run with the
 #                        median q/s of its engine (default 1; this machine is shared and noisy)
 # Builds evq in release (.build-release; an existing binary is reused if the build fails), needs
@@ -30,6 +32,7 @@ duration=5
 threads=1
 use_knot=0
 names=10000
+varied=0
 rounds=1
 while [ $# -gt 0 ]; do
     case $1 in
@@ -38,9 +41,10 @@ while [ $# -gt 0 ]; do
     --server-threads) threads=$2; shift 2 ;;
     --knot) use_knot=1; shift ;;
     --names) names=$2; shift 2 ;;
+    --varied-names) varied=1; shift ;;
     --rounds) rounds=$2; shift 2 ;;
     *) echo "usage: $0 [--outstanding N]... [--duration S] [--server-threads T] [--knot] [--names N]" \
-            "[--rounds R]" >&2; exit 2 ;;
+            "[--varied-names] [--rounds R]" >&2; exit 2 ;;
     esac
 done
 [ ${#outstanding[@]} -gt 0 ] || outstanding=(100 1000)
@@ -67,15 +71,18 @@ cc -O2 -o "$cares" tools/cares-load/cares-load.c -lcares
 
 suffix=load.evq.test
 data=$work/queries.txt
-python3 - "$work" "$names" "$suffix" <<'PY'
-import sys
-work, count, suffix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+python3 - "$work" "$names" "$suffix" "$varied" <<'PY'
+import random, sys
+work, count, suffix, varied = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
+random.seed(7)
+labels = [f"q{i}" for i in range(count)] if not varied else list(dict.fromkeys(
+    "".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(random.randint(1, 24))) for _ in range(2 * count)))[:count]
 with open(f"{work}/queries.txt", "w") as out:
-    out.writelines(f"q{i}.{suffix} A\n" for i in range(count))
+    out.writelines(f"{label}.{suffix} A\n" for label in labels)
 with open(f"{work}/{suffix}.zone", "w") as out:
     out.write(f"$ORIGIN {suffix}.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\n"
               "ns1 IN A 127.0.0.1\n")
-    out.writelines(f"q{i} IN A 198.51.{i // 250 % 256}.{i % 250 + 1}\n" for i in range(count))
+    out.writelines(f"{label} IN A 198.51.{i // 250 % 256}.{i % 250 + 1}\n" for i, label in enumerate(labels))
 PY
 port=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -187,7 +194,7 @@ for round in $(seq 1 "$rounds"); do
     done
 done
 
-echo "DNS load, closed loop, same run: $target; $names names; $duration s per run, median of $rounds round(s);" \
+echo "DNS load, closed loop, same run: $target; $names $([ "$varied" = 1 ] && echo "varied-length ")names; $duration s per run, median of $rounds round(s);" \
     "$(nproc) cores; $(date -u +%FT%TZ)"
 echo "command: tools/compare-load.sh $arguments" \
     "(outstanding ${outstanding[*]}, duration $duration, server threads $threads)"
