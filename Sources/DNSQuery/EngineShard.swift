@@ -275,7 +275,6 @@ final class EngineShard: @unchecked Sendable {
                 let socket = try openUDP(to: server)
                 if let id = socket.allocateID(owner: owner, ids: ids, nowMs: now) { return (socket, id) }
             } catch {
-                counters.sendErrors += 1
                 openFailure = error.errno
             }
         }
@@ -307,18 +306,24 @@ final class EngineShard: @unchecked Sendable {
         do {
             socket = try openUDP(to: server)
         } catch {
-            counters.sendErrors += 1
             throw .failed(error.errno)
         }
         guard let id = socket.allocateID(owner: owner, ids: ids, nowMs: now) else { throw .full }
         return (socket, id)
     }
 
+    /// Opens a socket to `server` into its pool; a failure is counted in `sendErrors`.
     private func openUDP(to server: ServerState) throws(Syscalls.Failure) -> UDPSocket {
-        // The table first: no fd to close when the arena cannot map one.
-        let table = try TransactionTable(in: tables)
-        let fd = try Syscalls.connectedSocket(to: server.address, stream: false,
+        let table: TransactionTable, fd: Int32
+        do {
+            // The table first: no fd to close when the arena cannot map one.
+            table = try TransactionTable(in: tables)
+            fd = try Syscalls.connectedSocket(to: server.address, stream: false,
                                               receiveBuffer: configuration.receiveBufferBytes)
+        } catch {
+            counters.sendErrors += 1
+            throw error
+        }
         sendBatch.probeSegmentOffload(on: fd, shard: self)
         let socket = UDPSocket(server: server, fd: fd, table: table)
         socket.watch(on: reactor, shard: self)

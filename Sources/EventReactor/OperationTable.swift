@@ -35,9 +35,10 @@ final class OperationTable: @unchecked Sendable {
     private let loopFree: UnsafeMutablePointer<UInt32>
     private var loopFreeCount = 0
     // Raw atomic words (every start reads `closedFlag`): a `ManagedAtomic`'s storage address is a
-    // call that is not inlined across modules.
-    private let closedFlag = UnsafeAtomic<Bool>.create(false)
-    private let published = UnsafeAtomic<UInt32>.create(0)
+    // call that is not inlined across modules. Made once the tables are reserved (a throwing init
+    // runs no deinit).
+    private let closedFlag: UnsafeAtomic<Bool>
+    private let published: UnsafeAtomic<UInt32>
     /// How many free slots the loop keeps for itself before handing a batch to other threads.
     private static let loopFreeLimit = 4096
 
@@ -55,6 +56,8 @@ final class OperationTable: @unchecked Sendable {
         }
         gates = g.bindMemory(to: UnsafeAtomic<UInt64>.Storage.self, capacity: capacity)
         loopFree = .allocate(capacity: Self.loopFreeLimit)
+        closedFlag = .create(false)
+        published = .create(0)
         slots = s.bindMemory(to: Slot.self, capacity: capacity)
         allocator = Locked((free: [], highWater: 0, closed: false))
     }

@@ -158,14 +158,11 @@ public struct LoadReport: Codable, Sendable {
             + "double=\(audit.doubleCompletions) missed=\(audit.missed) events_after_drain=\(audit.eventsAfterDrain) "
             + "events_baseline=\(audit.eventsBaseline) \(audit.ok ? "OK" : "VIOLATED")")
         if let responder { lines.append("  responder       " + responder) }
-        if let sends {
-            lines.append("  sends           " + sends.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-                .joined(separator: " "))
+        func counts(_ values: [String: Int]) -> String {
+            values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         }
-        if let dropped = repliesDropped {
-            lines.append("  replies dropped " + dropped.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-                .joined(separator: " "))
-        }
+        if let sends { lines.append("  sends           " + counts(sends)) }
+        if let dropped = repliesDropped { lines.append("  replies dropped " + counts(dropped)) }
         return lines.joined(separator: "\n")
     }
 
