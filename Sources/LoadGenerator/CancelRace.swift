@@ -21,9 +21,18 @@ public enum RaceKind: String, CaseIterable, Sendable, Codable, Comparable {
     /// Log-scan jobs (`next`, `count`, `subscribe`) on a file being appended and rotated.
     case scan
 
+    /// Orders the kinds as `allCases` lists them (the report's order).
     public static func < (a: RaceKind, b: RaceKind) -> Bool { a.index < b.index }
 
-    var index: Int { Self.allCases.firstIndex(of: self)! }
+    /// The kind's position in `allCases` (the tallies' index), without searching.
+    var index: Int {
+        switch self {
+        case .timer: 0
+        case .socket: 1
+        case .dns: 2
+        case .scan: 3
+        }
+    }
 }
 
 /// The cancel-race stress run behind `evq race` (DESIGN.md, "The command line"): several threads
@@ -260,19 +269,26 @@ final class RaceState: @unchecked Sendable {
     var started: Int { min(nextIndex.load(ordering: .relaxed), configuration.operations) }
     var isOver: Bool { over.load(ordering: .relaxed) }
 
-    /// The next operation's number for `kind`, or nil once the count or the time is over.
+    /// The next operation's number for `kind`, or nil once the count or the time is over. The
+    /// time is checked before a number is taken: a number taken and then refused would be a hole
+    /// in `0..<started`, which the audit counts as a missed completion.
     func claim(_ kind: RaceKind) -> Int? {
-        guard !over.load(ordering: .relaxed) else { return nil }
-        let index = nextIndex.loadThenWrappingIncrement(ordering: .relaxed)
-        guard index < configuration.operations, MonotonicClock.now() < deadline.load(ordering: .relaxed) else {
-            if !over.exchange(true, ordering: .relaxed) {
-                for _ in 0..<configuration.threads { ticks.signal() }
-            }
-            return nil
+        guard !over.load(ordering: .relaxed), MonotonicClock.now() < deadline.load(ordering: .relaxed) else {
+            return endClaims()
         }
+        let index = nextIndex.loadThenWrappingIncrement(ordering: .relaxed)
+        guard index < configuration.operations else { return endClaims() }
         startedPerKind[kind.index].wrappingIncrement(ordering: .relaxed)
         if index % Self.burst == 0 { ticks.signal() }
         return index
+    }
+
+    /// Marks the run over (waking the cancellers, once); returns nil for `claim`.
+    private func endClaims() -> Int? {
+        if !over.exchange(true, ordering: .relaxed) {
+            for _ in 0..<configuration.threads { ticks.signal() }
+        }
+        return nil
     }
 
     /// Puts `handle` where cancellers and loop cancels find it.

@@ -52,6 +52,18 @@ struct CancelRaceTests {
         #expect(report.scanPaths["records", default: 0] > 0, "\(report.scanPaths)")
     }
 
+    /// A run its duration stops: the numbers the starters and scan jobs asked for after the
+    /// deadline must not count as started (they were holes the audit saw as missed completions).
+    @Test func raceStoppedByItsDurationKeepsTheAudit() throws {
+        var configuration = CancelRaceConfiguration()
+        configuration.operations = 50_000_000
+        configuration.durationSeconds = 0.5
+        configuration.kinds = [.timer, .scan]
+        let report = try CancelRace.run(configuration)
+        #expect(report.started < configuration.operations)
+        #expect(report.audit.ok, "\(report.audit)")
+    }
+
     @Test func raceReportPrintsTheAuditAndCancelLatencyPerKindAndOriginInTextAndJSON() throws {
         var configuration = CancelRaceConfiguration()
         configuration.operations = 4_000
