@@ -58,7 +58,7 @@ public struct CancelRaceConfiguration: Sendable {
     /// UDP socket pairs on 127.0.0.1 that socket operations wait on.
     public var socketPairs = 128
     /// Scan jobs, each with one `LogQuery` or subscription operation pending at a time.
-    public var scanJobs = 8
+    public var scanJobs = 16
     /// The fraction of completions that cancel another operation from the loop thread.
     public var loopCancelShare = 0.05
     /// The fraction of DNS queries cancelled by their starting thread right after `start`, before
@@ -244,6 +244,8 @@ final class RaceState: @unchecked Sendable {
     private let recent: Locked<[OperationHandle?]>
     private let tallies: [ManagedAtomic<Int>]
     private let startedPerKind: [ManagedAtomic<Int>]
+    /// Closes of scan queries the cancellers may make (scan operations are few beside the rest).
+    private let closeCredits = ManagedAtomic<Int>(0)
     private let latency: [Locked<Histogram<UInt64>>]
     private let starterKinds: [RaceKind]
     static let ringSize = 4096
@@ -278,7 +280,9 @@ final class RaceState: @unchecked Sendable {
         }
         let index = nextIndex.loadThenWrappingIncrement(ordering: .relaxed)
         guard index < configuration.operations else { return endClaims() }
-        startedPerKind[kind.index].wrappingIncrement(ordering: .relaxed)
+        let ofKind = startedPerKind[kind.index].loadThenWrappingIncrement(ordering: .relaxed)
+        // One scan operation in ten earns a close of a scan query from a canceller thread.
+        if kind == .scan, ofKind % 10 == 9 { closeCredits.wrappingIncrement(ordering: .relaxed) }
         if index % Self.burst == 0 { ticks.signal() }
         return index
     }
@@ -349,7 +353,8 @@ final class RaceState: @unchecked Sendable {
                 let draw = Double.random(in: 0..<1, using: &rng)
                 if draw < 0.2, sockets.count > 0 {
                     sockets.fire(Int.random(in: 0..<sockets.count, using: &rng))
-                } else if draw < 0.202, !scanJobs.isEmpty {
+                } else if draw < 0.25, !scanJobs.isEmpty, closeCredits.load(ordering: .relaxed) > 0 {
+                    closeCredits.wrappingDecrement(ordering: .relaxed)
                     scanJobs[Int.random(in: 0..<scanJobs.count, using: &rng)].closeFromThread()
                 } else {
                     recent.withLock { $0[Int.random(in: 0..<Self.ringSize, using: &rng)] }?.cancel()
