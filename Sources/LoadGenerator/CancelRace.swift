@@ -110,6 +110,8 @@ public struct CancelRaceReport: Sendable, Codable {
     public var userSeconds: Double
     public var systemSeconds: Double
     public var audit: ExactlyOnceAudit
+    /// Whether the audit holds (`audit_ok` in the JSON report; the exit status is non-zero if not).
+    public var auditOK: Bool
 
     /// Completions of `kind` with `outcome` (0 when none).
     public func count(_ kind: RaceKind, _ outcome: String) -> Int { outcomes[kind.rawValue]?[outcome] ?? 0 }
@@ -209,7 +211,7 @@ public enum CancelRace {
             cancelsWon: counters.cancelsWon - baseline.counters.cancelsWon,
             cancelsLost: counters.cancelsLost - baseline.counters.cancelsLost,
             cancelLatency: state.latencies(), userSeconds: after.userSeconds - before.userSeconds,
-            systemSeconds: after.systemSeconds - before.systemSeconds, audit: audit)
+            systemSeconds: after.systemSeconds - before.systemSeconds, audit: audit, auditOK: audit.ok)
     }
 }
 

@@ -22,7 +22,7 @@ struct RaceCommand: ParsableCommand {
     var seed: UInt64 = 1
     @Option(help: "Reactors (loop threads).")
     var reactors = 2
-    @Option(help: "Kinds of operation to race, comma-separated: timer, socket, dns, scan (default all).")
+    @Option(help: "Kinds of operation to race, comma-separated: timer, socket, dns, scan.")
     var kinds = RaceKind.allCases.map(\.rawValue).joined(separator: ",")
     @Option(help: "Write the JSON report here.")
     var json: String?

@@ -78,6 +78,7 @@ struct CancelRaceTests {
         let latency = json?["cancel_latency"] as? [String: Any]
         #expect(latency?["dns/thread"] != nil)
         #expect((json?["audit"] as? [String: Any])?["double_completions"] as? Int == 0)
+        #expect(json?["audit_ok"] as? Bool == true)
         #expect((json?["started_by_kind"] as? [String: Int])?["dns"] ?? 0 > 0)
     }
 }
