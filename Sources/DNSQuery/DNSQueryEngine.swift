@@ -181,7 +181,8 @@ public final class DNSQueryEngine: Sendable {
         return QueryHandle(operation: nextShard().startTagged(request, tag: tag, target: target))
     }
 
-    /// Asks and waits. Swift task cancellation cancels the query (reason `.task`).
+    /// Asks and waits. Swift task cancellation cancels the query (reason `.task`); a task already
+    /// cancelled throws `.cancelled` at once and sends nothing.
     /// - Throws: `DNSQueryError` (`.cancelled` when the task or anyone else cancelled it).
     public func query(_ request: DNSQueryRequest) async throws(DNSQueryError) -> DNSQueryResult {
         let shard = nextShard()

@@ -83,7 +83,7 @@ public final class LogScanner: @unchecked Sendable {
         bufferSize: Int = 64 * 1024, maxLineLength: Int = 64 * 1024, readMethod: LogReadMethod = .read
     ) throws(LogScanError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw LogScanError(operation: "open", errno: errno) }
+        guard fd >= 0 else { throw LogScanError(operation: "open", errno: errno, path: path) }
         do {
             try self.init(
                 fileDescriptor: fd, ownsDescriptor: true, filter: filter, direction: direction, options: options,
@@ -91,6 +91,8 @@ public final class LogScanner: @unchecked Sendable {
                 readMethod: readMethod)
         } catch {
             close(fd)
+            var error = error
+            error.path = error.path ?? path
             throw error
         }
     }
@@ -102,9 +104,16 @@ public final class LogScanner: @unchecked Sendable {
         options: LogParseOptions = LogParseOptions(), follow: Bool = false, countOnly: Bool = false,
         bufferSize: Int = 64 * 1024, maxLineLength: Int = 64 * 1024, readMethod: LogReadMethod = .read
     ) throws(LogScanError) {
-        precondition(bufferSize >= 1 && maxLineLength >= 1, "bufferSize and maxLineLength must be ≥ 1")
-        precondition(direction == .forward || (!follow && !countOnly), "follow and count scan forward only")
-        precondition(readMethod == .read || (direction == .forward && !follow), "memoryMap is for forward, non-follow")
+        // Caller input: refused with EINVAL and the rule broken in words, never a trap.
+        guard bufferSize >= 1 && maxLineLength >= 1 else {
+            throw LogScanError(operation: "scan (bufferSize and maxLineLength must be at least 1)", errno: EINVAL)
+        }
+        guard direction == .forward || (!follow && !countOnly) else {
+            throw LogScanError(operation: "scan (follow and count read forward only)", errno: EINVAL)
+        }
+        guard readMethod == .read || (direction == .forward && !follow) else {
+            throw LogScanError(operation: "scan (memoryMap reads forward, without follow)", errno: EINVAL)
+        }
         let identity = try FileIdentity.of(fileDescriptor: fd)
         var options = options
         if options.referenceTime == nil { options.referenceTime = identity.modificationTime }
@@ -228,10 +237,13 @@ public final class LogScanner: @unchecked Sendable {
     /// match or `budgetBytes` are read (at least one buffer), then stops.
     /// - Parameters:
     ///   - budgetBytes: bytes to read at most in this slice (rounded up to one buffer).
-    ///   - maxRecords: records to return at most (≥ 1); the rest wait for the next call.
+    ///   - maxRecords: records to return at most (≥ 1; below 1 is `.error` with `EINVAL`); the rest
+    ///     wait for the next call.
     /// - Returns: see `ScanStep`. After `.endOfFile` a non-following scan keeps returning it.
     public func advance(budgetBytes: Int, maxRecords: Int) -> ScanStep {
-        precondition(maxRecords >= 1)
+        guard maxRecords >= 1 else {
+            return .error(LogScanError(operation: "advance (maxRecords must be at least 1)", errno: EINVAL))
+        }
         if let batch = takePending(maxRecords) { return .records(batch) }
         if finished { return countOnly && counted > 0 ? takeCount() : .endOfFile }
         var used = 0

@@ -15,6 +15,10 @@ struct HoldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hold",
         abstract: "Hold N queries outstanding against a silent server and print RSS per query.",
+        discussion: """
+            Example: evq hold --outstanding 100000
+
+            """ + CommandFailure.exitCodesHelp,
         shouldDisplay: false
     )
 
