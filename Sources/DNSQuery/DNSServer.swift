@@ -155,6 +155,13 @@ public struct DNSServerParseError: Error, Sendable, Equatable, CustomStringConve
     /// What was expected, in words.
     public var reason: String
 
+    /// Makes an error.
+    public init(text: String, position: Int, reason: String) {
+        self.text = text
+        self.position = position
+        self.reason = reason
+    }
+
     /// `server "localhost:53": "localhost" is not a numeric IPv4 or IPv6 address (…)`.
     public var description: String { "server \"\(text)\": \(reason)" }
 }
