@@ -115,8 +115,6 @@ struct CommandFailure: Error, CustomStringConvertible {
         case let error as DNSResponderError where error.errno != 0: self.init(.unavailable, "\(error)")
         case let error as LogQueryError:
             if case .scan = error { self.init(.file, "\(error)") } else { self.init(.other, "\(error)") }
-        case let error as CocoaError where error.isFileError:
-            self.init(.file, error.underlying ?? error.localizedDescription)
         default: self.init(.other, "\(error)")
         }
     }
@@ -124,13 +122,26 @@ struct CommandFailure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-extension CocoaError {
-    /// Foundation's own POSIX error under a file error, in words (`No such file or directory (errno 2)`).
-    fileprivate var underlying: String? {
-        guard let posix = userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain else {
-            return nil
+extension CommandFailure {
+    /// The text of the file at `path` (UTF-8, invalid bytes replaced), or a `.file` failure that
+    /// names the call, the path and the errno in words (`open q.txt: No such file or directory
+    /// (errno 2)`), after `flag` (`--datafile: open …`).
+    static func readTextFile(_ path: String, flag: String) throws(CommandFailure) -> String {
+        func failure(_ call: String, _ code: Int32) -> CommandFailure {
+            CommandFailure(.file, "\(flag): \(call) \(path): \(String(cString: strerror(code))) (errno \(code))")
         }
-        let path = (userInfo[NSFilePathErrorKey] as? String).map { "\($0): " } ?? ""
-        return "\(path)\(String(cString: strerror(Int32(posix.code)))) (errno \(posix.code))"
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure("open", errno) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw failure("read", errno) }
+            if n == 0 { break }
+            bytes += chunk[..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -95,10 +95,7 @@ struct LoadCommand: ParsableCommand {
     func run() throws {
         var configuration = try configuration()
         if let datafile {
-            let text: String
-            do { text = try String(contentsOfFile: datafile, encoding: .utf8) } catch {
-                throw CommandFailure(.file, "--datafile: \(CommandFailure(error).message)")
-            }
+            let text = try CommandFailure.readTextFile(datafile, flag: "--datafile")
             do { configuration.queries = try Datafile.parse(text) } catch {
                 throw CommandFailure(.file, "--datafile \(datafile): \(error)")
             }

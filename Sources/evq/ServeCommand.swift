@@ -81,10 +81,7 @@ struct ServeCommand: ParsableCommand {
             configuration.synthesisSuffix = name
         }
         for path in zone {
-            let text: String
-            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw CommandFailure(.file, "--zone: \(CommandFailure(error).message)")
-            }
+            let text = try CommandFailure.readTextFile(path, flag: "--zone")
             // Without $ORIGIN the zone is named after its file (example.com.zone → example.com.).
             let base = (path as NSString).lastPathComponent.replacingOccurrences(of: ".zone", with: "")
             do {
