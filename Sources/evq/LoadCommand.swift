@@ -74,10 +74,9 @@ struct LoadCommand: ParsableCommand {
         configuration.maxQueries = queries
         configuration.reactors = reactors
         configuration.cancelRate = cancelRate
-        guard let delay = DelayDistribution(cancelAfter) else {
-            throw ValidationError("--cancel-after: expected fixed:D, uniform:A-B or exp:MEAN with units (e.g. uniform:0us-200us)")
+        do { configuration.cancelAfter = try DelayDistribution(parsing: cancelAfter) } catch {
+            throw ValidationError("--cancel-after: \(error)")
         }
-        configuration.cancelAfter = delay
         guard let source = CancelSource(rawValue: cancelFrom) else { throw ValidationError("--cancel-from must be loop, thread or mixed") }
         configuration.cancelFrom = source
         guard let kind = LoadEngineKind(rawValue: engine) else { throw ValidationError("--engine must be evquery, evdns or floor") }

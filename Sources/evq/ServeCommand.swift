@@ -61,8 +61,8 @@ struct ServeCommand: ParsableCommand {
         where !(0...1).contains(value) {
             throw ValidationError("\(flag) is a probability between 0 and 1")
         }
-        if let delay, DelayDistribution(delay) == nil {
-            throw ValidationError("--delay: expected fixed:D, uniform:A-B or exp:MEAN with units (e.g. exp:2ms)")
+        if let delay {
+            do { _ = try DelayDistribution(parsing: delay) } catch { throw ValidationError("--delay: \(error)") }
         }
     }
 
