@@ -20,7 +20,7 @@ extension LoadRun {
             guard let type = DNSType(mnemonic: query.type) else { throw Failure("unknown query type \(query.type)") }
             do {
                 return try DNSQueryRequest(query.name, type: type, options: options)
-            } catch { throw Failure("invalid name in the workload: \(query.name)") }
+            } catch { throw Failure("workload: \(error)") }
         }
         let group: ReactorGroup
         // Microsecond timers when the pacer's sends or the cancel delays need them (finer than epoll's

@@ -90,6 +90,20 @@ import Glibc
                 + "evq serve --share-port, to share it): Address already in use (errno 98)\n")
     }
 
+    @Test func scanReadsRFC3164TimesInTheZoneGiven() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("evq-tz-\(getpid()).log").path
+        try "<38>Nov 23 08:00:00 web1 sshd[42]: Accepted publickey\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        let paris = try Evq.run(["scan", path, "--timezone", "+01:00"])
+        #expect(paris.status == 0)
+        #expect(paris.stdout.contains("-11-23T07:00:00Z web1 sshd[42]: Accepted publickey"), "\(paris.stdout)")
+        let utc = try Evq.run(["scan", path])
+        #expect(utc.stdout.contains("-11-23T08:00:00Z web1 sshd[42]"), "\(utc.stdout)")
+        let bad = try Evq.run(["scan", path, "--timezone", "Mars/Olympus"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.hasPrefix("evq scan: --timezone Mars/Olympus: expected UTC, +HH:MM, -HH:MM or a tz database name\n"))
+    }
+
     @Test(arguments: ["load", "race", "cancel-latency", "reactor-probe", "scan", "serve", "resolve", "hold"])
     func everySubcommandsHelpShowsAnExampleAndTheExitCodes(_ command: String) throws {
         let run = try Evq.run([command, "--help"])
