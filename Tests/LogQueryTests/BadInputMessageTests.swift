@@ -122,6 +122,22 @@ import Testing
         #expect(LogTime(Date(timeIntervalSince1970: 1.5)).nanosecondsSinceEpoch == 1_500_000_000)
     }
 
+    @Test func subscribeTakesTheZoneAndYearOfRFC3164Times() throws {
+        try withLogFile("<38>Nov 23 08:00:00 web1 sshd[42]: Accepted publickey\n") { path in
+            try withAuditedReactor { reactor, ledger in
+                let log = SubscriptionLog()
+                let options = LogParseOptions(yearForMonth: { _ in 2025 }, defaultUTCOffsetSeconds: -5 * 3600)
+                let subscription = LogQuery.subscribe(
+                    path: path, start: .oldest, options: options, on: reactor, deliver: { log.take($0) },
+                    ended: ledger.track { log.ended.set($0) })
+                #expect(eventually { !log.records.isEmpty })
+                subscription.cancel()
+                #expect(log.ended.wait() != nil)
+                #expect(log.records.first?.timestamp?.description == "2025-11-23T13:00:00Z")
+            }
+        }
+    }
+
     @Test func openTakesTheZoneAndYearOfRFC3164Times() throws {
         try withLogFile("<38>Nov 23 08:00:00 web1 sshd[42]: Accepted publickey\n") { path in
             try withAuditedReactor { reactor, ledger in
