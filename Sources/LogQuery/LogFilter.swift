@@ -14,6 +14,7 @@ import CSystemShims
 /// `timestamp`, `hostname`, `program`, `level`, `msg`), `sd.ID.NAME` / `sd.NAME` for RFC 5424
 /// structured data and `extra.NAME` for other JSON members (true when any instance matches).
 /// A record without the field fails every comparison except `!=`, which is `not ==`.
+/// The reference with examples, each compiled by a test: docs/filter-language.md.
 public struct LogFilter: Sendable, CustomStringConvertible {
     let root: LogFilterNode
     /// The text the filter was compiled from (`""` for `all`).

@@ -26,6 +26,13 @@ public enum LogQueryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// follows); the sentence says which and why (`ERROR_INVALID_PARAMETER`).
     case invalidArgument(String)
 
+    /// A `.scan` error that names no file names `path` (the scanner knows only its descriptor).
+    func naming(_ path: String) -> LogQueryError {
+        guard case .scan(var error) = self, error.path == nil else { return self }
+        error.path = path
+        return .scan(error)
+    }
+
     /// The error for an operation the reactor ended (cancel or rejection).
     public init(_ ending: OperationEnding) {
         switch ending {

@@ -143,7 +143,7 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
     private func fail(_ error: LogQueryError) {
         guard let operation, reactor.finish(operation) else { return }
         release()
-        ended(error)
+        ended(error.naming(path))
     }
 
     /// Removes the inotify watch, frees the events, closes the file.
