@@ -11,7 +11,7 @@ import EventReactor
 /// ```swift
 /// let reactor = try Reactor()
 /// var configuration = DNSQueryEngine.Configuration()
-/// configuration.servers = [DNSServer("127.0.0.1:5353")!]
+/// configuration.servers = [try DNSServer(parsing: "127.0.0.1:5353")]
 /// let engine = DNSQueryEngine(reactor: reactor, configuration: configuration)
 /// let handle = engine.start(try DNSQueryRequest("example.com", type: .a)) { outcome in
 ///     switch outcome {

@@ -2,6 +2,7 @@ import ArgumentParser
 import DNSQuery
 import DNSResponder
 import Foundation
+import LoadGenerator
 import LogQuery
 
 /// `evq`: the evquery command line — load runs, cancel-race stress, the responder, one-off queries
@@ -111,6 +112,7 @@ struct CommandFailure: Error, CustomStringConvertible {
         switch error {
         case let failure as CommandFailure: self = failure
         case is DNSQueryError: self.init(.dns, "\(error)")
+        case let error as LoadRun.Failure where error.serverDidNotAnswer: self.init(.dns, "\(error)")
         case is LogScanError: self.init(.file, "\(error)")
         case let error as DNSResponderError where error.errno != 0: self.init(.unavailable, "\(error)")
         case let error as LogQueryError:

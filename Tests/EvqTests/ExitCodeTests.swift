@@ -70,6 +70,14 @@ import Glibc
         #expect(run.stdout.isEmpty)
     }
 
+    @Test func aLoadRunAgainstAServerWhereNothingListensIsOneLineAndExit9() throws {
+        let port = Evq.closedUDPPort()
+        let run = try Evq.run(["load", "--server", "127.0.0.1:\(port)", "--duration", "1", "--timeout", "5"])
+        #expect(run.status == 9)
+        #expect(run.stderr == "evq load: 127.0.0.1:\(port) did not answer a probe query for q0.load.evq.test: "
+                + "no reply: Connection refused (errno 111); is a DNS server listening there?\n")
+    }
+
     @Test func aPortAnotherProcessHoldsIsRefusedWithExit69() throws {
         // The holder sets SO_REUSEPORT, as a second responder would: without the check the
         // kernel would let evq serve share the port silently (and this run would not end).
