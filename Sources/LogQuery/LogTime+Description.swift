@@ -4,9 +4,12 @@ extension LogTime: CustomStringConvertible {
     public var description: String { rfc3339() }
 
     /// RFC 3339 at a UTC offset (seconds east; 0 prints `Z`): `2026-11-23T08:00:00+01:00`. Reading
-    /// it back with `init?(rfc3339:)` gives the same instant.
+    /// it back with `init?(rfc3339:)` gives the same instant. An offset beyond ±24 hours, or one that
+    /// would take the instant past what 64-bit nanoseconds hold, prints in UTC.
     public func rfc3339(utcOffsetSeconds: Int = 0) -> String {
-        let local = nanosecondsSinceEpoch + Int64(utcOffsetSeconds) * 1_000_000_000
+        guard abs(utcOffsetSeconds) < 86_400 else { return rfc3339() }
+        let (local, overflow) = nanosecondsSinceEpoch.addingReportingOverflow(Int64(utcOffsetSeconds) * 1_000_000_000)
+        if overflow { return rfc3339() }
         let seconds = Int(local.dividedRoundingDown(by: 1_000_000_000))
         let nanos = Int(local - Int64(seconds) * 1_000_000_000)
         let (year, month, day) = Self.civilFromDays(seconds.dividedRoundingDown(by: 86_400))
