@@ -61,8 +61,7 @@ struct ScanCommand: ParsableCommand {
         _ = try parseOptions()
     }
 
-    /// `UTC`/`Z`, `+HH:MM`/`-HHMM`, or a tz database name at its offset now (a fixed offset for the
-    /// whole file: a scan across a daylight-saving change is off by the change on one side).
+    /// `UTC`/`Z`, `+HH:MM`/`-HHMM`: the fixed offset; nil otherwise.
     static func utcOffsetSeconds(parsing text: String) -> Int? {
         if ["utc", "z", "gmt"].contains(text.lowercased()) { return 0 }
         if let sign = text.first, sign == "+" || sign == "-" {
@@ -72,17 +71,23 @@ struct ScanCommand: ParsableCommand {
             guard hours <= 14, minutes < 60 else { return nil }
             return (sign == "-" ? -1 : 1) * (hours * 3600 + minutes * 60)
         }
-        return TimeZone(identifier: text)?.secondsFromGMT()
+        return nil
     }
 
     /// The parse options of `--timezone`: the zone's UTC offset now (a tz name) or as given.
     private func parseOptions() throws -> LogParseOptions {
         var options = LogParseOptions()
         guard let timezone else { return options }
-        guard let offset = Self.utcOffsetSeconds(parsing: timezone) else {
+        if let offset = Self.utcOffsetSeconds(parsing: timezone) {
+            options.defaultUTCOffsetSeconds = offset
+        } else if let zone = TimeZone(identifier: timezone) {
+            // A named zone keeps its daylight-saving changes: the offset at each record's instant.
+            options.utcOffsetAt = { instant in
+                zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant.nanosecondsSinceEpoch) / 1e9))
+            }
+        } else {
             throw ValidationError("--timezone \(timezone): expected UTC, +HH:MM, -HH:MM or a tz database name")
         }
-        options.defaultUTCOffsetSeconds = offset
         return options
     }
 

@@ -107,6 +107,8 @@ import Glibc
         #expect(paris.stdout.contains("-11-23T07:00:00Z web1 sshd[42]: Accepted publickey"), "\(paris.stdout)")
         let utc = try Evq.run(["scan", path])
         #expect(utc.stdout.contains("-11-23T08:00:00Z web1 sshd[42]"), "\(utc.stdout)")
+        let named = try Evq.run(["scan", path, "--timezone", "Asia/Tokyo"])
+        #expect(named.stdout.contains("-11-22T23:00:00Z web1 sshd[42]"), "\(named.stdout)")
         let bad = try Evq.run(["scan", path, "--timezone", "Mars/Olympus"])
         #expect(bad.status == 64)
         #expect(bad.stderr.hasPrefix("evq scan: --timezone Mars/Olympus: expected UTC, +HH:MM, -HH:MM or a tz database name\n"))

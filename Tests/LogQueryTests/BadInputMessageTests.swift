@@ -140,6 +140,22 @@ import Testing
         }
     }
 
+    @Test func aZoneWithDaylightSavingGivesEachRecordTheOffsetOfItsDate() throws {
+        // A zone of +1 h before 2025-03-30T01:00:00Z and +2 h from then (Central Europe's change).
+        let change = try #require(LogTime(rfc3339: "2025-03-30T01:00:00Z"))
+        let options = LogParseOptions(yearForMonth: { _ in 2025 }, utcOffsetAt: { $0 < change ? 3600 : 7200 })
+        let text = "<38>Mar 29 12:00:00 web1 cron[1]: before\n<38>Mar 30 12:00:00 web1 cron[1]: after\n"
+        try withLogFile(text) { path in
+            try withAuditedReactor { reactor, ledger in
+                let query = try LogQuery.open(path: path, options: options, on: reactor)
+                defer { query.close() }
+                let records = try #require(drain(query, ledger, max: 10))
+                #expect(records.compactMap { $0.timestamp?.description }
+                        == ["2025-03-29T11:00:00Z", "2025-03-30T10:00:00Z"])
+            }
+        }
+    }
+
     @Test func openTakesTheZoneAndYearOfRFC3164Times() throws {
         try withLogFile("<38>Nov 23 08:00:00 web1 sshd[42]: Accepted publickey\n") { path in
             try withAuditedReactor { reactor, ledger in
