@@ -62,7 +62,7 @@ public struct DNSQueryRequest: Sendable {
     /// the search list is on.
     ///
     /// The text is ASCII: a space, a control character or a byte outside ASCII is refused (write it
-    /// as an RFC 1035 escape, `\\032`, if the label really holds it); an internationalized name is
+    /// as an RFC 1035 escape, `\032`, if the label really holds it); an internationalized name is
     /// asked by its IDNA A-label (`xn--…`), which the caller converts (e.g. with libidn2), since
     /// the engine does not guess a conversion.
     /// - Throws: `DNSQueryError.invalidName` with the parser's reason if the text is not a valid name.

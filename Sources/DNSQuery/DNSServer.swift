@@ -55,13 +55,12 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
             DNSServerParseError(text: text, position: offset, reason: reason)
         }
         guard !text.isEmpty else { throw fail(0, "expected an address, HOST[:PORT] or [IPv6]:PORT") }
-        let scalars = Array(text.unicodeScalars)
         var host = Substring(text)
         var port = defaultPort
         var portText: Substring?
         var portOffset = 0
         if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { throw fail(scalars.count, "expected ']' after the IPv6 address") }
+            guard let close = host.firstIndex(of: "]") else { throw fail(text.unicodeScalars.count, "expected ']' after the IPv6 address") }
             let rest = host[host.index(after: close)...]
             host = host[host.index(after: host.startIndex)..<close]
             portOffset = text.unicodeScalars.distance(from: text.startIndex, to: close) + 1

@@ -62,7 +62,7 @@ struct ScanCommand: ParsableCommand {
     }
 
     /// `UTC`/`Z`, `+HH:MM`/`-HHMM`: the fixed offset; nil otherwise.
-    static func utcOffsetSeconds(parsing text: String) -> Int? {
+    private static func utcOffsetSeconds(parsing text: String) -> Int? {
         if ["utc", "z", "gmt"].contains(text.lowercased()) { return 0 }
         if let sign = text.first, sign == "+" || sign == "-" {
             let digits = text.dropFirst().filter { $0 != ":" }
@@ -74,7 +74,7 @@ struct ScanCommand: ParsableCommand {
         return nil
     }
 
-    /// The parse options of `--timezone`: the zone's UTC offset now (a tz name) or as given.
+    /// The parse options of `--timezone`: a fixed offset as given, or a tz name with its daylight-saving changes.
     private func parseOptions() throws -> LogParseOptions {
         var options = LogParseOptions()
         guard let timezone else { return options }
