@@ -44,6 +44,8 @@ public final class LogScanner: @unchecked Sendable {
     // Reverse: the end of the part not read yet and the ordinal of the line ending there.
     private var readOffset: Int64
     private var ordinal: Int64
+    /// The error of a call that did not fit the scan's direction, for the next `advance`.
+    private var refused: LogScanError?
     private var countingOffset: Int64 = 0  // reverse, first phase: lines counted up to here
     private var linesCounted = 0
     private var reverseReady = false
@@ -193,18 +195,22 @@ public final class LogScanner: @unchecked Sendable {
 
     /// Moves a forward scan to a line start: the next records begin at `offset`, numbered from
     /// `ordinal` (both from a record's `offset + length` and `ordinal + 1`, or a bookmark).
-    /// Drops records not yet returned. Corresponds to `EvtSeek` to a bookmark.
+    /// Drops records not yet returned. Corresponds to `EvtSeek` to a bookmark. On a reverse scan it
+    /// moves nothing and the next `advance` returns `.error` (`EINVAL`).
     public func reposition(offset: Int64, ordinal: Int64) {
-        precondition(direction == .forward, "reposition applies to forward scans")
+        guard direction == .forward else {
+            return refuse("reposition(offset:ordinal:) (a reverse scan moves with reposition(endOffset:lastOrdinal:))")
+        }
         readOffset = offset
         self.ordinal = ordinal
         clearLineState()
     }
 
     /// Ends a forward scan at `offset` (a line start, at or past the scan's position): the scan reads
-    /// no byte from there on, as if the file ended there. A count split into ranges uses it.
+    /// no byte from there on, as if the file ended there. A count split into ranges uses it. On a
+    /// reverse scan it does nothing and the next `advance` returns `.error` (`EINVAL`).
     public func stop(at offset: Int64) {
-        precondition(direction == .forward, "stop(at:) applies to forward scans")
+        guard direction == .forward else { return refuse("stop(at:) (it ends forward scans only)") }
         stopOffset = offset
         mapping?.shrink(to: offset)
     }
@@ -212,14 +218,22 @@ public final class LogScanner: @unchecked Sendable {
     /// Moves a reverse scan to a line boundary: the next record is the line ending just before
     /// `endOffset` (a line start, or the file's size), numbered `lastOrdinal`; the records before it
     /// follow, newest first. Drops records not yet returned and skips the line-counting phase.
-    /// Corresponds to `EvtSeek` in a reverse result set.
+    /// Corresponds to `EvtSeek` in a reverse result set. On a forward scan it moves nothing and the
+    /// next `advance` returns `.error` (`EINVAL`).
     public func reposition(endOffset: Int64, lastOrdinal: Int64) {
-        precondition(direction == .reverse, "reposition(endOffset:) applies to reverse scans")
+        guard direction == .reverse else {
+            return refuse("reposition(endOffset:lastOrdinal:) (a forward scan moves with reposition(offset:ordinal:))")
+        }
         readOffset = endOffset
         ordinal = lastOrdinal
         reverseReady = true
         isFirstReverseChunk = true
         clearLineState()
+    }
+
+    /// A call that does not fit the scan's direction: its error is the next `advance`'s outcome.
+    private func refuse(_ call: String) {
+        refused = LogScanError(operation: call, errno: EINVAL)
     }
 
     /// Forgets the carried line and the queued records (a reposition).
@@ -243,6 +257,10 @@ public final class LogScanner: @unchecked Sendable {
     public func advance(budgetBytes: Int, maxRecords: Int) -> ScanStep {
         guard maxRecords >= 1 else {
             return .error(LogScanError(operation: "advance (maxRecords must be at least 1)", errno: EINVAL))
+        }
+        if let refused {
+            self.refused = nil
+            return .error(refused)
         }
         if let batch = takePending(maxRecords) { return .records(batch) }
         if finished { return countOnly && counted > 0 ? takeCount() : .endOfFile }

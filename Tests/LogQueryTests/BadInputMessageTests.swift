@@ -56,6 +56,26 @@ import Testing
         }
     }
 
+    @Test func aRepositionThatDoesNotFitTheDirectionIsAnErrorOfTheNextAdvance() throws {
+        try withLogFile(syslogLines(3)) { path in
+            let reverse = try LogScanner(path: path, direction: .reverse)
+            reverse.reposition(offset: 0, ordinal: 0)
+            #expect(reverse.advance(budgetBytes: 1 << 16, maxRecords: 10) == .error(LogScanError(
+                operation: "reposition(offset:ordinal:) (a reverse scan moves with reposition(endOffset:lastOrdinal:))",
+                errno: EINVAL)))
+            reverse.stop(at: 0)
+            #expect(reverse.advance(budgetBytes: 1 << 16, maxRecords: 10)
+                    == .error(LogScanError(operation: "stop(at:) (it ends forward scans only)", errno: EINVAL)))
+            #expect(try collect(reverse).count == 3)
+            let forward = try LogScanner(path: path)
+            forward.reposition(endOffset: 0, lastOrdinal: 0)
+            #expect(forward.advance(budgetBytes: 1 << 16, maxRecords: 10) == .error(LogScanError(
+                operation: "reposition(endOffset:lastOrdinal:) (a forward scan moves with reposition(offset:ordinal:))",
+                errno: EINVAL)))
+            #expect(try collect(forward).count == 3)
+        }
+    }
+
     @Test func aMissingLogOrADirectoryIsNamedWithTheErrnoText() throws {
         try withAuditedReactor { reactor, _ in
             let missing = "/nonexistent/evquery/auth.log"
