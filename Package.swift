@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 // evquery: an event-loop engine on libevent (epoll) for many thousands of cancellable
 // asynchronous operations (DNS queries, log-scan jobs), and the `evq` load generator.
-// Layers (arrows point down only; see README "Design"):
+// Layers (arrows point down only; see docs/design.md):
 //   evq → LoadGenerator → DNSQuery / LogQuery / DNSResponder / EvdnsBaseline
 //       → DNSMessage / EventReactor → CLibevent / CSystemShims
 import PackageDescription
@@ -79,7 +79,7 @@ let package = Package(
             dependencies: ["LoadGenerator", "EventReactor", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
 
-        // package-benchmark suites: `swift package benchmark` (see README "Performance").
+        // package-benchmark suites: `swift package benchmark` (see docs/performance.md).
         .executableTarget(
             name: "ReactorBenchmarks",
             dependencies: [
