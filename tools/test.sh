@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The test command (README): installs what the tests need, builds, runs every test target, then the
-# multi-threaded test targets again under ThreadSanitizer. Exits non-zero on any failure.
+# The test command (README): installs what the tests need, checks the documentation (links, the
+# README's example, no history in the tree), builds, runs every test target (the README's example
+# among them), then the multi-threaded test targets again under ThreadSanitizer. Exits non-zero on
+# any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
 for extra in tools/install-test-peers.d/*.sh; do
   [ -e "$extra" ] && bash "$extra"
 done
+echo "== tools/check-docs.sh"
+tools/check-docs.sh
 echo "== swift build --build-tests"
 swift build --build-tests
 echo "== swift test"
