@@ -36,7 +36,7 @@ import Testing
         engine.shutdown()  // closes the engine's sockets and frees their events
         let audit = reactor.audit(since: baseline, ledger: ledger, started: 1)
         print(verdict, outcomes.withLock { $0 }, audit)
-        // cancelled [failure(cancelled(...))] started=1 completed=1 double=0 missed=0 ... OK
+        // cancelled [….failure(cancelled (caller))] started=1 completed=1 double=0 missed=0 … OK
         reactor.shutdown()
         responder.stop()
         // END README EXAMPLE
