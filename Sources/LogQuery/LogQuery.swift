@@ -82,14 +82,17 @@ public final class LogQuery: @unchecked Sendable {
 
     /// Opens `path` for a query on `reactor`. Any thread; reads only the identity and a format sample.
     /// - Parameters:
+    ///   - path: the log file.
     ///   - filter: records not passing it are skipped.
     ///   - direction: `.forward` (oldest first) or `.reverse` (newest first, reading blocks backwards).
     ///   - format: `.auto` (decided from the first lines) or a fixed format.
     ///   - follow: forward only: at the end of the file `next` waits for new lines (until its
     ///     timeout) instead of ending with `.noMoreItems`; a partial last line is held back.
     ///   - sliceNanos: the longest loop time one slice takes before yielding (default 0.25 ms).
-    ///   - options: the facts lines may lack: the UTC offset and the year assumed for RFC 3164
-    ///     timestamps (its `format` is replaced by `format`).
+    ///   - countThreads: the threads a large `count` is split over (default: the cores, at most 4).
+    ///   - options: the facts lines may lack: the UTC offset (or zone) and the year assumed for
+    ///     RFC 3164 timestamps (its `format` is replaced by `format`).
+    ///   - reactor: the loop the query's operations run on.
     /// - Throws: `LogQueryError.scan` with the path and the errno of `open`, `fstat` or `pread`
     ///   (a directory is `EISDIR`); `.invalidArgument` for a reverse query that follows or
     ///   `countThreads` below 1.
@@ -141,6 +144,7 @@ public final class LogQuery: @unchecked Sendable {
     /// - Parameters:
     ///   - max: the batch size (≥ 1; below 1 the completion gets `.invalidArgument`).
     ///   - timeout: nanoseconds; `nil` waits as long as the scan takes (or forever when following).
+    ///   - completion: the batch or the error, once, on the reactor thread.
     /// The corresponding Windows call is `EvtNext`.
     @discardableResult
     public func next(
