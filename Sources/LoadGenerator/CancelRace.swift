@@ -35,7 +35,7 @@ public enum RaceKind: String, CaseIterable, Sendable, Codable, Comparable {
     }
 }
 
-/// The cancel-race stress run behind `evq race` (DESIGN.md, "The command line"): several threads
+/// The cancel-race stress run behind `evq race` (docs/design.md "The command line"): several threads
 /// start operations of the chosen kinds whose completions race real events — timers, datagrams,
 /// DNS replies under faults, lines appended to a rotating log — while other threads, and
 /// completions on the loops, cancel them (and close scan queries) at random moments. Ends with the

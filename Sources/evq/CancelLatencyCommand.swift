@@ -2,11 +2,15 @@ import ArgumentParser
 import LoadGenerator
 
 /// `evq cancel-latency`: cross-thread cancel latency of an idle reactor beside the raw eventfd wake
-/// floor, sampled alternately in the same run, with the ratio (DESIGN.md "Targets").
+/// floor, sampled alternately in the same run, with the ratio (docs/performance.md "Targets").
 struct CancelLatencyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel-latency",
-        abstract: "Cross-thread cancel latency vs. the raw eventfd+epoll wake floor, same run.")
+        abstract: "Cross-thread cancel latency vs. the raw eventfd+epoll wake floor, same run.",
+        discussion: """
+            Example: evq cancel-latency --samples 2000
+
+            """ + CommandFailure.exitCodesHelp)
 
     @Option(help: "Samples of each.")
     var samples = 5000

@@ -9,7 +9,11 @@ import LoadGenerator
 struct RaceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "race",
-        abstract: "Cancel-race stress: start and cancel operations from many threads, then audit exactly-once."
+        abstract: "Cancel-race stress: start and cancel operations from many threads, then audit exactly-once.",
+        discussion: """
+            Example: evq race --threads 8 --operations 1000000
+
+            """ + CommandFailure.exitCodesHelp
     )
 
     @Option(help: "Threads in all: half start operations, half cancel them.")
@@ -61,6 +65,6 @@ struct RaceCommand: ParsableCommand {
         let report = try CancelRace.run(config)
         print(report.text)
         if let json { try report.json().write(toFile: json, atomically: true, encoding: .utf8) }
-        if !report.audit.ok { throw ExitCode(1) }
+        if !report.audit.ok { throw CommandFailure(.audit, "the exactly-once audit failed (see the report's audit line)") }
     }
 }
