@@ -73,15 +73,11 @@ struct ServeCommand: ParsableCommand {
             configuration.synthesisSuffix = name
         }
         for path in zone {
-            let text: String
-            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw ValidationError("cannot read --zone \(path): \(error.localizedDescription)")
-            }
             // Without $ORIGIN the zone is named after its file (example.com.zone → example.com.).
             let base = (path as NSString).lastPathComponent.replacingOccurrences(of: ".zone", with: "")
             do {
-                try configuration.loadZone(text: text, origin: (try? DNSName(parsing: base + ".")) ?? .root)
-            } catch { throw ValidationError("--zone \(path): \(error)") }
+                try configuration.loadZone(path: path, origin: (try? DNSName(parsing: base + ".")) ?? .root)
+            } catch { throw ValidationError("--zone \(error)") }
         }
         var faults = DNSFaults()
         faults.drop = drop
