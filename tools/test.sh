@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command (README): installs what the tests need, builds, runs every test target, then the
-# multi-threaded test targets again under ThreadSanitizer. Exits non-zero on any failure.
+# The test command (README): installs what the tests need, builds, runs every test target, builds and
+# runs every fuzzer for a bounded time, then the multi-threaded test targets again under
+# ThreadSanitizer. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
@@ -11,6 +12,12 @@ echo "== swift build --build-tests"
 swift build --build-tests
 echo "== swift test"
 swift test --skip-build 2>&1 | tee .build/test-output.txt
+if [ "${EVQ_SKIP_FUZZ:-0}" != 1 ]; then
+  # Every libFuzzer target is built (a fuzzer that no longer builds fails here) and run for a
+  # bounded time; a finding fails the step.
+  echo "== fuzzers: each built and run ${EVQ_FUZZ_SECONDS:-20} s (tools/fuzz.sh)"
+  tools/fuzz.sh "${EVQ_FUZZ_SECONDS:-20}"
+fi
 if [ "${EVQ_SKIP_TSAN:-0}" != 1 ]; then
   echo "== ThreadSanitizer: every multi-threaded test target (all but DNSMessageTests)"
   swift build --build-tests --sanitize=thread --scratch-path .build-tsan
