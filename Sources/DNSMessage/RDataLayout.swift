@@ -64,7 +64,7 @@ struct RDataLayout {
         let strings = RDataLayout(.strings)
         let certificate = RDataLayout(.u8, .u8, .u8, .hex)
         let service = RDataLayout(.u16, .name, .serviceParameters)
-        var table: [UInt16: RDataLayout] = [
+        return [
             3: oneName, 4: oneName, 7: oneName, 8: oneName, 9: oneName,  // MD MF MB MG MR
             13: RDataLayout(.string, .string),  // HINFO
             14: twoNames,  // MINFO
@@ -116,7 +116,5 @@ struct RDataLayout {
             32768: digest,  // TA
             32769: digest,  // DLV
         ]
-        table.reserveCapacity(table.count)
-        return table
     }()
 }

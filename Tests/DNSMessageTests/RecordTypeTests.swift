@@ -108,6 +108,21 @@ import Testing
         }
     }
 
+    @Test func whatDigPrintsReadsBackToTheSameBytesInAZoneFile() throws {
+        for (name, hex, expected) in Self.served where !["LOC", "SVCB"].contains(name) && !expected.contains("=") {
+            let record = try DNSResourceRecord(parsing: "x.test. 300 IN \(name) \(expected)")
+            #expect(record.rdataWire == bytes(hex), "\(name) \(expected)")
+        }
+        // dig's split base64 and hex read as one word.
+        let split = try DNSResourceRecord(parsing: "x. 60 IN DS 12345 13 2 BE7435995466 0069D5C6")
+        #expect(split.data.presentation(for: DNSType(43)) == "12345 13 2 BE74359954660069D5C6")
+        for bad in ["x. 60 IN DS 1 2 3", "x. 60 IN DNSKEY 257 3 13 ab$c", "x. 60 IN NSEC3PARAM 1 0 10 ABC",
+                    "x. 60 IN RRSIG A 13 3 300 20261301000000 20251201000000 1 x. AQID", "x. 60 IN LOC 52 N",
+                    "x. 60 IN EUI48 00-00-5e-00-53", "x. 60 IN NAPTR 1 2 \"U\"", "x. 60 IN HINFO \"a\" \"b\" \"c\""] {
+            #expect(throws: DNSPresentationError.self, "\(bad)") { try DNSResourceRecord(parsing: bad) }
+        }
+    }
+
     private func bytes(_ hex: String) -> [UInt8] {
         let digits = Array(hex.utf8)
         return stride(from: 0, to: digits.count, by: 2).map {
