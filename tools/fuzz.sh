@@ -39,13 +39,14 @@ if needs rfc3164 rfc5424 jsonl filter bookmark; then
   [ -d "$bin/Modules/EventReactor.swiftmodule" ] || [ -f "$bin/Modules/EventReactor.swiftmodule" ] \
     || swift build --target LogQuery
   echo "== fuzz: building $out/logquery-fuzzer"
+  mapfile -t objects < <(find "$bin"/{EventReactor,Atomics,_AtomicsShims,CSystemShims}.build -name '*.o')
   swiftc "${flags[@]}" -module-name LogQueryFuzzer -I "$bin/Modules" \
     -Xcc -fmodule-map-file=Sources/CLibevent/module.modulemap \
     -Xcc -fmodule-map-file="$bin/CSystemShims.build/module.modulemap" -Xcc -ISources/CSystemShims/include \
     -Xcc -fmodule-map-file=.build/checkouts/swift-atomics/Sources/_AtomicsShims/include/module.modulemap \
     Sources/LogQuery/*.swift tools/fuzz/LogQueryFuzzer.swift \
-    "$bin"/EventReactor.build/*.o "$bin"/Atomics.build/*.o "$bin"/CSystemShims.build/*.o \
-    $(ls "$bin"/_AtomicsShims.build/*.o 2>/dev/null) $(pkg-config --libs libevent_pthreads) -lz \
+    "${objects[@]}" \
+    $(pkg-config --libs libevent_pthreads) -lz \
     -o "$out/logquery-fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
 fi
 
