@@ -52,15 +52,20 @@ fi
 
 status=0
 for target in "${targets[@]}"; do
+  leaks=1
   case $target in
     message | zone) binary=$out/dnsmessage-fuzzer ;;
-    rfc3164 | rfc5424 | jsonl | filter | bookmark) binary=$out/logquery-fuzzer ;;
+    # Without leak detection: compiling a filter's `~` pattern with Swift's Regex leaks its syntax
+    # tree's boxes inside the toolchain's _StringProcessing (LeakSanitizer's report ends there),
+    # which would fail every run of these targets.
+    rfc3164 | rfc5424 | jsonl | filter | bookmark) binary=$out/logquery-fuzzer leaks=0 ;;
     *) echo "fuzz: unknown target $target (one of: ${all[*]})" >&2; exit 2 ;;
   esac
   mkdir -p "$out/corpus/$target"
   echo "== fuzz: $target for ${seconds}s"
   # shellcheck disable=SC2086
-  if ! EVQ_FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+  if ! ASAN_OPTIONS=detect_leaks=$leaks EVQ_FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" \
+      -detect_leaks=$leaks -max_len=4096 -timeout=10 \
       -rss_limit_mb=2048 -artifact_prefix="$out/crash-$target-" -print_final_stats=1 ${EVQ_FUZZ_FLAGS:-} \
       "$out/corpus/$target" "tools/fuzz/corpus/$target" > "$out/$target.log" 2>&1; then
     echo "fuzz: $target FOUND A PROBLEM (log $out/$target.log):" >&2
