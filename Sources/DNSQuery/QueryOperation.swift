@@ -367,8 +367,9 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     // MARK: Replies
 
     /// A reply whose id names this query arrived on `channel` (so its source is right). Accepts it
-    /// only if it is a well-formed message whose question matches; any other is dropped and counted,
-    /// never fatal.
+    /// only if it is a well-formed message with the query's opcode (QUERY) whose question matches;
+    /// any other is dropped and counted, never fatal. Bytes after its last record do not refuse it:
+    /// they are counted (`repliesWithTrailingBytes`) and shown in the summary (`trailingBytes`).
     func replyArrived(_ bytes: UnsafeRawBufferPointer, on channel: QueryChannel) {
         guard let (reply, questionMatches) = try? shard.view(bytes, repliesTo: self) else {
             shard.counters.droppedMalformed += 1
@@ -376,6 +377,10 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         }
         guard isPending else {
             shard.counters.droppedLate += 1
+            return
+        }
+        guard reply.opcode == .query else {
+            shard.counters.droppedWrongOpcode += 1
             return
         }
         guard questionMatches else {
@@ -409,6 +414,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         // Summary first (walks every record without copying): a malformed reply fails here in
         // either detail; the full parse then only runs when the caller wants the records.
         guard let summary = try? DNSReplySummary(reply) else { return malformedReply() }
+        if summary.trailingBytes != 0 { shard.counters.repliesWithTrailingBytes += 1 }
         var message: DNSMessage?
         if !flags.contains(.summaryOnly) {
             guard let parsed = try? DNSMessage(parsing: reply.bytes) else { return malformedReply() }

@@ -12,8 +12,9 @@ public struct WorkloadQuery: Sendable, Equatable {
     }
 }
 
-/// A dnsperf datafile: one query per line, `name type` (type defaults to A), blank lines and lines
-/// starting with `#` or `;` ignored — the format dnsperf reads, so the same file drives both.
+/// A dnsperf datafile: one query per line, `name type` (type defaults to A; any IANA type name,
+/// `TYPEnnn` or a number, kept as `DNSType`'s name), blank lines and lines starting with `#` or `;`
+/// ignored — the format dnsperf reads, so the same file drives both.
 public enum Datafile {
     /// A line that is not `name [type]`.
     public struct ParseError: Error, Equatable, CustomStringConvertible {
@@ -43,11 +44,11 @@ public enum Datafile {
             do { _ = try DNSName(parsing: name) } catch {
                 throw ParseError(line: number + 1, reason: "invalid name '\(name)': \(error)")
             }
-            let type = fields.count == 2 ? String(fields[1]).uppercased() : "A"
-            guard type.allSatisfy({ $0.isLetter || $0.isNumber }) else {
-                throw ParseError(line: number + 1, reason: "invalid type '\(type)'")
+            let word = fields.count == 2 ? String(fields[1]) : "A"
+            guard let type = DNSType(mnemonic: word) ?? UInt16(word).map(DNSType.init(rawValue:)) else {
+                throw ParseError(line: number + 1, reason: "unknown type '\(word)' (an IANA type name, TYPEnnn or 0-65535)")
             }
-            queries.append(WorkloadQuery(name: name, type: type))
+            queries.append(WorkloadQuery(name: name, type: type.description))
         }
         guard !queries.isEmpty else { throw ParseError(line: 0, reason: "no queries in the datafile") }
         return queries

@@ -28,7 +28,7 @@ struct ResolveCommand: ParsableCommand {
 
     @Argument(help: "The name to ask (a trailing dot is optional).")
     var name: String
-    @Argument(help: "The type: a mnemonic (A, AAAA, MX, TXT, …), TYPEnnn or a number.")
+    @Argument(help: "The type: any IANA type name (A, MX, DNSKEY, NSEC3PARAM, HTTPS, …), TYPEnnn or a number.")
     var type = "A"
     @Option(help: "Server HOST:PORT (default: the nameservers of /etc/resolv.conf).")
     var server: String?
@@ -103,10 +103,12 @@ struct ResolveCommand: ParsableCommand {
     static func digText(_ result: DNSQueryResult, asked: String) -> String {
         let millis = Double(result.elapsedNanos) / 1e6
         let message: DNSMessage? = result.message
+        let trailing = result.summary.trailingBytes == 0 ? ""
+            : "\n;; WARNING: \(result.summary.trailingBytes) bytes after the last record (ignored)"
         return """
             ; <<>> evq resolve <<>> \(asked)
             ;; Got answer:
-            \(message.map(\.description) ?? ";; status: \(result.rcode)")
+            \(message.map(\.description) ?? ";; status: \(result.rcode)")\(trailing)
 
             ;; Query time: \(String(format: "%.3f", millis)) msec
             ;; SERVER: \(result.server) (\(result.transport))

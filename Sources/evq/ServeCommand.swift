@@ -81,12 +81,11 @@ struct ServeCommand: ParsableCommand {
             configuration.synthesisSuffix = name
         }
         for path in zone {
-            let text = try CommandFailure.readTextFile(path, flag: "--zone")
             // Without $ORIGIN the zone is named after its file (example.com.zone → example.com.).
             let base = (path as NSString).lastPathComponent.replacingOccurrences(of: ".zone", with: "")
             do {
-                try configuration.loadZone(text: text, origin: (try? DNSName(parsing: base + ".")) ?? .root)
-            } catch { throw CommandFailure(.file, "--zone \(path): \(error)") }
+                try configuration.loadZone(path: path, origin: (try? DNSName(parsing: base + ".")) ?? .root)
+            } catch { throw CommandFailure(.file, "--zone: \(error.detail)") }
         }
         var faults = DNSFaults()
         faults.drop = drop
