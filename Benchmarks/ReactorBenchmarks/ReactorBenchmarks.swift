@@ -1,7 +1,7 @@
 import Atomics
 import Benchmark
-import CSystemShims
 import EventReactor
+import LinuxSystem
 import LoadGenerator
 
 #if canImport(Glibc)

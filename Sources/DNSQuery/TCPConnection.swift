@@ -1,3 +1,4 @@
+import LinuxSystem
 import EventReactor
 
 #if canImport(Glibc)
@@ -25,10 +26,10 @@ final class TCPConnection: QueryChannel {
     override var transport: DNSTransport { .tcp }
 
     /// Starts a non-blocking connect to `server`.
-    init(server: ServerState, shard: EngineShard) throws(Syscalls.Failure) {
+    init(server: ServerState, shard: EngineShard) throws(SystemError) {
         // The table first: no fd to close when the arena cannot map one.
         let table = try TransactionTable(in: shard.tables)
-        fd = try Syscalls.connectedSocket(to: server.address, stream: true, receiveBuffer: 0)
+        fd = try server.address.connectedSocket(stream: true, receiveBuffer: 0)
         self.shard = shard
         super.init(server: server, table: table)
         let reactor = shard.reactor
@@ -70,7 +71,7 @@ final class TCPConnection: QueryChannel {
     /// (the connection is then closed).
     private func connected() -> Bool {
         guard state == .connecting else { return state == .open }
-        let error = Syscalls.pendingError(fd)
+        let error = Socket.pendingError(fd)
         guard error == 0 else {
             close(failing: error)
             return false
@@ -83,8 +84,8 @@ final class TCPConnection: QueryChannel {
     private func flush() {
         while outputStart < output.count {
             let attempt = output.withUnsafeBytes { raw in
-                Result { () throws(Syscalls.Failure) -> Int? in
-                    try Syscalls.send(fd, UnsafeRawBufferPointer(rebasing: raw[outputStart...]))
+                Result { () throws(SystemError) -> Int? in
+                    try Socket.send(fd, UnsafeRawBufferPointer(rebasing: raw[outputStart...]))
                 }
             }
             let sent: Int?
@@ -107,8 +108,8 @@ final class TCPConnection: QueryChannel {
         guard connected() else { return }
         let count: Int?
         do {
-            count = try shard.withScratch { buffer throws(Syscalls.Failure) in
-                let n = try Syscalls.receive(fd, into: buffer)
+            count = try shard.withScratch { buffer throws(SystemError) in
+                let n = try Socket.receive(fd, into: buffer)
                 if let n, n > 0 { input.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<n])) }
                 return n
             }
@@ -151,7 +152,7 @@ final class TCPConnection: QueryChannel {
         readWatcher = nil
         writeWatcher = nil
         idleTimer = nil
-        Syscalls.close(fd)
+        Socket.close(fd)
         if server.tcp === self { server.tcp = nil }
         output = []
         input = []

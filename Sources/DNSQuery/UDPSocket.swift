@@ -1,3 +1,4 @@
+import LinuxSystem
 import EventReactor
 
 /// One `connect()`ed UDP socket to one server, on a kernel-chosen port, with one persistent read
@@ -32,7 +33,7 @@ final class UDPSocket: QueryChannel {
         if onLoop { watcher?.free() }
         watcher = nil
         isClosed = true
-        Syscalls.close(fd)
+        Socket.close(fd)
     }
 }
 

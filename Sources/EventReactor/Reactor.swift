@@ -1,5 +1,5 @@
 import CLibevent
-import CSystemShims
+import LinuxSystem
 import Dispatch
 
 #if canImport(Glibc)
@@ -455,8 +455,7 @@ public final class Reactor: @unchecked Sendable {
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { arg in
             let reactor = Unmanaged<Reactor>.fromOpaque(arg!).takeRetainedValue()
-            let name = String(reactor.configuration.name.prefix(15))
-            _ = evq_set_current_thread_name(name)
+            ProcessCalls.setCurrentThreadName(reactor.configuration.name)
             reactor.runLoop()
             reactor.lifecycle.signalStopped()
             return nil

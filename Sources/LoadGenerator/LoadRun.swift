@@ -1,6 +1,7 @@
 import DNSResponder
 import EvdnsBaseline
 import EventReactor
+import LinuxSystem
 import Foundation
 
 /// Runs `evq load` workloads and assembles their reports.

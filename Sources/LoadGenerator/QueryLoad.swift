@@ -2,6 +2,7 @@ import Atomics
 import DNSMessage
 import DNSQuery
 import EventReactor
+import LinuxSystem
 import Foundation
 
 extension LoadRun {
