@@ -32,7 +32,7 @@ final class EngineShard: @unchecked Sendable {
     /// query reads its fields in place without a retain, but passing it to a call retains it unless
     /// it is borrowed (`QueryOperation.attach`).
     let defaultList: ServerList
-    private var maintenance: LibeventEvent?
+    private var maintenance: LoopTimer?
 
     // Preallocated I/O memory: one query, one receive batch, one TCP read, one 0x20 name.
     private let sendBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 + 512, alignment: 8)
@@ -484,13 +484,9 @@ final class EngineShard: @unchecked Sendable {
 
     private func armMaintenance() {
         if maintenance == nil {
-            maintenance = LibeventEvent(reactor: reactor, fd: -1, interest: [], persistent: false) {
-                [unowned self] _, _ in
-                maintenance?.didFireOnce()
-                closeRetiredSockets()
-            }
+            maintenance = LoopTimer(reactor: reactor) { [unowned self] in closeRetiredSockets() }
         }
-        if maintenance?.isArmed == false { maintenance?.arm(timeoutNanos: 500_000_000) }
+        if maintenance?.isArmed == false { maintenance?.arm(after: .milliseconds(500)) }
     }
 
     /// Closes retired sockets with nothing outstanding whose quarantine has passed; re-arms while

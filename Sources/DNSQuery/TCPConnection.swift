@@ -7,7 +7,7 @@ import Glibc
 
 /// The one TCP connection of a server (RFC 7766): queries are pipelined on it, each framed with a
 /// two-byte length, and answers are matched by id and question like UDP ones, in any order.
-/// Its watchers are `LibeventEvent`s: a persistent read watcher, and a write watcher armed only
+/// It has a read watcher, and a write watcher armed only
 /// while a connect is in progress or output is waiting. It closes after `tcpIdleNanos` without a
 /// query. Loop-owned.
 final class TCPConnection: QueryChannel {
@@ -16,9 +16,9 @@ final class TCPConnection: QueryChannel {
     let fd: Int32
     private unowned let shard: EngineShard
     private var state = State.connecting
-    private var readWatcher: LibeventEvent?
-    private var writeWatcher: LibeventEvent?
-    private var idleTimer: LibeventEvent?
+    private var readWatcher: FDWatcher?
+    private var writeWatcher: FDWatcher?
+    private var idleTimer: LoopTimer?
     private var output: [UInt8] = []
     private var outputStart = 0
     private var input: [UInt8] = []
@@ -33,15 +33,9 @@ final class TCPConnection: QueryChannel {
         self.shard = shard
         super.init(server: server, table: table)
         let reactor = shard.reactor
-        readWatcher = LibeventEvent(reactor: reactor, fd: fd, interest: .read, persistent: true) {
-            [unowned self] _, _ in readable()
-        }
-        writeWatcher = LibeventEvent(reactor: reactor, fd: fd, interest: .write, persistent: true) {
-            [unowned self] _, _ in writable()
-        }
-        idleTimer = LibeventEvent(reactor: reactor, fd: -1, interest: [], persistent: false) {
-            [unowned self] _, _ in
-            idleTimer?.didFireOnce()
+        readWatcher = FDWatcher(reactor: reactor, fd: fd, interest: .read) { [unowned self] in readable() }
+        writeWatcher = FDWatcher(reactor: reactor, fd: fd, interest: .write) { [unowned self] in writable() }
+        idleTimer = LoopTimer(reactor: reactor) { [unowned self] in
             if table.outstanding == 0 { close(failing: 0) }
         }
         readWatcher?.arm()
@@ -59,7 +53,7 @@ final class TCPConnection: QueryChannel {
     }
 
     override func didRelease() {
-        if table.outstanding == 0, state != .closed { idleTimer?.arm(timeoutNanos: shard.configuration.tcpIdleNanos) }
+        if table.outstanding == 0, state != .closed { idleTimer?.arm(after: .nanoseconds(Int64(clamping: shard.configuration.tcpIdleNanos))) }
     }
 
     private func writable() {

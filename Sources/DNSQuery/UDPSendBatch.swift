@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// The UDP queries a shard writes during one loop callback, sent together: one `sendmmsg` per
-/// socket once the callback is over (a manually activated event runs after it, before the loop
+/// socket once the callback is over (a `DeferredJob` runs after it, before the loop
 /// waits again) or when the batch is full. Loop-owned; its memory is allocated once.
 ///
 /// A query is written straight into its slot. When the batch goes out, an entry whose transaction
@@ -52,7 +52,7 @@ final class UDPSendBatch {
     /// closes a socket).
     private let sockets: UnsafeMutablePointer<Unmanaged<UDPSocket>?>
     private(set) var count = 0
-    private var flushEvent: LibeventEvent?
+    private var flushJob: DeferredJob?
     private var scheduled = false
 
     init(capacity: Int, segmentOffload: Bool) {
@@ -114,14 +114,13 @@ final class UDPSendBatch {
         count += 1
         guard !scheduled else { return }
         scheduled = true
-        if flushEvent == nil {
-            flushEvent = LibeventEvent(reactor: shard.reactor, fd: -1, interest: [], persistent: false) {
-                [unowned self, unowned shard] _, _ in
+        if flushJob == nil {
+            flushJob = DeferredJob(reactor: shard.reactor) { [unowned self, unowned shard] in
                 scheduled = false
                 flush(shard)
             }
         }
-        flushEvent?.activate()
+        flushJob?.schedule()
     }
 
     /// Sends every queued query: one `sendmmsg` per socket (more if the kernel takes part of a
@@ -246,8 +245,8 @@ final class UDPSendBatch {
     func discard(onLoop: Bool) {
         for index in 0..<count { sockets[index] = nil }
         count = 0
-        if onLoop { flushEvent?.free() }
-        flushEvent = nil
+        if onLoop { flushJob?.free() }
+        flushJob = nil
         scheduled = false
     }
 }

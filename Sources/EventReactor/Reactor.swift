@@ -306,7 +306,6 @@ public final class Reactor: @unchecked Sendable {
     }
 
     private func timersExpired() {
-        timerEvent?.didFireOnce()
         armedDeadline = .max
         refreshLoopTime()
         let now = loopTime

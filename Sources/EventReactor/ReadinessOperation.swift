@@ -3,12 +3,12 @@
 /// completion runs on every path. Loop-bound: `watcher` is touched only on the reactor thread.
 final class ReadinessOperation: OperationBody, @unchecked Sendable {
     private let fd: Int32
-    private let interest: LibeventEvent.Readiness
-    private let completion: @Sendable (OperationOutcome<LibeventEvent.Readiness>) -> Void
+    private let interest: Readiness
+    private let completion: @Sendable (OperationOutcome<Readiness>) -> Void
     private var watcher: LibeventEvent?
 
-    init(fd: Int32, interest: LibeventEvent.Readiness,
-         completion: @escaping @Sendable (OperationOutcome<LibeventEvent.Readiness>) -> Void) {
+    init(fd: Int32, interest: Readiness,
+         completion: @escaping @Sendable (OperationOutcome<Readiness>) -> Void) {
         self.fd = fd
         self.interest = interest
         self.completion = completion
@@ -19,7 +19,6 @@ final class ReadinessOperation: OperationBody, @unchecked Sendable {
         // `release()` breaks the cycle by freeing the watcher.
         let watcher = LibeventEvent(reactor: reactor, fd: fd, interest: interest, persistent: false) {
             [self] _, readiness in
-            self.watcher?.didFireOnce()
             guard reactor.finish(operation) else { return }
             release()
             completion(.completed(readiness))
@@ -52,8 +51,8 @@ extension Reactor {
     /// libevent event has been freed.
     @discardableResult
     public func startReadinessWait(
-        fd: Int32, interest: LibeventEvent.Readiness = .read, timeoutNanos: UInt64? = nil,
-        completion: @escaping @Sendable (OperationOutcome<LibeventEvent.Readiness>) -> Void
+        fd: Int32, interest: Readiness = .read, timeoutNanos: UInt64? = nil,
+        completion: @escaping @Sendable (OperationOutcome<Readiness>) -> Void
     ) -> OperationHandle {
         start(ReadinessOperation(fd: fd, interest: interest, completion: completion), timeoutNanos: timeoutNanos)
     }

@@ -56,7 +56,7 @@ public final class LogQuery: @unchecked Sendable {
     // Loop-only state.
     var scanner: LogScanner?
     private var queue: [QueryOperation] = []
-    private var sliceEvent: LibeventEvent?
+    private var sliceEvent: LoopTimer?
     private var loopClosed = false
     private var returned: [LogRecord] = []
     /// Where the query stands: past the last record delivered, or where a seek put it; nil at the
@@ -334,12 +334,9 @@ public final class LogQuery: @unchecked Sendable {
 
     private func schedulePump(after nanos: UInt64) {
         if sliceEvent == nil {
-            sliceEvent = LibeventEvent(reactor: reactor, fd: -1, interest: [], persistent: false) { [self] _, _ in
-                sliceEvent?.didFireOnce()
-                pump()
-            }
+            sliceEvent = LoopTimer(reactor: reactor) { [self] in pump() }
         }
-        sliceEvent?.arm(timeoutNanos: nanos)
+        sliceEvent?.arm(after: .nanoseconds(Int64(clamping: nanos)))
     }
 
     /// One slice: runs the head operations until the slice's time is used, then re-arms.
