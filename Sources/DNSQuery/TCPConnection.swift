@@ -1,5 +1,5 @@
-import LinuxSystem
 import EventReactor
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import Atomics
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -112,10 +113,16 @@ extension Reactor {
         }
     }
 
-    /// Waits until no operation is in flight (polling every millisecond), at most `timeoutNanos`.
+    /// Waits until no operation is in flight (polling every millisecond), at most `timeout`.
     /// Returns whether the reactor drained. Any thread but the reactor's own.
     @discardableResult
-    public func waitForDrain(timeoutNanos: UInt64 = 10_000_000_000) -> Bool {
+    public func waitForDrain(timeout: Duration = .seconds(10)) -> Bool {
+        waitForDrain(timeoutNanos: timeout.clampedNanoseconds)
+    }
+
+    /// `waitForDrain(timeout:)` in nanoseconds.
+    @discardableResult
+    package func waitForDrain(timeoutNanos: UInt64) -> Bool {
         let until = MonotonicClock.now() &+ timeoutNanos
         while counters.snapshot.inFlight > 0 {
             if MonotonicClock.now() > until { return false }
@@ -165,10 +172,10 @@ extension Auditable {
         }
     }
 
-    /// Waits until every reactor drained, at most `timeoutNanos` each.
+    /// Waits until every reactor drained, at most `timeout` each.
     @discardableResult
-    public func waitForAllDrained(timeoutNanos: UInt64 = 10_000_000_000) -> Bool {
-        auditedReactors.allSatisfy { $0.waitForDrain(timeoutNanos: timeoutNanos) }
+    public func waitForAllDrained(timeout: Duration = .seconds(10)) -> Bool {
+        auditedReactors.allSatisfy { $0.waitForDrain(timeout: timeout) }
     }
 
     /// Takes the baseline an audit compares against. Not from a reactor thread.

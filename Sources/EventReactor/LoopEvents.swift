@@ -1,3 +1,5 @@
+import LinuxSystem
+
 /// Watches an fd on a reactor's loop: its handler runs on the loop thread each time the fd is ready
 /// for what it watches (level-triggered), until `disarm()` or `free()`. Loop-bound: create, arm,
 /// disarm and free it on the reactor's thread. Armed, it counts in the reactor's registered
@@ -38,9 +40,7 @@ public final class LoopTimer {
     /// Arms the timer to fire `delay` from now (a negative delay fires at the loop's next turn);
     /// arming an armed timer moves its deadline.
     public func arm(after delay: Duration) {
-        let (seconds, attoseconds) = delay.components
-        let nanos = seconds < 0 ? 0 : UInt64(seconds) &* 1_000_000_000 &+ UInt64(max(0, attoseconds) / 1_000_000_000)
-        event.arm(timeoutNanos: nanos)
+        event.arm(timeoutNanos: delay.clampedNanoseconds)
     }
 
     /// Disarms the timer (idempotent): its handler does not run.

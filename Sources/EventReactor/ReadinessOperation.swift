@@ -1,3 +1,4 @@
+import LinuxSystem
 /// An operation that waits for an fd to become readable (or writable), with an optional timeout.
 /// It owns one libevent event of its own, created when the loop installs it and freed before its
 /// completion runs on every path. Loop-bound: `watcher` is touched only on the reactor thread.
@@ -46,12 +47,22 @@ final class ReadinessOperation: OperationBody, @unchecked Sendable {
 
 extension Reactor {
     /// Starts an operation that completes when `fd` is ready for `interest`, with `.completed(what)`,
-    /// or fails with `.timedOut` after `timeoutNanos`. Any thread; the caller keeps the fd open until
-    /// the completion has run. The completion runs once, on the reactor thread, after the operation's
-    /// libevent event has been freed.
+    /// or fails with `.timedOut` after `timeout`. Any thread; the caller keeps the fd open until the
+    /// completion has run. The completion runs once, on the reactor thread, after the operation's
+    /// watcher has left the loop.
     @discardableResult
     public func startReadinessWait(
-        fd: Int32, interest: Readiness = .read, timeoutNanos: UInt64? = nil,
+        fd: Int32, interest: Readiness = .read, timeout: Duration? = nil,
+        completion: @escaping @Sendable (OperationOutcome<Readiness>) -> Void
+    ) -> OperationHandle {
+        startReadinessWait(fd: fd, interest: interest, timeoutNanos: timeout?.clampedNanoseconds,
+                           completion: completion)
+    }
+
+    /// `startReadinessWait(fd:interest:timeout:completion:)` with the timeout in nanoseconds.
+    @discardableResult
+    package func startReadinessWait(
+        fd: Int32, interest: Readiness = .read, timeoutNanos: UInt64?,
         completion: @escaping @Sendable (OperationOutcome<Readiness>) -> Void
     ) -> OperationHandle {
         start(ReadinessOperation(fd: fd, interest: interest, completion: completion), timeoutNanos: timeoutNanos)

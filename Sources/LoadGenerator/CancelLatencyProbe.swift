@@ -34,7 +34,7 @@ public enum CancelLatencyProbe {
     /// Takes `samples` of each, pausing `pauseMicros` before each so both waiters are asleep.
     public static func run(samples: Int, pauseMicros: UInt32 = 50, busyPollMicros: UInt64 = 0) throws -> Report {
         var configuration = Reactor.Configuration()
-        configuration.busyPollNanos = busyPollMicros * 1000
+        configuration.busyPoll = .microseconds(busyPollMicros)
         let reactor = try Reactor(configuration: configuration)
         defer { reactor.shutdown() }
         let floor = try RawWakeFloor()

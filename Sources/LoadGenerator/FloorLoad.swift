@@ -2,8 +2,8 @@ import Atomics
 import DNSMessage
 import DNSQuery
 import EventReactor
-import LinuxSystem
 import Foundation
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -49,8 +49,8 @@ extension LoadRun {
         }
         let before = ProcessUsage.now()
         let begin = MonotonicClock.now()
-        let stopAt = begin + UInt64(configuration.durationSeconds * 1e9)
-        let timeout = UInt64(configuration.timeoutSeconds * 1e9)
+        let stopAt = begin + configuration.duration.clampedNanoseconds
+        let timeout = configuration.timeout.clampedNanoseconds
         ThreadTeam.run(threads) { index in
             let quota = maxQueries == .max ? .max : maxQueries / threads + (index < maxQueries % threads ? 1 : 0)
             sets[index].run(stopAt: stopAt, quota: quota, timeoutNanos: timeout)

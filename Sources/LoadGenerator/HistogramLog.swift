@@ -1,6 +1,6 @@
-import LinuxSystem
 import Foundation
 import Histogram
+import LinuxSystem
 
 /// Writes HdrHistogram interval logs (log format 1.3), so that runs from several machines can be
 /// merged and plotted with HdrHistogram's own tools (`HistogramLogProcessor`, `hdrh`, the plotter).

@@ -1,8 +1,8 @@
 import DNSResponder
 import EvdnsBaseline
 import EventReactor
-import LinuxSystem
 import Foundation
+import LinuxSystem
 
 /// Runs `evq load` workloads and assembles their reports.
 public enum LoadRun {
@@ -24,9 +24,9 @@ public enum LoadRun {
             return EvdnsLoad.Query(name: query.name, aaaa: query.type == "AAAA")
         }
         var evdns = EvdnsLoad.Configuration(server: server, outstanding: configuration.outstanding, queries: queries,
-                                            durationSeconds: configuration.durationSeconds)
+                                            duration: configuration.duration)
         evdns.maxQueries = configuration.maxQueries ?? .max
-        evdns.timeoutSeconds = configuration.timeoutSeconds
+        evdns.timeout = configuration.timeout
         let recorder = LoadRecorder(shards: 1, epochSeconds: Date().timeIntervalSince1970)
         let shard = recorder.shards[0]
         // A closed loop keeps `outstanding` in flight until its last round drains.

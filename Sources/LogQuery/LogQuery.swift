@@ -125,11 +125,11 @@ public final class LogQuery: @unchecked Sendable {
     /// or `.noMoreItems`, `.timeout`, `.cancelled`, `.closed`, `.scan(errno)`.
     /// - Parameters:
     ///   - max: the batch size (≥ 1).
-    ///   - timeout: nanoseconds; `nil` waits as long as the scan takes (or forever when following).
+    ///   - timeout: `nil` waits as long as the scan takes (or forever when following).
     /// The corresponding Windows call is `EvtNext`.
     @discardableResult
     public func next(
-        max: Int, timeout: UInt64? = nil,
+        max: Int, timeout: Duration? = nil,
         completion: @escaping @Sendable (Result<[LogRecord], LogQueryError>) -> Void
     ) -> OperationHandle {
         precondition(max >= 1, "max must be ≥ 1")
@@ -138,7 +138,7 @@ public final class LogQuery: @unchecked Sendable {
 
     /// `next(max:timeout:completion:)` as `async`; Swift task cancellation cancels the operation.
     /// - Throws: `LogQueryError` (`.noMoreItems`, `.timeout`, `.cancelled`, …).
-    public func next(max: Int, timeout: UInt64? = nil) async throws(LogQueryError) -> [LogRecord] {
+    public func next(max: Int, timeout: Duration? = nil) async throws(LogQueryError) -> [LogRecord] {
         try await awaitOperation { completion in next(max: max, timeout: timeout, completion: completion) }
     }
 
@@ -151,7 +151,7 @@ public final class LogQuery: @unchecked Sendable {
     /// The corresponding Windows call is `EvtSeek` (`EvtSeekStrict`).
     @discardableResult
     public func seek(
-        to target: LogSeekTarget, strict: Bool = false, timeout: UInt64? = nil,
+        to target: LogSeekTarget, strict: Bool = false, timeout: Duration? = nil,
         completion: @escaping @Sendable (Result<Void, LogQueryError>) -> Void
     ) -> OperationHandle {
         start(SeekOperation(query: self, target: target, strict: strict, completion: completion), timeout: timeout)
@@ -172,7 +172,7 @@ public final class LogQuery: @unchecked Sendable {
     /// the completion runs exactly once on the reactor thread.
     @discardableResult
     public func count(
-        timeout: UInt64? = nil, completion: @escaping @Sendable (Result<Int, LogQueryError>) -> Void
+        timeout: Duration? = nil, completion: @escaping @Sendable (Result<Int, LogQueryError>) -> Void
     ) -> OperationHandle {
         start(CountOperation(query: self, completion: completion), timeout: timeout)
     }
@@ -214,8 +214,8 @@ public final class LogQuery: @unchecked Sendable {
     }
 
     /// Starts `body` and registers its handle for `cancel`/`close`.
-    func start(_ body: QueryOperation, timeout: UInt64?) -> OperationHandle {
-        let handle = reactor.start(body, timeoutNanos: timeout)
+    func start(_ body: QueryOperation, timeout: Duration?) -> OperationHandle {
+        let handle = reactor.start(body, timeout: timeout)
         pending.register(body.id, handle)
         return handle
     }

@@ -63,9 +63,9 @@ struct HoldCommand: ParsableCommand {
         var configuration = DNSQueryEngine.Configuration()
         configuration.servers = [DNSServer(ipv4: 127, 0, 0, 1, port: port)]
         configuration.resolvConfPath = "/nonexistent"
-        configuration.timeoutNanos = 3_600_000_000_000
-        configuration.retransmitNanos = configuration.timeoutNanos
-        configuration.maxRetransmitNanos = configuration.timeoutNanos
+        configuration.timeout = .seconds(3600)
+        configuration.retransmitInterval = configuration.timeout
+        configuration.maxRetransmitInterval = configuration.timeout
         configuration.attempts = 1
         let engine = DNSQueryEngine(reactor: reactor, configuration: configuration)
         defer { engine.shutdown() }

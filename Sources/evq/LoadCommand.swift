@@ -66,7 +66,7 @@ struct LoadCommand: ParsableCommand {
         configuration.server = server
         if let outstanding { configuration.outstanding = outstanding }
         configuration.rate = rate
-        configuration.durationSeconds = duration
+        configuration.duration = .seconds(duration)
         configuration.maxQueries = queries
         configuration.reactors = reactors
         configuration.cancelRate = cancelRate
@@ -81,7 +81,7 @@ struct LoadCommand: ParsableCommand {
         configuration.scanJobs = scanJobs
         configuration.scanFile = scanFile
         configuration.scanFilter = scanFilter
-        configuration.timeoutSeconds = timeout
+        configuration.timeout = .seconds(timeout)
         configuration.seed = seed
         configuration.quiet = quiet
         configuration.segmentOffload = !noSegmentOffload
