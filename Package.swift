@@ -10,15 +10,14 @@ import PackageDescription
 
 let package = Package(
     name: "evquery",
-    platforms: [.macOS(.v15)],
+    // Linux only (epoll, recvmmsg/sendmmsg, UDP GSO, inotify): no other platform is claimed.
+    // The products are the libraries a program embeds, and the evq tool.
     products: [
-        .library(name: "LinuxSystem", targets: ["LinuxSystem"]),
         .library(name: "EventReactor", targets: ["EventReactor"]),
         .library(name: "DNSMessage", targets: ["DNSMessage"]),
         .library(name: "DNSQuery", targets: ["DNSQuery"]),
         .library(name: "LogQuery", targets: ["LogQuery"]),
         .library(name: "DNSResponder", targets: ["DNSResponder"]),
-        .library(name: "LoadGenerator", targets: ["LoadGenerator"]),
         .executable(name: "evq", targets: ["evq"]),
     ],
     dependencies: [

@@ -101,6 +101,35 @@ public struct ExactlyOnceAudit: Sendable, Equatable, Codable, CustomStringConver
             + "events_after_drain=\(eventsAfterDrain) events_baseline=\(eventsBaseline) "
             + "timers_after_drain=\(timersAfterDrain) \(ok ? "OK" : "VIOLATED")"
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case started, completed, doubleCompletions, missed, eventsAfterDrain, eventsBaseline, timersAfterDrain, ok
+    }
+
+    /// Reads an audit's figures (`ok` is recomputed; `timersAfterDrain` is 0 when absent).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(started: try container.decode(Int.self, forKey: .started),
+                  completed: try container.decode(Int.self, forKey: .completed),
+                  doubleCompletions: try container.decode(Int.self, forKey: .doubleCompletions),
+                  missed: try container.decode(Int.self, forKey: .missed),
+                  eventsAfterDrain: try container.decode(Int.self, forKey: .eventsAfterDrain),
+                  eventsBaseline: try container.decode(Int.self, forKey: .eventsBaseline),
+                  timersAfterDrain: try container.decodeIfPresent(Int.self, forKey: .timersAfterDrain) ?? 0)
+    }
+
+    /// Writes the figures and the verdict (`ok`), as the JSON reports show them.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(started, forKey: .started)
+        try container.encode(completed, forKey: .completed)
+        try container.encode(doubleCompletions, forKey: .doubleCompletions)
+        try container.encode(missed, forKey: .missed)
+        try container.encode(eventsAfterDrain, forKey: .eventsAfterDrain)
+        try container.encode(eventsBaseline, forKey: .eventsBaseline)
+        try container.encode(timersAfterDrain, forKey: .timersAfterDrain)
+        try container.encode(ok, forKey: .ok)
+    }
 }
 
 extension Reactor {

@@ -78,7 +78,7 @@ public enum LoadRun {
                 scanThread: totals.scanCancelThread.totalCount > 0
                     ? LatencySummary(nanoseconds: totals.scanCancelThread) : nil),
             outcomes: totals.outcomes.filter { $0.value > 0 || ["answered", "cancelled", "timeout"].contains($0.key) },
-            audit: .init(audit), timeline: recorder.seconds, curves: curves)
+            audit: audit, timeline: recorder.seconds, curves: curves)
     }
 }
 
