@@ -8,8 +8,8 @@ import Glibc
 /// the threads that run without a reactor (the floor engine, the responder's workers). Owns its
 /// epoll fd; not thread-safe.
 public final class ReadinessSet {
-    private let epoll: Int32
-    private let tokens: UnsafeMutablePointer<UInt32>
+    @usableFromInline let epoll: Int32
+    @usableFromInline let tokens: UnsafeMutablePointer<UInt32>
     /// The most ready fds one `wait` reports.
     public static let maxReady = 64
 
@@ -35,7 +35,7 @@ public final class ReadinessSet {
 
     /// Waits up to `timeoutMillis` (-1: without limit) for readable fds and calls `body` with each
     /// one's token. Returns how many were ready (0 on timeout or interruption).
-    @discardableResult
+    @inlinable @discardableResult
     public func wait(timeoutMillis: Int32, max: Int = ReadinessSet.maxReady, _ body: (UInt32) -> Void) -> Int {
         let ready = Int(evq_epoll_wait_tokens(epoll, tokens, Int32(Swift.min(max, Self.maxReady)), timeoutMillis))
         for index in 0..<Swift.max(0, ready) { body(tokens[index]) }
