@@ -1,6 +1,6 @@
-import CSystemShims
 import DNSMessage
 import EventReactor
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -160,8 +160,12 @@ public final class DNSResponder: Sendable {
             opened.append(listenFD)
             guard listen(listenFD, 128) == 0 else { throw DNSResponderError("listen", errno: errno) }
         }
-        let stopFD = evq_eventfd_nonblocking(0)
-        guard stopFD >= 0 else { throw DNSResponderError("eventfd", errno: errno) }
+        let stopFD: Int32
+        do {
+            stopFD = try ProcessCalls.eventFD()
+        } catch {
+            throw DNSResponderError("eventfd", errno: error.errno)
+        }
         opened.append(stopFD)
 
         running.stopFD = stopFD

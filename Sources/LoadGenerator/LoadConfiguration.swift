@@ -31,7 +31,8 @@ public struct LoadConfiguration: Sendable {
     public var outstanding = 100
     /// Open loop: queries per second (nil = closed loop).
     public var rate: Double?
-    public var durationSeconds = 5.0
+    /// How long queries are started (`--duration`).
+    public var duration: Duration = .seconds(5)
     public var maxQueries: Int?
     public var reactors = 1
     /// The fraction of queries cancelled (0…1); the evdns and floor engines make no cancels.
@@ -45,7 +46,8 @@ public struct LoadConfiguration: Sendable {
     /// The scan jobs' filter (the LogQuery filter language); nil passes every record.
     public var scanFilter: String?
     public var engine = LoadEngineKind.evquery
-    public var timeoutSeconds = 2.0
+    /// A query's deadline (`--timeout`).
+    public var timeout: Duration = .seconds(2)
     /// The evquery engine sends equal-length queries to one socket as one UDP GSO message
     /// (`DNSQueryEngine.Configuration.segmentOffload`); false sends one message per query, as the
     /// floor does.
@@ -90,11 +92,11 @@ extension LoadConfiguration {
         typealias Failure = LoadRun.Failure
         guard (1...1_000_000).contains(outstanding) else { throw Failure("--outstanding must be 1…1,000,000") }
         if let rate, !(rate > 0 && rate <= 10_000_000) { throw Failure("--rate must be in (0, 10,000,000]") }
-        guard durationSeconds > 0, durationSeconds <= 86_400 else { throw Failure("--duration must be in (0, 86400] seconds") }
+        guard duration > .zero, duration <= .seconds(86_400) else { throw Failure("--duration must be in (0, 86400] seconds") }
         if let maxQueries, maxQueries < 1 { throw Failure("--queries must be at least 1") }
         guard (1...64).contains(reactors) else { throw Failure("--reactors must be 1…64") }
         guard (0...1).contains(cancelRate) else { throw Failure("--cancel-rate must be between 0 and 1") }
-        guard timeoutSeconds > 0, timeoutSeconds <= 3600 else { throw Failure("--timeout must be in (0, 3600] seconds") }
+        guard timeout > .zero, timeout <= .seconds(3600) else { throw Failure("--timeout must be in (0, 3600] seconds") }
         guard scanJobs >= 0, scanJobs <= 10_000 else { throw Failure("--scan-jobs must be 0…10,000") }
         if scanJobs > 0 && scanFile == nil { throw Failure("--scan-jobs needs --scan-file") }
         if let server, ServerAddress(server) == nil { throw Failure("--server must be HOST:PORT with an IPv4 address") }

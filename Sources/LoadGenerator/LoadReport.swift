@@ -6,28 +6,6 @@ import Histogram
 /// "The command line": qps, cpu_seconds_per_million, latency_us, cancel_latency_us.loop/.thread,
 /// outcomes, audit).
 public struct LoadReport: Codable, Sendable {
-    /// The exactly-once audit with its verdict, as the JSON report spells it.
-    public struct Audit: Codable, Sendable, Equatable {
-        public var started: Int
-        public var completed: Int
-        public var doubleCompletions: Int
-        public var missed: Int
-        public var eventsAfterDrain: Int
-        public var eventsBaseline: Int
-        public var ok: Bool
-
-        /// The JSON form of an audit.
-        public init(_ audit: ExactlyOnceAudit) {
-            started = audit.started
-            completed = audit.completed
-            doubleCompletions = audit.doubleCompletions
-            missed = audit.missed
-            eventsAfterDrain = audit.eventsAfterDrain
-            eventsBaseline = audit.eventsBaseline
-            ok = audit.ok
-        }
-    }
-
     /// Cancel latency by origin (and, with scan jobs mixed in, by kind).
     public struct CancelLatency: Codable, Sendable {
         public var loop: LatencySummary
@@ -90,7 +68,7 @@ public struct LoadReport: Codable, Sendable {
     public var cancelLatencyUs: CancelLatency
     /// answered, nxdomain, servfail, timeout, cancelled, error, …
     public var outcomes: [String: Int]
-    public var audit: Audit
+    public var audit: ExactlyOnceAudit
     public var timeline: [Second]
     /// Percentile curves for the plot: name → [[percentile, microseconds]].
     public var curves: [String: [[Double]]]
@@ -107,7 +85,7 @@ public struct LoadReport: Codable, Sendable {
     public init(
         engine: String, server: String, mode: String, outstanding: Int?, targetRate: Double?, reactors: Int,
         seconds: Double, sent: Int, qps: Double, cpuSeconds: Double, cpuSecondsPerMillion: Double, rssBytes: Int,
-        latencyUs: LatencySummary, cancelLatencyUs: CancelLatency, outcomes: [String: Int], audit: Audit,
+        latencyUs: LatencySummary, cancelLatencyUs: CancelLatency, outcomes: [String: Int], audit: ExactlyOnceAudit,
         timeline: [Second], curves: [String: [[Double]]]
     ) {
         self.engine = engine
@@ -154,9 +132,7 @@ public struct LoadReport: Codable, Sendable {
         lines.append("  " + cancelLatencyUs.thread.row(label: "cancel from thread"))
         if let scan = cancelLatencyUs.scanLoop { lines.append("  " + scan.row(label: "scan cancel, loop")) }
         if let scan = cancelLatencyUs.scanThread { lines.append("  " + scan.row(label: "scan cancel, thr.")) }
-        lines.append("  audit           started=\(audit.started) completed=\(audit.completed) "
-            + "double=\(audit.doubleCompletions) missed=\(audit.missed) events_after_drain=\(audit.eventsAfterDrain) "
-            + "events_baseline=\(audit.eventsBaseline) \(audit.ok ? "OK" : "VIOLATED")")
+        lines.append("  audit           \(audit)")
         if let responder { lines.append("  responder       " + responder) }
         func counts(_ values: [String: Int]) -> String {
             values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")

@@ -2,6 +2,7 @@ import DNSResponder
 import EvdnsBaseline
 import EventReactor
 import Foundation
+import LinuxSystem
 
 /// Runs `evq load` workloads and assembles their reports.
 public enum LoadRun {
@@ -29,9 +30,9 @@ public enum LoadRun {
             return EvdnsLoad.Query(name: query.name, aaaa: query.type == "AAAA")
         }
         var evdns = EvdnsLoad.Configuration(server: server, outstanding: configuration.outstanding, queries: queries,
-                                            durationSeconds: configuration.durationSeconds)
+                                            duration: configuration.duration)
         evdns.maxQueries = configuration.maxQueries ?? .max
-        evdns.timeoutSeconds = configuration.timeoutSeconds
+        evdns.timeout = configuration.timeout
         let recorder = LoadRecorder(shards: 1, epochSeconds: Date().timeIntervalSince1970)
         let shard = recorder.shards[0]
         // A closed loop keeps `outstanding` in flight until its last round drains.
@@ -83,7 +84,7 @@ public enum LoadRun {
                 scanThread: totals.scanCancelThread.totalCount > 0
                     ? LatencySummary(nanoseconds: totals.scanCancelThread) : nil),
             outcomes: totals.outcomes.filter { $0.value > 0 || ["answered", "cancelled", "timeout"].contains($0.key) },
-            audit: .init(audit), timeline: recorder.seconds, curves: curves)
+            audit: audit, timeline: recorder.seconds, curves: curves)
     }
 }
 

@@ -3,6 +3,7 @@ import DNSMessage
 import DNSQuery
 import EventReactor
 import Foundation
+import LinuxSystem
 
 extension LoadRun {
     /// Drives evquery's DNSQuery engine against `server`: one driver and one engine per reactor, each
@@ -35,7 +36,7 @@ extension LoadRun {
         let baseline = group.auditBaseline()
         var engineConfiguration = DNSQueryEngine.Configuration()
         engineConfiguration.servers = [address]
-        engineConfiguration.timeoutNanos = UInt64(configuration.timeoutSeconds * 1e9)
+        engineConfiguration.timeout = configuration.timeout
         engineConfiguration.segmentOffload = configuration.segmentOffload
         let engines = group.reactors.map { DNSQueryEngine(reactor: $0, configuration: engineConfiguration) }
 
@@ -144,7 +145,7 @@ final class QueryLoadPlan: Sendable {
 
     /// Starts the clock: no query is numbered after `start + duration`.
     func begin(at start: UInt64) {
-        deadline.store(start &+ UInt64(configuration.durationSeconds * 1e9), ordering: .relaxed)
+        deadline.store(start &+ configuration.duration.clampedNanoseconds, ordering: .relaxed)
     }
 
     /// The next query's number, or nil once the run's time or count is over.

@@ -70,7 +70,7 @@ struct LoadCommand: ParsableCommand {
         configuration.server = server
         if let outstanding { configuration.outstanding = outstanding }
         configuration.rate = rate
-        configuration.durationSeconds = duration
+        configuration.duration = .seconds(duration)
         configuration.maxQueries = queries
         configuration.reactors = reactors
         configuration.cancelRate = cancelRate
@@ -84,7 +84,7 @@ struct LoadCommand: ParsableCommand {
         configuration.scanJobs = scanJobs
         configuration.scanFile = scanFile
         configuration.scanFilter = scanFilter
-        configuration.timeoutSeconds = timeout
+        configuration.timeout = .seconds(timeout)
         configuration.seed = seed
         configuration.quiet = quiet
         configuration.segmentOffload = !noSegmentOffload

@@ -72,10 +72,10 @@ struct ResolveCommand: ParsableCommand {
         }
         var configuration = DNSQueryEngine.Configuration()
         if let server { configuration.servers = [try DNSServer(parsing: server)] }
-        configuration.timeoutNanos = nanos
+        configuration.timeout = .nanoseconds(Int64(nanos))
         configuration.attempts = attempts
-        configuration.maxRetransmitNanos = min(configuration.maxRetransmitNanos, nanos)
-        configuration.retransmitNanos = min(configuration.retransmitNanos, nanos)
+        configuration.maxRetransmitInterval = min(configuration.maxRetransmitInterval, configuration.timeout)
+        configuration.retransmitInterval = min(configuration.retransmitInterval, configuration.timeout)
 
         let reactor = try Reactor()
         defer { reactor.shutdown() }

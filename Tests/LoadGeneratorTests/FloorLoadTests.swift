@@ -133,7 +133,7 @@ struct FloorLoadTests {
         configuration.queries = workload
         configuration.outstanding = outstanding
         configuration.maxQueries = queries
-        configuration.durationSeconds = 30
+        configuration.duration = .seconds(30)
         configuration.cancelRate = 0
         configuration.quiet = true
         return configuration
@@ -142,7 +142,7 @@ struct FloorLoadTests {
     @Test func floorRunAgainstKnotAccountsForEveryQueryAndPassesTheAudit() throws {
         var configuration = Self.floor(try FloorKnot.server.get(), outstanding: 64, queries: 20_000)
         configuration.reactors = 2
-        configuration.durationSeconds = 5
+        configuration.duration = .seconds(5)
         let (report, _) = try LoadRun.run(configuration)
 
         #expect(report.engine == "floor")
@@ -180,7 +180,7 @@ struct FloorLoadTests {
         let responder = EvenIDResponder()
         defer { responder.stop() }
         var configuration = Self.floor(responder.server, outstanding: 20, queries: 200)
-        configuration.timeoutSeconds = 0.2
+        configuration.timeout = .milliseconds(200)
         let (report, _) = try LoadRun.run(configuration)
         let answered = report.outcomes["answered"] ?? 0, timeouts = report.outcomes["timeout"] ?? 0
         #expect(report.sent == 200)

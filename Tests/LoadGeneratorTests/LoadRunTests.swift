@@ -9,7 +9,7 @@ import Testing
 struct LoadRunTests {
     private func configuration(_ change: (inout LoadConfiguration) -> Void = { _ in }) -> LoadConfiguration {
         var configuration = LoadConfiguration()
-        configuration.durationSeconds = 1.5
+        configuration.duration = .milliseconds(1500)
         configuration.outstanding = 50
         configuration.quiet = true
         configuration.cancelRate = 0.1
@@ -59,7 +59,7 @@ struct LoadRunTests {
 
     @Test func everyEngineRunsAgainstTheEmbeddedResponderWithTheAudit() throws {
         for engine in [LoadEngineKind.evdns, .floor] {
-            let (report, _) = try LoadRun.run(configuration { $0.engine = engine; $0.cancelRate = 0; $0.durationSeconds = 1 })
+            let (report, _) = try LoadRun.run(configuration { $0.engine = engine; $0.cancelRate = 0; $0.duration = .seconds(1) })
             #expect(report.audit.ok, "\(engine): \(report.audit)")
             #expect(report.sent > 0 && report.sent == dnsOutcomes(report), "\(engine)")
         }
@@ -69,7 +69,7 @@ struct LoadRunTests {
         // 2,000 queries a second is well within what the responder and a debug build keep up with.
         let (report, _) = try LoadRun.run(configuration {
             $0.rate = 2000
-            $0.durationSeconds = 10
+            $0.duration = .seconds(10)
             $0.cancelRate = 0
         })
         #expect(report.audit.ok, "\(report.audit)")
