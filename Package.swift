@@ -76,7 +76,9 @@ let package = Package(
         .testTarget(name: "LogQueryTests", dependencies: ["LogQuery", "EventReactor"]),
         .testTarget(
             name: "LoadGeneratorTests",
-            dependencies: ["LoadGenerator", "EventReactor", .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: [
+                "LoadGenerator", "EventReactor", "DNSResponder", .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
         ),
 
         // package-benchmark suites: `swift package benchmark` (see README "Performance").

@@ -26,7 +26,8 @@ public enum LoadRun {
                                             durationSeconds: configuration.durationSeconds)
         evdns.maxQueries = configuration.maxQueries ?? .max
         evdns.timeoutSeconds = configuration.timeoutSeconds
-        let recorder = LoadRecorder(shards: 1, epochSeconds: Date().timeIntervalSince1970)
+        let recorder = LoadRecorder(shards: 1, epochSeconds: Date().timeIntervalSince1970,
+                                    interval: configuration.interval)
         let shard = recorder.shards[0]
         // A closed loop keeps `outstanding` in flight until its last round drains.
         let outstanding = configuration.outstanding
@@ -55,7 +56,8 @@ public enum LoadRun {
         sent: Int, usage: (before: ProcessUsage, after: ProcessUsage), audit: ExactlyOnceAudit
     ) -> LoadReport {
         let totals = recorder.totals()
-        let answered = (totals.outcomes["answered"] ?? 0) + (totals.outcomes["nxdomain"] ?? 0)
+        let answered = LoadOutcome.allCases.filter { $0.isReply && $0 != .servfail && $0 != .refused }
+            .reduce(0) { $0 + (totals.outcomes[$1.rawValue] ?? 0) }
         let cpu = usage.after.cpuSeconds - usage.before.cpuSeconds
         var curves = ["query": LoadReport.curve(totals.query), "cancel_loop": LoadReport.curve(totals.cancelLoop),
                       "cancel_thread": LoadReport.curve(totals.cancelThread)]
@@ -63,7 +65,7 @@ public enum LoadRun {
         if totals.scanCancelThread.totalCount > 0 {
             curves["scan_cancel_thread"] = LoadReport.curve(totals.scanCancelThread)
         }
-        return LoadReport(
+        var report = LoadReport(
             engine: engine, server: server, mode: configuration.rate == nil ? "closed" : "open",
             outstanding: configuration.rate == nil ? configuration.outstanding : nil, targetRate: configuration.rate,
             reactors: engine == "evdns" ? 1 : configuration.reactors, seconds: seconds, sent: sent,
@@ -77,7 +79,15 @@ public enum LoadRun {
                 scanThread: totals.scanCancelThread.totalCount > 0
                     ? LatencySummary(nanoseconds: totals.scanCancelThread) : nil),
             outcomes: totals.outcomes.filter { $0.value > 0 || ["answered", "cancelled", "timeout"].contains($0.key) },
-            audit: .init(audit), timeline: recorder.seconds, curves: curves)
+            audit: .init(audit), intervals: recorder.intervals, curves: curves)
+        report.rcodes = Dictionary(uniqueKeysWithValues: totals.rcodes.map { (LoadReport.rcodeName($0.key), $0.value) })
+        report.nodata = totals.outcomes[LoadOutcome.nodata.rawValue] ?? 0
+        if let rate = configuration.rate, let rampTo = configuration.rampTo {
+            report.ramp = LoadReport.Ramp(fromRate: rate, toRate: rampTo,
+                                          seconds: configuration.rampSeconds ?? configuration.durationSeconds,
+                                          p99Bound: configuration.kneeP99, intervals: report.intervals)
+        }
+        return report
     }
 }
 

@@ -18,8 +18,10 @@ extension LoadRun {
         options.resultDetail = .summary
         let requests = try configuration.queries.map { query throws(Failure) -> DNSQueryRequest in
             guard let type = DNSType(mnemonic: query.type) else { throw Failure("unknown query type \(query.type)") }
+            var asked = options
+            configuration.flags.adding(query.flags).apply(to: &asked)
             do {
-                return try DNSQueryRequest(query.name, type: type, options: options)
+                return try DNSQueryRequest(query.name, type: type, options: asked)
             } catch { throw Failure("invalid name in the workload: \(query.name)") }
         }
         let group: ReactorGroup
@@ -27,7 +29,8 @@ extension LoadRun {
         // 1 ms); they cost a timerfd_settime on each loop turn, which a closed loop without cancels
         // does not need.
         var reactorConfiguration = Reactor.Configuration()
-        reactorConfiguration.preciseTimers = configuration.rate != nil || configuration.cancelRate > 0
+        reactorConfiguration.preciseTimers = configuration.rate != nil || configuration.maxRate != nil
+            || configuration.cancelRate > 0
         do { group = try ReactorGroup(count: configuration.reactors, configuration: reactorConfiguration) } catch {
             throw Failure("cannot start \(configuration.reactors) reactor(s): \(error)")
         }
@@ -47,7 +50,8 @@ extension LoadRun {
                 + "; is a DNS server listening there?")
         }
         let plan = QueryLoadPlan(configuration: configuration, requests: requests)
-        let recorder = LoadRecorder(shards: configuration.reactors, epochSeconds: Date().timeIntervalSince1970)
+        let recorder = LoadRecorder(shards: configuration.reactors, epochSeconds: Date().timeIntervalSince1970,
+                                    interval: configuration.interval)
         let drivers = group.reactors.indices.map { index in
             QueryLoadDriver(plan: plan, reactor: group.reactors[index], engine: engines[index],
                             shard: recorder.shards[index], index: index)
@@ -173,9 +177,18 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
     @exclusivity(unchecked) private var rng: SplitMix64
     /// Closed loop: this driver's share of the outstanding count.
     private let quota: Int
-    /// Open loop: nanoseconds between this driver's intended sends, and the next intended send.
-    private let interval: Double
+    /// Open loop (and a capped closed loop): nanoseconds between this driver's intended sends, and
+    /// the next intended send.
+    @exclusivity(unchecked) private var interval: Double
     @exclusivity(unchecked) private var nextIntended = 0.0
+    /// A ramp: this driver's rate rises by `rampSlope` q/s each second until `rampEnd` (nanoseconds
+    /// after `origin`); `startRate` is its share of `--rate`.
+    private let startRate: Double
+    private let rampSlope: Double
+    private let rampEnd: Double
+    /// A closed loop capped by `--max-rate`: whether the pacer is armed to fill the loop later.
+    private let capped: Bool
+    @exclusivity(unchecked) private var pacerArmed = false
     /// When `begin` ran: intended send times travel in each query's tag relative to it.
     private var origin: UInt64 = 0
     @exclusivity(unchecked) private var inFlight = 0
@@ -197,35 +210,68 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
         self.shard = shard
         rng = SplitMix64(seed: configuration.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
         quota = configuration.outstanding / reactors + (index < configuration.outstanding % reactors ? 1 : 0)
-        interval = configuration.rate.map { 1e9 * Double(reactors) / $0 } ?? 0
+        let startRate = (configuration.rate ?? configuration.maxRate ?? 0) / Double(reactors)
+        self.startRate = startRate
+        interval = startRate > 0 ? 1e9 / startRate : 0
+        let rampSeconds = configuration.rampSeconds ?? configuration.durationSeconds
+        rampSlope = configuration.rampTo.map { ($0 / Double(reactors) - startRate) / rampSeconds } ?? 0
+        rampEnd = rampSeconds * 1e9
         cancelDraw = configuration.cancelDraw
         closedLoop = configuration.rate == nil
+        capped = configuration.maxRate != nil
     }
 
     /// Starts this driver's load: fills its closed loop, or starts its pacer.
     func begin() {
         reactor.preconditionInLoop()
         origin = MonotonicClock.now()
+        nextIntended = Double(origin)
         if closedLoop {
             fill(now: origin)
         } else {
-            nextIntended = Double(origin)
             reactor.start(Pacer(driver: self), timeoutNanos: 1)
         }
         finishIfDrained()
     }
 
     /// Closed loop: starts queries until the quota is in flight or the run is over; `now` is the
-    /// caller's clock reading (their send time).
+    /// caller's clock reading (their send time). Capped (`--max-rate`), it starts one only when its
+    /// turn has come, and arms the pacer to come back for the rest.
     private func fill(now: UInt64) {
-        while issuing && inFlight < quota { issue(intendedAt: now) }
+        guard capped else {
+            while issuing && inFlight < quota { issue(intendedAt: now) }
+            return
+        }
+        // A loop that fell idle does not bank its unused turns: at most one interval's burst.
+        nextIntended = max(nextIntended, Double(now) - interval)
+        while issuing && inFlight < quota && nextIntended <= Double(now) {
+            issue(intendedAt: now)
+            nextIntended += interval
+        }
+        if issuing && inFlight < quota && !pacerArmed {
+            pacerArmed = true
+            reactor.start(Pacer(driver: self), timeoutNanos: max(1, untilNextSend))
+        }
     }
 
-    /// Open loop: starts every query whose intended send time has come. Returns whether to go on.
+    /// Open loop: starts every query whose intended send time has come; a capped closed loop: fills
+    /// it. Returns whether to go on.
     fileprivate func pace() -> Bool {
-        let now = Double(MonotonicClock.now())
+        let clock = MonotonicClock.now()
+        if closedLoop {
+            fill(now: clock)  // the pacer is armed (`pacerArmed`): this one, if it goes on
+            pacerArmed = issuing && inFlight < quota
+            finishIfDrained()
+            return pacerArmed
+        }
+        let now = Double(clock)
+        if issuing && nextIntended <= now { shard.recordLag(UInt64(now - nextIntended), intended: UInt64(nextIntended)) }
         while issuing && nextIntended <= now {
             issue(intendedAt: UInt64(nextIntended))
+            if rampSlope != 0 {
+                let elapsed = min(nextIntended - Double(origin), rampEnd)
+                interval = 1e9 / max(startRate + rampSlope * elapsed / 1e9, 0.001)
+            }
             nextIntended += interval
         }
         finishIfDrained()
@@ -280,9 +326,14 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
     private func completed(_ number: Int, latencyNanos: UInt64, now: UInt64, _ outcome: DNSQueryOutcome) {
         ledger.record(number)
         let kind: LoadOutcome
+        var rcode: UInt16?
         switch outcome {
         case .success(let result):
-            kind = result.rcode == .noError ? .answered : result.rcode == .nxDomain ? .nxdomain : .error
+            rcode = result.rcode.rawValue
+            kind = LoadOutcome(rcode: rcode!, answers: Int(result.summary.answerCount))
+        case .failure(.serverFailure(let code)):
+            rcode = code.rawValue
+            kind = LoadOutcome(rcode: rcode!, answers: 0)
         case .failure(let error):
             kind = LoadOutcome(error)
             if case .cancelled(let info) = error, info.reason == .caller {
@@ -293,7 +344,7 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
                                    origin: info.origin, kind: .dns)
             }
         }
-        shard.recordQuery(latencyNanos: latencyNanos, outcome: kind, at: now)
+        shard.recordQuery(latencyNanos: latencyNanos, outcome: kind, rcode: rcode, at: now)
         if !cancelTimers.isEmpty, let timer = cancelTimers.removeValue(forKey: number) { timer.cancel() }
         inFlight -= 1
         if closedLoop { fill(now: now) }
@@ -301,12 +352,13 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
     }
 
     private func finishIfDrained() {
-        guard !issuing, inFlight == 0, cancelTimers.isEmpty, !reportedDone else { return }
+        guard !issuing, inFlight == 0, cancelTimers.isEmpty, !pacerArmed, !reportedDone else { return }
         reportedDone = true
         plan.driverFinished.signal()
     }
 
-    /// The open loop's clock: one operation for the whole run, re-armed for each intended send.
+    /// The pacer: the open loop's clock, one operation for the whole run, re-armed for each intended
+    /// send; in a closed loop capped by `--max-rate`, armed while the loop waits for its next turn.
     private final class Pacer: OperationBody {
         private let driver: QueryLoadDriver
 
@@ -314,7 +366,7 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
 
         func timerFired(_ operation: OperationHandle, on reactor: Reactor) {
             if driver.pace() {
-                reactor.setTimer(operation, afterNanos: driver.untilNextSend)
+                reactor.setTimer(operation, afterNanos: max(1, driver.untilNextSend))
             } else {
                 _ = reactor.finish(operation)
             }
@@ -329,12 +381,23 @@ extension LoadOutcome {
     init(_ error: DNSQueryError) {
         switch error {
         case .timeout: self = .timeout
-        case .serverFailure(let rcode): self = rcode == .refused ? .refused : .servfail
+        case .serverFailure(let rcode): self = LoadOutcome(rcode: rcode.rawValue, answers: 0)
         case .malformedReply: self = .malformed
         case .network: self = .networkError
         case .limitReached: self = .limitReached
         case .cancelled: self = .cancelled
         case .invalidName: self = .error
         }
+    }
+}
+
+extension QueryFlags {
+    /// Sets these flags on a query's options.
+    func apply(to options: inout DNSQueryOptions) {
+        options.dnssecOK = dnssecOK
+        options.checkingDisabled = checkingDisabled
+        options.randomizeCase = randomizeCase
+        if let ednsSize { options.ednsPayloadSize = ednsSize }
+        if noEDNS { options.ednsPayloadSize = nil }
     }
 }
