@@ -24,8 +24,9 @@ public enum LoadEngineKind: String, Sendable, CaseIterable {
 
 /// What `evq load` runs (DESIGN.md, "The command line").
 public struct LoadConfiguration: Sendable {
-    /// `HOST:PORT`; nil starts the embedded responder on 127.0.0.1.
-    public var server: String?
+    /// `HOST:PORT` each; queries go round them (the evquery engine; the others take one). Empty:
+    /// the embedded responder on 127.0.0.1.
+    public var servers: [String] = []
     public var queries: [WorkloadQuery] = Datafile.synthetic(count: 10_000, suffix: "load.evq.test")
     /// Closed loop: queries kept in flight.
     public var outstanding = 100
@@ -127,10 +128,14 @@ extension LoadConfiguration {
         guard timeoutSeconds > 0, timeoutSeconds <= 3600 else { throw Failure("--timeout must be in (0, 3600] seconds") }
         guard scanJobs >= 0, scanJobs <= 10_000 else { throw Failure("--scan-jobs must be 0…10,000") }
         if scanJobs > 0 && scanFile == nil { throw Failure("--scan-jobs needs --scan-file") }
-        if let server, ServerAddress(server) == nil { throw Failure("--server must be HOST:PORT with an IPv4 address") }
+        for server in servers where ServerAddress(server) == nil {
+            throw Failure("--server must be HOST:PORT with an IPv4 address")
+        }
+        guard servers.count <= 64 else { throw Failure("--server: at most 64 servers") }
         if engine != .evquery {
             if rate != nil { throw Failure("--engine \(engine.rawValue) runs a closed loop only (no --rate)") }
             if maxRate != nil { throw Failure("--max-rate paces the evquery engine only") }
+            if servers.count > 1 { throw Failure("--engine \(engine.rawValue) asks one --server") }
             if flags != QueryFlags() || queries.contains(where: { $0.flags != QueryFlags() }) {
                 throw Failure("query flags (--dnssec-ok, --edns-size, …) go with the evquery engine only")
             }

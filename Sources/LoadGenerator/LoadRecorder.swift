@@ -294,15 +294,16 @@ public final class LoadRecorder: Sendable {
     /// The HdrHistogram interval log so far.
     public var histogramLog: String { intervalLog.withLock { $0.text } }
 
-    /// All shards merged: query latency, cancel latencies, outcome counts and replies by rcode.
-    public func totals() -> (query: Histogram<UInt64>, cancelLoop: Histogram<UInt64>, cancelThread: Histogram<UInt64>,
+    /// The shards merged (all of them unless told): query latency, cancel latencies, outcome counts
+    /// and replies by rcode.
+    public func totals(of selected: [Shard]? = nil) -> (query: Histogram<UInt64>, cancelLoop: Histogram<UInt64>, cancelThread: Histogram<UInt64>,
                              scanCancelLoop: Histogram<UInt64>, scanCancelThread: Histogram<UInt64>,
                              outcomes: [String: Int], rcodes: [UInt16: Int]) {
         var query = makeLatencyHistogram(), loop = makeLatencyHistogram(), thread = makeLatencyHistogram()
         var scanLoop = makeLatencyHistogram(), scanThread = makeLatencyHistogram()
         var outcomes = [Int](repeating: 0, count: LoadOutcome.allCases.count)
         var rcodes: [UInt16: Int] = [:]
-        for shard in shards {
+        for shard in selected ?? shards {
             shard.tallies.withLock { tally in
                 query.add(tally.query)
                 query.add(tally.interval)  // what the last tick has not folded in yet

@@ -165,6 +165,8 @@ public struct LoadReport: Codable, Sendable {
     /// What the engine sent, by kind (evquery: `udp` queries, of which `segmented` went out in
     /// UDP GSO messages, and `tcp`); nil for engines that do not count them.
     public var sends: [String: Int]?
+    /// Per server, with more than one (`--server` repeated); nil with one.
+    public var servers: [ServerRow]?
     /// The embedded responder's own counters (nil against another server).
     public var responder: String?
 
@@ -227,6 +229,15 @@ public struct LoadReport: Codable, Sendable {
             + "double=\(audit.doubleCompletions) missed=\(audit.missed) events_after_drain=\(audit.eventsAfterDrain) "
             + "events_baseline=\(audit.eventsBaseline) \(audit.ok ? "OK" : "VIOLATED")")
         if let responder { lines.append("  responder       " + responder) }
+        if let servers {
+            lines.append("  " + pad("server", 22) + pad("completed", 11) + pad("responses", 11) + pad("timeouts", 10)
+                + pad("p50 µs", 10) + pad("p99 µs", 10) + "  rcodes")
+            for row in servers {
+                lines.append("  " + pad(row.server, 22) + pad("\(row.completed)", 11) + pad("\(row.responses)", 11)
+                    + pad("\(row.timeouts)", 10) + pad(format(row.latencyUs.p50), 10) + pad(format(row.latencyUs.p99), 10)
+                    + "  " + counts(row.rcodes))
+            }
+        }
         if let sends { lines.append("  sends           " + counts(sends)) }
         if let dropped = repliesDropped { lines.append("  replies dropped " + counts(dropped)) }
         return lines.joined(separator: "\n")
@@ -249,5 +260,33 @@ extension LoadReport {
     public static func rcodeName(_ code: UInt16) -> String {
         let name = DNSRcode(rawValue: code).description
         return name.hasPrefix("RCODE") ? String(code) : name
+    }
+}
+
+extension LoadReport {
+    /// One server's share of a run with several (`--server` repeated): queries go round the servers.
+    public struct ServerRow: Codable, Sendable, Equatable {
+        public var server: String
+        /// Queries sent to it that completed (every one, once the run has drained).
+        public var completed: Int
+        /// Replies from it, whatever their code.
+        public var responses: Int
+        public var timeouts: Int
+        /// Its replies by response code.
+        public var rcodes: [String: Int]
+        public var latencyUs: LatencySummary
+
+        /// The row from the server's merged shards.
+        init(server: String, totals: (query: Histogram<UInt64>, cancelLoop: Histogram<UInt64>,
+                                      cancelThread: Histogram<UInt64>, scanCancelLoop: Histogram<UInt64>,
+                                      scanCancelThread: Histogram<UInt64>, outcomes: [String: Int],
+                                      rcodes: [UInt16: Int])) {
+            self.server = server
+            completed = totals.outcomes.values.reduce(0, +)
+            responses = LoadOutcome.allCases.filter(\.isReply).reduce(0) { $0 + (totals.outcomes[$1.rawValue] ?? 0) }
+            timeouts = totals.outcomes[LoadOutcome.timeout.rawValue] ?? 0
+            rcodes = Dictionary(uniqueKeysWithValues: totals.rcodes.map { (LoadReport.rcodeName($0.key), $0.value) })
+            latencyUs = LatencySummary(nanoseconds: totals.query)
+        }
     }
 }

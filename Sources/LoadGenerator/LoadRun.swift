@@ -134,14 +134,14 @@ extension LoadRun {
     /// CPU figures count the client's threads only.
     public static func run(_ configuration: LoadConfiguration) throws -> (LoadReport, LoadRecorder) {
         try configuration.validate()
-        guard configuration.server == nil else { return try run(configuration, server: configuration.server!) }
+        guard configuration.servers.isEmpty else { return try run(configuration, servers: configuration.servers) }
         var target = DNSResponder.Configuration()
         target.threads = 1
         let responder = try DNSResponder(target)
         try responder.start()
         defer { responder.stop() }
         let before = ProcessUsage.threadCPUSeconds(namePrefix: responderThreads)
-        var (report, recorder) = try run(configuration, server: "127.0.0.1:\(responder.port)")
+        var (report, recorder) = try run(configuration, servers: ["127.0.0.1:\(responder.port)"])
         let serverCPU = ProcessUsage.threadCPUSeconds(namePrefix: responderThreads) - before
         report.cpuSeconds = max(0, report.cpuSeconds - serverCPU)
         report.cpuSecondsPerMillion = report.sent > 0 ? report.cpuSeconds / Double(report.sent) * 1e6 : 0
@@ -150,11 +150,11 @@ extension LoadRun {
         return (report, recorder)
     }
 
-    private static func run(_ configuration: LoadConfiguration, server: String) throws -> (LoadReport, LoadRecorder) {
+    private static func run(_ configuration: LoadConfiguration, servers: [String]) throws -> (LoadReport, LoadRecorder) {
         switch configuration.engine {
-        case .evdns: try runEvdns(configuration, server: server)
-        case .floor: try runFloor(configuration, server: server)
-        case .evquery: try runEvquery(configuration, server: server)
+        case .evdns: try runEvdns(configuration, server: servers[0])
+        case .floor: try runFloor(configuration, server: servers[0])
+        case .evquery: try runEvquery(configuration, servers: servers)
         }
     }
 }

@@ -5,12 +5,16 @@ import EventReactor
 import Foundation
 
 extension LoadRun {
-    /// Drives evquery's DNSQuery engine against `server`: one driver and one engine per reactor, each
-    /// keeping its share of the load on its own loop (closed loop: N outstanding; open loop: a paced
-    /// rate, latency counted from the intended send time), with cancels injected from the loops and
-    /// from a canceller thread. Ends with the exactly-once audit over every query and timer.
-    static func runEvquery(_ configuration: LoadConfiguration, server: String) throws -> (LoadReport, LoadRecorder) {
-        guard let address = DNSServer(server) else { throw Failure("--server \(server): expected HOST:PORT") }
+    /// Drives evquery's DNSQuery engine against `servers`: one driver per reactor and one engine per
+    /// reactor and server, each driver keeping its share of the load on its own loop (closed loop: N
+    /// outstanding; open loop: a paced rate, latency counted from the intended send time) and sending
+    /// query number n to server n mod the count, with cancels injected from the loops and from a
+    /// canceller thread. Ends with the exactly-once audit over every query and timer.
+    static func runEvquery(_ configuration: LoadConfiguration, servers: [String]) throws -> (LoadReport, LoadRecorder) {
+        let addresses = try servers.map { server throws(Failure) -> DNSServer in
+            guard let address = DNSServer(server) else { throw Failure("--server \(server): expected HOST:PORT") }
+            return address
+        }
         // Summary results: the rcode and counts are all a load run reads, and they cost no allocation.
         // The timeout is the engines' (below), not each request's: a request with limits of its own
         // costs its query a second cache line of the request to read.
@@ -37,12 +41,20 @@ extension LoadRun {
         defer { group.shutdown() }
         let baseline = group.auditBaseline()
         var engineConfiguration = DNSQueryEngine.Configuration()
-        engineConfiguration.servers = [address]
         engineConfiguration.timeoutNanos = UInt64(configuration.timeoutSeconds * 1e9)
         engineConfiguration.segmentOffload = configuration.segmentOffload
-        let engines = group.reactors.map { DNSQueryEngine(reactor: $0, configuration: engineConfiguration) }
+        // engines[reactor][server]
+        let engineSets = group.reactors.map { reactor in
+            addresses.map { address in
+                var own = engineConfiguration
+                own.servers = [address]
+                return DNSQueryEngine(reactor: reactor, configuration: own)
+            }
+        }
+        let engines = engineSets.flatMap { $0 }
 
-        if let failure = probe(engines[0], with: requests[0]) {
+        for (index, server) in servers.enumerated() {
+            guard let failure = probe(engineSets[0][index], with: requests[0]) else { continue }
             for engine in engines { engine.shutdown() }
             var reason = failure.description
             if case .network(let code) = failure { reason = String(cString: strerror(code)) + " (errno \(code))" }
@@ -50,17 +62,20 @@ extension LoadRun {
                 + "; is a DNS server listening there?")
         }
         let plan = QueryLoadPlan(configuration: configuration, requests: requests)
-        let recorder = LoadRecorder(shards: configuration.reactors, epochSeconds: Date().timeIntervalSince1970,
-                                    interval: configuration.interval)
+        // shards[reactor * servers + server]
+        let recorder = LoadRecorder(shards: configuration.reactors * servers.count,
+                                    epochSeconds: Date().timeIntervalSince1970, interval: configuration.interval)
         let drivers = group.reactors.indices.map { index in
-            QueryLoadDriver(plan: plan, reactor: group.reactors[index], engine: engines[index],
-                            shard: recorder.shards[index], index: index)
+            QueryLoadDriver(plan: plan, reactor: group.reactors[index], engines: engineSets[index],
+                            shards: Array(recorder.shards[(index * servers.count)..<((index + 1) * servers.count)]),
+                            index: index)
         }
         let scans = try configuration.scanJobs > 0
             ? ScanLoadPlan(configuration: configuration, canceller: plan.canceller) : nil
         let jobs = try (0..<configuration.scanJobs).map { index throws(Failure) in
             let reactor = index % drivers.count
-            return try ScanJob(plan: scans!, reactor: group.reactors[reactor], shard: recorder.shards[reactor],
+            return try ScanJob(plan: scans!, reactor: group.reactors[reactor],
+                               shard: recorder.shards[reactor * servers.count],
                                index: index)
         }
         let reporter = LiveReporter(recorder: recorder, quiet: configuration.quiet) {
@@ -87,7 +102,8 @@ extension LoadRun {
             audit.doubleCompletions += scans.ledger.doubleCompletions
             audit.missed += scans.ledger.missed(started: scans.started)
         }
-        var report = assemble(engine: "evquery", server: server, configuration: configuration, recorder: recorder,
+        var report = assemble(engine: "evquery", server: servers.joined(separator: ", "), configuration: configuration,
+                              recorder: recorder,
                               seconds: seconds, sent: sent, usage: (before, after), audit: audit)
         report.repliesDropped = [
             "wrong_id": total(\.droppedWrongID), "wrong_question": total(\.droppedWrongQuestion),
@@ -95,6 +111,12 @@ extension LoadRun {
         ]
         report.sends = ["udp": total(\.sentUDP), "segmented": total(\.sentSegmented), "tcp": total(\.sentTCP)]
         if let scans { report.outcomes.merge(scans.outcomes) { $1 } }
+        if servers.count > 1 {
+            report.servers = servers.enumerated().map { index, server in
+                LoadReport.ServerRow(server: server, totals: recorder.totals(of: recorder.shards.indices
+                    .filter { $0 % servers.count == index }.map { recorder.shards[$0] }))
+            }
+        }
         return (report, recorder)
     }
 }
@@ -172,8 +194,9 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
     private let plan: QueryLoadPlan
     /// `plan.ledger`, held here: reached through the plan, each record retained and released it.
     private let ledger: CompletionLedger
-    private let engine: DNSQueryEngine
-    private let shard: LoadRecorder.Shard
+    /// One engine and one shard per server: query number n goes to server n mod their count.
+    private let engines: [DNSQueryEngine]
+    private let shards: [LoadRecorder.Shard]
     @exclusivity(unchecked) private var rng: SplitMix64
     /// Closed loop: this driver's share of the outstanding count.
     private let quota: Int
@@ -200,14 +223,14 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
     private let cancelDraw: CancelDraw?
     private let closedLoop: Bool
 
-    init(plan: QueryLoadPlan, reactor: Reactor, engine: DNSQueryEngine, shard: LoadRecorder.Shard, index: Int) {
+    init(plan: QueryLoadPlan, reactor: Reactor, engines: [DNSQueryEngine], shards: [LoadRecorder.Shard], index: Int) {
         let configuration = plan.configuration
         let reactors = configuration.reactors
         self.plan = plan
         ledger = plan.ledger
         self.reactor = reactor
-        self.engine = engine
-        self.shard = shard
+        self.engines = engines
+        self.shards = shards
         rng = SplitMix64(seed: configuration.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
         quota = configuration.outstanding / reactors + (index < configuration.outstanding % reactors ? 1 : 0)
         let startRate = (configuration.rate ?? configuration.maxRate ?? 0) / Double(reactors)
@@ -265,7 +288,7 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
             return pacerArmed
         }
         let now = Double(clock)
-        if issuing && nextIntended <= now { shard.recordLag(UInt64(now - nextIntended), intended: UInt64(nextIntended)) }
+        if issuing && nextIntended <= now { shards[0].recordLag(UInt64(now - nextIntended), intended: UInt64(nextIntended)) }
         while issuing && nextIntended <= now {
             issue(intendedAt: UInt64(nextIntended))
             if rampSlope != 0 {
@@ -288,7 +311,8 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
             return
         }
         inFlight += 1
-        let handle = engine.start(plan.requests[number % plan.requests.count], tag: tag(number, intendedAt: intendedAt),
+        let handle = engines[server(of: number)].start(plan.requests[number % plan.requests.count],
+                                                       tag: tag(number, intendedAt: intendedAt),
                                   target: self)
         guard let (delay, fromLoop) = cancelDraw?.next(using: &rng) else { return }
         if fromLoop {
@@ -340,15 +364,20 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
                 // The clock itself, not the batch's `now`: a cancel's completion can run in the same
                 // callback as the cancel, before the loop clock moves on.
                 let cancelEnded = MonotonicClock.now()
-                shard.recordCancel(latencyNanos: cancelEnded > info.requestedAt ? cancelEnded - info.requestedAt : 0,
+                shards[server(of: number)].recordCancel(latencyNanos: cancelEnded > info.requestedAt ? cancelEnded - info.requestedAt : 0,
                                    origin: info.origin, kind: .dns)
             }
         }
-        shard.recordQuery(latencyNanos: latencyNanos, outcome: kind, rcode: rcode, at: now)
+        shards[server(of: number)].recordQuery(latencyNanos: latencyNanos, outcome: kind, rcode: rcode, at: now)
         if !cancelTimers.isEmpty, let timer = cancelTimers.removeValue(forKey: number) { timer.cancel() }
         inFlight -= 1
         if closedLoop { fill(now: now) }
         finishIfDrained()
+    }
+
+    /// The server query `number` goes to (no division with one server).
+    private func server(of number: Int) -> Int {
+        engines.count == 1 ? 0 : number % engines.count
     }
 
     private func finishIfDrained() {

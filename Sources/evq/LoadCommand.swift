@@ -12,8 +12,8 @@ struct LoadCommand: ParsableCommand {
         abstract: "DNS load: throughput, latency and cancel latency, with the exactly-once audit."
     )
 
-    @Option(help: "Target HOST:PORT (default: the embedded responder on 127.0.0.1, a random port).")
-    var server: String?
+    @Option(help: "Target HOST:PORT, repeatable: queries go round the servers (default: the embedded responder on 127.0.0.1, a random port).")
+    var server: [String] = []
     @Option(help: "dnsperf datafile: 'name type' per line.")
     var datafile: String?
     @Option(help: "Closed loop: queries kept in flight.")
@@ -79,7 +79,7 @@ struct LoadCommand: ParsableCommand {
     /// The flags as a configuration (the datafile is read by `run`).
     private func configuration() throws -> LoadConfiguration {
         var configuration = LoadConfiguration()
-        configuration.server = server
+        configuration.servers = server
         if let outstanding { configuration.outstanding = outstanding }
         configuration.rate = rate
         configuration.durationSeconds = duration ?? rampSeconds ?? 5

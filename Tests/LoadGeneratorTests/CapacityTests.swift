@@ -14,7 +14,7 @@ import Testing
 struct CapacityTests {
     private func configuration(server: String?, _ change: (inout LoadConfiguration) -> Void = { _ in }) -> LoadConfiguration {
         var configuration = LoadConfiguration()
-        configuration.server = server
+        configuration.servers = server.map { [$0] } ?? []
         configuration.durationSeconds = 5
         configuration.outstanding = 20
         configuration.quiet = true
@@ -242,6 +242,28 @@ struct CapacityTests {
         #expect(!none.reached && none.sentence.hasPrefix("not reached"))
     }
 
+    @Test func queriesGoRoundRepeatedServersAndTheReportHasARowForEach() throws {
+        let healthy = try responder()
+        defer { healthy.stop() }
+        var faults = DNSFaults()
+        faults.servfail = 1
+        let failing = try responder(faults)
+        defer { failing.stop() }
+        let servers = ["127.0.0.1:\(healthy.port)", "127.0.0.1:\(failing.port)"]
+        var configuration = configuration(server: nil) { $0.maxQueries = 1000 }
+        configuration.servers = servers
+        let (report, _) = try LoadRun.run(configuration)
+        #expect(report.audit.ok, "\(report.audit)")
+        let rows = try #require(report.servers)
+        #expect(rows.map(\.server) == servers)
+        #expect(rows[0].completed == 500 && rows[0].rcodes == ["NOERROR": 500], "\(rows[0])")
+        #expect(rows[1].completed == 500 && rows[1].rcodes == ["SERVFAIL": 500], "\(rows[1])")
+        #expect(report.rcodes == ["NOERROR": 500, "SERVFAIL": 500])
+        #expect(report.text.contains(servers[1]))
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        #expect((root["servers"] as? [Any])?.count == 2)
+    }
+
     @Test func badCapacityFlagsGiveClearErrors() {
         let cases: [(LoadConfiguration, String)] = [
             (configuration(server: nil) { $0.rampTo = 1000 }, "--ramp-to needs --rate"),
@@ -250,6 +272,8 @@ struct CapacityTests {
             (configuration(server: nil) { $0.interval = .milliseconds(1) }, "--interval"),
             (configuration(server: nil) { $0.flags.ednsSize = 100 }, "--edns-size"),
             (configuration(server: nil) { $0.engine = .floor; $0.maxRate = 100 }, "--max-rate"),
+            (configuration(server: nil) { $0.engine = .evdns; $0.servers = ["127.0.0.1:53", "127.0.0.2:53"] },
+             "one --server"),
         ]
         for (bad, message) in cases {
             #expect { try bad.validate() } throws: { "\($0)".contains(message) }

@@ -105,7 +105,7 @@ struct LoadRunTests {
             (configuration { $0.reactors = 0 }, "--reactors"),
             (configuration { $0.cancelRate = 2 }, "--cancel-rate"),
             (configuration { $0.scanJobs = 1 }, "--scan-file"),
-            (configuration { $0.server = "localhost" }, "--server"),
+            (configuration { $0.servers = ["localhost"] }, "--server"),
             (configuration { $0.engine = .evdns; $0.rate = 100 }, "closed loop"),
         ]
         for (bad, flag) in cases {
@@ -125,7 +125,7 @@ struct LoadRunTests {
             }
         }
         let server = "127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
-        #expect { try LoadRun.run(configuration { $0.server = server }) } throws: {
+        #expect { try LoadRun.run(configuration { $0.servers = [server] }) } throws: {
             "\($0)".contains("did not answer a probe query")
         }
     }
