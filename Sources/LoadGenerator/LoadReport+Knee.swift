@@ -2,10 +2,12 @@
 extension LoadReport {
     /// A ramp run (`--rate R --ramp-to R2 --ramp-seconds S`) and what it found, interval by interval
     /// in the order they were sent: the knee is the highest offered rate (queries sent in an
-    /// interval over its length) before the first interval that lost more than 1 % of its queries
-    /// or whose p99 reached `p99BoundMs`. When the client's own pacer was late by a tenth of that
-    /// bound or more in that interval, on average, the client fell behind: that is reported as such and no knee
-    /// is named, since the server was never shown to fail.
+    /// interval over its length) before the server broke a bound for good — the first interval
+    /// that lost more than 1 % of its queries or whose p99 reached `p99BoundMs`, with the next
+    /// interval broken too (a single bad interval is a moment's stall of the machine). When the
+    /// client's own pacer was late on average by a tenth of the p99 bound or more in that interval,
+    /// the client fell behind: that is reported as such and no knee is named, since the server was
+    /// never shown to fail.
     public struct Ramp: Codable, Sendable, Equatable {
         /// The ramp: from `fromRate` to `toRate` q/s over `seconds`.
         public var fromRate: Double
@@ -56,14 +58,18 @@ extension LoadReport {
             p99BoundMs = Double(whole) * 1000 + Double(attoseconds) / 1e15
             reached = false
             clientFellBehind = false
-            // The last row holds the run's tail (queries whose send fell in its last moments): an
-            // interval with little sent says nothing.
-            for row in intervals where row.sent > 0 && row.time <= seconds + row.seconds / 2 {
+            // Rows after the ramp hold its tail (queries whose send fell in its last moments, then
+            // none): they say nothing of a rate.
+            let rows = intervals.filter { $0.sent > 0 && $0.time <= seconds + $0.seconds / 2 }
+            func breaks(_ row: Interval) -> Bool {
+                Double(row.lost) / Double(max(1, row.sent - row.sentCancelled)) > 0.01 || row.p99Us / 1000 >= p99BoundMs
+            }
+            for (index, row) in rows.enumerated() {
                 let offered = Double(row.sent) / row.seconds
-                let loss = Double(row.lost) / Double(max(1, row.sent - row.sentCancelled))
-                let p99Ms = row.p99Us / 1000
-                if loss <= 0.01 && p99Ms < p99BoundMs {
-                    if offered > (kneeRate ?? 0) {
+                // A break must last: one bad interval followed by a good one is the machine stalling
+                // for a moment (a loaded client or host), not the server's capacity.
+                guard breaks(row), index + 1 == rows.count || breaks(rows[index + 1]) else {
+                    if !breaks(row) && offered > (kneeRate ?? 0) {
                         kneeRate = offered
                         kneeTime = row.time
                     }
@@ -71,8 +77,8 @@ extension LoadReport {
                 }
                 reached = true
                 breakRate = offered
-                breakLoss = loss
-                breakP99Ms = p99Ms
+                breakLoss = Double(row.lost) / Double(max(1, row.sent - row.sentCancelled))
+                breakP99Ms = row.p99Us / 1000
                 breakClientLagMs = row.clientLagMs
                 if row.clientLagMs >= p99BoundMs / 10 {
                     clientFellBehind = true

@@ -208,7 +208,8 @@ public struct LoadReport: Codable, Sendable {
     /// The human-readable final report.
     public var text: String {
         var lines: [String] = []
-        let shape = mode == "open" ? "open loop at \(Int(targetRate ?? 0)) q/s" : "closed loop, \(outstanding ?? 0) outstanding"
+        var shape = mode == "open" ? "open loop at \(Int(targetRate ?? 0)) q/s" : "closed loop, \(outstanding ?? 0) outstanding"
+        if let ramp { shape = "open loop rising \(Int(ramp.fromRate))→\(Int(ramp.toRate)) q/s over \(format(ramp.seconds)) s" }
         lines.append("evq load: \(engine) → \(server), \(shape), \(reactors) reactor(s), \(format1(seconds, 2)) s")
         lines.append("  throughput      \(Int(qps.rounded())) responses/s   sent=\(sent)")
         lines.append("  cpu             \(format1(cpuSeconds, 2)) s = \(format1(cpuSecondsPerMillion, 2)) s per million queries"

@@ -89,9 +89,12 @@ public enum SVGPlot {
             + "stroke-dasharray=\"6 4\" points=\"\(sent)\"/>\n"
         out += legend(index: 0, label: "responses/s", top: top) + legend(index: 1, label: "queries sent/s", top: top)
         if let rate = ramp.kneeRate, let time = ramp.kneeTime {
+            // The label on the side of the line with room for it, below the legend.
+            let inLeftHalf = x(time) < margin.left + plotWidth / 2
             out += "<line id=\"knee\" x1=\"\(fmt(x(time)))\" y1=\"\(fmt(top))\" x2=\"\(fmt(x(time)))\" "
                 + "y2=\"\(fmt(top + panelHeight))\" stroke=\"#d62728\" stroke-width=\"2\"/>\n"
-                + "<text x=\"\(fmt(x(time) - 6))\" y=\"\(fmt(top + 16))\" text-anchor=\"end\" fill=\"#d62728\">"
+                + "<text x=\"\(fmt(inLeftHalf ? x(time) + 6 : x(time) - 6))\" y=\"\(fmt(top + 52))\" "
+                + "text-anchor=\"\(inLeftHalf ? "start" : "end")\" fill=\"#d62728\">"
                 + "knee \(Int(rate.rounded())) q/s</text>\n"
         } else if ramp.clientFellBehind, let rate = ramp.breakRate {
             out += "<text id=\"client-behind\" x=\"\(fmt(margin.left + plotWidth - 8))\" y=\"\(fmt(top + 16))\" "

@@ -197,13 +197,16 @@ struct CapacityTests {
             $0.rampTo = 4000
             $0.durationSeconds = 6
             $0.interval = .milliseconds(500)
+            // The limit shows as loss; a debug build on a shared machine can pass 100 ms of p99 on
+            // its own, so the p99 bound here is wider than the default.
+            $0.kneeP99 = .milliseconds(500)
         })
         #expect(report.audit.ok, "\(report.audit)")
         let ramp = try #require(report.ramp)
         #expect(ramp.reached && !ramp.clientFellBehind, "\(ramp.sentence)")
         let knee = try #require(ramp.kneeRate, "\(ramp.sentence)")
         #expect(knee >= 1500 && knee <= 2300, "knee \(knee) for a responder limited to 2,000 q/s: \(ramp.sentence)")
-        #expect((ramp.breakLoss ?? 0) > 0.01 || (ramp.breakP99Ms ?? 0) >= 100)
+        #expect((ramp.breakLoss ?? 0) > 0.01 || (ramp.breakP99Ms ?? 0) >= 500)
         #expect(responder.counters().faultRateLimited > 0)
         #expect(report.text.contains("knee            \(Int(knee.rounded())) q/s"))
         let svg = SVGPlot.render(report)
@@ -212,7 +215,7 @@ struct CapacityTests {
         #expect((root["ramp"] as? [String: Any])?["knee_rate"] != nil)
     }
 
-    @Test func aBreakWhileThePacerRanLateIsTheClientFallingBehindNotAKnee() {
+    @Test func aBreakWhileThePacerRanLateIsTheClientFallingBehindAndAOneIntervalStallIsNeither() {
         func row(_ index: Int, sent: Int, lost: Int, p99Ms: Double, lagMs: Double) -> LoadReport.Interval {
             var row = LoadReport.Interval(time: Double(index + 1), seconds: 1, outcomes: Array(repeating: 0, count: 12),
                                           rcodes: [], latency: makeLatencyHistogram(), outstanding: 0)
@@ -224,7 +227,7 @@ struct CapacityTests {
             return row
         }
         let server = [row(0, sent: 1000, lost: 0, p99Ms: 1, lagMs: 0.1), row(1, sent: 2000, lost: 5, p99Ms: 2, lagMs: 0.1),
-                      row(2, sent: 3000, lost: 300, p99Ms: 3, lagMs: 0.2), row(3, sent: 4000, lost: 0, p99Ms: 1, lagMs: 0)]
+                      row(2, sent: 3000, lost: 300, p99Ms: 3, lagMs: 0.2), row(3, sent: 4000, lost: 900, p99Ms: 1, lagMs: 0)]
         let knee = LoadReport.Ramp(fromRate: 1000, toRate: 4000, seconds: 4, p99Bound: .milliseconds(100), intervals: server)
         #expect(knee.kneeRate == 2000 && knee.reached && !knee.clientFellBehind && knee.breakRate == 3000)
         var client = server
@@ -238,8 +241,16 @@ struct CapacityTests {
         let p99 = LoadReport.Ramp(fromRate: 1000, toRate: 4000, seconds: 4, p99Bound: .milliseconds(100), intervals: slow)
         #expect(p99.kneeRate == 2000 && p99.breakP99Ms == 150)
         let none = LoadReport.Ramp(fromRate: 1000, toRate: 4000, seconds: 4, p99Bound: .milliseconds(100),
-                                   intervals: [server[0], server[1], server[3]])
+                                   intervals: [server[0], server[1]])
         #expect(!none.reached && none.sentence.hasPrefix("not reached"))
+        // One bad interval between good ones is a stall of the machine, not the knee.
+        var stall = server
+        stall[1].p99Us = 400_000
+        stall[1].clientLagMs = 50
+        stall[2].lost = 0
+        let passing = LoadReport.Ramp(fromRate: 1000, toRate: 4000, seconds: 4, p99Bound: .milliseconds(100),
+                                      intervals: stall)
+        #expect(passing.kneeRate == 3000 && passing.breakRate == 4000 && !passing.clientFellBehind)
     }
 
     @Test func queriesGoRoundRepeatedServersAndTheReportHasARowForEach() throws {
