@@ -13,6 +13,8 @@ extension LoadReport {
         public var fromRate: Double
         public var toRate: Double
         public var seconds: Double
+        /// The nominal interval, seconds: each row's `sent` counts the queries of that much send time.
+        public var intervalSeconds: Double
         /// The p99 bound (`--knee-p99`), milliseconds; the loss bound is 1 %.
         public var p99BoundMs: Double
         /// The knee, q/s: the highest offered rate that kept within both bounds; nil when no interval
@@ -49,11 +51,15 @@ extension LoadReport {
             return "\(Int(kneeRate.rounded())) q/s at \(format1(kneeTime, 1)) s (\(bounds)); past it \(broke)"
         }
 
-        /// Reads the knee from a run's intervals (which must hold their final `sent` and `lost`).
-        init(fromRate: Double, toRate: Double, seconds: Double, p99Bound: Duration, intervals: [Interval]) {
+        /// Reads the knee from a run's intervals (which must hold their final `sent` and `lost`, each
+        /// counted over `slotSeconds` of send times, the nominal interval: a row's own length is when
+        /// the reporter happened to close it).
+        init(fromRate: Double, toRate: Double, seconds: Double, p99Bound: Duration, slotSeconds: Double,
+             intervals: [Interval]) {
             self.fromRate = fromRate
             self.toRate = toRate
             self.seconds = seconds
+            intervalSeconds = slotSeconds
             let (whole, attoseconds) = p99Bound.components
             p99BoundMs = Double(whole) * 1000 + Double(attoseconds) / 1e15
             reached = false
@@ -65,7 +71,7 @@ extension LoadReport {
                 Double(row.lost) / Double(max(1, row.sent - row.sentCancelled)) > 0.01 || row.p99Us / 1000 >= p99BoundMs
             }
             for (index, row) in rows.enumerated() {
-                let offered = Double(row.sent) / row.seconds
+                let offered = Double(row.sent) / slotSeconds
                 // A break must last: one bad interval followed by a good one is the machine stalling
                 // for a moment (a loaded client or host), not the server's capacity.
                 guard breaks(row), index + 1 == rows.count || breaks(rows[index + 1]) else {

@@ -85,7 +85,8 @@ public enum LoadRun {
         if let rate = configuration.rate, let rampTo = configuration.rampTo {
             report.ramp = LoadReport.Ramp(fromRate: rate, toRate: rampTo,
                                           seconds: configuration.rampSeconds ?? configuration.durationSeconds,
-                                          p99Bound: configuration.kneeP99, intervals: report.intervals)
+                                          p99Bound: configuration.kneeP99,
+                                          slotSeconds: Double(recorder.intervalNanos) / 1e9, intervals: report.intervals)
         }
         return report
     }

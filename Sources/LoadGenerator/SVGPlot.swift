@@ -66,7 +66,7 @@ public enum SVGPlot {
     private static func throughputPanel(_ report: LoadReport, top: Double) -> String {
         var out = frame(top: top, title: report.ramp == nil ? "Responses per second" : "Responses and queries sent per second")
         let rows = report.intervals
-        let offered = report.ramp == nil ? [] : rows.map { Double($0.sent) / max($0.seconds, 0.001) }
+        let offered = report.ramp.map { ramp in rows.map { Double($0.sent) / ramp.intervalSeconds } } ?? []
         let step = niceStep(for: max(1, (rows.map(\.qps) + offered).max() ?? 1))
         let top5 = step * 5
         let last = max(1, rows.last?.time ?? 1)

@@ -228,20 +228,20 @@ struct CapacityTests {
         }
         let server = [row(0, sent: 1000, lost: 0, p99Ms: 1, lagMs: 0.1), row(1, sent: 2000, lost: 5, p99Ms: 2, lagMs: 0.1),
                       row(2, sent: 3000, lost: 300, p99Ms: 3, lagMs: 0.2), row(3, sent: 4000, lost: 900, p99Ms: 1, lagMs: 0)]
-        let knee = LoadReport.Ramp(fromRate: 1000, toRate: 4000, seconds: 4, p99Bound: .milliseconds(100), intervals: server)
+        let knee = LoadReport.Ramp(fromRate: 1000, toRate: 4000, seconds: 4, p99Bound: .milliseconds(100), slotSeconds: 1, intervals: server)
         #expect(knee.kneeRate == 2000 && knee.reached && !knee.clientFellBehind && knee.breakRate == 3000)
         var client = server
         client[2].clientLagMs = 40
         let behind = LoadReport.Ramp(fromRate: 1000, toRate: 4000, seconds: 4, p99Bound: .milliseconds(100),
-                                     intervals: client)
+                                     slotSeconds: 1, intervals: client)
         #expect(behind.clientFellBehind && behind.kneeRate == nil && behind.sentence.contains("client fell behind"))
         var slow = server
         slow[2].lost = 0
         slow[2].p99Us = 150_000
-        let p99 = LoadReport.Ramp(fromRate: 1000, toRate: 4000, seconds: 4, p99Bound: .milliseconds(100), intervals: slow)
+        let p99 = LoadReport.Ramp(fromRate: 1000, toRate: 4000, seconds: 4, p99Bound: .milliseconds(100), slotSeconds: 1, intervals: slow)
         #expect(p99.kneeRate == 2000 && p99.breakP99Ms == 150)
         let none = LoadReport.Ramp(fromRate: 1000, toRate: 4000, seconds: 4, p99Bound: .milliseconds(100),
-                                   intervals: [server[0], server[1]])
+                                   slotSeconds: 1, intervals: [server[0], server[1]])
         #expect(!none.reached && none.sentence.hasPrefix("not reached"))
         // One bad interval between good ones is a stall of the machine, not the knee.
         var stall = server
@@ -249,7 +249,7 @@ struct CapacityTests {
         stall[1].clientLagMs = 50
         stall[2].lost = 0
         let passing = LoadReport.Ramp(fromRate: 1000, toRate: 4000, seconds: 4, p99Bound: .milliseconds(100),
-                                      intervals: stall)
+                                      slotSeconds: 1, intervals: stall)
         #expect(passing.kneeRate == 3000 && passing.breakRate == 4000 && !passing.clientFellBehind)
     }
 
