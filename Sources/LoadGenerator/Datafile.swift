@@ -1,3 +1,5 @@
+import DNSMessage
+
 /// One query of a workload: a name, a record type (the type's mnemonic or `TYPEnnn`) and the
 /// query flags of its own (added to the run's).
 public struct WorkloadQuery: Sendable, Equatable {
@@ -114,8 +116,8 @@ public enum Datafile {
     private static func query(_ line: Substring, number: Int) throws(ParseError) -> WorkloadQuery {
         let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
         let name = String(fields[0])
-        guard name.utf8.count <= 255, !name.contains("..") else {
-            throw ParseError(line: number, reason: "invalid name '\(name)'")
+        do { _ = try DNSName(parsing: name) } catch {
+            throw ParseError(line: number, reason: "invalid name '\(name)': \(error)")
         }
         let type = fields.count >= 2 ? String(fields[1]).uppercased() : "A"
         guard type.allSatisfy({ $0.isLetter || $0.isNumber }) else {

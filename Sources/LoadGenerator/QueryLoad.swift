@@ -26,7 +26,7 @@ extension LoadRun {
             configuration.flags.adding(query.flags).apply(to: &asked)
             do {
                 return try DNSQueryRequest(query.name, type: type, options: asked)
-            } catch { throw Failure("invalid name in the workload: \(query.name)") }
+            } catch { throw Failure("workload: \(error)") }
         }
         let group: ReactorGroup
         // Microsecond timers when the pacer's sends or the cancel delays need them (finer than epoll's
@@ -56,10 +56,8 @@ extension LoadRun {
         for (index, server) in servers.enumerated() {
             guard let failure = probe(engineSets[0][index], with: requests[0]) else { continue }
             for engine in engines { engine.shutdown() }
-            var reason = failure.description
-            if case .network(let code) = failure { reason = String(cString: strerror(code)) + " (errno \(code))" }
-            throw Failure("\(server) did not answer a probe query for \(configuration.queries[0].name): \(reason)"
-                + "; is a DNS server listening there?")
+            throw Failure("\(server) did not answer a probe query for \(configuration.queries[0].name): \(failure)"
+                + "; is a DNS server listening there?", serverDidNotAnswer: true)
         }
         let plan = QueryLoadPlan(configuration: configuration, requests: requests)
         // shards[reactor * servers + server]

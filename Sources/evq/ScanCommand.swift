@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Foundation
 import EventReactor
 import LogQuery
 
@@ -15,9 +16,12 @@ struct ScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Scan a log file with a filter: print the records (or a count) and the final bookmark.",
         discussion: """
+            Example: evq scan /var/log/auth.log --filter 'app == "sshd" and message contains "Failed"' --reverse
+
             Filter examples: 'message contains "Failed password"', 'app == "sshd" and severity <= warning',
             'message ~ "user [a-z]+ from"', 'not (host == "web1") and time >= "2026-01-01T00:00:00Z"'.
-            """
+
+            """ + CommandFailure.exitCodesHelp
     )
 
     @Argument(help: "The log file (RFC 3164 or RFC 5424 syslog, or JSON lines).")
@@ -39,6 +43,8 @@ struct ScanCommand: ParsableCommand {
     @Option(name: .customLong("count-threads"),
             help: "Threads a --count of a large file may use (line-aligned ranges on a pool); 1 counts on the loop.")
     var countThreads = LogQuery.defaultCountThreads
+    @Option(help: "The zone RFC 3164 times (which carry none) were written in: UTC, +HH:MM, -HH:MM or a tz name (Europe/Paris).")
+    var timezone: String?
 
     func validate() throws {
         if follow && reverse { throw ValidationError("--follow reads forward: it cannot be combined with --reverse") }
@@ -52,6 +58,37 @@ struct ScanCommand: ParsableCommand {
         _ = try parsedFormat()
         _ = try parsedFilter()
         _ = try parsedBookmark()
+        _ = try parseOptions()
+    }
+
+    /// `UTC`/`Z`, `+HH:MM`/`-HHMM`: the fixed offset; nil otherwise.
+    private static func utcOffsetSeconds(parsing text: String) -> Int? {
+        if ["utc", "z", "gmt"].contains(text.lowercased()) { return 0 }
+        if let sign = text.first, sign == "+" || sign == "-" {
+            let digits = text.dropFirst().filter { $0 != ":" }
+            guard digits.count == 4, digits.allSatisfy(\.isASCII), let value = Int(digits) else { return nil }
+            let (hours, minutes) = (value / 100, value % 100)
+            guard hours <= 14, minutes < 60 else { return nil }
+            return (sign == "-" ? -1 : 1) * (hours * 3600 + minutes * 60)
+        }
+        return nil
+    }
+
+    /// The parse options of `--timezone`: a fixed offset as given, or a tz name with its daylight-saving changes.
+    private func parseOptions() throws -> LogParseOptions {
+        var options = LogParseOptions()
+        guard let timezone else { return options }
+        if let offset = Self.utcOffsetSeconds(parsing: timezone) {
+            options.defaultUTCOffsetSeconds = offset
+        } else if let zone = TimeZone(identifier: timezone) {
+            // A named zone keeps its daylight-saving changes: the offset at each record's instant.
+            options.utcOffsetAt = { instant in
+                zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant.nanosecondsSinceEpoch) / 1e9))
+            }
+        } else {
+            throw ValidationError("--timezone \(timezone): expected UTC, +HH:MM, -HH:MM or a tz database name")
+        }
+        return options
     }
 
     private func parsedFormat() throws -> LogFormat {
@@ -69,9 +106,7 @@ struct ScanCommand: ParsableCommand {
         do {
             return try LogFilter(filter)
         } catch {
-            let caret = String(repeating: " ", count: error.position) + "^"
-            throw ValidationError(
-                "bad --filter at position \(error.position): \(error.reason)\n  \(filter)\n  \(caret)")
+            throw ValidationError("bad --filter at position \(error.position): \(error.reason)\n\(error.pointing(into: filter))")
         }
     }
 
@@ -110,15 +145,15 @@ struct ScanCommand: ParsableCommand {
         do {
             query = try LogQuery.open(
                 path: file, filter: try parsedFilter(), direction: reverse ? .reverse : .forward,
-                format: try parsedFormat(), countThreads: countThreads, on: reactor)
+                format: try parsedFormat(), countThreads: countThreads, options: try parseOptions(), on: reactor)
         } catch {
-            throw ValidationError("cannot open \(file): \(error)")
+            throw CommandFailure(error)
         }
         defer { query.close() }
         if count {
             switch wait({ query.count(completion: $0) }) {
             case .success(let n): output.line("\(n)")
-            case .failure(let error): throw ValidationError("scan of \(file) failed: \(error)")
+            case .failure(let error): throw CommandFailure(error)
             }
             return query.counters
         }
@@ -128,7 +163,7 @@ struct ScanCommand: ParsableCommand {
             case .failure(.notFound):
                 ScanOutput.toStandardError(
                     "evq scan: the bookmark names another file (or a cut one): scanning from the start\n")
-            case .failure(let error): throw ValidationError("seek in \(file) failed: \(error)")
+            case .failure(let error): throw CommandFailure(error)
             }
         }
         var last: LogRecord?
@@ -140,7 +175,7 @@ struct ScanCommand: ParsableCommand {
             case .failure(.noMoreItems):
                 break scanning
             case .failure(let error):
-                throw ValidationError("scan of \(file) failed: \(error)")
+                throw CommandFailure(error)
             }
         }
         if let last { output.line("-- bookmark: \(query.bookmark(for: last).serialized)") }
@@ -159,7 +194,8 @@ struct ScanCommand: ParsableCommand {
         let inbox = Locked<(events: [LogSubscriptionEvent], ended: LogQueryError?)>(([], nil))
         let wake = DispatchSemaphore(value: 0)
         let subscription = LogQuery.subscribe(
-            path: file, start: start, filter: try parsedFilter(), format: try parsedFormat(), on: reactor,
+            path: file, start: start, filter: try parsedFilter(), format: try parsedFormat(),
+            options: try parseOptions(), on: reactor,
             deliver: { event in
                 inbox.withLock { $0.events.append(event) }
                 wake.signal()
@@ -201,7 +237,7 @@ struct ScanCommand: ParsableCommand {
         if let last { output.line("-- bookmark: \(last.serialized)") }
         switch endedWith {
         case .cancelled?, nil: return subscription.counters
-        case let error?: throw ValidationError("follow of \(file) ended: \(error)")
+        case let error?: throw CommandFailure(error)
         }
     }
 
