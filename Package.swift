@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(
             name: "LoadGeneratorTests",
             dependencies: [
-                "LoadGenerator", "EventReactor", "LinuxSystem", .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "LoadGenerator", "EventReactor", "LinuxSystem", "DNSResponder", .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
 

@@ -36,6 +36,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         static let searchList = Flags(rawValue: 1 << 6)
         static let relative = Flags(rawValue: 1 << 7)
         static let summaryOnly = Flags(rawValue: 1 << 8)
+        static let checkingDisabled = Flags(rawValue: 1 << 9)
     }
 
     struct State: OptionSet {
@@ -326,14 +327,15 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     }
 
     /// Writes the current attempt's message under `id` into `buffer`: the name asked (with its 0x20
-    /// case), type, class, RD as asked, and an OPT record unless EDNS is off or fell back. Returns its
+    /// case), type, class, RD and CD as asked, and an OPT record unless EDNS is off or fell back. Returns its
     /// length, or nil if it does not fit.
     func writeMessage(id: UInt16, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         let edns = usesEDNS
             ? DNSQueryBuilder.EDNS(udpPayloadSize: ednsSize, dnssecOK: flags.contains(.dnssecOK)) : nil
         let written = currentName.withWire { name in
             DNSQueryBuilder.write(into: buffer, id: id, name: name, type: type, class: recordClass,
-                                  flags: flags.contains(.recursionDesired) ? 0x0100 : 0, edns: edns)
+                                  flags: (flags.contains(.recursionDesired) ? 0x0100 : 0)
+                                      | (flags.contains(.checkingDisabled) ? 0x0010 : 0), edns: edns)
         }
         guard let length = written else { return nil }
         if randomizesCase {

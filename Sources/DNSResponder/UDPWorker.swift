@@ -19,6 +19,11 @@ final class UDPWorker: @unchecked Sendable {
     private let maxDelayed: Int
     private var rng: SplitMix64
     private var malformedTurn: UInt64 = 0
+    /// `DNSFaults.maxQPS`: this thread's share, a token bucket (tokens are queries) refilled as the
+    /// clock moves; 0 is no limit.
+    private let rateLimit: Double
+    private var tokens = 0.0
+    private var tokensAt: UInt64 = 0
 
     /// Queries read by one `recvmmsg`, with their sources.
     private let incoming: DatagramBatch
@@ -42,6 +47,7 @@ final class UDPWorker: @unchecked Sendable {
         self.book = book
         faults = configuration.faults
         faultsOn = configuration.faults.any
+        rateLimit = configuration.faults.maxQPS.map { $0 / Double(max(1, configuration.threads)) } ?? 0
         maxDelayed = configuration.maxDelayed
         rng = SplitMix64(seed: configuration.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
         incoming = DatagramBatch(capacity: Self.batch, slotSize: Self.slot, addressed: true)
@@ -86,7 +92,20 @@ final class UDPWorker: @unchecked Sendable {
         var local = DNSResponderCounters()
         var entries = 0
         var wrongPort: [(index: Int, length: Int, copies: Int)] = []
+        if rateLimit > 0 {
+            let now = MonotonicClock.now()
+            tokens = min(max(1, rateLimit / 10), tokens + Double(now &- tokensAt) * rateLimit / 1e9)
+            tokensAt = now
+        }
         for index in 0..<count {
+            if rateLimit > 0 {
+                guard tokens >= 1 else {
+                    local.received += 1
+                    local.faultRateLimited += 1
+                    continue
+                }
+                tokens -= 1
+            }
             let query = incoming.datagram(index)
             let out = UnsafeMutableRawBufferPointer(start: sendBuffers + index * Self.slot, count: Self.slot)
             let draw = faultsOn ? FaultDraw(faults, using: &rng) : FaultDraw()

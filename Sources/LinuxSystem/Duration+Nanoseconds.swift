@@ -11,3 +11,12 @@ extension Duration {
         return carry ? .max : total
     }
 }
+
+extension Duration {
+    /// The duration in seconds, as a `Double` (for rates and reports).
+    @inlinable
+    public var inSeconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

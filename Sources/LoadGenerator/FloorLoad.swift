@@ -33,7 +33,8 @@ extension LoadRun {
 
         // A thread with no share of the outstanding count could never send its share of --queries.
         let threads = min(configuration.reactors, configuration.outstanding)
-        let recorder = LoadRecorder(shards: threads, epochSeconds: Date().timeIntervalSince1970)
+        let recorder = LoadRecorder(shards: threads, epochSeconds: Date().timeIntervalSince1970,
+                                    interval: configuration.interval)
         let gauges = (0..<threads).map { _ in ManagedAtomic<Int>(0) }
         let sets = try (0..<threads).map { index throws(Failure) -> FloorSocketSet in
             let share = configuration.outstanding / threads + (index < configuration.outstanding % threads ? 1 : 0)

@@ -3,6 +3,7 @@ import DNSMessage
 import DNSQuery
 import EventReactor
 import Foundation
+import LoadGenerator
 
 #if canImport(Glibc)
 import Glibc
@@ -34,10 +35,7 @@ struct ResolveCommand: ParsableCommand {
     var server: String?
     @Flag(help: "Ask over TCP from the start.")
     var tcp = false
-    @Flag(name: .customLong("0x20"), help: "Randomize the case of the name and accept only a reply echoing it.")
-    var randomizeCase = false
-    @Flag(help: "Send no EDNS OPT record.")
-    var noEdns = false
+    @OptionGroup var queryFlags: QueryFlagOptions
     @Flag(help: "Clear RD (no recursion).")
     var norecurse = false
     @Option(help: "The whole query's deadline, seconds.")
@@ -51,6 +49,7 @@ struct ResolveCommand: ParsableCommand {
         if let server {
             do { _ = try DNSServer(parsing: server) } catch { throw ValidationError("--server: \(error)") }
         }
+        _ = try queryFlags.flags()
         if queryType == nil { throw ValidationError("unknown type \(type): use a mnemonic, TYPEnnn or 0…65535") }
     }
 
@@ -59,9 +58,13 @@ struct ResolveCommand: ParsableCommand {
     func run() throws {
         var options = DNSQueryOptions()
         options.tcpOnly = tcp
-        options.randomizeCase = randomizeCase
         options.recursionDesired = !norecurse
-        if noEdns { options.ednsPayloadSize = nil }
+        let flags = try queryFlags.flags()
+        options.dnssecOK = flags.dnssecOK
+        options.checkingDisabled = flags.checkingDisabled
+        options.randomizeCase = flags.randomizeCase
+        if let size = flags.ednsSize { options.ednsPayloadSize = size }
+        if flags.noEDNS { options.ednsPayloadSize = nil }
         let nanos = UInt64(timeout * 1e9)
         var request: DNSQueryRequest
         do {

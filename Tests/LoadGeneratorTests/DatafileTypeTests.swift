@@ -13,7 +13,7 @@ import Testing
             f.example TYPE48
             g.example 52
             """
-        let types = try Datafile.parse(text).map(\.type)
+        let types = try Datafile.parse(text).queries.map(\.type)
         #expect(types == ["DNSKEY", "NSEC3PARAM", "NSAP-PTR", "HTTPS", "TYPE65534", "DNSKEY", "TLSA"])
     }
 

@@ -128,7 +128,7 @@ struct FloorLoadTests {
     /// A quiet floor run on `server` with that many in flight and at most `queries` queries.
     static func floor(_ server: String, outstanding: Int = 100, queries: Int? = nil) -> LoadConfiguration {
         var configuration = LoadConfiguration()
-        configuration.server = server
+        configuration.servers = [server]
         configuration.engine = .floor
         configuration.queries = workload
         configuration.outstanding = outstanding
