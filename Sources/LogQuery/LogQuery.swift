@@ -332,6 +332,12 @@ public final class LogQuery: @unchecked Sendable {
         return pread(fd, &byte, 1, off_t(offset - 1)) == 1 && byte == 0x0A
     }
 
+    /// Where a forward read resumes after `mark`'s record (see `LogBookmark.resumePosition(in:)`).
+    func resumePosition(after mark: LogBookmark) -> LogPosition {
+        let (offset, ordinal) = mark.resumePosition(in: fd)
+        return LogPosition(offset: offset, ordinal: ordinal)
+    }
+
     private func schedulePump(after nanos: UInt64) {
         if sliceEvent == nil {
             sliceEvent = LibeventEvent(reactor: reactor, fd: -1, interest: [], persistent: false) { [self] _, _ in

@@ -67,7 +67,7 @@ final class SeekOperation: QueryOperation, @unchecked Sendable {
         let forward = query.direction == .forward
         switch target {
         case .bookmark: return try moveTo(forward ? at : past)
-        default: return try moveTo(forward ? past : at)
+        default: return try moveTo(forward ? query.resumePosition(after: mark) : at)
         }
     }
 
