@@ -34,6 +34,15 @@ struct ScanCommand: ParsableCommand {
     var count = false
     @Option(help: "Line format: auto, rfc3164, rfc5424 or json.")
     var format = "auto"
+    @Option(help: ArgumentHelp(
+        "How records are printed: short, iso, raw or json.",
+        discussion: """
+            iso (the default): '2026-12-07T10:00:01Z host app[pid]: message' (UTC); short: 'Dec 07 10:00:01 …'; \
+            raw: the line as it is in the file; json: one object per record with every parsed field and its \
+            bookmark (a line that is not UTF-8 also as 'line_bytes'). With raw and json the final bookmark and \
+            the follow notes go to standard error.
+            """))
+    var output = "iso"
     @Flag(help: "Print the scan's figures (slices, longest loop stall) on stderr.")
     var stats = false
     @Option(name: .customLong("count-threads"),
@@ -50,6 +59,7 @@ struct ScanCommand: ParsableCommand {
         }
         guard (1...64).contains(countThreads) else { throw ValidationError("--count-threads must be 1…64") }
         _ = try parsedFormat()
+        _ = try parsedOutput()
         _ = try parsedFilter()
         _ = try parsedBookmark()
     }
@@ -62,6 +72,13 @@ struct ScanCommand: ParsableCommand {
         case "json", "jsonLines": .jsonLines
         default: throw ValidationError("--format must be auto, rfc3164, rfc5424 or json, not '\(format)'")
         }
+    }
+
+    private func parsedOutput() throws -> LogOutputFormat {
+        guard let format = LogOutputFormat(rawValue: output) else {
+            throw ValidationError("--output must be short, iso, raw or json, not '\(output)'")
+        }
+        return format
     }
 
     private func parsedFilter() throws -> LogFilter {
@@ -87,7 +104,7 @@ struct ScanCommand: ParsableCommand {
     func run() throws {
         let reactor = try Reactor()
         defer { reactor.shutdown() }
-        let output = ScanOutput()
+        let output = ScanOutput(format: try parsedOutput())
         let counters: LogQueryCounters
         if follow {
             counters = try runFollow(reactor, output)
@@ -115,6 +132,7 @@ struct ScanCommand: ParsableCommand {
             throw ValidationError("cannot open \(file): \(error)")
         }
         defer { query.close() }
+        let lines = output.needsLineBytes ? LineBytes(path: file) : nil
         if count {
             switch wait({ query.count(completion: $0) }) {
             case .success(let n): output.line("\(n)")
@@ -135,7 +153,7 @@ struct ScanCommand: ParsableCommand {
         scanning: while true {
             switch wait({ query.next(max: 1024, completion: $0) }) {
             case .success(let batch):
-                for record in batch { output.record(record) }
+                output.records(batch, in: query.identity, lines: lines)
                 last = batch.last ?? last
             case .failure(.noMoreItems):
                 break scanning
@@ -143,7 +161,7 @@ struct ScanCommand: ParsableCommand {
                 throw ValidationError("scan of \(file) failed: \(error)")
             }
         }
-        if let last { output.line("-- bookmark: \(query.bookmark(for: last).serialized)") }
+        if let last { output.note("-- bookmark: \(query.bookmark(for: last).serialized)") }
         return query.counters
     }
 
@@ -175,6 +193,7 @@ struct ScanCommand: ParsableCommand {
             source.resume()
             return source
         }
+        let lines = output.needsLineBytes ? LineBytes(path: file) : nil
         var last: LogBookmark?
         var endedWith: LogQueryError?
         while endedWith == nil {
@@ -186,19 +205,19 @@ struct ScanCommand: ParsableCommand {
             for event in events {
                 switch event {
                 case .records(let records, let identity):
-                    for record in records { output.record(record) }
+                    output.records(records, in: identity, lines: lines)
                     if let record = records.last { last = LogBookmark(record: record, in: identity) }
                 case .rotated(let from, let to):
-                    output.line("-- rotated: inode \(from.inode) → \(to.inode)")
+                    output.note("-- rotated: inode \(from.inode) → \(to.inode)")
                 case .truncated(_, let gap):
-                    output.line("-- truncated (copytruncate): records after byte \(gap) of the old content may be lost")
+                    output.note("-- truncated (copytruncate): records after byte \(gap) of the old content may be lost")
                 }
             }
             output.flush()
             endedWith = ended
         }
         signals.forEach { $0.cancel() }
-        if let last { output.line("-- bookmark: \(last.serialized)") }
+        if let last { output.note("-- bookmark: \(last.serialized)") }
         switch endedWith {
         case .cancelled?, nil: return subscription.counters
         case let error?: throw ValidationError("follow of \(file) ended: \(error)")
@@ -220,54 +239,3 @@ struct ScanCommand: ParsableCommand {
     }
 }
 
-/// Buffered standard output for records, formatted like `journalctl -o short-iso`.
-final class ScanOutput: @unchecked Sendable {
-    private var buffer: [UInt8] = []
-    private let lock = Locked(())
-
-    func record(_ record: LogRecord) {
-        var text = record.timestamp.map(Self.iso) ?? "-"
-        text += " " + (record.host ?? "-") + " " + (record.app ?? "-")
-        if let pid = record.pid { text += "[\(pid)]" }
-        text += ": " + record.message
-        line(text)
-    }
-
-    func line(_ text: String) {
-        lock.withLock { _ in
-            buffer.append(contentsOf: text.utf8)
-            buffer.append(0x0A)
-            if buffer.count >= 1 << 16 { writeOut() }
-        }
-    }
-
-    func flush() { lock.withLock { _ in writeOut() } }
-
-    private func writeOut() {
-        Self.write(buffer, to: 1)
-        buffer.removeAll(keepingCapacity: true)
-    }
-
-    /// Writes `text` to standard error at once (unbuffered).
-    static func toStandardError(_ text: String) { write(Array(text.utf8), to: 2) }
-
-    private static func write(_ bytes: [UInt8], to fd: Int32) {
-        bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n <= 0 { break }
-                done += n
-            }
-        }
-    }
-
-    /// `2026-11-23T07:00:00Z` (UTC, seconds).
-    static func iso(_ time: LogTime) -> String {
-        let (year, month, day) = time.utcDate
-        let seconds = Int(time.nanosecondsSinceEpoch / 1_000_000_000)
-        let ofDay = ((seconds % 86_400) + 86_400) % 86_400
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(year)-\(two(month))-\(two(day))T\(two(ofDay / 3600)):\(two(ofDay / 60 % 60)):\(two(ofDay % 60))Z"
-    }
-}
