@@ -13,15 +13,21 @@ import LogQuery
 struct ScanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
-        abstract: "Scan a log file with a filter: print the records (or a count) and the final bookmark.",
+        abstract: "Scan log files with a filter: print the records (or a count) and the final bookmark.",
         discussion: """
             Filter examples: 'message contains "Failed password"', 'app == "sshd" and severity <= warning',
             'message ~ "user [a-z]+ from"', 'not (host == "web1") and time >= "2026-01-01T00:00:00Z"'.
             """
     )
 
-    @Argument(help: "The log file (RFC 3164 or RFC 5424 syslog, or JSON lines).")
-    var file: String
+    @Argument(help: ArgumentHelp(
+        "The log files or glob patterns (RFC 3164 or RFC 5424 syslog, or JSON lines).",
+        discussion: """
+            Several files are one history read oldest first: rotations are ordered as logrotate names them \
+            (auth.log.2.gz, auth.log.1, auth.log); --reverse reads it newest first; --follow reads the older \
+            files and then follows the newest.
+            """))
+    var files: [String]
     @Option(help: "Only records matching this filter expression.")
     var filter: String?
     @Flag(help: "Newest record first.")
@@ -101,18 +107,64 @@ struct ScanCommand: ParsableCommand {
         }
     }
 
+    private func fileSet() throws -> LogFileSet {
+        do {
+            return try LogFileSet(patterns: files)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
     func run() throws {
+        let set = try fileSet()
         let reactor = try Reactor()
         defer { reactor.shutdown() }
         let output = ScanOutput(format: try parsedOutput())
-        let counters: LogQueryCounters
-        if follow {
-            counters = try runFollow(reactor, output)
+        var counters: [LogQueryCounters] = []
+        let mark = try parsedBookmark()
+        // The file the bookmark names, if it is one of the set; reading starts there.
+        let marked = mark.flatMap { mark in
+            set.paths.firstIndex { path in
+                guard let identity = try? FileIdentity.of(path: path) else { return false }
+                return identity.device == mark.device && identity.inode == mark.inode
+                    && identity.firstLineHash == mark.firstLineHash
+            }
+        }
+        if mark != nil, marked == nil {
+            ScanOutput.toStandardError(
+                "evq scan: the bookmark names none of these files (or a cut one): reading from the start\n")
+        }
+        if count {
+            var total = 0
+            for path in set.paths { total += try countFile(path, reactor, &counters) }
+            output.line("\(total)")
+        } else if follow {
+            let newest = set.paths.count - 1
+            var last: LogBookmark?
+            for index in (marked ?? 0)..<newest {
+                last = try scanFile(set.paths[index], after: index == marked ? mark : nil, reactor, output, &counters)
+                    ?? last
+            }
+            counters.append(try runFollow(set.paths[newest], after: marked == newest ? mark : nil, last, reactor, output))
         } else {
-            counters = try runScan(reactor, output)
+            var order = Array(set.paths.indices)
+            if reverse { order.reverse() }
+            if let marked { order = Array(order.drop { $0 != marked }) }
+            var last: LogBookmark?
+            for index in order {
+                last = try scanFile(set.paths[index], after: index == marked ? mark : nil, reactor, output, &counters)
+                    ?? last
+            }
+            if let last { output.note("-- bookmark: \(last.serialized)") }
         }
         output.flush()
         if stats {
+            for counters in counters { printStats(counters) }
+        }
+    }
+
+    private func printStats(_ counters: LogQueryCounters) {
+        do {
             let s = counters.snapshot
             let mean = s.slices == 0 ? 0 : s.totalSliceNanos / UInt64(s.slices) / 1000
             let line = "slices \(s.slices), longest slice \(s.maxSliceNanos / 1000) µs, mean \(mean) µs, "
@@ -121,32 +173,44 @@ struct ScanCommand: ParsableCommand {
         }
     }
 
-    /// A one-shot scan: `next` until `.noMoreItems` (or `count`).
-    private func runScan(_ reactor: Reactor, _ output: ScanOutput) throws -> LogQueryCounters {
-        let query: LogQuery
+    private func openQuery(_ path: String, _ reactor: Reactor) throws -> LogQuery {
         do {
-            query = try LogQuery.open(
-                path: file, filter: try parsedFilter(), direction: reverse ? .reverse : .forward,
+            return try LogQuery.open(
+                path: path, filter: try parsedFilter(), direction: reverse ? .reverse : .forward,
                 format: try parsedFormat(), countThreads: countThreads, on: reactor)
         } catch {
-            throw ValidationError("cannot open \(file): \(error)")
+            throw ValidationError("cannot open \(path): \(error)")
         }
+    }
+
+    /// The number of matching records in one file.
+    private func countFile(_ path: String, _ reactor: Reactor, _ counters: inout [LogQueryCounters]) throws -> Int {
+        let query = try openQuery(path, reactor)
         defer { query.close() }
-        let lines = output.needsLineBytes ? LineBytes(path: file) : nil
-        if count {
-            switch wait({ query.count(completion: $0) }) {
-            case .success(let n): output.line("\(n)")
-            case .failure(let error): throw ValidationError("scan of \(file) failed: \(error)")
-            }
-            return query.counters
+        counters.append(query.counters)
+        switch wait({ query.count(completion: $0) }) {
+        case .success(let n): return n
+        case .failure(let error): throw ValidationError("scan of \(path) failed: \(error)")
         }
-        if let mark = try parsedBookmark() {
+    }
+
+    /// A one-shot scan of one file (after `mark`'s record when given): `next` until `.noMoreItems`.
+    /// Returns the bookmark of the last record printed.
+    private func scanFile(
+        _ path: String, after mark: LogBookmark?, _ reactor: Reactor, _ output: ScanOutput,
+        _ counters: inout [LogQueryCounters]
+    ) throws -> LogBookmark? {
+        let query = try openQuery(path, reactor)
+        defer { query.close() }
+        counters.append(query.counters)
+        let lines = output.needsLineBytes ? LineBytes(path: path) : nil
+        if let mark {
             switch wait({ query.seek(to: .afterBookmark(mark), strict: true, completion: $0) }) {
             case .success: break
             case .failure(.notFound):
                 ScanOutput.toStandardError(
-                    "evq scan: the bookmark names another file (or a cut one): scanning from the start\n")
-            case .failure(let error): throw ValidationError("seek in \(file) failed: \(error)")
+                    "evq scan: the bookmark is past the end of \(path) (the file was cut): reading it from the start\n")
+            case .failure(let error): throw ValidationError("seek in \(path) failed: \(error)")
             }
         }
         var last: LogRecord?
@@ -158,20 +222,17 @@ struct ScanCommand: ParsableCommand {
             case .failure(.noMoreItems):
                 break scanning
             case .failure(let error):
-                throw ValidationError("scan of \(file) failed: \(error)")
+                throw ValidationError("scan of \(path) failed: \(error)")
             }
         }
-        if let last { output.note("-- bookmark: \(query.bookmark(for: last).serialized)") }
-        return query.counters
+        return last.map { query.bookmark(for: $0) }
     }
 
-    /// `--follow`: a subscription until SIGINT/SIGTERM, then the bookmark of the last record.
-    private func runFollow(_ reactor: Reactor, _ output: ScanOutput) throws -> LogQueryCounters {
-        let mark = try parsedBookmark()
-        if let mark, let identity = try? FileIdentity.of(path: file), !mark.refers(to: identity) {
-            ScanOutput.toStandardError(
-                "evq scan: the bookmark names another file (or a cut one): following from the start\n")
-        }
+    /// `--follow` of `file`: a subscription until SIGINT/SIGTERM, then the bookmark of the last record
+    /// (or `earlier`, the last one of the older files, when none came).
+    private func runFollow(
+        _ file: String, after mark: LogBookmark?, _ earlier: LogBookmark?, _ reactor: Reactor, _ output: ScanOutput
+    ) throws -> LogQueryCounters {
         let start: LogSubscriptionStart = mark.map { .afterBookmark($0, strict: false) } ?? .oldest
         // The loop only queues what arrives; this thread formats and prints it.
         let inbox = Locked<(events: [LogSubscriptionEvent], ended: LogQueryError?)>(([], nil))
@@ -194,7 +255,7 @@ struct ScanCommand: ParsableCommand {
             return source
         }
         let lines = output.needsLineBytes ? LineBytes(path: file) : nil
-        var last: LogBookmark?
+        var last = earlier
         var endedWith: LogQueryError?
         while endedWith == nil {
             wake.wait()
