@@ -333,7 +333,9 @@ public final class LogQuery: @unchecked Sendable {
     }
 
     /// Where a forward read resumes after `mark`'s record (see `LogBookmark.resumePosition(in:)`).
+    /// A `.gz` file does not grow: its last line is whole as it is.
     func resumePosition(after mark: LogBookmark) -> LogPosition {
+        if scanner?.isCompressed == true { return LogPosition(offset: mark.offset + mark.length, ordinal: mark.ordinal + 1) }
         let (offset, ordinal) = mark.resumePosition(in: fd)
         return LogPosition(offset: offset, ordinal: ordinal)
     }

@@ -59,7 +59,7 @@ final class SeekOperation: QueryOperation, @unchecked Sendable {
 
     private func seekBookmark(_ mark: LogBookmark) throws(LogScanError) -> QueryStepResult {
         let now = try query.currentIdentity()
-        guard mark.refers(to: now), query.isLineStart(mark.offset) else {
+        guard query.bookmarkFits(mark, now) else {
             return strict ? finish(failing: .notFound) : try moveTo(nil)
         }
         let at = LogPosition(offset: mark.offset, ordinal: mark.ordinal)

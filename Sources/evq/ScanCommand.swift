@@ -189,9 +189,18 @@ struct ScanCommand: ParsableCommand {
         defer { query.close() }
         counters.append(query.counters)
         switch wait({ query.count(completion: $0) }) {
-        case .success(let n): return n
+        case .success(let n):
+            reportDamage(query, path)
+            return n
         case .failure(let error): throw ValidationError("scan of \(path) failed: \(error)")
         }
+    }
+
+    /// A damaged `.gz` member ends that file's stream (its records before the damage were read);
+    /// the scan goes on with the next file. Said on standard error, one line per file.
+    private func reportDamage(_ query: LogQuery, _ path: String) {
+        guard let damage = query.damage else { return }
+        ScanOutput.toStandardError("evq scan: \(path): \(damage); read up to the last whole line before it\n")
     }
 
     /// A one-shot scan of one file (after `mark`'s record when given): `next` until `.noMoreItems`.
@@ -225,6 +234,7 @@ struct ScanCommand: ParsableCommand {
                 throw ValidationError("scan of \(path) failed: \(error)")
             }
         }
+        reportDamage(query, path)
         return last.map { query.bookmark(for: $0) }
     }
 

@@ -80,6 +80,7 @@ final class LineBytes {
     private let path: String
     private var fd: Int32 = -1
     private var opened: FileIdentity?
+    private var compressed = false
     private var buffer: UnsafeMutableRawBufferPointer
     private static let spanLimit = 4 << 20
 
@@ -127,12 +128,17 @@ final class LineBytes {
         }
     }
 
+    /// Opens the file `identity` names; false for another file, or a `.gz` one (whose offsets are
+    /// those of the decompressed stream: its records print from their parsed fields).
     private func reopen(for identity: FileIdentity) -> Bool {
-        if let opened, opened.isSameFile(as: identity) { return true }
+        if let opened, opened.isSameFile(as: identity) { return !compressed }
         if fd >= 0 { close(fd) }
         fd = open(path, O_RDONLY | O_CLOEXEC)
         opened = fd >= 0 ? try? FileIdentity.of(fileDescriptor: fd) : nil
-        return opened?.isSameFile(as: identity) ?? false
+        var magic: (UInt8, UInt8) = (0, 0)
+        compressed = fd >= 0 && withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) } == 2
+            && magic == (0x1F, 0x8B)
+        return opened?.isSameFile(as: identity) == true && !compressed
     }
 
     private func grow(to count: Int) {
