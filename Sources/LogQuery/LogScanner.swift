@@ -293,6 +293,14 @@ public final class LogScanner: @unchecked Sendable {
     /// Why the `.gz` file's stream ended early, when it did (read once the scan is at its end).
     public var damage: LogStreamDamage? { gzip?.damage }
 
+    /// A line start at or before the first record stamped at or after `time`, found by binary search
+    /// (`TimeBisection`); nil for a `.gz` file or records out of order (then scan from the start).
+    func timeBisectionStart(atOrAfter time: LogTime) -> LogPosition? {
+        guard gzip == nil else { return nil }
+        return TimeBisection.start(
+            atOrAfter: time, fd: fd, size: identity.size, format: format, options: parseOptions)
+    }
+
     /// Whether the file is a `.gz` file read through zlib.
     public var isCompressed: Bool { gzip != nil }
 

@@ -84,8 +84,10 @@ final class SeekOperation: QueryOperation, @unchecked Sendable {
         switch target {
         case .last:
             return .search(Search(scanner: try query.makeScanner(opposite, at: nil), skip: 0))
-        case .time:
-            return .search(Search(scanner: try query.makeScanner(.forward, at: nil), skip: 0))
+        case .time(let time):
+            // Records in time order: start the forward search near the time (binary search).
+            let start = query.scanner?.timeBisectionStart(atOrAfter: time)
+            return .search(Search(scanner: try query.makeScanner(.forward, at: start), skip: 0))
         case .relative(let n) where n > 0:
             return .search(Search(scanner: try query.makeScanner(direction, at: query.cursor), skip: n))
         case .relative(let n) where n < 0:
