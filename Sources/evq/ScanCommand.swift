@@ -49,6 +49,13 @@ struct ScanCommand: ParsableCommand {
             the follow notes go to standard error.
             """))
     var output = "iso"
+    @Option(parsing: .unconditional,
+            help: "Only records at or after this time: RFC 3339, now, or relative to now (-1h, -30m, -2d).")
+    var since: String?
+    @Option(parsing: .unconditional, help: "Only records at or before this time (as --since).")
+    var until: String?
+    @Option(name: [.customShort("n"), .customLong("lines")], help: "Only the last N records (with --reverse: the newest N).")
+    var lines: Int?
     @Flag(help: "Print the scan's figures (slices, longest loop stall) on stderr.")
     var stats = false
     @Option(name: .customLong("count-threads"),
@@ -64,6 +71,14 @@ struct ScanCommand: ParsableCommand {
             throw ValidationError("--count counts the whole file: drop --after-bookmark")
         }
         guard (1...64).contains(countThreads) else { throw ValidationError("--count-threads must be 1…64") }
+        if let lines {
+            guard lines >= 0 else { throw ValidationError("--lines must be 0 or more, not \(lines)") }
+            if count || follow { throw ValidationError("--lines picks records to print: drop --count and --follow") }
+        }
+        let (since, until) = try parsedWindow()
+        if let since, let until, since > until {
+            throw ValidationError("--since (\(since.rfc3339)) is later than --until (\(until.rfc3339))")
+        }
         _ = try parsedFormat()
         _ = try parsedOutput()
         _ = try parsedFilter()
@@ -87,7 +102,30 @@ struct ScanCommand: ParsableCommand {
         return format
     }
 
+    /// `--since` and `--until` as times (relative ones from now).
+    private func parsedWindow() throws -> (since: LogTime?, until: LogTime?) {
+        func time(_ text: String?, _ name: String) throws -> LogTime? {
+            guard let text else { return nil }
+            guard let time = LogTime(argument: text) else {
+                throw ValidationError(
+                    "\(name) must be an RFC 3339 time (2026-12-07T10:00:00Z), now, or relative like -1h, not '\(text)'")
+            }
+            return time
+        }
+        return (try time(since, "--since"), try time(until, "--until"))
+    }
+
+    /// The filter with the time window: `(FILTER) and time >= SINCE and time <= UNTIL`.
     private func parsedFilter() throws -> LogFilter {
+        _ = try userFilter()
+        let (since, until) = try parsedWindow()
+        var parts = filter.map { ["(\($0))"] } ?? []
+        if let since { parts.append("time >= \"\(since.rfc3339)\"") }
+        if let until { parts.append("time <= \"\(until.rfc3339)\"") }
+        return parts.isEmpty ? .all : try LogFilter(parts.joined(separator: " and "))
+    }
+
+    private func userFilter() throws -> LogFilter {
         guard let filter else { return .all }
         do {
             return try LogFilter(filter)
@@ -142,17 +180,23 @@ struct ScanCommand: ParsableCommand {
             let newest = set.paths.count - 1
             var last: LogBookmark?
             for index in (marked ?? 0)..<newest {
-                last = try scanFile(set.paths[index], after: index == marked ? mark : nil, reactor, output, &counters)
+                var unlimited = Int.max
+                last = try scanFile(
+                    set.paths[index], after: index == marked ? mark : nil, reactor, output, &counters, limit: &unlimited)
                     ?? last
             }
             counters.append(try runFollow(set.paths[newest], after: marked == newest ? mark : nil, last, reactor, output))
+        } else if let lines, !reverse {
+            try printLast(lines, of: set, after: marked.map { ($0, mark!) }, reactor, output, &counters)
         } else {
             var order = Array(set.paths.indices)
             if reverse { order.reverse() }
             if let marked { order = Array(order.drop { $0 != marked }) }
             var last: LogBookmark?
-            for index in order {
-                last = try scanFile(set.paths[index], after: index == marked ? mark : nil, reactor, output, &counters)
+            var left = lines ?? Int.max
+            for index in order where left > 0 {
+                last = try scanFile(
+                    set.paths[index], after: index == marked ? mark : nil, reactor, output, &counters, limit: &left)
                     ?? last
             }
             if let last { output.note("-- bookmark: \(last.serialized)") }
@@ -173,10 +217,10 @@ struct ScanCommand: ParsableCommand {
         }
     }
 
-    private func openQuery(_ path: String, _ reactor: Reactor) throws -> LogQuery {
+    private func openQuery(_ path: String, _ reactor: Reactor, reversed: Bool? = nil) throws -> LogQuery {
         do {
             return try LogQuery.open(
-                path: path, filter: try parsedFilter(), direction: reverse ? .reverse : .forward,
+                path: path, filter: try parsedFilter(), direction: reversed ?? reverse ? .reverse : .forward,
                 format: try parsedFormat(), countThreads: countThreads, on: reactor)
         } catch {
             throw ValidationError("cannot open \(path): \(error)")
@@ -207,7 +251,7 @@ struct ScanCommand: ParsableCommand {
     /// Returns the bookmark of the last record printed.
     private func scanFile(
         _ path: String, after mark: LogBookmark?, _ reactor: Reactor, _ output: ScanOutput,
-        _ counters: inout [LogQueryCounters]
+        _ counters: inout [LogQueryCounters], limit left: inout Int
     ) throws -> LogBookmark? {
         let query = try openQuery(path, reactor)
         defer { query.close() }
@@ -221,12 +265,18 @@ struct ScanCommand: ParsableCommand {
                     "evq scan: the bookmark is past the end of \(path) (the file was cut): reading it from the start\n")
             case .failure(let error): throw ValidationError("seek in \(path) failed: \(error)")
             }
+        } else if !reverse, let since = try parsedWindow().since {
+            // Records in time order: a binary search finds the start (the filter holds the window).
+            if case .failure(let error) = wait({ query.seek(to: .time(since), completion: $0) }) {
+                throw ValidationError("seek in \(path) failed: \(error)")
+            }
         }
         var last: LogRecord?
-        scanning: while true {
-            switch wait({ query.next(max: 1024, completion: $0) }) {
+        scanning: while left > 0 {
+            switch wait({ query.next(max: min(1024, left), completion: $0) }) {
             case .success(let batch):
                 output.records(batch, in: query.identity, lines: lines)
+                left -= batch.count
                 last = batch.last ?? last
             case .failure(.noMoreItems):
                 break scanning
@@ -236,6 +286,45 @@ struct ScanCommand: ParsableCommand {
         }
         reportDamage(query, path)
         return last.map { query.bookmark(for: $0) }
+    }
+
+    /// `--lines N` forward: the set read newest first until N records are found, printed oldest first.
+    private func printLast(
+        _ wanted: Int, of set: LogFileSet, after marked: (index: Int, mark: LogBookmark)?, _ reactor: Reactor,
+        _ output: ScanOutput, _ counters: inout [LogQueryCounters]
+    ) throws {
+        var found: [(path: String, identity: FileIdentity, records: [LogRecord])] = []
+        var left = wanted
+        for index in set.paths.indices.reversed() where left > 0 && index >= (marked?.index ?? 0) {
+            let path = set.paths[index]
+            let query = try openQuery(path, reactor, reversed: true)
+            defer { query.close() }
+            counters.append(query.counters)
+            var records: [LogRecord] = []
+            scanning: while left > 0 {
+                switch wait({ query.next(max: min(1024, left), completion: $0) }) {
+                case .success(let batch):
+                    // Past the bookmark's record (in its file) nothing more is wanted.
+                    let kept = batch.prefix { record in
+                        guard let marked, index == marked.index else { return true }
+                        return record.offset > marked.mark.offset
+                    }
+                    records += kept
+                    left -= kept.count
+                    if kept.count < batch.count { break scanning }
+                case .failure(.noMoreItems): break scanning
+                case .failure(let error): throw ValidationError("scan of \(path) failed: \(error)")
+                }
+            }
+            reportDamage(query, path)
+            found.append((path, query.identity, records.reversed()))
+        }
+        var last: LogBookmark?
+        for (path, identity, records) in found.reversed() where !records.isEmpty {
+            output.records(records, in: identity, lines: output.needsLineBytes ? LineBytes(path: path) : nil)
+            last = LogBookmark(record: records.last!, in: identity)
+        }
+        if let last { output.note("-- bookmark: \(last.serialized)") }
     }
 
     /// `--follow` of `file`: a subscription until SIGINT/SIGTERM, then the bookmark of the last record

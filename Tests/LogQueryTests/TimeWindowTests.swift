@@ -70,3 +70,29 @@ import Testing
         }
     }
 }
+
+@Suite struct TimeArgumentTests {
+    let now = LogTime(rfc3339: "2026-12-07T12:00:00Z")!
+
+    @Test func absoluteRelativeAndNowTimesAreRead() {
+        #expect(LogTime(argument: "2026-12-07T11:00:00+01:00", now: now) == LogTime(rfc3339: "2026-12-07T10:00:00Z"))
+        #expect(LogTime(argument: "-1h", now: now) == LogTime(rfc3339: "2026-12-07T11:00:00Z"))
+        #expect(LogTime(argument: "-30m", now: now) == LogTime(rfc3339: "2026-12-07T11:30:00Z"))
+        #expect(LogTime(argument: "+2d", now: now) == LogTime(rfc3339: "2026-12-09T12:00:00Z"))
+        #expect(LogTime(argument: "-1w", now: now) == LogTime(rfc3339: "2026-11-30T12:00:00Z"))
+        #expect(LogTime(argument: "now", now: now) == now)
+    }
+
+    @Test func malformedTimesAreRejected() {
+        for text in ["", "-", "-h", "1h", "-1y", "-1.5h", "yesterday", "2026-13-01T00:00:00Z", "-99999999999999999w"] {
+            #expect(LogTime(argument: text, now: now) == nil, "\(text)")
+        }
+    }
+
+    @Test func theRFC3339FormReadsBackToTheSameTime() {
+        for text in ["2026-12-07T10:00:00.25Z", "1969-12-31T23:59:59.999999999Z", "2026-02-28T00:00:00Z"] {
+            let time = LogTime(rfc3339: text)!
+            #expect(LogTime(rfc3339: time.rfc3339) == time, "\(time.rfc3339)")
+        }
+    }
+}
