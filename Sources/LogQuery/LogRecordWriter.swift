@@ -186,31 +186,14 @@ public struct LogRecordWriter {
                 appendKey("id")
                 appendString(element.id)
                 appendKey("parameters")
-                bytes.append(UInt8(ascii: "["))
-                for (j, parameter) in element.parameters.enumerated() {
-                    if j > 0 { bytes.append(UInt8(ascii: ",")) }
-                    bytes.append(UInt8(ascii: "["))
-                    appendString(parameter.name)
-                    bytes.append(UInt8(ascii: ","))
-                    appendString(parameter.value)
-                    bytes.append(UInt8(ascii: "]"))
-                }
-                bytes.append(contentsOf: "]}".utf8)
+                appendPairs(element.parameters.map { ($0.name, $0.value) })
+                bytes.append(UInt8(ascii: "}"))
             }
             bytes.append(UInt8(ascii: "]"))
         }
         if !record.extraFields.isEmpty {
             appendKey("fields")
-            bytes.append(UInt8(ascii: "["))
-            for (k, field) in record.extraFields.enumerated() {
-                if k > 0 { bytes.append(UInt8(ascii: ",")) }
-                bytes.append(UInt8(ascii: "["))
-                appendString(field.name)
-                bytes.append(UInt8(ascii: ","))
-                appendString(field.value)
-                bytes.append(UInt8(ascii: "]"))
-            }
-            bytes.append(UInt8(ascii: "]"))
+            appendPairs(record.extraFields)
         }
         appendMember("message", record.message)
         appendKey("offset")
@@ -243,6 +226,20 @@ public struct LogRecordWriter {
         }
         if let bookmark { appendMember("bookmark", bookmark.serialized) }
         bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// `[["name","value"],…]`: name-value pairs in order, duplicates kept.
+    private mutating func appendPairs(_ pairs: [(name: String, value: String)]) {
+        bytes.append(UInt8(ascii: "["))
+        for (k, pair) in pairs.enumerated() {
+            if k > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "["))
+            appendString(pair.name)
+            bytes.append(UInt8(ascii: ","))
+            appendString(pair.value)
+            bytes.append(UInt8(ascii: "]"))
+        }
+        bytes.append(UInt8(ascii: "]"))
     }
 
     /// `"name":`, after a comma unless it is the object's first member.
