@@ -74,7 +74,8 @@ final class ScanOutput {
 }
 
 /// Reads records' lines as they are in the file, for `--output raw` (and `json` for lines that are
-/// not UTF-8): one `pread` for a batch's span when it is at most 4 MiB, else one per record. A
+/// not UTF-8): one `pread` for a batch's span when it is at most 4 MiB and the lines fill at least a
+/// quarter of it, else one per record. A
 /// line the file no longer holds whole (truncated since) is given as nil.
 final class LineBytes {
     private let path: String
@@ -107,8 +108,11 @@ final class LineBytes {
         let wantedRecords = records.filter(wanted)
         let start = wantedRecords.map(\.offset).min() ?? 0
         let end = wantedRecords.map { $0.offset + $0.length }.max() ?? 0
+        // One read for the span when the lines fill a good part of it; sparse matches are read one
+        // by one (reading the span would read most of the file again).
+        let wantedBytes = wantedRecords.reduce(Int64(0)) { $0 + $1.length }
         var spanRead: Int64 = -1
-        if end - start <= Int64(Self.spanLimit), end > start {
+        if end - start <= Int64(Self.spanLimit), end > start, end - start <= 4 * wantedBytes + 65_536 {
             grow(to: Int(end - start))
             spanRead = read(at: start, count: Int(end - start)) ? start : -1
         }

@@ -58,4 +58,26 @@ import Testing
             }
         }
     }
+
+    @Test func subscribingFromAPartialLinesBookmarkDeliversTheFinishedLineWhole() throws {
+        let line = syslogLines(1, from: 2)
+        try withLogFile(syslogLines(2) + String(line.dropLast(2))) { path in
+            try withAuditedReactor { reactor, ledger in
+                let query = try LogQuery.open(path: path, on: reactor)
+                defer { query.close() }
+                let records = try #require(drain(query, ledger, max: 10))
+                let mark = query.bookmark(for: try #require(records.last))
+                let appender = try #require(FileHandleAppender(path: path))
+                appender.append(String(line.suffix(2)))
+                let (subscription, log) = follow(path, reactor, ledger, start: .afterBookmark(mark, strict: true))
+                #expect(eventually { log.numbers == [2] })
+                #expect(log.records.first?.offset == records.last?.offset)
+                subscription.cancel()
+                guard case .cancelled? = log.ended.wait() else {
+                    Issue.record("the subscription did not end with .cancelled")
+                    return
+                }
+            }
+        }
+    }
 }
