@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 // evquery: an event-loop engine on libevent (epoll) for many thousands of cancellable
 // asynchronous operations (DNS queries, log-scan jobs), and the `evq` load generator.
-// Layers (arrows point down only; see README "Design"):
+// Layers (arrows point down only; see docs/design.md):
 //   evq → LoadGenerator → DNSQuery / LogQuery / DNSResponder / EvdnsBaseline
 //       → DNSMessage / EventReactor → CLibevent / CSystemShims
 import PackageDescription
@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // `swift package generate-documentation` (tools/docs.sh builds every library's catalog).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // C, wrapped once at the bottom. No logic.
@@ -81,7 +83,7 @@ let package = Package(
             dependencies: ["LoadGenerator", "EventReactor", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
 
-        // package-benchmark suites: `swift package benchmark` (see README "Performance").
+        // package-benchmark suites: `swift package benchmark` (see docs/performance.md).
         .executableTarget(
             name: "ReactorBenchmarks",
             dependencies: [

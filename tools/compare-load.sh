@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# DNS load, same target, same run (DESIGN.md "Targets"): dnsperf (with 4 MiB socket buffers, as
+# DNS load, same target, same run (docs/performance.md "Targets"): dnsperf (with 4 MiB socket buffers, as
 # evquery asks for), `evq load --engine floor` (sendmmsg/recvmmsg, prebuilt queries, no parsing),
 # `--engine evdns` (libevent's client), tools/cares-load (a C client on c-ares, Debian's 1.18) and
 # `--engine evquery`, closed loop at each outstanding count, one datafile for all.

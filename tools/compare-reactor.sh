@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reactor vs SwiftNIO's event loop, same machine, same run (DESIGN.md "Targets"):
+# Reactor vs SwiftNIO's event loop, same machine, same run (docs/performance.md "Targets"):
 #   start+cancel of a timer operation on the loop   target ≤ 0.5× NIO
 #   cancel one of 1,000,000 outstanding             target ≤ 0.1× NIO
 #   RSS per outstanding operation at 1,000,000      target ≤ 128 B (NIO shown for scale)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Instructions per DNS round trip on the client's loop thread, for the evquery engine and for the floor
-# (DESIGN.md "Targets"), counted by valgrind's callgrind: `evq load --queries N` against `evq serve`,
+# (docs/performance.md "Targets"), counted by valgrind's callgrind: `evq load --queries N` against `evq serve`,
 # and the instructions of the thread that sends and receives (evquery: `Reactor.runLoop`; floor:
 # `FloorSocketSet.run`) divided by N. Unlike seconds, the count repeats to within a few instructions
 # per query whatever else the machine is doing, so it can tell a change of 1-2 % on this noisy VM.

@@ -10,7 +10,7 @@
 # - Each ZONEFILE's zone name is its $ORIGIN if it has one, else the file name without ".zone"
 #   (e.g. example.com.zone → example.com.). Zones are served read-only (no journal/zonefile writes).
 # - One UDP and one TCP worker by default; set KNOT_UDP_WORKERS / KNOT_TCP_WORKERS to change
-#   (the responder comparison in DESIGN.md uses one UDP worker).
+#   (the responder target in docs/performance.md uses one UDP worker).
 # - `start` returns only when the server answers the SOA of the first zone (checked with kdig, up to
 #   10 s); it fails (exit 1, log printed) otherwise. Running as root, knotd runs as root (`user:`).
 # - Needs knotd and kdig: tools/install-dns-peers.sh.

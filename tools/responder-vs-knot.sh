@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The responder against a real fast server, same load, same run (DESIGN.md "Targets": evq serve
+# The responder against a real fast server, same load, same run (docs/performance.md "Targets": evq serve
 # answers at least knot's rate at no more CPU per query). dnsperf asks the same datafile of knotd
 # (one UDP worker, a zone holding every name of the datafile) and of `evq serve --threads 1`
 # (names answered by synthesis), R rounds interleaved; the table shows each server's median.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# RSS per outstanding DNS query (DESIGN.md "Targets": ≤ 256 B at 100,000 outstanding), for evquery's
+# RSS per outstanding DNS query (docs/performance.md "Targets": ≤ 256 B at 100,000 outstanding), for evquery's
 # DNSQuery engine and for libevent's evdns, measured by the same command in the same way:
 # `evq hold` starts N queries (distinct names) on one loop against a UDP socket that is bound but
 # never read, lets the loop send them, reads /proc/self/statm, then cancels them all and checks that

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# The test command (README): installs what the tests need, builds, runs every test target, then the
+# The test command (README): installs what the tests need, checks the documentation (links, the
+# README's example, no history in the tree), builds, runs every test target (the README's example
+# among them), builds the DocC documentation (tools/docs.sh: about 10 min from a cold .build-docs on
+# 2 busy cores, 1.5 min warm; EVQ_SKIP_DOCS=1 skips it), then the
 # multi-threaded test targets again under ThreadSanitizer. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,10 +10,16 @@ tools/install-deps.sh
 for extra in tools/install-test-peers.d/*.sh; do
   [ -e "$extra" ] && bash "$extra"
 done
+echo "== tools/check-docs.sh"
+tools/check-docs.sh
 echo "== swift build --build-tests"
 swift build --build-tests
 echo "== swift test"
 swift test --skip-build 2>&1 | tee .build/test-output.txt
+if [ "${EVQ_SKIP_DOCS:-0}" != 1 ]; then
+  echo "== tools/docs.sh: DocC for every library, no warnings"
+  tools/docs.sh
+fi
 if [ "${EVQ_SKIP_TSAN:-0}" != 1 ]; then
   echo "== ThreadSanitizer: every multi-threaded test target (all but DNSMessageTests)"
   swift build --build-tests --sanitize=thread --scratch-path .build-tsan

@@ -1,7 +1,8 @@
 import Benchmark
 import DNSMessage
 
-// DNSMessage micro-benchmarks (issue 4): `swift package benchmark --target DNSMessageBenchmarks`.
+// DNSMessage micro-benchmarks (docs/performance.md, "DNSMessage"):
+// `swift package benchmark --target DNSMessageBenchmarks`.
 // Each iteration of the scaled loop is one message, so "(K)" rows read as ns and mallocs per message ÷ 1,000.
 
 /// The query the load generator would send, and knot-like replies to it.

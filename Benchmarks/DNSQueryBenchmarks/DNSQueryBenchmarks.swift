@@ -8,7 +8,7 @@ import EventReactor
 import Glibc
 #endif
 
-// DNSQuery round trips against the in-process responder (DESIGN.md "Targets": at most one
+// DNSQuery round trips against the in-process responder (docs/performance.md "Targets": at most one
 // allocation per round trip where it can be avoided): `swift package benchmark --target DNSQueryBenchmarks`.
 // Each iteration is one round trip; queries are started on the loop (as `evq load` does), 64 outstanding,
 // so mallocs/iteration is the engine's cost per query plus the completion closure the caller makes

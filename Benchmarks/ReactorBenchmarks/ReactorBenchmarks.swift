@@ -8,7 +8,7 @@ import LoadGenerator
 import Glibc
 #endif
 
-// Reactor micro-benchmarks (DESIGN.md "Targets"): `swift package benchmark --target ReactorBenchmarks`.
+// Reactor micro-benchmarks (docs/performance.md "Targets"): `swift package benchmark --target ReactorBenchmarks`.
 // Latencies are custom metrics in nanoseconds, one sample per iteration, so the table shows their
 // percentiles; the physical floor (a raw eventfd + epoll_wait wake between two threads) runs in the
 // same process, in the same run.

@@ -20,7 +20,11 @@ public enum DNSQueryBuilder {
     /// Writes a one-question query into `buffer`.
     ///
     /// - Parameters:
+    ///   - buffer: where the message is written, from its first byte.
+    ///   - id: the transaction id.
     ///   - name: the name in uncompressed wire form, e.g. `DNSName.wire` (written as is, case kept).
+    ///   - type: the question's type.
+    ///   - class: the question's class.
     ///   - flags: the header flags word; the default sets only RD.
     ///   - edns: when set, an OPT record with that payload size and DO bit is added.
     /// - Returns: the number of bytes written, or nil (nothing promised about the buffer) if it is too small.

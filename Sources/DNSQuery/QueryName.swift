@@ -2,7 +2,7 @@ import DNSMessage
 
 /// A query's name as the engine keeps it while the query is outstanding: its wire bytes inline
 /// when they fit in `inlineCapacity` bytes (most names), so an outstanding query does not keep an
-/// allocation of its own for the name (RSS per outstanding query, DESIGN.md "Targets"); a longer
+/// allocation of its own for the name (RSS per outstanding query, docs/performance.md "Targets"); a longer
 /// name keeps its `DNSName`. A `DNSName` is only built again when someone reads `name`.
 enum QueryName: Sendable {
     /// Wire bytes of at most `inlineCapacity` bytes, stored in place.

@@ -2,7 +2,7 @@ import CLibevent
 import EventReactor
 
 /// libevent's own DNS client, evdns, driven in a closed loop: the in-run baseline of `evq load
-/// --engine evdns` (DESIGN.md: a peer, not part of the engine, and the one module above
+/// --engine evdns` (docs/design.md: a peer, not part of the engine, and the one module above
 /// EventReactor that calls libevent directly). It runs on its own `event_base` and thread, as a C
 /// program on evdns would, and asks only A and AAAA, which is all evdns can ask.
 public enum EvdnsLoad {

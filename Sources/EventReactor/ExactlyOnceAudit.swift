@@ -66,7 +66,7 @@ public struct EventFootprint: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "libevent=\(libeventEvents) timers=\(timers) inFlight=\(inFlight)" }
 }
 
-/// The exactly-once audit (DESIGN.md, "Measures"): started = completed, no double or missed
+/// The exactly-once audit (docs/performance.md "Measures"): started = completed, no double or missed
 /// completion, and the loop's events back to their baseline after the drain.
 public struct ExactlyOnceAudit: Sendable, Equatable, Codable, CustomStringConvertible {
     public var started: Int

@@ -43,6 +43,8 @@ public final class LibeventEvent {
 
     /// Creates (but does not arm) an event. Pass `fd: -1` for a pure timer.
     /// - Parameters:
+    ///   - reactor: the loop the event belongs to; call on its thread.
+    ///   - fd: the descriptor watched, or -1 for a timer.
     ///   - interest: `.read` and/or `.write`; empty for a timer.
     ///   - persistent: stays armed after firing (`EV_PERSIST`).
     ///   - handler: runs on the reactor thread with the fd and what happened.

@@ -13,7 +13,7 @@ import Glibc
 /// (`preconditionInLoop()` checks it). Other threads reach the loop through the inbox: one lock-free
 /// fast path when the loop is awake, and one `eventfd` write when it sleeps.
 ///
-/// The operation contract (README, "The contract"): every started operation ends with exactly one
+/// The operation contract (docs/design.md): every started operation ends with exactly one
 /// call of its completion; completions run on this thread and never inside the call that started or
 /// cancelled the operation; `cancel()` works from any thread; every event an operation owned is off
 /// the loop before its completion runs; `shutdown()` completes everything pending.

@@ -6,7 +6,7 @@ import Histogram
 import Glibc
 #endif
 
-/// The cancel-race stress run behind `evq race` (DESIGN.md, "The command line"): several threads
+/// The cancel-race stress run behind `evq race` (docs/design.md "The command line"): several threads
 /// start operations whose completions race real events — timers firing at random short delays and
 /// UDP datagrams arriving on 127.0.0.1 — while other threads, and completions on the loop itself,
 /// cancel them at random moments. Ends with the exactly-once audit.

@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 extension LoadRun {
-    /// The floor engine (DESIGN.md, Targets): the cost of the system calls and the server, which the
+    /// The floor engine (docs/performance.md, "Targets"): the cost of the system calls and the server, which the
     /// evquery engine is held to. A closed loop in the style of a C load tool: on each of
     /// `configuration.reactors` threads (at most one per outstanding query), a few connected UDP sockets
     /// (up to 4 per thread, more past 32,768 outstanding each) keep the thread's share of `outstanding`

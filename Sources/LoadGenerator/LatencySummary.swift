@@ -1,6 +1,6 @@
 import Histogram
 
-/// Percentiles of one latency distribution, in microseconds (DESIGN.md "Measures").
+/// Percentiles of one latency distribution, in microseconds (docs/performance.md "Measures").
 public struct LatencySummary: Sendable, Codable, Equatable {
     public var count: UInt64
     public var p50: Double

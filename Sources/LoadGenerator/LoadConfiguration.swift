@@ -17,12 +17,12 @@ public enum LoadEngineKind: String, Sendable, CaseIterable {
     case evquery
     /// libevent's evdns (A/AAAA only, no cancels): the in-run baseline.
     case evdns
-    /// The floor (DESIGN.md, Targets): prebuilt queries by `sendmmsg`/`recvmmsg`, no parsing, no
+    /// The floor (docs/performance.md, "Targets"): prebuilt queries by `sendmmsg`/`recvmmsg`, no parsing, no
     /// cancels — what the kernel and the server allow, which the evquery engine is measured against.
     case floor
 }
 
-/// What `evq load` runs (DESIGN.md, "The command line").
+/// What `evq load` runs (docs/design.md "The command line").
 public struct LoadConfiguration: Sendable {
     /// `HOST:PORT`; nil starts the embedded responder on 127.0.0.1.
     public var server: String?

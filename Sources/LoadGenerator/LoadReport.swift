@@ -2,7 +2,7 @@ import EventReactor
 import Foundation
 import Histogram
 
-/// The result of one load run: what `evq load` prints and writes with `--json` (DESIGN.md,
+/// The result of one load run: what `evq load` prints and writes with `--json` (docs/design.md,
 /// "The command line": qps, cpu_seconds_per_million, latency_us, cancel_latency_us.loop/.thread,
 /// outcomes, audit).
 public struct LoadReport: Codable, Sendable {

@@ -5,7 +5,7 @@ import EventReactor
 import Glibc
 #endif
 
-/// The reactor's figures that DESIGN.md compares with SwiftNIO's event loop (Targets table),
+/// The reactor's figures compared with SwiftNIO's event loop (docs/performance.md "Targets"),
 /// measured the way `tools/nio-peer` measures NIO so that `tools/compare-reactor.sh` can print
 /// the ratios from one run: start+cancel of a timer operation on the loop, cancelling one of
 /// 1,000,000 outstanding, and RSS per outstanding operation at 1,000,000.

@@ -82,12 +82,15 @@ public final class LogQuery: @unchecked Sendable {
 
     /// Opens `path` for a query on `reactor`. Any thread; reads only the identity and a format sample.
     /// - Parameters:
+    ///   - path: the log file.
     ///   - filter: records not passing it are skipped.
     ///   - direction: `.forward` (oldest first) or `.reverse` (newest first, reading blocks backwards).
     ///   - format: `.auto` (decided from the first lines) or a fixed format.
     ///   - follow: forward only: at the end of the file `next` waits for new lines (until its
     ///     timeout) instead of ending with `.noMoreItems`; a partial last line is held back.
     ///   - sliceNanos: the longest loop time one slice takes before yielding (default 0.25 ms).
+    ///   - countThreads: the threads a large `count` is split over (default: the cores, at most 4).
+    ///   - reactor: the loop the query's operations run on.
     /// - Throws: `LogQueryError.scan` with the errno of `open`, `fstat` or `pread`.
     /// The corresponding Windows call is `EvtQuery`.
     public static func open(
@@ -126,6 +129,7 @@ public final class LogQuery: @unchecked Sendable {
     /// - Parameters:
     ///   - max: the batch size (≥ 1).
     ///   - timeout: nanoseconds; `nil` waits as long as the scan takes (or forever when following).
+    ///   - completion: the batch or the error, once, on the reactor thread.
     /// The corresponding Windows call is `EvtNext`.
     @discardableResult
     public func next(

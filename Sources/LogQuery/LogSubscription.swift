@@ -409,11 +409,13 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
 extension LogQuery {
     /// Follows `path` on `reactor` (see `LogSubscription`). Any thread; returns at once.
     /// - Parameters:
+    ///   - path: the file followed by its path: after a rotation, the new file at that path.
     ///   - start: `.future`, `.oldest` or `.afterBookmark(_, strict:)`.
     ///   - filter: records not passing it are skipped.
     ///   - format: `.auto` (decided from the first lines, or the first bytes of an empty file).
     ///   - pollNanos: the fallback poll period (default 100 ms), should an inotify event be missed.
     ///   - sliceNanos: the longest loop time one slice takes (default 0.25 ms).
+    ///   - reactor: the loop the subscription runs on.
     ///   - deliver: records and rotation facts, in order, on the reactor thread.
     ///   - ended: runs exactly once, on the reactor thread, when the subscription ends.
     /// The corresponding Windows call is `EvtSubscribe` (callback form).

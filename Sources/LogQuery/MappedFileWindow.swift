@@ -65,9 +65,8 @@ final class MappedFileWindow {
             }
             base = p
             slot = registered
-            // Read in order: a page missing from the cache (never read, or reclaimed) is read ahead
-            // in large steps instead of by the random-mapping heuristics (perf on a mostly warm 1 GiB
-            // count: the fault path's readahead fell from ~11 % to ~6 % of the time).
+            // Read in order: a page missing from the cache is read ahead in large steps
+            // (docs/design.md, "Small shapes on the hot paths").
             madvise(p, windowLength, MADV_SEQUENTIAL)
         }
         let inWindow = Int(offset - windowStart)

@@ -6,7 +6,7 @@ import EventReactor
 #endif
 
 /// A count split into line-aligned ranges of one file, each range counted on a thread of the
-/// global dispatch pool by a count scanner with a descriptor of its own (DESIGN.md: reads on a
+/// global dispatch pool by a count scanner with a descriptor of its own (docs/design.md: reads on a
 /// small pool, handed back to the loop): a large count uses every core and none of its scanning
 /// runs on the loop. The loop polls `outcome`; `stop()` makes every worker end at its next step.
 /// Any thread: workers touch only their own scanner and the locked state.

@@ -2,7 +2,7 @@ import ArgumentParser
 import LoadGenerator
 
 /// `evq cancel-latency`: cross-thread cancel latency of an idle reactor beside the raw eventfd wake
-/// floor, sampled alternately in the same run, with the ratio (DESIGN.md "Targets").
+/// floor, sampled alternately in the same run, with the ratio (docs/performance.md "Targets").
 struct CancelLatencyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel-latency",

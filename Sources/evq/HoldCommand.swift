@@ -7,7 +7,7 @@ import Foundation
 
 /// `evq hold` (hidden): holds N DNS queries outstanding on one loop against a UDP socket that is
 /// bound but never read, and prints the resident memory they cost — the RSS-per-outstanding-query
-/// figure of DESIGN.md "Targets", measured the same way for evquery and for libevent's evdns
+/// figure of docs/performance.md "Targets", measured the same way for evquery and for libevent's evdns
 /// (tools/rss-per-query.sh runs both). Each query asks a distinct name (`h<i>.load.evq.test.`)
 /// built after the baseline, so names count; then every query is cancelled (evdns: freed) and the
 /// completions are counted (each exactly once).

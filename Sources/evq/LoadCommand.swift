@@ -3,7 +3,7 @@ import EventReactor
 import Foundation
 import LoadGenerator
 
-/// `evq load`: the load generator (DESIGN.md, "The command line"). With no arguments: the embedded
+/// `evq load`: the load generator (docs/design.md "The command line"). With no arguments: the embedded
 /// responder on 127.0.0.1, a short closed loop with some cancels, a live line per second, a final
 /// report; non-zero exit if the exactly-once audit fails.
 struct LoadCommand: ParsableCommand {

@@ -1,8 +1,8 @@
 import ArgumentParser
 import LoadGenerator
 
-/// `evq reactor-probe`: the reactor figures DESIGN.md compares with SwiftNIO (start+cancel on the
-/// loop, cancel one of 1,000,000, RSS per outstanding operation); `tools/compare-reactor.sh` runs
+/// `evq reactor-probe`: the reactor figures compared with SwiftNIO (docs/performance.md): start+cancel on the
+/// loop, cancel one of 1,000,000, RSS per outstanding operation; `tools/compare-reactor.sh` runs
 /// it beside the same probes on NIO and prints the ratios.
 struct ReactorProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,7 +4,7 @@ import DNSResponder
 import EventReactor
 import Foundation
 
-/// `evq serve`: the DNS responder on its own (DESIGN.md, "The command line"), until SIGINT or
+/// `evq serve`: the DNS responder on its own (docs/design.md "The command line"), until SIGINT or
 /// SIGTERM; then it prints what it did.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

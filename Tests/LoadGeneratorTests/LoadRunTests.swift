@@ -39,7 +39,7 @@ struct LoadRunTests {
         let sends = try #require(report.sends)
         #expect((sends["udp"] ?? 0) >= report.sent - (report.outcomes["cancelled"] ?? 0), "\(sends)")
         #expect((sends["segmented"] ?? 0) <= (sends["udp"] ?? 0), "\(sends)")
-        // The JSON holds every field DESIGN.md names; the plot has its three curves; the interval
+        // The JSON holds every field docs/design.md names; the plot has its three curves; the interval
         // log has a line per second.
         let root = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
         for key in ["qps", "cpu_seconds_per_million", "latency_us", "cancel_latency_us", "outcomes", "audit", "sends"] {

@@ -1,6 +1,6 @@
 /*
- * cares-load: a closed-loop DNS load on c-ares (Debian's libc-ares), the peer DESIGN.md's "Targets"
- * names beside dnsperf and evdns. tools/compare-load.sh builds and runs it against the same server
+ * cares-load: a closed-loop DNS load on c-ares (Debian's libc-ares), a peer beside dnsperf and
+ * evdns (docs/performance.md "Targets"). tools/compare-load.sh builds and runs it against the same server
  * and datafile as the others.
  *
  *   cares-load ADDRESS PORT DATAFILE OUTSTANDING SECONDS
