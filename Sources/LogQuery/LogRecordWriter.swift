@@ -31,6 +31,7 @@ public struct LogRecordWriter {
 
     /// Appends `record` rendered in `format` and a newline.
     /// - Parameters:
+    ///   - record: the record to render.
     ///   - bookmark: the record's bookmark (`.json` writes it as `bookmark`; the others ignore it).
     ///   - line: the line's bytes in the file, without its newline (see the type's summary).
     public mutating func append(_ record: LogRecord, bookmark: LogBookmark?, line: UnsafeRawBufferPointer? = nil) {
