@@ -78,6 +78,8 @@ let package = Package(
         .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "DNSMessage", "EventReactor"]),
         .testTarget(name: "DNSQueryTests", dependencies: ["DNSQuery", "DNSResponder", "DNSMessage", "EventReactor"]),
         .testTarget(name: "LogQueryTests", dependencies: ["LogQuery", "EventReactor"]),
+        // Runs the built `evq` as a subprocess: its messages and exit codes under each failure.
+        .testTarget(name: "EvqTests"),
         .testTarget(
             name: "LoadGeneratorTests",
             dependencies: ["LoadGenerator", "EventReactor", .product(name: "Histogram", package: "hdrhistogram-swift")]

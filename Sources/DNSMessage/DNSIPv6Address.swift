@@ -18,9 +18,9 @@ public struct DNSIPv6Address: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Builds an address from eight 16-bit groups.
-    public init(groups: [UInt16]) {
-        precondition(groups.count == 8, "an IPv6 address has eight groups")
+    /// Builds an address from eight 16-bit groups; nil for any other count.
+    public init?(groups: [UInt16]) {
+        guard groups.count == 8 else { return nil }
         var high: UInt64 = 0
         var low: UInt64 = 0
         for index in 0..<4 { high = high << 16 | UInt64(groups[index]) }

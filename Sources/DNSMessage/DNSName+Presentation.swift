@@ -34,14 +34,17 @@ extension DNSName: CustomStringConvertible, ExpressibleByStringLiteral {
         try PresentationText.unescape(text) { (byte, escaped) throws(DNSPresentationError) in
             if byte == UInt8(ascii: ".") && !escaped {
                 let length = bytes.count - labelStart - 1
-                guard length > 0 else { throw DNSPresentationError("empty label in name") }
+                guard length > 0 else { throw DNSPresentationError("empty label (two dots in a row, or a leading dot)") }
                 bytes[labelStart] = UInt8(length)
                 labelStart = bytes.count
                 bytes.append(0)
                 return
             }
             bytes.append(byte)
-            guard bytes.count - labelStart - 1 <= 63 else { throw DNSPresentationError("label longer than 63") }
+            guard bytes.count - labelStart - 1 <= 63 else {
+                let label = String(decoding: bytes[(labelStart + 1)...], as: UTF8.self)
+                throw DNSPresentationError("label longer than 63 bytes: \"\(label)…\"")
+            }
         }
         let lastLength = bytes.count - labelStart - 1
         if lastLength == 0 {
@@ -52,10 +55,10 @@ extension DNSName: CustomStringConvertible, ExpressibleByStringLiteral {
         }
         var name = DNSName(uncheckedWire: bytes)
         if !absolute, let origin {
-            guard let joined = name.appending(origin) else { throw DNSPresentationError("name longer than 255") }
+            guard let joined = name.appending(origin) else { throw DNSPresentationError("name longer than 255 bytes") }
             name = joined
         }
-        guard name.wire.count <= 255 else { throw DNSPresentationError("name longer than 255") }
+        guard name.wire.count <= 255 else { throw DNSPresentationError("name longer than 255 bytes") }
         self = name
     }
 

@@ -11,7 +11,7 @@ import EventReactor
 /// ```swift
 /// let reactor = try Reactor()
 /// var configuration = DNSQueryEngine.Configuration()
-/// configuration.servers = [DNSServer("127.0.0.1:5353")!]
+/// configuration.servers = [try DNSServer(parsing: "127.0.0.1:5353")]
 /// let engine = DNSQueryEngine(reactor: reactor, configuration: configuration)
 /// let handle = engine.start(try DNSQueryRequest("example.com", type: .a)) { outcome in
 ///     switch outcome {
@@ -181,7 +181,8 @@ public final class DNSQueryEngine: Sendable {
         return QueryHandle(operation: nextShard().startTagged(request, tag: tag, target: target))
     }
 
-    /// Asks and waits. Swift task cancellation cancels the query (reason `.task`).
+    /// Asks and waits. Swift task cancellation cancels the query (reason `.task`); a task already
+    /// cancelled throws `.cancelled` at once and sends nothing.
     /// - Throws: `DNSQueryError` (`.cancelled` when the task or anyone else cancelled it).
     public func query(_ request: DNSQueryRequest) async throws(DNSQueryError) -> DNSQueryResult {
         let shard = nextShard()

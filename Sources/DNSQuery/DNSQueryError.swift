@@ -1,6 +1,10 @@
 import DNSMessage
 import EventReactor
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Why a query ended without an answer. Each case keeps what a caller needs to act on (the rcode,
 /// the errno, the cancel's facts) and names its Windows counterpart.
 public enum DNSQueryError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -22,18 +26,22 @@ public enum DNSQueryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// reactor's shutdown, or Swift task cancellation (see `CancelInfo.reason`).
     /// Windows: `ERROR_CANCELLED` from `DnsCancelQuery`.
     case cancelled(CancelInfo)
-    /// The name given as text is not a valid DNS name. Windows: `DNS_ERROR_INVALID_NAME`.
-    case invalidName(String)
+    /// The name given as text is not a valid DNS name, and why (`label longer than 63 bytes: "…"`).
+    /// Windows: `DNS_ERROR_INVALID_NAME`.
+    case invalidName(String, reason: String)
 
+    /// One sentence: what failed and why, an errno as its text with the number kept
+    /// (`no reply: Connection refused (errno 111)`).
     public var description: String {
         switch self {
-        case .timeout: "timed out"
-        case .serverFailure(let rcode): "server failure (\(rcode))"
-        case .malformedReply: "malformed reply"
-        case .network(let errno): "network error (errno \(errno))"
-        case .limitReached: "limit reached"
+        case .timeout: "no reply before the deadline"
+        case .serverFailure(let rcode): "the server answered \(rcode)"
+        case .malformedReply: "the reply could not be parsed"
+        case .network(EDESTADDRREQ): "no server to ask: the server list is empty"
+        case .network(let errno): "no reply: \(errnoText(errno))"
+        case .limitReached: "too many queries outstanding (the engine's limit)"
         case .cancelled(let info): "cancelled (\(info.reason))"
-        case .invalidName(let name): "invalid name \"\(name)\""
+        case .invalidName(let name, let reason): "invalid name \"\(name)\": \(reason)"
         }
     }
 }

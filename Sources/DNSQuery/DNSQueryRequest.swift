@@ -60,10 +60,23 @@ public struct DNSQueryRequest: Sendable {
     /// A request for a name in presentation form (`"example.com"`, `"www.example.com."`); a name
     /// without a trailing dot is marked relative (see `isRelative`) and asked as if absolute unless
     /// the search list is on.
-    /// - Throws: `DNSQueryError.invalidName` if the text is not a valid name.
+    ///
+    /// The text is ASCII: a space, a control character or a byte outside ASCII is refused (write it
+    /// as an RFC 1035 escape, `\032`, if the label really holds it); an internationalized name is
+    /// asked by its IDNA A-label (`xn--…`), which the caller converts (e.g. with libidn2), since
+    /// the engine does not guess a conversion.
+    /// - Throws: `DNSQueryError.invalidName` with the parser's reason if the text is not a valid name.
     public init(_ name: String, type: DNSType, recordClass: DNSClass = .in, options: DNSQueryOptions = .init(),
                 servers: [DNSServer]? = nil, timeout: Duration? = nil, attempts: Int? = nil) throws(DNSQueryError) {
-        guard let parsed = try? DNSName(parsing: name) else { throw DNSQueryError.invalidName(name) }
+        if let bad = name.unicodeScalars.first(where: { $0.value <= 0x20 || $0.value >= 0x7F }) {
+            let what = bad.value >= 0x80
+                ? "non-ASCII character \"\(bad)\": give an internationalized name as its IDNA A-label (xn--…)"
+                : "character U+\(String(bad.value, radix: 16, uppercase: true).leftPadded4) is not allowed unescaped: "
+                    + "write it as \\\(String(bad.value).leftPadded3)"
+            throw DNSQueryError.invalidName(name, reason: what)
+        }
+        let parsed: DNSName
+        do { parsed = try DNSName(parsing: name) } catch { throw DNSQueryError.invalidName(name, reason: error.message) }
         fields = Fields(Fields.Given(name: parsed, type: type, recordClass: recordClass, options: options,
                                      servers: servers, timeout: timeout, attempts: attempts,
                                      isRelative: !name.hasSuffix(".")))
@@ -188,4 +201,9 @@ public struct DNSQueryOptions: Sendable, Equatable {
 
     /// The defaults: RD on, EDNS 1232, UDP with TCP fallback.
     public init() {}
+}
+
+extension String {
+    fileprivate var leftPadded4: String { String(repeating: "0", count: Swift.max(0, 4 - count)) + self }
+    fileprivate var leftPadded3: String { String(repeating: "0", count: Swift.max(0, 3 - count)) + self }
 }

@@ -40,26 +40,61 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
         hasher.combine(port)
     }
 
-    /// Parses `HOST[:PORT]` or `[V6]:PORT`; nil if it is not a numeric address.
+    /// Parses `HOST[:PORT]` or `[V6]:PORT`; nil if it is not a numeric address (see
+    /// `init(parsing:defaultPort:)` for the reason).
     public init?(_ text: String, defaultPort: UInt16 = 53) {
+        guard let server = try? DNSServer(parsing: text, defaultPort: defaultPort) else { return nil }
+        self = server
+    }
+
+    /// Parses `1.2.3.4`, `1.2.3.4:5353`, `::1` or `[::1]:5353`: a numeric address (host names are
+    /// not resolved) and a port 1…65535, `defaultPort` when none is given.
+    /// - Throws: `DNSServerParseError` saying what was expected and at which offset.
+    public init(parsing text: String, defaultPort: UInt16 = 53) throws(DNSServerParseError) {
+        func fail(_ offset: Int, _ reason: String) -> DNSServerParseError {
+            DNSServerParseError(text: text, position: offset, reason: reason)
+        }
+        guard !text.isEmpty else { throw fail(0, "expected an address, HOST[:PORT] or [IPv6]:PORT") }
         var host = Substring(text)
         var port = defaultPort
+        var portText: Substring?
+        var portOffset = 0
         if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { return nil }
+            guard let close = host.firstIndex(of: "]") else { throw fail(text.unicodeScalars.count, "expected ']' after the IPv6 address") }
             let rest = host[host.index(after: close)...]
             host = host[host.index(after: host.startIndex)..<close]
+            portOffset = text.unicodeScalars.distance(from: text.startIndex, to: close) + 1
             if !rest.isEmpty {
-                guard rest.hasPrefix(":"), let value = UInt16(rest.dropFirst()) else { return nil }
-                port = value
+                guard rest.hasPrefix(":") else { throw fail(portOffset, "expected ':PORT' after ']'") }
+                portText = rest.dropFirst()
+                portOffset += 1
             }
         } else if host.filter({ $0 == ":" }).count == 1, let colon = host.firstIndex(of: ":") {
-            guard let value = UInt16(host[host.index(after: colon)...]) else { return nil }
-            port = value
+            portText = host[host.index(after: colon)...]
+            portOffset = text.unicodeScalars.distance(from: text.startIndex, to: colon) + 1
             host = host[..<colon]
         }
-        guard let bytes = Self.parse(String(host), family: AF_INET, size: 4)
-            ?? Self.parse(String(host), family: AF_INET6, size: 16) else { return nil }
-        self.init(bytes: bytes, port: port)
+        if let portText {
+            guard !portText.isEmpty, portText.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                throw fail(portOffset, "expected a port number after ':', not \"\(portText)\"")
+            }
+            guard let value = UInt16(portText), value > 0 else {
+                throw fail(portOffset, "port \(portText) is out of range (1…65535)")
+            }
+            port = value
+        }
+        if let bytes = Self.parse(String(host), family: AF_INET, size: 4)
+            ?? Self.parse(String(host), family: AF_INET6, size: 16)
+        {
+            self.init(bytes: bytes, port: port)
+            return
+        }
+        let hostOffset = text.hasPrefix("[") ? 1 : 0
+        if host.isEmpty { throw fail(hostOffset, "expected an address before the port") }
+        if host.contains(where: { $0.isLetter && !$0.isHexDigit }) || (!host.contains(":") && host.contains { $0.isLetter }) {
+            throw fail(hostOffset, "\"\(host)\" is not a numeric IPv4 or IPv6 address (host names are not resolved)")
+        }
+        throw fail(hostOffset, "\"\(host)\" is not a valid IPv4 or IPv6 address")
     }
 
     /// The IPv4 server `a.b.c.d:port`.
@@ -108,4 +143,24 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<Address>.size)) }
         }
     }
+}
+
+/// Why a server address text was refused, and where.
+public struct DNSServerParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The text as given.
+    public var text: String
+    /// 0-based offset, in Unicode scalars, of the part that is wrong.
+    public var position: Int
+    /// What was expected, in words.
+    public var reason: String
+
+    /// Makes an error.
+    public init(text: String, position: Int, reason: String) {
+        self.text = text
+        self.position = position
+        self.reason = reason
+    }
+
+    /// `server "localhost:53": "localhost" is not a numeric IPv4 or IPv6 address (…)`.
+    public var description: String { "server \"\(text)\": \(reason)" }
 }

@@ -42,6 +42,10 @@ public final class DNSResponder: Sendable {
         public var maxDelayed = 65_536
         /// Serve TCP on the same port.
         public var tcp = true
+        /// Whether to share the port with sockets of other processes (`SO_REUSEPORT` across
+        /// processes, the kernel then splits the traffic). Off: `start` refuses a port another
+        /// socket holds (`EADDRINUSE`), and only the responder's own threads share it.
+        public var sharePort = false
         /// Open TCP connections at most.
         public var maxTCPConnections = 256
         /// Its threads are named this, then `-0`, `-1`, … and `-tcp` (`top -H`; 15 bytes at most in all).
@@ -95,7 +99,9 @@ public final class DNSResponder: Sendable {
     /// - Throws: `DNSResponderError` with the errno of the failing call (the port taken, …);
     ///   nothing is left open then.
     public func start() throws(DNSResponderError) {
-        precondition(state.withLock { $0.threads.isEmpty && !$0.stopped }, "start() is called once")
+        guard state.withLock({ $0.threads.isEmpty && !$0.stopped }) else {
+            throw DNSResponderError("start", detail: "the responder was already started (a responder starts once)")
+        }
         var running = Running()
         var opened: [Int32] = []
         do {
@@ -110,6 +116,12 @@ public final class DNSResponder: Sendable {
     private func open(into running: inout Running, opened: inout [Int32]) throws(DNSResponderError) {
         var address = try ResponderSockets.address(configuration.address, port: configuration.port)
         let bufferBytes = configuration.socketBufferBytes
+        // The port is tried first without SO_REUSEPORT, which any socket on it makes fail, so the
+        // responder's own SO_REUSEPORT sockets never join another process's (a port chosen by the
+        // kernel is free for UDP; its TCP twin is tried below).
+        if !configuration.sharePort && configuration.port != 0 {
+            try ResponderSockets.checkFree(Int32(SOCK_DGRAM.rawValue), address: address)
+        }
         let first = try ResponderSockets.bound(Int32(SOCK_DGRAM.rawValue), to: address, bufferBytes: bufferBytes)
         opened.append(first)
         address.sin_port = ResponderSockets.port(of: first).bigEndian
@@ -127,6 +139,7 @@ public final class DNSResponder: Sendable {
         }
         var listenFD: Int32 = -1
         if configuration.tcp {
+            if !configuration.sharePort { try ResponderSockets.checkFree(Int32(SOCK_STREAM.rawValue), address: address) }
             listenFD = try ResponderSockets.bound(Int32(SOCK_STREAM.rawValue), to: address, bufferBytes: 0)
             opened.append(listenFD)
             guard listen(listenFD, 128) == 0 else { throw DNSResponderError("listen", errno: errno) }

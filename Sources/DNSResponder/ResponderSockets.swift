@@ -47,6 +47,33 @@ enum ResponderSockets {
         return fd
     }
 
+    /// Throws `EADDRINUSE` when a socket of `type` (of any process) holds `address`: a socket
+    /// bound there without `SO_REUSEPORT` is refused by every holder, and closed at once.
+    static func checkFree(_ type: Int32, address: sockaddr_in) throws(DNSResponderError) {
+        let fd = socket(AF_INET, type, 0)
+        guard fd >= 0 else { throw DNSResponderError("socket", errno: errno) }
+        defer { close(fd) }
+        var one: Int32 = 1
+        // SO_REUSEADDR lets TCP pass a port left in TIME_WAIT, not one that is listened on.
+        if type == Int32(SOCK_STREAM.rawValue) {
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var probe = address
+        let rc = withUnsafePointer(to: &probe) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            let code = errno
+            let port = UInt16(bigEndian: address.sin_port)
+            let what = type == Int32(SOCK_STREAM.rawValue) ? "TCP" : "UDP"
+            throw DNSResponderError(
+                "bind", errno: code,
+                detail: code == EADDRINUSE
+                    ? "\(what) port \(port) is held by another socket (set sharePort, or evq serve --share-port, to share it)"
+                    : "\(what) port \(port)")
+        }
+    }
+
     /// The port a bound socket got (the kernel's choice when asked for 0).
     static func port(of fd: Int32) -> UInt16 {
         var address = sockaddr_in()

@@ -43,9 +43,12 @@ final class OperationTable: @unchecked Sendable {
     private static let loopFreeLimit = 4096
 
     /// Reserves `capacity` slots (address space only: pages are touched as slots are used).
-    /// - Throws: `systemCall` with ENOMEM when the kernel refuses the reservation.
+    /// - Throws: `systemCall` with ENOMEM when the kernel refuses the reservation; `invalidArgument`
+    ///   for a capacity outside 1…2³²−2 (`maxOperations` is the caller's).
     init(capacity: Int) throws(ReactorError) {
-        precondition(capacity > 0 && capacity < Int(UInt32.max))
+        guard capacity > 0 && capacity < Int(UInt32.max) else {
+            throw ReactorError(.invalidArgument, "maxOperations must be 1…\(UInt32.max - 1), not \(capacity)")
+        }
         self.capacity = capacity
         let g = calloc(capacity, MemoryLayout<UnsafeAtomic<UInt64>.Storage>.stride)
         let s = calloc(capacity, MemoryLayout<Slot>.stride)

@@ -12,11 +12,17 @@ extension Reactor {
     /// Runs one operation as `async`: starts it with `start` and returns its result.
     ///
     /// Swift task cancellation maps onto `cancel()` of the operation (reason `.task`): the operation
-    /// still ends exactly once, and this throws `OperationCancelled` if the cancel took effect.
+    /// still ends exactly once, and this throws `OperationCancelled` if the cancel took effect. A task
+    /// already cancelled when this is called throws `OperationCancelled` (reason `.task`) without
+    /// calling `start`: nothing is started, so nothing is sent.
     /// - Throws: `OperationCancelled`, or the `ReactorError` the operation failed with.
     public func run<Success: Sendable>(
         _ start: (@escaping @Sendable (OperationOutcome<Success>) -> Void) -> OperationHandle
     ) async throws -> Success {
+        if Task.isCancelled {
+            throw OperationCancelled(
+                CancelInfo(reason: .task, origin: inLoop ? .loop : .thread, requestedAt: MonotonicClock.now()))
+        }
         let slot = Locked<(handle: OperationHandle?, cancelled: Bool)>((nil, false))
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Success, Error>) in

@@ -1,8 +1,12 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Why the reactor could not run or finish an operation. Carries `errno` where a system call failed.
 public struct ReactorError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of failure; new kinds may be added without breaking callers.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        fileprivate enum Kind: UInt8 { case limitReached, shutDown, timedOut, systemCall, backend }
+        fileprivate enum Kind: UInt8 { case limitReached, shutDown, timedOut, systemCall, backend, invalidArgument }
         fileprivate let kind: Kind
         /// A configured limit (for instance `maxOperations`) was reached. Windows: `ERROR_NOT_ENOUGH_QUOTA`.
         public static let limitReached = Code(kind: .limitReached)
@@ -14,6 +18,9 @@ public struct ReactorError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let systemCall = Code(kind: .systemCall)
         /// libevent could not be set up as required (for instance the backend is not epoll).
         public static let backend = Code(kind: .backend)
+        /// A value the caller passed is out of range (a group of 0 reactors, `maxOperations` 0);
+        /// the detail says which. Windows: `ERROR_INVALID_PARAMETER`.
+        public static let invalidArgument = Code(kind: .invalidArgument)
         public var description: String { "\(kind)" }
     }
 
@@ -31,10 +38,12 @@ public struct ReactorError: Error, Hashable, Sendable, CustomStringConvertible {
         self.detail = detail
     }
 
+    /// `code: detail: errno text (errno N)`, the empty parts left out
+    /// (`systemCall: calloc: …: Cannot allocate memory (errno 12)`).
     public var description: String {
         var text = "\(code)"
         if !detail.isEmpty { text += ": \(detail)" }
-        if errno != 0 { text += " (errno \(errno))" }
+        if errno != 0 { text += ": \(String(cString: strerror(errno))) (errno \(errno))" }
         return text
     }
 }

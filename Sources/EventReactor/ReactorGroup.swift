@@ -8,9 +8,10 @@ public final class ReactorGroup: Sendable {
     private let cursor = ManagedAtomic<Int>(0)
 
     /// Starts `count` reactors (one per core is the usual choice). Any thread.
-    /// - Throws: the first `ReactorError` a reactor could not start with (the others are shut down).
+    /// - Throws: the first `ReactorError` a reactor could not start with (the others are shut down);
+    ///   `invalidArgument` for a `count` below 1.
     public init(count: Int, configuration: Reactor.Configuration = Reactor.Configuration()) throws(ReactorError) {
-        precondition(count > 0, "a group needs at least one reactor")
+        guard count > 0 else { throw ReactorError(.invalidArgument, "a group needs at least one reactor, not \(count)") }
         var started: [Reactor] = []
         for index in 0..<count {
             var config = configuration

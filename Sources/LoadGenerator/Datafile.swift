@@ -1,3 +1,5 @@
+import DNSMessage
+
 /// One query of a workload: a name and a record type (the type's mnemonic or `TYPEnnn`).
 public struct WorkloadQuery: Sendable, Equatable {
     public var name: String
@@ -38,8 +40,8 @@ public enum Datafile {
                 throw ParseError(line: number + 1, reason: "expected 'name [type]', found \(fields.count) fields")
             }
             let name = String(fields[0])
-            guard name.utf8.count <= 255, !name.contains("..") else {
-                throw ParseError(line: number + 1, reason: "invalid name '\(name)'")
+            do { _ = try DNSName(parsing: name) } catch {
+                throw ParseError(line: number + 1, reason: "invalid name '\(name)': \(error)")
             }
             let type = fields.count == 2 ? String(fields[1]).uppercased() : "A"
             guard type.allSatisfy({ $0.isLetter || $0.isNumber }) else {

@@ -8,8 +8,14 @@ public enum LoadRun {
     /// Why a load run could not start or was refused.
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        /// The target server did not answer the probe query (unreachable, refused, silent), as
+        /// opposed to a bad configuration or workload.
+        public var serverDidNotAnswer: Bool
         /// Makes a failure with a message a person can act on.
-        public init(_ description: String) { self.description = description }
+        public init(_ description: String, serverDidNotAnswer: Bool = false) {
+            self.description = description
+            self.serverDidNotAnswer = serverDidNotAnswer
+        }
     }
 
     /// Drives libevent's evdns against `server` in a closed loop: the in-run baseline. A/AAAA only,

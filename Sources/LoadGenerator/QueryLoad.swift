@@ -20,7 +20,7 @@ extension LoadRun {
             guard let type = DNSType(mnemonic: query.type) else { throw Failure("unknown query type \(query.type)") }
             do {
                 return try DNSQueryRequest(query.name, type: type, options: options)
-            } catch { throw Failure("invalid name in the workload: \(query.name)") }
+            } catch { throw Failure("workload: \(error)") }
         }
         let group: ReactorGroup
         // Microsecond timers when the pacer's sends or the cancel delays need them (finer than epoll's
@@ -41,10 +41,8 @@ extension LoadRun {
 
         if let failure = probe(engines[0], with: requests[0]) {
             for engine in engines { engine.shutdown() }
-            var reason = failure.description
-            if case .network(let code) = failure { reason = String(cString: strerror(code)) + " (errno \(code))" }
-            throw Failure("\(server) did not answer a probe query for \(configuration.queries[0].name): \(reason)"
-                + "; is a DNS server listening there?")
+            throw Failure("\(server) did not answer a probe query for \(configuration.queries[0].name): \(failure)"
+                + "; is a DNS server listening there?", serverDidNotAnswer: true)
         }
         let plan = QueryLoadPlan(configuration: configuration, requests: requests)
         let recorder = LoadRecorder(shards: configuration.reactors, epochSeconds: Date().timeIntervalSince1970)

@@ -108,7 +108,7 @@ public struct LogBookmark: Sendable, Hashable {
 /// Why a bookmark text was rejected.
 ///
 /// Corresponds to `ERROR_EVT_INVALID_BOOKMARK`-style failures of `EvtCreateBookmark` with bad XML.
-public enum LogBookmarkError: Error, Sendable, Equatable {
+public enum LogBookmarkError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The text does not start with `evqb`.
     case notABookmark
     /// A version this code does not read.
@@ -121,6 +121,18 @@ public enum LogBookmarkError: Error, Sendable, Equatable {
     case checksumMismatch
     /// A negative offset, ordinal or length.
     case invalidPosition
+
+    /// One sentence saying what is wrong with the text and what a bookmark looks like.
+    public var description: String {
+        switch self {
+        case .notABookmark: "not a bookmark: expected text starting with evqb1- (as evq scan prints it)"
+        case .unsupportedVersion(let version): "bookmark version \(version) is not one this build reads (evqb1)"
+        case .wrongLength(let count): "the bookmark's payload has \(count) bytes, not 50: is it cut?"
+        case .invalidCharacter: "the bookmark holds a character that is not lowercase hex"
+        case .checksumMismatch: "the bookmark's check byte does not match: the text was altered or cut"
+        case .invalidPosition: "the bookmark holds a negative offset, ordinal or length"
+        }
+    }
 }
 
 extension String {

@@ -84,11 +84,11 @@ public enum LogFileSetError: Error, Sendable, Equatable, CustomStringConvertible
     /// A file that does not exist, cannot be read, or is a directory (the `errno`).
     case unreadable(path: String, errno: Int32)
 
-    /// The error in words: `no file matches 'x*.log'`, `cannot read /var/log/x: Permission denied`.
+    /// The error in words: `no file matches 'x*.log'`, `open /var/log/x: Permission denied (errno 13)`.
     public var description: String {
         switch self {
         case .noMatch(let pattern): "no file matches '\(pattern)'"
-        case .unreadable(let path, let number): "cannot read \(path): \(String(cString: strerror(number)))"
+        case .unreadable(let path, let number): "open \(path): \(String(cString: strerror(number))) (errno \(number))"
         }
     }
 }

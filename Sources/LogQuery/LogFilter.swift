@@ -7,12 +7,14 @@ import CSystemShims
 ///   `severity` against a name (`emerg` `alert` `crit` `err` `warning` `notice` `info` `debug`, and
 ///   aliases) or 0…7, lower meaning more severe; `pid`, `facility` against integers; `time` against an
 ///   RFC 3339 string; text fields (`host`, `app`, `msgid`, `message`) against a string, byte-wise;
-/// - `field contains "text"` (byte substring) and `field ~ "regex"` on any field but `time`;
+/// - `field contains "text"` (byte substring) and `field ~ "regex"` on any field but `time`
+///   (`severity` matches its name, `pid` and `facility` their digits);
 /// - `and` (binds tighter), `or`, `not`, parentheses; keywords are case-insensitive.
 /// Field names: `time`, `host`, `app`, `pid`, `msgid`, `severity`, `facility`, `message` (aliases
 /// `timestamp`, `hostname`, `program`, `level`, `msg`), `sd.ID.NAME` / `sd.NAME` for RFC 5424
 /// structured data and `extra.NAME` for other JSON members (true when any instance matches).
 /// A record without the field fails every comparison except `!=`, which is `not ==`.
+/// The reference with examples, each compiled by a test: docs/filter-language.md.
 public struct LogFilter: Sendable, CustomStringConvertible {
     let root: LogFilterNode
     /// The text the filter was compiled from (`""` for `all`).
@@ -27,6 +29,10 @@ public struct LogFilter: Sendable, CustomStringConvertible {
         self.readsOnlyHeaderFields = root.readsOnlyHeaderFields
         self.readsTime = root.readsTime
     }
+
+    /// The field names a filter may use besides `sd.…` and `extra.…` (aliases left out).
+    public static let fieldNames = ["time", "host", "app", "pid", "msgid", "severity", "facility", "message",
+                                    "sd.ID.NAME", "sd.NAME", "extra.NAME"]
 
     /// Compiles a filter expression.
     /// - Throws: `LogFilterError` with the position and reason of the first problem; nothing runs.

@@ -32,7 +32,7 @@ public struct LogFilterError: Error, Sendable, Equatable, CustomStringConvertibl
         case expectedOperator(found: String)
         /// A token where a value was expected, or a value of the wrong kind.
         case expectedValue(found: String)
-        /// The operator does not apply to this field (e.g. `time contains`, `severity ~`).
+        /// The operator does not apply to this field (`time contains`, `time ~`: a time only compares).
         case operatorNotApplicable(operator: String, field: String)
         /// A severity that is neither a name (emerg…debug) nor 0…7.
         case invalidSeverity(String)
@@ -48,6 +48,44 @@ public struct LogFilterError: Error, Sendable, Equatable, CustomStringConvertibl
         case unexpectedToken(String)
     }
 
-    /// "position N: reason".
+    /// `filter error at position 5: expected a value (a "string", a number, a severity or a time), found the end of the query`.
     public var description: String { "filter error at position \(position): \(reason)" }
+
+    /// The query and a caret under the offending position, two lines indented by two spaces,
+    /// for a terminal.
+    public func pointing(into query: String) -> String {
+        "  \(query)\n  \(String(repeating: " ", count: max(0, position)))^"
+    }
+}
+
+extension LogFilterError.Reason: CustomStringConvertible {
+    /// What is wrong, as a sentence fragment that says what was expected.
+    public var description: String {
+        switch self {
+        case .emptyQuery: "the query is empty"
+        case .unexpectedCharacter(let c): "unexpected character \(Self.shown(String(c))): expected a field, an operator or a value"
+        case .unterminatedString: "the string has no closing quote (\")"
+        case .invalidEscape(let c): "\\\(c) is not an escape: use \\\", \\\\, \\n or \\t"
+        case .unknownField(let name):
+            "unknown field \"\(name)\": expected one of \(LogFilter.fieldNames.joined(separator: ", "))"
+        case .expectedField(let found): "expected a field name, found \(Self.shown(found))"
+        case .expectedOperator(let found): "expected an operator (==, !=, <, <=, >, >=, contains, ~), found \(Self.shown(found))"
+        case .expectedValue(let found): "expected a value (a \"string\", a number, a severity or a time), found \(Self.shown(found))"
+        case .operatorNotApplicable(let op, let field): "the operator \(op) does not apply to the field \(field): a time is compared with ==, !=, <, <=, >, >="
+        case .invalidSeverity(let text): "\"\(text)\" is not a severity: expected emerg, alert, crit, err, warning, notice, info, debug or 0…7"
+        case .invalidNumber(let text): "\"\(text)\" is not an integer"
+        case .invalidTime(let text): "\"\(text)\" is not an RFC 3339 time (2026-01-01T00:00:00Z)"
+        case .invalidRegex(let message): "the regular expression does not compile: \(message)"
+        case .missingClosingParenthesis: "a ( has no closing )"
+        case .unexpectedToken(let token): "unexpected \(Self.shown(token)) after a complete expression"
+        }
+    }
+
+    /// A token as the sentence shows it: `the end of the query`, a string in its quotes, others in
+    /// single quotes (a quote itself in double quotes).
+    private static func shown(_ token: String) -> String {
+        if token == "end of query" { return "the end of the query" }
+        if token.hasPrefix("\"") { return token }
+        return token == "'" ? "\"'\"" : "'\(token)'"
+    }
 }

@@ -90,20 +90,33 @@ public final class LogQuery: @unchecked Sendable {
     ///     timeout) instead of ending with `.noMoreItems`; a partial last line is held back.
     ///   - sliceNanos: the longest loop time one slice takes before yielding (default 0.25 ms).
     ///   - countThreads: the threads a large `count` is split over (default: the cores, at most 4).
+    ///   - options: the facts lines may lack: the UTC offset (or zone) and the year assumed for
+    ///     RFC 3164 timestamps (its `format` is replaced by `format`).
     ///   - reactor: the loop the query's operations run on.
-    /// - Throws: `LogQueryError.scan` with the errno of `open`, `fstat` or `pread`.
+    /// - Throws: `LogQueryError.scan` with the path and the errno of `open`, `fstat` or `pread`
+    ///   (a directory is `EISDIR`); `.invalidArgument` for a reverse query that follows or
+    ///   `countThreads` below 1.
     /// The corresponding Windows call is `EvtQuery`.
     public static func open(
         path: String, filter: LogFilter = .all, direction: ScanDirection = .forward, format: LogFormat = .auto,
         follow: Bool = false, sliceNanos: UInt64 = 250_000, countThreads: Int = LogQuery.defaultCountThreads,
-        on reactor: Reactor
+        options: LogParseOptions = LogParseOptions(), on reactor: Reactor
     ) throws(LogQueryError) -> LogQuery {
-        precondition(direction == .forward || !follow, "only a forward query can follow")
-        precondition(countThreads >= 1, "countThreads must be ≥ 1")
-        var options = LogParseOptions()
+        guard direction == .forward || !follow else {
+            throw .invalidArgument("open \(path): only a forward query can follow (follow with direction .reverse)")
+        }
+        guard countThreads >= 1 else {
+            throw .invalidArgument("open \(path): countThreads must be at least 1, not \(countThreads)")
+        }
+        var options = options
         options.format = format
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .scan(LogScanError(operation: "open", errno: errno)) }
+        guard fd >= 0 else { throw .scan(LogScanError(operation: "open", errno: errno, path: path)) }
+        var status = stat()
+        if fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            Glibc.close(fd)
+            throw .scan(LogScanError(operation: "open", errno: EISDIR, path: path))
+        }
         do {
             let scanner = try LogScanner(
                 fileDescriptor: fd, ownsDescriptor: false, filter: filter, direction: direction, options: options,
@@ -113,6 +126,8 @@ public final class LogQuery: @unchecked Sendable {
                 sliceNanos: sliceNanos, countThreads: countThreads)
         } catch {
             Glibc.close(fd)
+            var error = error
+            error.path = error.path ?? path
             throw .scan(error)
         }
     }
@@ -127,7 +142,7 @@ public final class LogQuery: @unchecked Sendable {
     /// (a partial batch when the scan reached the end, or the timeout passed with some records),
     /// or `.noMoreItems`, `.timeout`, `.cancelled`, `.closed`, `.scan(errno)`.
     /// - Parameters:
-    ///   - max: the batch size (≥ 1).
+    ///   - max: the batch size (≥ 1; below 1 the completion gets `.invalidArgument`).
     ///   - timeout: nanoseconds; `nil` waits as long as the scan takes (or forever when following).
     ///   - completion: the batch or the error, once, on the reactor thread.
     /// The corresponding Windows call is `EvtNext`.
@@ -136,7 +151,6 @@ public final class LogQuery: @unchecked Sendable {
         max: Int, timeout: UInt64? = nil,
         completion: @escaping @Sendable (Result<[LogRecord], LogQueryError>) -> Void
     ) -> OperationHandle {
-        precondition(max >= 1, "max must be ≥ 1")
         return start(NextOperation(query: self, max: max, completion: completion), timeout: timeout)
     }
 

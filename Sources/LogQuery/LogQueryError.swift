@@ -22,6 +22,16 @@ public enum LogQueryError: Error, Sendable, Equatable, CustomStringConvertible {
     case scan(LogScanError)
     /// The reactor refused to start the operation (limit reached, shut down).
     case rejected(ReactorError)
+    /// A value the caller passed is out of its range (`next(max: 0)`, a reverse query that
+    /// follows); the sentence says which and why (`ERROR_INVALID_PARAMETER`).
+    case invalidArgument(String)
+
+    /// A `.scan` error that names no file names `path` (the scanner knows only its descriptor).
+    func naming(_ path: String) -> LogQueryError {
+        guard case .scan(var error) = self, error.path == nil else { return self }
+        error.path = path
+        return .scan(error)
+    }
 
     /// The error for an operation the reactor ended (cancel or rejection).
     public init(_ ending: OperationEnding) {
@@ -31,16 +41,17 @@ public enum LogQueryError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// A short text naming the case.
+    /// One sentence: what ended the operation, and why.
     public var description: String {
         switch self {
         case .cancelled(let info): "cancelled (\(info.reason))"
-        case .noMoreItems: "no more items"
-        case .timeout: "timed out"
-        case .notFound: "not found"
-        case .closed: "query closed"
+        case .noMoreItems: "no more matching records"
+        case .timeout: "no matching record before the timeout"
+        case .notFound: "the seek target is gone (another file, a cut file, or past the end)"
+        case .closed: "the query is closed"
         case .scan(let error): error.description
-        case .rejected(let error): "rejected: \(error)"
+        case .rejected(let error): "the reactor refused the operation: \(error)"
+        case .invalidArgument(let sentence): sentence
         }
     }
 }

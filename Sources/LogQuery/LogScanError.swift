@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A system call of a scan failed; carries the `errno`.
 ///
 /// Corresponds to the Win32 error a failing `EvtQuery`/`EvtNext` leaves in `GetLastError`.
@@ -7,12 +11,18 @@ public struct LogScanError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The `errno` value.
     public var errno: Int32
 
+    /// The file the call concerned, when known.
+    public var path: String?
+
     /// Makes an error.
-    public init(operation: String, errno: Int32) {
+    public init(operation: String, errno: Int32, path: String? = nil) {
         self.operation = operation
         self.errno = errno
+        self.path = path
     }
 
-    /// "operation: errno N".
-    public var description: String { "\(operation) failed: errno \(errno)" }
+    /// `open /var/log/x: No such file or directory (errno 2)`; without a path, `pread: …`.
+    public var description: String {
+        "\(operation)\(path.map { " \($0)" } ?? ""): \(errnoText(errno))"
+    }
 }

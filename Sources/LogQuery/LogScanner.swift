@@ -44,6 +44,8 @@ public final class LogScanner: @unchecked Sendable {
     // Reverse: the end of the part not read yet and the ordinal of the line ending there.
     private var readOffset: Int64
     private var ordinal: Int64
+    /// The error of a call that did not fit the scan's direction, for the next `advance`.
+    private var refused: LogScanError?
     private var countingOffset: Int64 = 0  // reverse, first phase: lines counted up to here
     private var linesCounted = 0
     private var reverseReady = false
@@ -91,7 +93,7 @@ public final class LogScanner: @unchecked Sendable {
         bufferSize: Int = 64 * 1024, maxLineLength: Int = 64 * 1024, readMethod: LogReadMethod = .read
     ) throws(LogScanError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw LogScanError(operation: "open", errno: errno) }
+        guard fd >= 0 else { throw LogScanError(operation: "open", errno: errno, path: path) }
         do {
             try self.init(
                 fileDescriptor: fd, ownsDescriptor: true, filter: filter, direction: direction, options: options,
@@ -99,6 +101,8 @@ public final class LogScanner: @unchecked Sendable {
                 readMethod: readMethod)
         } catch {
             close(fd)
+            var error = error
+            error.path = error.path ?? path
             throw error
         }
     }
@@ -110,9 +114,16 @@ public final class LogScanner: @unchecked Sendable {
         options: LogParseOptions = LogParseOptions(), follow: Bool = false, countOnly: Bool = false,
         bufferSize: Int = 64 * 1024, maxLineLength: Int = 64 * 1024, readMethod: LogReadMethod = .read
     ) throws(LogScanError) {
-        precondition(bufferSize >= 1 && maxLineLength >= 1, "bufferSize and maxLineLength must be ≥ 1")
-        precondition(direction == .forward || (!follow && !countOnly), "follow and count scan forward only")
-        precondition(readMethod == .read || (direction == .forward && !follow), "memoryMap is for forward, non-follow")
+        // Caller input: refused with EINVAL and the rule broken in words, never a trap.
+        guard bufferSize >= 1 && maxLineLength >= 1 else {
+            throw LogScanError(operation: "scan (bufferSize and maxLineLength must be at least 1)", errno: EINVAL)
+        }
+        guard direction == .forward || (!follow && !countOnly) else {
+            throw LogScanError(operation: "scan (follow and count read forward only)", errno: EINVAL)
+        }
+        guard readMethod == .read || (direction == .forward && !follow) else {
+            throw LogScanError(operation: "scan (memoryMap reads forward, without follow)", errno: EINVAL)
+        }
         let identity = try FileIdentity.of(fileDescriptor: fd)
         var options = options
         if options.referenceTime == nil { options.referenceTime = identity.modificationTime }
@@ -201,18 +212,22 @@ public final class LogScanner: @unchecked Sendable {
 
     /// Moves a forward scan to a line start: the next records begin at `offset`, numbered from
     /// `ordinal` (both from a record's `offset + length` and `ordinal + 1`, or a bookmark).
-    /// Drops records not yet returned. Corresponds to `EvtSeek` to a bookmark.
+    /// Drops records not yet returned. Corresponds to `EvtSeek` to a bookmark. On a reverse scan it
+    /// moves nothing and the next `advance` returns `.error` (`EINVAL`).
     public func reposition(offset: Int64, ordinal: Int64) {
-        precondition(direction == .forward, "reposition applies to forward scans")
+        guard direction == .forward else {
+            return refuse("reposition(offset:ordinal:) (a reverse scan moves with reposition(endOffset:lastOrdinal:))")
+        }
         readOffset = offset
         self.ordinal = ordinal
         clearLineState()
     }
 
     /// Ends a forward scan at `offset` (a line start, at or past the scan's position): the scan reads
-    /// no byte from there on, as if the file ended there. A count split into ranges uses it.
+    /// no byte from there on, as if the file ended there. A count split into ranges uses it. On a
+    /// reverse scan it does nothing and the next `advance` returns `.error` (`EINVAL`).
     public func stop(at offset: Int64) {
-        precondition(direction == .forward, "stop(at:) applies to forward scans")
+        guard direction == .forward else { return refuse("stop(at:) (it ends forward scans only)") }
         stopOffset = offset
         mapping?.shrink(to: offset)
     }
@@ -220,14 +235,22 @@ public final class LogScanner: @unchecked Sendable {
     /// Moves a reverse scan to a line boundary: the next record is the line ending just before
     /// `endOffset` (a line start, or the file's size), numbered `lastOrdinal`; the records before it
     /// follow, newest first. Drops records not yet returned and skips the line-counting phase.
-    /// Corresponds to `EvtSeek` in a reverse result set.
+    /// Corresponds to `EvtSeek` in a reverse result set. On a forward scan it moves nothing and the
+    /// next `advance` returns `.error` (`EINVAL`).
     public func reposition(endOffset: Int64, lastOrdinal: Int64) {
-        precondition(direction == .reverse, "reposition(endOffset:) applies to reverse scans")
+        guard direction == .reverse else {
+            return refuse("reposition(endOffset:lastOrdinal:) (a forward scan moves with reposition(offset:ordinal:))")
+        }
         readOffset = endOffset
         ordinal = lastOrdinal
         reverseReady = true
         isFirstReverseChunk = true
         clearLineState()
+    }
+
+    /// A call that does not fit the scan's direction: its error is the next `advance`'s outcome.
+    private func refuse(_ call: String) {
+        refused = LogScanError(operation: call, errno: EINVAL)
     }
 
     /// Forgets the carried line and the queued records (a reposition).
@@ -245,10 +268,17 @@ public final class LogScanner: @unchecked Sendable {
     /// match or `budgetBytes` are read (at least one buffer), then stops.
     /// - Parameters:
     ///   - budgetBytes: bytes to read at most in this slice (rounded up to one buffer).
-    ///   - maxRecords: records to return at most (≥ 1); the rest wait for the next call.
+    ///   - maxRecords: records to return at most (≥ 1; below 1 is `.error` with `EINVAL`); the rest
+    ///     wait for the next call.
     /// - Returns: see `ScanStep`. After `.endOfFile` a non-following scan keeps returning it.
     public func advance(budgetBytes: Int, maxRecords: Int) -> ScanStep {
-        precondition(maxRecords >= 1)
+        guard maxRecords >= 1 else {
+            return .error(LogScanError(operation: "advance (maxRecords must be at least 1)", errno: EINVAL))
+        }
+        if let refused {
+            self.refused = nil
+            return .error(refused)
+        }
         if let batch = takePending(maxRecords) { return .records(batch) }
         if finished { return countOnly && counted > 0 ? takeCount() : .endOfFile }
         var used = 0

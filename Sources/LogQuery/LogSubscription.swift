@@ -143,7 +143,7 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
     private func fail(_ error: LogQueryError) {
         guard let operation, reactor.finish(operation) else { return }
         release()
-        ended(error)
+        ended(error.naming(path))
     }
 
     /// Removes the inotify watch, frees the events, closes the file.
@@ -191,7 +191,7 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
-            throw LogScanError(operation: "open", errno: errno)
+            throw LogScanError(operation: "open", errno: errno, path: path)
         }
         do {
             let scanner = try LogScanner(
@@ -415,17 +415,20 @@ extension LogQuery {
     ///   - format: `.auto` (decided from the first lines, or the first bytes of an empty file).
     ///   - pollNanos: the fallback poll period (default 100 ms), should an inotify event be missed.
     ///   - sliceNanos: the longest loop time one slice takes (default 0.25 ms).
+    ///   - options: the UTC offset (or zone) and the year assumed for RFC 3164 timestamps (its
+    ///     `format` is replaced by `format`).
     ///   - reactor: the loop the subscription runs on.
     ///   - deliver: records and rotation facts, in order, on the reactor thread.
     ///   - ended: runs exactly once, on the reactor thread, when the subscription ends.
     /// The corresponding Windows call is `EvtSubscribe` (callback form).
     public static func subscribe(
         path: String, start: LogSubscriptionStart = .future, filter: LogFilter = .all, format: LogFormat = .auto,
-        pollNanos: UInt64 = 100_000_000, sliceNanos: UInt64 = 250_000, on reactor: Reactor,
+        pollNanos: UInt64 = 100_000_000, sliceNanos: UInt64 = 250_000, options: LogParseOptions = LogParseOptions(),
+        on reactor: Reactor,
         deliver: @escaping @Sendable (LogSubscriptionEvent) -> Void,
         ended: @escaping @Sendable (LogQueryError) -> Void
     ) -> LogSubscription {
-        var options = LogParseOptions()
+        var options = options
         options.format = format
         let subscription = LogSubscription(
             reactor: reactor, path: path, start: start, filter: filter, options: options, pollNanos: pollNanos,

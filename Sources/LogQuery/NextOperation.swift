@@ -18,6 +18,7 @@ final class NextOperation: QueryOperation, @unchecked Sendable {
 
     override func step(until deadline: UInt64) -> QueryStepResult {
         guard let scanner = query.scanner else { return finish(failing: .closed) }
+        guard max >= 1 else { return finish(failing: .invalidArgument("next(max: \(max)): max must be at least 1")) }
         batch.append(contentsOf: query.takeReturned(max - batch.count))
         if batch.count >= max { return succeed() }
         repeat {

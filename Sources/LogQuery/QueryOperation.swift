@@ -46,7 +46,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         guard let handle, query.reactor.finish(handle) else { return .done }
         query.dequeue(self)
         query.pending.complete(id)
-        fail(error)
+        fail(error.naming(query.path))
         return .done
     }
 

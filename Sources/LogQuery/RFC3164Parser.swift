@@ -33,9 +33,8 @@ enum RFC3164Parser {
             else { return nil }
             let day = d1 * 10 + d2
             if computeTime {
-                timestamp = LogTime(
-                    year: options.year(forMonth: month), month: month, day: day, hour: hh, minute: mm, second: ss,
-                    utcOffsetSeconds: options.defaultUTCOffsetSeconds)
+                timestamp = options.localTime(
+                    year: options.year(forMonth: month), month: month, day: day, hour: hh, minute: mm, second: ss)
                 guard timestamp != nil else { return nil }
             } else {
                 // The same days as `LogTime` accepts; the year matters (and is asked) only for 29 February.

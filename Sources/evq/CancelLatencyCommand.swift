@@ -6,7 +6,11 @@ import LoadGenerator
 struct CancelLatencyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel-latency",
-        abstract: "Cross-thread cancel latency vs. the raw eventfd+epoll wake floor, same run.")
+        abstract: "Cross-thread cancel latency vs. the raw eventfd+epoll wake floor, same run.",
+        discussion: """
+            Example: evq cancel-latency --samples 2000
+
+            """ + CommandFailure.exitCodesHelp)
 
     @Option(help: "Samples of each.")
     var samples = 5000

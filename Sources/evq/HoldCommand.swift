@@ -15,6 +15,10 @@ struct HoldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hold",
         abstract: "Hold N queries outstanding against a silent server and print RSS per query.",
+        discussion: """
+            Example: evq hold --outstanding 100000
+
+            """ + CommandFailure.exitCodesHelp,
         shouldDisplay: false
     )
 
@@ -53,7 +57,9 @@ struct HoldCommand: ParsableCommand {
         let perQuery = Double(rssHeld - rssBefore) / Double(outstanding)
         print("engine=\(engine.rawValue) outstanding=\(outstanding) rss_before=\(rssBefore) rss_held=\(rssHeld) "
               + "bytes_per_query=\(String(format: "%.1f", perQuery)) completed=\(completed)")
-        if completed != outstanding { throw ExitCode(1) }
+        if completed != outstanding {
+            throw CommandFailure(.audit, "\(completed) of \(outstanding) queries completed: each must complete once")
+        }
     }
 
     private func holdEvquery(port: UInt16) throws -> (Int, Int, Int) {
@@ -114,7 +120,7 @@ private struct SilentUDPServer {
 
     init() throws {
         fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw ValidationError("socket: errno \(errno)") }
+        guard fd >= 0 else { throw CommandFailure(.unavailable, "socket: \(String(cString: strerror(errno))) (errno \(errno))") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
@@ -126,8 +132,9 @@ private struct SilentUDPServer {
             }
         }
         guard status == 0 else {
+            let code = errno
             Glibc.close(fd)
-            throw ValidationError("bind 127.0.0.1: errno \(errno)")
+            throw CommandFailure(.unavailable, "bind 127.0.0.1: \(String(cString: strerror(code))) (errno \(code))")
         }
         port = UInt16(bigEndian: address.sin_port)
     }

@@ -9,7 +9,11 @@ import LoadGenerator
 struct LoadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
-        abstract: "DNS load: throughput, latency and cancel latency, with the exactly-once audit."
+        abstract: "DNS load: throughput, latency and cancel latency, with the exactly-once audit.",
+        discussion: """
+            Example: evq load --outstanding 1000 --duration 10 --cancel-rate 0.05 --json out/load.json
+
+            """ + CommandFailure.exitCodesHelp
     )
 
     @Option(help: "Target HOST:PORT (default: the embedded responder on 127.0.0.1, a random port).")
@@ -70,10 +74,9 @@ struct LoadCommand: ParsableCommand {
         configuration.maxQueries = queries
         configuration.reactors = reactors
         configuration.cancelRate = cancelRate
-        guard let delay = DelayDistribution(cancelAfter) else {
-            throw ValidationError("--cancel-after: expected fixed:D, uniform:A-B or exp:MEAN with units (e.g. uniform:0us-200us)")
+        do { configuration.cancelAfter = try DelayDistribution(parsing: cancelAfter) } catch {
+            throw ValidationError("--cancel-after: \(error)")
         }
-        configuration.cancelAfter = delay
         guard let source = CancelSource(rawValue: cancelFrom) else { throw ValidationError("--cancel-from must be loop, thread or mixed") }
         configuration.cancelFrom = source
         guard let kind = LoadEngineKind(rawValue: engine) else { throw ValidationError("--engine must be evquery, evdns or floor") }
@@ -91,17 +94,16 @@ struct LoadCommand: ParsableCommand {
     func run() throws {
         var configuration = try configuration()
         if let datafile {
-            let text: String
-            do { text = try String(contentsOfFile: datafile, encoding: .utf8) } catch {
-                throw ValidationError("cannot read --datafile \(datafile): \(error.localizedDescription)")
+            let text = try CommandFailure.readTextFile(datafile, flag: "--datafile")
+            do { configuration.queries = try Datafile.parse(text) } catch {
+                throw CommandFailure(.file, "--datafile \(datafile): \(error)")
             }
-            configuration.queries = try Datafile.parse(text)
         }
         let (report, recorder) = try LoadRun.run(configuration)
         print(report.text)
         if let json { try report.json().write(toFile: json, atomically: true, encoding: .utf8) }
         if let histogramLog { try recorder.histogramLog.write(toFile: histogramLog, atomically: true, encoding: .utf8) }
         if let plot { try SVGPlot.render(report).write(toFile: plot, atomically: true, encoding: .utf8) }
-        if !report.audit.ok { throw ExitCode(1) }
+        if !report.audit.ok { throw CommandFailure(.audit, "the exactly-once audit failed (see the report's audit line)") }
     }
 }

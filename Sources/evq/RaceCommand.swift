@@ -7,7 +7,11 @@ import LoadGenerator
 struct RaceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "race",
-        abstract: "Cancel-race stress: start and cancel operations from many threads, then audit exactly-once."
+        abstract: "Cancel-race stress: start and cancel operations from many threads, then audit exactly-once.",
+        discussion: """
+            Example: evq race --threads 8 --operations 1000000
+
+            """ + CommandFailure.exitCodesHelp
     )
 
     @Option(help: "Threads in all: half start operations, half cancel them.")
@@ -37,6 +41,6 @@ struct RaceCommand: ParsableCommand {
         config.reactors = reactors
         let report = try CancelRace.run(config)
         print(report.text)
-        if !report.audit.ok { throw ExitCode(1) }
+        if !report.audit.ok { throw CommandFailure(.audit, "the exactly-once audit failed (see the report's audit line)") }
     }
 }

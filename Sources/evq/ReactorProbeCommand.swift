@@ -6,7 +6,11 @@ import LoadGenerator
 /// it beside the same probes on NIO and prints the ratios.
 struct ReactorProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reactor-probe", abstract: "Reactor figures to compare with SwiftNIO (tools/compare-reactor.sh).")
+        commandName: "reactor-probe", abstract: "Reactor figures to compare with SwiftNIO (tools/compare-reactor.sh).",
+        discussion: """
+            Example: evq reactor-probe --rounds 5
+
+            """ + CommandFailure.exitCodesHelp)
 
     @Option(help: "Rounds per measure (the median is printed).")
     var rounds = 15

@@ -10,13 +10,20 @@ import Glibc
 
 /// `evq resolve NAME [TYPE]`: one query through the DNSQuery engine, printed like `dig` — the
 /// header with its status and flags, every section in presentation format, then the server, the
-/// transport, the attempts and the time. A query that gets no answer is an error on stderr (the
-/// errno's name for a network error: a closed port is `ECONNREFUSED`, not a timeout) and exit 9,
-/// dig's "no reply" status.
+/// transport, the attempts and the time. A query that gets no answer is one line on stderr (the
+/// errno's text for a network error: a closed port is `Connection refused`, not a timeout) and exit
+/// 9, dig's "no reply" status.
 struct ResolveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resolve",
-        abstract: "Ask one DNS question with the evquery engine and print the answer like dig."
+        abstract: "Ask one DNS question with the evquery engine and print the answer like dig.",
+        discussion: """
+            Example: evq resolve www.example.com AAAA --server 127.0.0.1:5300
+
+            A name is ASCII: a space or another special byte is written as an RFC 1035 escape (\\032), an \
+            internationalized name as its IDNA A-label (xn--…).
+
+            """ + CommandFailure.exitCodesHelp
     )
 
     @Argument(help: "The name to ask (a trailing dot is optional).")
@@ -41,8 +48,8 @@ struct ResolveCommand: ParsableCommand {
     func validate() throws {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] seconds") }
         guard (1...255).contains(attempts) else { throw ValidationError("--attempts must be 1…255") }
-        if let server, DNSServer(server) == nil {
-            throw ValidationError("--server \(server): expected a numeric HOST[:PORT] or [V6]:PORT")
+        if let server {
+            do { _ = try DNSServer(parsing: server) } catch { throw ValidationError("--server: \(error)") }
         }
         if queryType == nil { throw ValidationError("unknown type \(type): use a mnemonic, TYPEnnn or 0…65535") }
     }
@@ -64,7 +71,7 @@ struct ResolveCommand: ParsableCommand {
             throw ValidationError("\(error)")
         }
         var configuration = DNSQueryEngine.Configuration()
-        if let server { configuration.servers = [DNSServer(server)!] }
+        if let server { configuration.servers = [try DNSServer(parsing: server)] }
         configuration.timeoutNanos = nanos
         configuration.attempts = attempts
         configuration.maxRetransmitNanos = min(configuration.maxRetransmitNanos, nanos)
@@ -86,8 +93,8 @@ struct ResolveCommand: ParsableCommand {
         case .success(let result):
             print(Self.digText(result, asked: asked))
         case .failure(let error):
-            FileHandle.standardError.write(Data(";; evq resolve \(asked): \(Self.explain(error))\n".utf8))
-            throw ExitCode(9)
+            let servers = server ?? "the nameservers of /etc/resolv.conf"
+            throw CommandFailure(.dns, "\(asked) from \(servers): \(error)")
         }
     }
 
@@ -105,16 +112,5 @@ struct ResolveCommand: ParsableCommand {
             ;; SERVER: \(result.server) (\(result.transport))
             ;; ATTEMPTS: \(result.attempts)
             """
-    }
-
-    /// The error in words, with the errno's name and text for a network error.
-    static func explain(_ error: DNSQueryError) -> String {
-        guard case .network(let code) = error else { return error.description }
-        let names: [Int32: String] = [
-            ECONNREFUSED: "ECONNREFUSED", EHOSTUNREACH: "EHOSTUNREACH", ENETUNREACH: "ENETUNREACH",
-            EHOSTDOWN: "EHOSTDOWN", ENETDOWN: "ENETDOWN", ECONNRESET: "ECONNRESET", EDESTADDRREQ: "EDESTADDRREQ",
-        ]
-        let name = names[code] ?? "errno \(code)"
-        return "network error: \(String(cString: strerror(code))) (\(name)); is a DNS server listening there?"
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Foundation
 import EventReactor
 import LogQuery
 
@@ -15,9 +16,12 @@ struct ScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Scan log files with a filter: print the records (or a count) and the final bookmark.",
         discussion: """
+            Example: evq scan /var/log/auth.log --filter 'app == "sshd" and message contains "Failed"' --reverse
+
             Filter examples: 'message contains "Failed password"', 'app == "sshd" and severity <= warning',
             'message ~ "user [a-z]+ from"', 'not (host == "web1") and time >= "2026-01-01T00:00:00Z"'.
-            """
+
+            """ + CommandFailure.exitCodesHelp
     )
 
     @Argument(help: ArgumentHelp(
@@ -61,6 +65,8 @@ struct ScanCommand: ParsableCommand {
     @Option(name: .customLong("count-threads"),
             help: "Threads a --count of a large file may use (line-aligned ranges on a pool); 1 counts on the loop.")
     var countThreads = LogQuery.defaultCountThreads
+    @Option(help: "The zone RFC 3164 times (which carry none) were written in: UTC, +HH:MM, -HH:MM or a tz name (Europe/Paris).")
+    var timezone: String?
 
     func validate() throws {
         if follow && reverse { throw ValidationError("--follow reads forward: it cannot be combined with --reverse") }
@@ -83,6 +89,37 @@ struct ScanCommand: ParsableCommand {
         _ = try parsedOutput()
         _ = try parsedFilter()
         _ = try parsedBookmark()
+        _ = try parseOptions()
+    }
+
+    /// `UTC`/`Z`, `+HH:MM`/`-HHMM`: the fixed offset; nil otherwise.
+    private static func utcOffsetSeconds(parsing text: String) -> Int? {
+        if ["utc", "z", "gmt"].contains(text.lowercased()) { return 0 }
+        if let sign = text.first, sign == "+" || sign == "-" {
+            let digits = text.dropFirst().filter { $0 != ":" }
+            guard digits.count == 4, digits.allSatisfy(\.isASCII), let value = Int(digits) else { return nil }
+            let (hours, minutes) = (value / 100, value % 100)
+            guard hours <= 14, minutes < 60 else { return nil }
+            return (sign == "-" ? -1 : 1) * (hours * 3600 + minutes * 60)
+        }
+        return nil
+    }
+
+    /// The parse options of `--timezone`: a fixed offset as given, or a tz name with its daylight-saving changes.
+    private func parseOptions() throws -> LogParseOptions {
+        var options = LogParseOptions()
+        guard let timezone else { return options }
+        if let offset = Self.utcOffsetSeconds(parsing: timezone) {
+            options.defaultUTCOffsetSeconds = offset
+        } else if let zone = TimeZone(identifier: timezone) {
+            // A named zone keeps its daylight-saving changes: the offset at each record's instant.
+            options.utcOffsetAt = { instant in
+                zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant.nanosecondsSinceEpoch) / 1e9))
+            }
+        } else {
+            throw ValidationError("--timezone \(timezone): expected UTC, +HH:MM, -HH:MM or a tz database name")
+        }
+        return options
     }
 
     private func parsedFormat() throws -> LogFormat {
@@ -130,9 +167,7 @@ struct ScanCommand: ParsableCommand {
         do {
             return try LogFilter(filter)
         } catch {
-            let caret = String(repeating: " ", count: error.position) + "^"
-            throw ValidationError(
-                "bad --filter at position \(error.position): \(error.reason)\n  \(filter)\n  \(caret)")
+            throw ValidationError("bad --filter at position \(error.position): \(error.reason)\n\(error.pointing(into: filter))")
         }
     }
 
@@ -149,7 +184,7 @@ struct ScanCommand: ParsableCommand {
         do {
             return try LogFileSet(patterns: files)
         } catch {
-            throw ValidationError("\(error)")
+            throw CommandFailure(.file, "\(error)")
         }
     }
 
@@ -221,9 +256,9 @@ struct ScanCommand: ParsableCommand {
         do {
             return try LogQuery.open(
                 path: path, filter: try parsedFilter(), direction: reversed ?? reverse ? .reverse : .forward,
-                format: try parsedFormat(), countThreads: countThreads, on: reactor)
+                format: try parsedFormat(), countThreads: countThreads, options: try parseOptions(), on: reactor)
         } catch {
-            throw ValidationError("cannot open \(path): \(error)")
+            throw failure(error, in: path)
         }
     }
 
@@ -236,8 +271,14 @@ struct ScanCommand: ParsableCommand {
         case .success(let n):
             reportDamage(query, path)
             return n
-        case .failure(let error): throw ValidationError("scan of \(path) failed: \(error)")
+        case .failure(let error): throw failure(error, in: path)
         }
+    }
+
+    /// A library error as the command's failure, naming the file.
+    private func failure(_ error: any Error, in path: String) -> CommandFailure {
+        let failure = CommandFailure(error)
+        return CommandFailure(failure.kind, "\(path): \(failure.message)")
     }
 
     /// A damaged `.gz` member ends that file's stream (its records before the damage were read);
@@ -263,12 +304,12 @@ struct ScanCommand: ParsableCommand {
             case .failure(.notFound):
                 ScanOutput.toStandardError(
                     "evq scan: the bookmark is past the end of \(path) (the file was cut): reading it from the start\n")
-            case .failure(let error): throw ValidationError("seek in \(path) failed: \(error)")
+            case .failure(let error): throw failure(error, in: path)
             }
         } else if !reverse, let since = try parsedWindow().since {
             // Records in time order: a binary search finds the start (the filter holds the window).
             if case .failure(let error) = wait({ query.seek(to: .time(since), completion: $0) }) {
-                throw ValidationError("seek in \(path) failed: \(error)")
+                throw failure(error, in: path)
             }
         }
         var last: LogRecord?
@@ -281,7 +322,7 @@ struct ScanCommand: ParsableCommand {
             case .failure(.noMoreItems):
                 break scanning
             case .failure(let error):
-                throw ValidationError("scan of \(path) failed: \(error)")
+                throw failure(error, in: path)
             }
         }
         reportDamage(query, path)
@@ -313,7 +354,7 @@ struct ScanCommand: ParsableCommand {
                     left -= kept.count
                     if kept.count < batch.count { break scanning }
                 case .failure(.noMoreItems): break scanning
-                case .failure(let error): throw ValidationError("scan of \(path) failed: \(error)")
+                case .failure(let error): throw failure(error, in: path)
                 }
             }
             reportDamage(query, path)
@@ -337,7 +378,8 @@ struct ScanCommand: ParsableCommand {
         let inbox = Locked<(events: [LogSubscriptionEvent], ended: LogQueryError?)>(([], nil))
         let wake = DispatchSemaphore(value: 0)
         let subscription = LogQuery.subscribe(
-            path: file, start: start, filter: try parsedFilter(), format: try parsedFormat(), on: reactor,
+            path: file, start: start, filter: try parsedFilter(), format: try parsedFormat(),
+            options: try parseOptions(), on: reactor,
             deliver: { event in
                 inbox.withLock { $0.events.append(event) }
                 wake.signal()
@@ -380,7 +422,7 @@ struct ScanCommand: ParsableCommand {
         if let last { output.note("-- bookmark: \(last.serialized)") }
         switch endedWith {
         case .cancelled?, nil: return subscription.counters
-        case let error?: throw ValidationError("follow of \(file) ended: \(error)")
+        case let error?: throw failure(error, in: file)
         }
     }
 

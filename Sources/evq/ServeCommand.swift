@@ -9,9 +9,16 @@ import Foundation
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "A fast UDP/TCP DNS responder with fault injection (zone files and synthesized names)."
+        abstract: "A fast UDP/TCP DNS responder with fault injection (zone files and synthesized names).",
+        discussion: """
+            Example: evq serve --port 5300 --zone example.com.zone --drop 0.01 --delay exp:2ms
+
+            """ + CommandFailure.exitCodesHelp
     )
 
+    @Flag(name: .customLong("share-port"),
+          help: "Share the port with other processes' SO_REUSEPORT sockets (default: refuse a port that is held).")
+    var sharePort = false
     @Option(help: "IPv4 address to listen on.")
     var address = "127.0.0.1"
     @Option(help: "UDP and TCP port (0: the kernel chooses; it is printed).")
@@ -54,13 +61,14 @@ struct ServeCommand: ParsableCommand {
         where !(0...1).contains(value) {
             throw ValidationError("\(flag) is a probability between 0 and 1")
         }
-        if let delay, DelayDistribution(delay) == nil {
-            throw ValidationError("--delay: expected fixed:D, uniform:A-B or exp:MEAN with units (e.g. exp:2ms)")
+        if let delay {
+            do { _ = try DelayDistribution(parsing: delay) } catch { throw ValidationError("--delay: \(error)") }
         }
     }
 
     func run() throws {
         var configuration = DNSResponder.Configuration()
+        configuration.sharePort = sharePort
         configuration.address = address
         configuration.port = port
         configuration.threads = threads
@@ -73,15 +81,12 @@ struct ServeCommand: ParsableCommand {
             configuration.synthesisSuffix = name
         }
         for path in zone {
-            let text: String
-            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw ValidationError("cannot read --zone \(path): \(error.localizedDescription)")
-            }
+            let text = try CommandFailure.readTextFile(path, flag: "--zone")
             // Without $ORIGIN the zone is named after its file (example.com.zone → example.com.).
             let base = (path as NSString).lastPathComponent.replacingOccurrences(of: ".zone", with: "")
             do {
                 try configuration.loadZone(text: text, origin: (try? DNSName(parsing: base + ".")) ?? .root)
-            } catch { throw ValidationError("--zone \(path): \(error)") }
+            } catch { throw CommandFailure(.file, "--zone \(path): \(error)") }
         }
         var faults = DNSFaults()
         faults.drop = drop

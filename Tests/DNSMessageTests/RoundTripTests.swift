@@ -113,3 +113,10 @@ struct RoundTripTests {
         #expect(DNSIPv6Address("1:2:3:4:5:6:7:8:9") == nil)
     }
 }
+
+@Suite struct IPv6GroupsTests {
+    @Test func anAddressOfOtherThanEightGroupsIsNilNotATrap() {
+        #expect(DNSIPv6Address(groups: [0x2001, 0xdb8]) == nil)
+        #expect(DNSIPv6Address(groups: [0x2001, 0xdb8, 0, 0, 0, 0, 0, 1])?.description == "2001:db8::1")
+    }
+}

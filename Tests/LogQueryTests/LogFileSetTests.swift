@@ -45,7 +45,7 @@ import Testing
                 try LogFileSet(patterns: [d + "/a.log", d + "/c.log"])
             }
             #expect(LogFileSetError.unreadable(path: d + "/c.log", errno: ENOENT).description
-                == "cannot read \(d)/c.log: No such file or directory")
+                == "open \(d)/c.log: No such file or directory (errno 2)")
             #expect(LogFileSetError.noMatch(pattern: "x*").description == "no file matches 'x*'")
             #expect(throws: LogFileSetError.unreadable(path: d, errno: EISDIR)) { try LogFileSet(patterns: [d]) }
         }
@@ -67,7 +67,7 @@ import Testing
                 outcome = 3
             } catch {
                 outcome = error == .unreadable(path: path, errno: EACCES)
-                    && error.description == "cannot read \(path): Permission denied" ? 0 : 4
+                    && error.description == "open \(path): Permission denied (errno 13)" ? 0 : 4
             }
             unlink(path)
             rmdir(directory)

@@ -209,10 +209,10 @@ import Testing
     }
 
     @Test func openAndReadFailuresAreTypedErrorsWithErrno() throws {
-        #expect(throws: LogScanError(operation: "open", errno: ENOENT)) {
+        #expect(throws: LogScanError(operation: "open", errno: ENOENT, path: "/nonexistent/evquery/log")) {
             try LogScanner(path: "/nonexistent/evquery/log")
         }
-        #expect(throws: LogScanError(operation: "pread", errno: EISDIR)) { try LogScanner(path: "/tmp") }
+        #expect(throws: LogScanError(operation: "pread", errno: EISDIR, path: "/tmp")) { try LogScanner(path: "/tmp") }
     }
 
     @Test func emptyFileEndsAtOnceInBothDirections() throws {

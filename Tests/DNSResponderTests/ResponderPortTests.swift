@@ -1,0 +1,72 @@
+import DNSResponder
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A responder keeps its port to itself: `SO_REUSEPORT` is shared only among its own threads, unless
+/// it is asked to share; and a misuse is an error, not a trap.
+@Suite struct ResponderPortTests {
+    private func started(port: UInt16 = 0, share: Bool = false, threads: Int = 2) throws -> DNSResponder {
+        var configuration = DNSResponder.Configuration()
+        configuration.port = port
+        configuration.sharePort = share
+        configuration.threads = threads
+        let responder = try DNSResponder(configuration)
+        try responder.start()
+        return responder
+    }
+
+    @Test func aSecondResponderOnATakenPortIsRefusedWithAddressInUse() throws {
+        let first = try started()
+        defer { first.stop() }
+        var configuration = DNSResponder.Configuration()
+        configuration.port = first.port
+        let second = try DNSResponder(configuration)
+        #expect(throws: DNSResponderError(
+            "bind", errno: EADDRINUSE,
+            detail: "UDP port \(first.port) is held by another socket (set sharePort, or evq serve --share-port, to share it)"
+        )) { try second.start() }
+        do { try second.start() } catch {
+            #expect(error.description == "bind: UDP port \(first.port) is held by another socket (set sharePort, "
+                    + "or evq serve --share-port, to share it): Address already in use (errno 98)")
+        }
+    }
+
+    @Test func aPortHeldByAPlainTCPListenerIsRefusedForTCP() throws {
+        // A UDP port the kernel chose, whose TCP twin another socket listens on.
+        let probe = try started(threads: 1)
+        let port = probe.port
+        probe.stop()
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(bound == 0 && listen(fd, 1) == 0)
+        #expect(throws: DNSResponderError.self) { try started(port: port, threads: 1) }
+    }
+
+    @Test func twoRespondersAskedToShareThePortBothStart() throws {
+        let first = try started(share: true)
+        defer { first.stop() }
+        let second = try started(port: first.port, share: true)
+        defer { second.stop() }
+        #expect(second.port == first.port)
+    }
+
+    @Test func startingTwiceIsAnErrorNotATrap() throws {
+        let responder = try started(threads: 1)
+        defer { responder.stop() }
+        #expect(throws: DNSResponderError("start", detail: "the responder was already started (a responder starts once)")) {
+            try responder.start()
+        }
+    }
+}
