@@ -13,6 +13,9 @@
 #   (the responder target in docs/performance.md uses one UDP worker).
 # - `start` returns only when the server answers the SOA of the first zone (checked with kdig, up to
 #   10 s); it fails (exit 1, log printed) otherwise. Running as root, knotd runs as root (`user:`).
+# - KNOT_WATCH_PID=PID (optional): knotd is stopped (TERM, then KILL after 2 s) once process PID
+#   has exited, however it ended: a test process that crashes before its own `stop` runs leaves no
+#   knotd behind. A detached watchdog polls PID once a second.
 # - Needs knotd and kdig: tools/install-dns-peers.sh.
 set -euo pipefail
 
@@ -80,6 +83,14 @@ start)
   for _ in $(seq 1 100); do
     if kdig -p "$port" @127.0.0.1 +short +timeout=1 +retry=0 "$first_zone" SOA 2>/dev/null | grep -q .; then
       echo "knot-server: knotd pid $(cat "$dir/knotd.pid") answering on 127.0.0.1:$port" >&2
+      if [ -n "${KNOT_WATCH_PID:-}" ]; then
+        # setsid: the watchdog outlives this script and its caller's process group.
+        setsid bash -c 'while kill -0 "$1" 2>/dev/null; do kill -0 "$2" 2>/dev/null || exit 0; sleep 1; done
+          kill "$2" 2>/dev/null || exit 0
+          for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$2" 2>/dev/null || exit 0; sleep 0.2; done
+          kill -9 "$2" 2>/dev/null' knot-watchdog "$KNOT_WATCH_PID" "$(cat "$dir/knotd.pid")" \
+          </dev/null >/dev/null 2>&1 &
+      fi
       exit 0
     fi
     kill -0 "$(cat "$dir/knotd.pid")" 2>/dev/null || { cat "$dir/knotd.log" >&2; die "knotd exited"; }

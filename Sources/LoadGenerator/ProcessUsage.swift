@@ -11,13 +11,18 @@ public struct ProcessUsage: Sendable, Equatable {
     public var cpuSeconds: Double
     /// Resident set size in bytes (`/proc/self/statm`).
     public var residentBytes: Int
+    /// The user part of `cpuSeconds`.
+    public var userSeconds = 0.0
+    /// The system part of `cpuSeconds`.
+    public var systemSeconds = 0.0
 
     /// The usage now.
     public static func now() -> ProcessUsage {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-        return ProcessUsage(cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime), residentBytes: residentBytes())
+        return ProcessUsage(cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime), residentBytes: residentBytes(),
+                            userSeconds: seconds(usage.ru_utime), systemSeconds: seconds(usage.ru_stime))
     }
 
     /// Resident bytes from `/proc/self/statm` (its second field, in pages).

@@ -24,9 +24,13 @@ final class DirectoryWatch {
     private var watch: Int32 = -1
     private let directory: String
     private let name: String
-    private var pendingCookies: [UInt32] = []
-    /// Renames of the followed name, oldest first.
-    private(set) var renamed: [Renamed] = []
+    /// `IN_MOVED_FROM` events waiting for their `IN_MOVED_TO`: cookie and old name.
+    private var pendingMoves: [(cookie: UInt32, name: String)] = []
+    /// Files renamed from the followed name, oldest first, each at the path it has now: a later
+    /// rename in the directory (`log.1` → `log.2`) moves the entry along, and one onto its path
+    /// drops the file it replaced. Identities are read when asked for, not when the event is
+    /// drained (by then a name may already hold the next file).
+    private var renamedPaths: [String?] = []
 
     /// Creates the inotify fd and watches `directory` for the file `name`.
     /// - Throws: `LogScanError` with the errno of `inotify_init1` or `inotify_add_watch`.
@@ -70,22 +74,37 @@ final class DirectoryWatch {
     }
 
     private func note(mask: UInt32, cookie: UInt32, name eventName: String) {
-        if mask & UInt32(IN_MOVED_FROM) != 0, eventName == name {
-            pendingCookies.append(cookie)
-        } else if mask & UInt32(IN_MOVED_TO) != 0, let i = pendingCookies.firstIndex(of: cookie) {
-            pendingCookies.remove(at: i)
-            let path = directory + "/" + eventName
-            var st = stat()
-            if stat(path, &st) == 0 {
-                renamed.append(Renamed(path: path, device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
+        if mask & UInt32(IN_MOVED_FROM) != 0 {
+            pendingMoves.append((cookie, eventName))
+        } else if mask & UInt32(IN_MOVED_TO) != 0, let i = pendingMoves.firstIndex(where: { $0.cookie == cookie }) {
+            let from = directory + "/" + pendingMoves.remove(at: i).name
+            let to = directory + "/" + eventName
+            for j in renamedPaths.indices {
+                if renamedPaths[j] == to {
+                    renamedPaths[j] = nil  // replaced by the file moved onto its name
+                } else if renamedPaths[j] == from {
+                    renamedPaths[j] = to
+                }
             }
+            if from == directory + "/" + name { renamedPaths.append(to) }
         }
-        if pendingCookies.count > 64 { pendingCookies.removeFirst() }
-        if renamed.count > 1024 { renamed.removeFirst(renamed.count - 1024) }
+        if pendingMoves.count > 64 { pendingMoves.removeFirst() }
+        if renamedPaths.count > 1024 { renamedPaths.removeFirst(renamedPaths.count - 1024) }
+    }
+
+    /// Renames of the followed name, oldest first, with the identity of the file at each path now
+    /// (files since deleted or replaced are left out).
+    var renamed: [Renamed] {
+        renamedPaths.compactMap { path in
+            var st = stat()
+            guard let path, stat(path, &st) == 0 else { return nil }
+            return Renamed(path: path, device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        }
     }
 
     /// The files renamed from the followed name after the file (`device`, `inode`) was, oldest first.
     func renamedAfter(device: UInt64, inode: UInt64) -> [Renamed] {
+        let renamed = renamed
         guard let i = renamed.lastIndex(where: { $0.device == device && $0.inode == inode }) else { return [] }
         return Array(renamed[(i + 1)...])
     }

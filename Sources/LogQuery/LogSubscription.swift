@@ -51,6 +51,9 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
     private var done = false
     private var startError: LogQueryError?
     private var finishedFiles: Set<FileKey> = []
+    /// Test hook, loop thread only: runs each time a slice has read the current file to its end,
+    /// just before the rotation check (a test writes there, where timing cannot be forced).
+    package var endOfFileHook: (() -> Void)?
 
     private struct FileKey: Hashable {
         var device: UInt64
@@ -296,7 +299,7 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
                 schedulePump(after: 0)
                 return
             case .atEnd:
-                break
+                endOfFileHook?()
             }
             guard rotate(current, flush) else { return }
         }

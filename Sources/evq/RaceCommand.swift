@@ -1,9 +1,11 @@
 import ArgumentParser
+import Foundation
 import LoadGenerator
 
-/// `evq race`: cancel-race stress — threads start operations and cancel them while timers fire and
-/// datagrams arrive; prints throughput, outcomes, cancel latency per origin and the exactly-once
-/// audit; exits non-zero on any violation.
+/// `evq race`: cancel-race stress — threads start operations of the chosen kinds (timers, socket
+/// readiness, DNS queries under faults, log scans on a rotating file) and cancel them while their
+/// events arrive; prints throughput, outcomes per kind, cancel latency per kind and origin and the
+/// exactly-once audit; exits non-zero on any violation.
 struct RaceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "race",
@@ -16,7 +18,7 @@ struct RaceCommand: ParsableCommand {
 
     @Option(help: "Threads in all: half start operations, half cancel them.")
     var threads = 4
-    @Option(help: "Operations to start.")
+    @Option(help: "Operations to start, across all kinds.")
     var operations = 200_000
     @Option(help: "Longest starting phase, in seconds.")
     var duration = 10.0
@@ -24,12 +26,32 @@ struct RaceCommand: ParsableCommand {
     var seed: UInt64 = 1
     @Option(help: "Reactors (loop threads).")
     var reactors = 2
+    @Option(help: "Kinds of operation to race, comma-separated: timer, socket, dns, scan.")
+    var kinds = RaceKind.allCases.map(\.rawValue).joined(separator: ",")
+    @Option(help: "Write the JSON report here.")
+    var json: String?
 
     func validate() throws {
         guard threads >= 2 else { throw ValidationError("--threads must be at least 2 (one starts, one cancels)") }
-        guard operations > 0, operations <= 50_000_000 else { throw ValidationError("--operations must be 1…50,000,000") }
+        guard operations > 0, operations <= 1_000_000_000 else {
+            throw ValidationError("--operations must be 1…1,000,000,000")
+        }
         guard duration > 0 else { throw ValidationError("--duration must be positive") }
         guard (1...64).contains(reactors) else { throw ValidationError("--reactors must be 1…64") }
+        _ = try parsedKinds()
+    }
+
+    private func parsedKinds() throws -> Set<RaceKind> {
+        let names = kinds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        var result = Set<RaceKind>()
+        for name in names {
+            guard let kind = RaceKind(rawValue: name) else {
+                throw ValidationError("--kinds: unknown kind '\(name)' (expected timer, socket, dns, scan)")
+            }
+            result.insert(kind)
+        }
+        guard !result.isEmpty else { throw ValidationError("--kinds needs at least one kind") }
+        return result
     }
 
     func run() throws {
@@ -39,8 +61,10 @@ struct RaceCommand: ParsableCommand {
         config.durationSeconds = duration
         config.seed = seed
         config.reactors = reactors
+        config.kinds = try parsedKinds()
         let report = try CancelRace.run(config)
         print(report.text)
+        if let json { try report.json().write(toFile: json, atomically: true, encoding: .utf8) }
         if !report.audit.ok { throw CommandFailure(.audit, "the exactly-once audit failed (see the report's audit line)") }
     }
 }

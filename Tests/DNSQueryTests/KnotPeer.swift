@@ -41,6 +41,8 @@ enum KnotPeer {
         } catch {
             return .failure(KnotError(description: "cannot write the zone: \(error)"))
         }
+        // knotd stops when this process exits, even by a crash that skips `atexit`.
+        setenv("KNOT_WATCH_PID", "\(getpid())", 1)
         for _ in 0..<3 {
             let port = freePort()
             let status = run(["start", directory.path, "\(port)", zoneFile.path])
@@ -64,7 +66,7 @@ enum KnotPeer {
 
     /// Runs `bash tools/knot-server.sh ARGUMENTS` and waits for it (posix_spawn + waitpid:
     /// Foundation's `Process.waitUntilExit` does not return here when the script leaves a daemon).
-    private static func run(_ arguments: [String]) -> Int32 {
+    static func run(_ arguments: [String]) -> Int32 {
         let argv = ["/bin/bash", repository.appendingPathComponent("tools/knot-server.sh").path] + arguments
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }

@@ -1,6 +1,8 @@
 import DNSMessage
+import Dispatch
 import DNSQuery
 import EventReactor
+import Foundation
 import Testing
 
 /// Against a real authoritative server: knotd on 127.0.0.1 (tools/knot-server.sh).
@@ -11,15 +13,23 @@ import Testing
         server = try KnotPeer.server.get()
     }
 
-    private func ask(_ requests: [DNSQueryRequest], configure: (inout DNSQueryEngine.Configuration) -> Void = { _ in })
-        throws -> [DNSQueryOutcome]
-    {
+    /// Asks every request; `window` bounds how many are in flight at once (nil: all at once).
+    private func ask(
+        _ requests: [DNSQueryRequest], window: Int? = nil,
+        configure: (inout DNSQueryEngine.Configuration) -> Void = { _ in }
+    ) throws -> [DNSQueryOutcome] {
         var configuration = testConfiguration(server)
         configure(&configuration)
         let outcomes = Outcomes()
+        let places = window.map { DispatchSemaphore(value: $0) }
         try withEngine(configuration, operations: requests.count) { _, engine, ledger in
             for (index, request) in requests.enumerated() {
-                engine.start(request, completion: recording(index, ledger, outcomes))
+                places?.wait()
+                let record = recording(index, ledger, outcomes)
+                engine.start(request) { outcome in
+                    record(outcome)
+                    places?.signal()
+                }
             }
             return requests.count
         }
@@ -104,15 +114,19 @@ import Testing
         let www = try DNSQueryRequest("www.example.test", type: .a)
         let missing = try DNSQueryRequest("nothing.example.test", type: .a)
         for index in 0..<count { requests.append(index % 3 == 0 ? missing : www) }
-        let outcomes = try ask(requests) { $0.timeoutNanos = 10_000_000_000 }
+        // knotd keeps the kernel's 208 KiB receive buffer, which a burst of 5,000 overflows while
+        // other tests hold the cores; so at most 200 are in flight (about 60 KiB of buffer), and a
+        // query knotd is slow to answer is asked again (this test is about exactly-once, not
+        // attempts). Then every query is answered, once.
+        let outcomes = try ask(requests, window: 200) { configuration in
+            configuration.timeoutNanos = 60_000_000_000
+            configuration.attempts = 6
+            configuration.retransmitNanos = 2_000_000_000
+            configuration.maxRetransmitNanos = 10_000_000_000
+        }
         #expect(outcomes.count == count)
-        // knotd keeps the kernel's 208 KiB receive buffer, so a burst of 5,000 can lose some
-        // queries three times over when other tests load the machine: those end as timeouts,
-        // once each. What this pins is one outcome per query, nearly all of them answers.
         let answered = outcomes.filter { $0.result != nil }.count
-        let timedOut = outcomes.filter { $0.error == .timeout }.count
-        #expect(answered + timedOut == count, "\(outcomes.compactMap(\.error).prefix(3))")
-        #expect(answered >= count * 95 / 100)
+        #expect(answered == count, "\(outcomes.compactMap(\.error).prefix(3))")
     }
 
     @Test func asyncQueryReturnsTheAnswer() async throws {
@@ -151,7 +165,15 @@ import Testing
         let group = try ReactorGroup(count: 2)
         defer { group.shutdown() }
         let baseline = group.auditBaseline()
-        let engine = DNSQueryEngine(group: group, configuration: testConfiguration(server))
+        // Every query must be answered, and this test is about spreading, not attempts or time: a
+        // machine whose cores other tests hold can keep knotd from its socket past 2 s, so a query
+        // gets 60 s and is asked again every 2 s (it was one unanswered of 400 at 2 s, 2 attempts).
+        var configuration = testConfiguration(server)
+        configuration.timeoutNanos = 60_000_000_000
+        configuration.attempts = 6
+        configuration.retransmitNanos = 2_000_000_000
+        configuration.maxRetransmitNanos = 10_000_000_000
+        let engine = DNSQueryEngine(group: group, configuration: configuration)
         let ledger = CompletionLedger(capacity: 400)
         let outcomes = Outcomes()
         let target = GroupTagTarget(group: group, ledger: ledger, outcomes: outcomes)
@@ -159,12 +181,51 @@ import Testing
         for index in 0..<200 { engine.start(request, completion: recording(index, ledger, outcomes)) }
         // Tagged queries take their own path to a shard (an engine on one reactor borrows its one).
         for index in 200..<400 { engine.start(request, tag: UInt64(index), target: target) }
-        #expect(group.waitForAllDrained())
+        #expect(group.waitForAllDrained(timeoutNanos: 120_000_000_000))
         engine.shutdown()
         let audit = group.audit(since: baseline, ledger: ledger, started: 400)
         #expect(audit.ok, "\(audit)")
         #expect(outcomes.all.count == 400 && outcomes.all.values.allSatisfy { $0.result != nil })
         #expect(group.reactors.allSatisfy { $0.counters.snapshot.started > 0 })
         #expect(target.reactorsReporting.withLock { $0 } == [0, 1])
+    }
+}
+
+@Suite struct KnotFixtureTests {
+    /// A test process that crashes runs no `atexit`: the watchdog `KNOT_WATCH_PID` starts must
+    /// stop knotd anyway. Played here with a stand-in parent (`sleep`) that is killed.
+    @Test func knotdStartedForAProcessStopsWhenThatProcessDies() throws {
+        guard case .success = KnotPeer.server else { return }  // knot is missing: KnotTests report it.
+        var parent: pid_t = 0
+        var sleepArguments: [UnsafeMutablePointer<CChar>?] = ["/bin/sleep", "600"].map { (text: String) in strdup(text) } + [nil]
+        defer { sleepArguments.forEach { free($0) } }
+        #expect(posix_spawn(&parent, "/bin/sleep", nil, nil, &sleepArguments, environ) == 0)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("evq-knot-watch-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let zoneFile = directory.appendingPathComponent("example.test.zone")
+        try KnotPeer.zone.write(to: zoneFile, atomically: true, encoding: .utf8)
+        let ownWatch = String(cString: getenv("KNOT_WATCH_PID"))
+        setenv("KNOT_WATCH_PID", "\(parent)", 1)
+        let status = KnotPeer.run(["start", directory.path + "/knot", "\(KnotPeer.freePort())", zoneFile.path])
+        setenv("KNOT_WATCH_PID", ownWatch, 1)
+        #expect(status == 0)
+        let pidText = try String(contentsOfFile: directory.path + "/knot/knotd.pid", encoding: .utf8)
+        let knotd = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(knotd, 0) == 0)
+        kill(parent, SIGKILL)
+        var status2: Int32 = 0
+        waitpid(parent, &status2, 0)
+        // The watchdog polls once a second. knotd's new parent may not reap it: a zombie is gone too.
+        func running(_ pid: pid_t) -> Bool {
+            guard kill(pid, 0) == 0 else { return false }
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            return !(stat.split(separator: ")").last?.hasPrefix(" Z") ?? false)
+        }
+        let until = MonotonicClock.now() + 30_000_000_000
+        while running(knotd) && MonotonicClock.now() < until { usleep(50_000) }
+        let alive = running(knotd)
+        if alive { _ = KnotPeer.run(["stop", directory.path + "/knot"]) }
+        #expect(!alive, "knotd \(knotd) outlived the process it was started for")
     }
 }

@@ -44,7 +44,8 @@ enum FloorKnot {
         // A port that was just free; a lost race with another process is retried on a fresh one.
         for port in (0..<3).map({ _ in BoundUDPSocket().port }) {
             // `system` waits for the script, not for the daemon it leaves (whose output goes to a file).
-            if system("bash '\(script)' start '\(directory.path)' \(port) '\(zoneFile.path)'") == 0 {
+            // KNOT_WATCH_PID: knotd stops when this process exits, even by a crash that skips `atexit`.
+            if system("KNOT_WATCH_PID=\(getpid()) bash '\(script)' start '\(directory.path)' \(port) '\(zoneFile.path)'") == 0 {
                 atexit {
                     _ = system("bash '\(FloorKnot.script)' stop '\(FloorKnot.directory.path)'")
                     try? FileManager.default.removeItem(at: FloorKnot.directory)
