@@ -3,19 +3,21 @@
 // asynchronous operations (DNS queries, log-scan jobs), and the `evq` load generator.
 // Layers (arrows point down only; see docs/design.md):
 //   evq → LoadGenerator → DNSQuery / LogQuery / DNSResponder / EvdnsBaseline
-//       → DNSMessage / EventReactor → CLibevent / CSystemShims
+//       → DNSMessage / EventReactor (→ CLibevent) → LinuxSystem → CSystemShims
+// LinuxSystem is the one Swift module over CSystemShims (syscalls, sockets, datagram batches, epoll,
+// the mapped-file guard, inotify, process usage): the modules above it call the kernel through it.
 import PackageDescription
 
 let package = Package(
     name: "evquery",
-    platforms: [.macOS(.v15)],
+    // Linux only (epoll, recvmmsg/sendmmsg, UDP GSO, inotify): no other platform is claimed.
+    // The products are the libraries a program embeds, and the evq tool.
     products: [
         .library(name: "EventReactor", targets: ["EventReactor"]),
         .library(name: "DNSMessage", targets: ["DNSMessage"]),
         .library(name: "DNSQuery", targets: ["DNSQuery"]),
         .library(name: "LogQuery", targets: ["LogQuery"]),
         .library(name: "DNSResponder", targets: ["DNSResponder"]),
-        .library(name: "LoadGenerator", targets: ["LoadGenerator"]),
         .executable(name: "evq", targets: ["evq"]),
     ],
     dependencies: [
@@ -36,27 +38,31 @@ let package = Package(
         ),
         .target(name: "CSystemShims", path: "Sources/CSystemShims", linkerSettings: [.linkedLibrary("z")]),
 
+        // The system layer: one error type, one syscall wrapper, sockets, datagram batches, epoll,
+        // process usage. The only Swift module that imports CSystemShims.
+        .target(name: "LinuxSystem", dependencies: ["CSystemShims"]),
+
         // The reactor: one event_base per thread, operations with the exactly-once gate.
         .target(
             name: "EventReactor",
-            dependencies: ["CLibevent", "CSystemShims", .product(name: "Atomics", package: "swift-atomics")]
+            dependencies: ["CLibevent", "LinuxSystem", .product(name: "Atomics", package: "swift-atomics")]
         ),
         // Pure Swift DNS wire format. Imports nothing of ours.
         .target(name: "DNSMessage"),
-        .target(name: "DNSQuery", dependencies: ["EventReactor", "DNSMessage", "CSystemShims"]),
+        .target(name: "DNSQuery", dependencies: ["EventReactor", "DNSMessage", "LinuxSystem"]),
         // zlib, to read rotated .gz logs in place.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "LogQuery", dependencies: ["CSystemShims", "CZlib", "EventReactor"]),
+        .target(name: "LogQuery", dependencies: ["LinuxSystem", "CZlib", "EventReactor"]),
         .target(
             name: "DNSResponder",
-            dependencies: ["DNSMessage", "EventReactor", "CSystemShims"]
+            dependencies: ["DNSMessage", "EventReactor", "LinuxSystem"]
         ),
         // The one module above EventReactor allowed to call libevent: evdns, the in-run peer.
         .target(name: "EvdnsBaseline", dependencies: ["CLibevent", "EventReactor"]),
         .target(
             name: "LoadGenerator",
             dependencies: [
-                "EventReactor", "EvdnsBaseline", "CSystemShims", "DNSQuery", "DNSMessage", "LogQuery", "DNSResponder",
+                "EventReactor", "EvdnsBaseline", "LinuxSystem", "DNSQuery", "DNSMessage", "LogQuery", "DNSResponder",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
@@ -65,31 +71,35 @@ let package = Package(
             name: "evq",
             dependencies: [
                 // Each subcommand's module is added here with the command (serve: DNSResponder, …).
-                "LoadGenerator", "EventReactor", "LogQuery", "DNSResponder", "DNSMessage", "DNSQuery", "EvdnsBaseline",
+                "LoadGenerator", "EventReactor", "LinuxSystem", "LogQuery", "DNSResponder", "DNSMessage", "DNSQuery",
+                "EvdnsBaseline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .testTarget(
             name: "EventReactorTests",
-            dependencies: ["EventReactor", "CSystemShims", .product(name: "Atomics", package: "swift-atomics")]
+            dependencies: ["EventReactor", "LinuxSystem", .product(name: "Atomics", package: "swift-atomics")]
         ),
+        .testTarget(name: "LinuxSystemTests", dependencies: ["LinuxSystem"]),
         .testTarget(name: "DNSMessageTests", dependencies: ["DNSMessage"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "DNSMessage", "EventReactor"]),
         .testTarget(name: "DNSQueryTests", dependencies: ["DNSQuery", "DNSResponder", "DNSMessage", "EventReactor"]),
-        .testTarget(name: "LogQueryTests", dependencies: ["LogQuery", "EventReactor"]),
+        .testTarget(name: "LogQueryTests", dependencies: ["LogQuery", "EventReactor", "LinuxSystem"]),
         // Runs the built `evq` as a subprocess: its messages and exit codes under each failure.
         .testTarget(name: "EvqTests"),
         .testTarget(
             name: "LoadGeneratorTests",
-            dependencies: ["LoadGenerator", "EventReactor", .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: [
+                "LoadGenerator", "EventReactor", "LinuxSystem", "DNSResponder", .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
         ),
 
         // package-benchmark suites: `swift package benchmark` (see docs/performance.md).
         .executableTarget(
             name: "ReactorBenchmarks",
             dependencies: [
-                "EventReactor", "LoadGenerator",
+                "EventReactor", "LoadGenerator", "LinuxSystem",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Atomics", package: "swift-atomics"),
             ],

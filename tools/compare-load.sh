@@ -20,6 +20,14 @@
 #                        many lengths, fewer of equal length in a batch for UDP GSO
 #   --rounds R           run the whole set R times, interleaved; each row is the run with the
 #                        median q/s of its engine (default 1; this machine is shared and noisy)
+#   --ramp MAX           instead of the closed loops: a capacity ramp from MAX/100 to MAX q/s, by
+#                        resperf (-m MAX -r S -L 1, dnsperf's ramp tool) and by `evq load --rate
+#                        --ramp-to` against the same server, and both knees printed: resperf's
+#                        "maximum throughput" (the best response rate before loss passed 1 %) and
+#                        evq's knee (the highest rate sent with loss <= 1 % and p99 < 100 ms)
+#   --ramp-seconds S     the ramp's length (default 20)
+#   --server-max-qps N   `evq serve --max-qps N`: a server of known capacity, so both knees should
+#                        land near N (ignored with --knot)
 # Builds evq in release (.build-release; an existing binary is reused if the build fails), needs
 # dnsperf, knot, kdig and libc-ares-dev (tools/install-dns-peers.sh, only when missing), cc and python3.
 # A failing engine reports its failure in its row; the others still run.
@@ -34,6 +42,9 @@ use_knot=0
 names=10000
 varied=0
 rounds=1
+ramp_max=""
+ramp_seconds=20
+server_max_qps=""
 while [ $# -gt 0 ]; do
     case $1 in
     --outstanding) outstanding+=("$2"); shift 2 ;;
@@ -43,8 +54,11 @@ while [ $# -gt 0 ]; do
     --names) names=$2; shift 2 ;;
     --varied-names) varied=1; shift ;;
     --rounds) rounds=$2; shift 2 ;;
+    --ramp) ramp_max=$2; shift 2 ;;
+    --ramp-seconds) ramp_seconds=$2; shift 2 ;;
+    --server-max-qps) server_max_qps=$2; shift 2 ;;
     *) echo "usage: $0 [--outstanding N]... [--duration S] [--server-threads T] [--knot] [--names N]" \
-            "[--varied-names] [--rounds R]" >&2; exit 2 ;;
+            "[--varied-names] [--rounds R] [--ramp MAX [--ramp-seconds S] [--server-max-qps N]]" >&2; exit 2 ;;
     esac
 done
 [ ${#outstanding[@]} -gt 0 ] || outstanding=(100 1000)
@@ -96,7 +110,9 @@ if [ "$use_knot" = 1 ]; then
     KNOT_UDP_WORKERS=$threads tools/knot-server.sh start "$work/knot" "$port" "$work/$suffix.zone"
 else
     target="evq serve, $threads thread(s), synthesis"
-    "$evq" serve --port "$port" --threads "$threads" --suffix "$suffix" >"$work/serve.log" 2>&1 &
+    limit=()
+    if [ -n "$server_max_qps" ]; then limit=(--max-qps "$server_max_qps"); target+=", --max-qps $server_max_qps"; fi
+    "$evq" serve --port "$port" --threads "$threads" --suffix "$suffix" "${limit[@]}" >"$work/serve.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
         kdig -p "$port" @127.0.0.1 +short +timeout=1 +retry=0 "q0.$suffix" A 2>/dev/null | grep -q . && break
@@ -107,6 +123,51 @@ else
         fi
         sleep 0.1
     done
+fi
+
+if [ -n "$ramp_max" ]; then
+    # The ramp, both tools against the same server, one after the other. resperf ramps from 0 and
+    # stops once loss passes -L; evq load ramps from 1 % of the top (its --rate must be above 0) for
+    # the whole ramp, intervals of 0.5 s as resperf's plot.
+    bound=$((ramp_seconds * 2 + 30))
+    echo "compare-load: ramp to $ramp_max q/s over $ramp_seconds s against $target on 127.0.0.1:$port" >&2
+    resperf_out=$work/resperf.out
+    timeout "$bound" resperf -s 127.0.0.1 -p "$port" -d "$data" -R -m "$ramp_max" -r "$ramp_seconds" -L 1 -t 2 \
+        -b 4096 -i 0.5 -P "$work/resperf.gnuplot" >"$resperf_out" 2>&1 || true
+    timeout "$bound" "$evq" load --server "127.0.0.1:$port" --datafile "$data" --rate $((ramp_max / 100 + 1)) \
+        --ramp-to "$ramp_max" --ramp-seconds "$ramp_seconds" --interval 0.5 --timeout 2 --cancel-rate 0 --quiet \
+        --json "$work/ramp.json" >"$work/ramp.out" 2>&1 || true
+    echo "DNS capacity ramp, same server: $target; to $ramp_max q/s over $ramp_seconds s; $(nproc) cores; $(date -u +%FT%TZ)"
+    echo "command: tools/compare-load.sh $arguments"
+    python3 - "$resperf_out" "$work/ramp.json" "$work/ramp.out" <<'PY'
+import json, re, sys
+text = open(sys.argv[1]).read()
+best = re.search(r"Maximum throughput:\s+([0-9.]+) qps", text)
+lost = re.search(r"Lost at that point:\s+([0-9.]+)%", text)
+if best:
+    print(f"resperf   knee {float(best.group(1)):>9.0f} q/s  (maximum throughput before loss passed 1 %"
+          f"{'; lost ' + lost.group(1) + ' % there' if lost else ''})")
+else:
+    print("resperf   FAILED: " + (text.strip().splitlines() or ["no output"])[-1])
+try:
+    report = json.load(open(sys.argv[2]))
+except (OSError, ValueError):
+    print("evq load  FAILED: " + (open(sys.argv[3]).read().strip().splitlines() or ["no output"])[-1])
+    sys.exit(0)
+ramp = report.get("ramp") or {}
+knee = ramp.get("knee_rate")
+audit = "audit ok" if report["audit"]["ok"] else "AUDIT VIOLATED"
+if knee:
+    print(f"evq load  knee {knee:>9.0f} q/s  (highest rate sent with loss <= 1 % and p99 < {ramp['p99_bound_ms']:g} ms;"
+          f" past it {ramp.get('break_rate') or 0:.0f} q/s lost {100 * (ramp.get('break_loss') or 0):.1f} %,"
+          f" p99 {ramp.get('break_p99_ms') or 0:.1f} ms; {audit})")
+elif ramp.get("client_fell_behind"):
+    print(f"evq load  the client fell behind at {ramp.get('break_rate') or 0:.0f} q/s (pacer"
+          f" {ramp.get('break_client_lag_ms') or 0:.1f} ms late): no server knee; {audit}")
+else:
+    print(f"evq load  knee not reached: every interval up to {ramp.get('to_rate') or 0:.0f} q/s kept the bounds; {audit}")
+PY
+    exit 0
 fi
 
 # One row per run: engine outstanding status qps cpu_per_million p50_us p99_us note (tab-separated).

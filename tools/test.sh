@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test command (README): installs what the tests need, checks the documentation (links, the
 # README's example, no history in the tree), builds, runs every test target (the README's example
-# among them), builds the DocC documentation (tools/docs.sh: about 10 min from a cold .build-docs on
-# 2 busy cores, 1.5 min warm; EVQ_SKIP_DOCS=1 skips it), then the
-# multi-threaded test targets again under ThreadSanitizer. Exits non-zero on any failure.
+# among them), builds and runs every fuzzer for a bounded time (tools/fuzz.sh: about 16 min on 2
+# busy cores, 4 on idle ones; EVQ_SKIP_FUZZ=1 skips it), builds the DocC documentation
+# (tools/docs.sh: about 10 min from a cold .build-docs on 2 busy cores, 1.5 min warm;
+# EVQ_SKIP_DOCS=1 skips it), then the multi-threaded test targets again under ThreadSanitizer.
+# Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
@@ -16,6 +18,12 @@ echo "== swift build --build-tests"
 swift build --build-tests
 echo "== swift test"
 swift test --skip-build 2>&1 | tee .build/test-output.txt
+if [ "${EVQ_SKIP_FUZZ:-0}" != 1 ]; then
+  # Every libFuzzer target is built (a fuzzer that no longer builds fails here) and run for a
+  # bounded time; a finding fails the step.
+  echo "== fuzzers: each built and run ${EVQ_FUZZ_SECONDS:-20} s (tools/fuzz.sh)"
+  tools/fuzz.sh "${EVQ_FUZZ_SECONDS:-20}"
+fi
 if [ "${EVQ_SKIP_DOCS:-0}" != 1 ]; then
   echo "== tools/docs.sh: DocC for every library, no warnings"
   tools/docs.sh

@@ -1,7 +1,7 @@
 import Atomics
 import Benchmark
-import CSystemShims
 import EventReactor
+import LinuxSystem
 import LoadGenerator
 
 #if canImport(Glibc)
@@ -73,7 +73,7 @@ let benchmarks: @Sendable () -> Void = {
         configuration: .init(metrics: [latencyNanos], maxIterations: 20_000)
     ) { benchmark in
         var configuration = Reactor.Configuration()
-        configuration.busyPollNanos = 50_000
+        configuration.busyPoll = .microseconds(50)
         let reactor = try Reactor(configuration: configuration)
         defer { reactor.shutdown() }
         for _ in benchmark.scaledIterations {

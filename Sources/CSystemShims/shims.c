@@ -21,6 +21,7 @@ int evq_recvmmsg(int fd, struct evq_mmsghdr *vec, unsigned int vlen, int flags, 
 int evq_sendmmsg(int fd, struct evq_mmsghdr *vec, unsigned int vlen, int flags) {
     return sendmmsg(fd, (struct mmsghdr *)vec, vlen, flags);
 }
+const char *evq_strerror(int code, char *buffer, size_t length) { return strerror_r(code, buffer, length); }
 size_t evq_udp_segment_control_space(void) { return CMSG_SPACE(sizeof(uint16_t)); }
 size_t evq_udp_segment_control(void *control, unsigned short segment_size) {
     struct msghdr header = {.msg_control = control, .msg_controllen = CMSG_SPACE(sizeof(uint16_t))};

@@ -7,7 +7,8 @@ extension DNSMessage {
     ///
     /// Guarantees: every read bounds-checked; pointers only strictly backwards with bounded hops; names
     /// ≤ 255 bytes; counts that promise more than the packet can hold rejected before any allocation;
-    /// at most one OPT record, owned by the root, in the additional section. Trailing bytes are ignored.
+    /// at most one OPT record, owned by the root, in the additional section. Bytes after the last record
+    /// are ignored here; `DNSMessageView.checkRecordsToEnd()` says where the records end.
     /// - Throws: `DNSParseError` with the reason and the byte offset.
     public init(parsing bytes: UnsafeRawBufferPointer) throws(DNSParseError) {
         var reader = DNSWireReader(bytes)

@@ -70,6 +70,8 @@ public struct DNSMessageView {
     public var isResponse: Bool { flags & 0x8000 != 0 }
     /// TC: the message was truncated.
     public var isTruncated: Bool { flags & 0x0200 != 0 }
+    /// The operation code (a reply repeats its query's: RFC 1035 section 4.1.1).
+    public var opcode: DNSOpcode { DNSOpcode(rawValue: UInt8(truncatingIfNeeded: flags >> 11)) }
     /// The low 4 bits of the response code (the full code needs the OPT record: `DNSMessage.rcode`).
     public var rcodeLow: UInt8 { UInt8(flags & 0x000F) }
     /// The question count.
@@ -198,6 +200,14 @@ public struct DNSMessageView {
     /// one counts if there are several). What a reply summary needs. Never allocates.
     /// - Throws: `DNSParseError` when a record is malformed or the packet ends before the counts do.
     public func checkRecords() throws(DNSParseError) -> UInt8 {
+        try checkRecordsToEnd().extendedRcode
+    }
+
+    /// `checkRecords()`, also answering where the last record ends: bytes from `end` to the end of
+    /// the buffer follow every record the counts announce (trailing bytes, which no section holds).
+    /// Never allocates.
+    /// - Throws: `DNSParseError` when a record is malformed or the packet ends before the counts do.
+    public func checkRecordsToEnd() throws(DNSParseError) -> (extendedRcode: UInt8, end: Int) {
         let total = answerCount + authorityCount + additionalCount
         let firstAdditional = answerCount + authorityCount
         let questionChecked = questionCount > 0
@@ -219,6 +229,6 @@ public struct DNSMessageView {
             }
             offset = end
         }
-        return extendedRcode
+        return (extendedRcode, offset)
     }
 }

@@ -1,6 +1,7 @@
 extension DNSRecordData {
     /// Parses presentation-format RDATA fields for `type`; relative names take `origin`.
-    /// RFC 3597 generic data (`\# 4 c0000201`) is accepted for every type and decoded when known.
+    /// RFC 3597 generic data (`\# 4 c0000201`) is accepted for every type and decoded when known;
+    /// the types kept as bytes whose layout is known (DNSKEY, DS, NAPTR, …) are read as dig prints them.
     static func parse(
         type: DNSType, fields: [ZoneToken], origin: DNSName
     ) throws(DNSPresentationError) -> DNSRecordData {
@@ -49,7 +50,10 @@ extension DNSRecordData {
             }
             data = .caa(flags: flags, tag: tag, value: try cursor.characterString())
         default:
-            throw DNSPresentationError("type \(type) needs RFC 3597 generic data (\\# length hex)")
+            guard let layout = RDataLayout.of(type) else {
+                throw DNSPresentationError("type \(type) needs RFC 3597 generic data (\\# length hex)")
+            }
+            data = .unknown(try layout.parse(&cursor, origin: origin))
         }
         guard cursor.isAtEnd else { throw DNSPresentationError("extra fields after \(type) data") }
         return data

@@ -1,6 +1,7 @@
 extension DNSRecordData: CustomStringConvertible {
     /// The RDATA in presentation format, as dig prints it: `192.0.2.1`, `10 mail.example.com.`,
-    /// `"a" "b"`, `0 issue "ca.example"`, and `\# 3 abcdef` for raw data (RFC 3597).
+    /// `"a" "b"`, `0 issue "ca.example"`, and `\# 3 ABCDEF` for raw data (RFC 3597); a record's type
+    /// shows raw data of many more types field by field: `presentation(for:)`.
     public var description: String {
         switch self {
         case .a(let address): return address.description
@@ -17,23 +18,26 @@ extension DNSRecordData: CustomStringConvertible {
         }
     }
 
-    /// RFC 3597 generic RDATA: `\# <length> <hex>` (just `\# 0` when empty).
+    /// RFC 3597 generic RDATA: `\# <length> <HEX>` (just `\# 0` when empty), upper case as dig
+    /// and kdig print it.
     static func genericForm(_ bytes: [UInt8]) -> String {
-        guard !bytes.isEmpty else { return "\\# 0" }
-        let digits: [Character] = Array("0123456789abcdef")
-        var hex = ""
-        hex.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
-        }
-        return "\\# \(bytes.count) \(hex)"
+        bytes.isEmpty ? "\\# 0" : "\\# \(bytes.count) \(BinaryText.hex(bytes))"
+    }
+
+    /// The RDATA in presentation format for a record of `type`: `description` for the decoded
+    /// cases; for `.unknown`, the fields of a type whose layout is known as dig prints them
+    /// (`rmail.example. errors.example.` for MINFO, `257 3 13 mdssw…` for DNSKEY), else, or when the
+    /// bytes do not fit the layout, RFC 3597 generic data. Never holds a compression pointer.
+    public func presentation(for type: DNSType) -> String {
+        guard case .unknown(let bytes) = self, let layout = RDataLayout.of(type),
+              let text = layout.present(bytes) else { return description }
+        return text
     }
 }
 
 extension DNSResourceRecord: CustomStringConvertible {
-    /// One master-file line: `example.com. 300 IN A 192.0.2.1`, or `x. 60 IN TYPE65280 \# 3 abcdef`.
-    public var description: String { "\(name) \(ttl) \(self.class) \(type) \(data)" }
+    /// One master-file line: `example.com. 300 IN A 192.0.2.1`, or `x. 60 IN TYPE65280 \# 3 ABCDEF`.
+    public var description: String { "\(name) \(ttl) \(self.class) \(type) \(data.presentation(for: type))" }
 }
 
 extension DNSQuestion: CustomStringConvertible {

@@ -1,6 +1,9 @@
 extension DNSRecordData {
     /// Decodes RDATA of `type` occupying exactly `length` bytes at `reader.offset`. Names inside may be
-    /// compressed (pointing anywhere earlier in the packet) but must sit within the RDATA.
+    /// compressed (pointing anywhere earlier in the packet) but must sit within the RDATA. Types kept
+    /// as `.unknown` whose layout holds names (MINFO, RP, AFSDB, NAPTR, RRSIG, …: `RDataLayout`) are
+    /// walked field by field and kept with their names decompressed, so the bytes mean the same
+    /// outside this packet; such RDATA that does not fit its layout is `.badRecordData`.
     static func parse(type: DNSType, length: Int, reader: inout DNSWireReader) throws(DNSParseError) -> DNSRecordData {
         let start = reader.offset
         let end = start + length
@@ -46,7 +49,11 @@ extension DNSRecordData {
         case .a, .aaaa, .txt, .caa:
             throw DNSParseError(.badRecordData, at: start)
         default:
-            data = .unknown(try reader.bytes(length, limit: end))
+            if let layout = RDataLayout.of(type), layout.hasNames {
+                data = .unknown(try layout.decompress(&reader, end: end))
+            } else {
+                data = .unknown(try reader.bytes(length, limit: end))
+            }
         }
         guard reader.offset == end else { throw DNSParseError(.badRecordData, at: reader.offset) }
         return data

@@ -21,7 +21,8 @@ public enum DNSRecordData: Hashable, Sendable {
     case soa(DNSSOA)
     /// CAA: flags, tag and value (RFC 8659).
     case caa(flags: UInt8, tag: [UInt8], value: [UInt8])
-    /// Any other type (or a known type the caller wants raw): the RDATA bytes as they were.
+    /// Any other type (or a known type the caller wants raw): the RDATA bytes, with the names of a
+    /// type whose layout is known decompressed (never a compression pointer into some packet).
     case unknown([UInt8])
 }
 

@@ -1,76 +1,138 @@
 /// Reads zone data in the RFC 1035 master-file format (the subset a responder needs):
-/// `$ORIGIN`, `$TTL`, `@`, relative names, omitted owners (leading blank), TTL and class in either
-/// order (each optional), `( … )` across lines, `;` comments, quoted strings with escapes, the record
-/// types of `DNSRecordData`, and RFC 3597 `TYPEnnn`/`CLASSnnn`/`\#` for everything else.
-/// `$INCLUDE` is rejected. TTLs may use units (`1h30m`, `2d`, `1w`).
+/// `$ORIGIN`, `$TTL`, `$INCLUDE`, `@`, relative names, omitted owners (leading blank), TTL and class
+/// in either order (each optional), `( … )` across lines, `;` comments, quoted strings with escapes,
+/// the record types of `DNSRecordData`, and RFC 3597 `TYPEnnn`/`CLASSnnn`/`\#` for everything else.
+/// TTLs may use units (`1h30m`, `2d`, `1w`).
 public enum DNSZoneParser {
+    /// Reads the file an `$INCLUDE` names: given the name as written and the path of the including
+    /// file (nil for the text given to `parse`), returns the file's text and its path, which names
+    /// it in errors, resolves its own includes and detects loops. This module does no I/O; the
+    /// caller (the responder) reads files.
+    public typealias IncludeLoader = (_ name: String, _ from: String?) throws(DNSPresentationError)
+        -> (text: String, path: String)
+
+    /// How deep `$INCLUDE`s may nest (a file including a file … ); deeper is an error.
+    public static let maxIncludeDepth = 16
+
     /// Parses a whole zone file.
     /// - Parameters:
     ///   - text: the file's contents.
     ///   - origin: the initial origin (until a `$ORIGIN`).
     ///   - defaultTTL: the TTL for records without one, until a `$TTL`; without either, the previous record's TTL.
-    /// - Returns: the records in file order.
-    /// - Throws: `DNSPresentationError` with the 1-based line of the offending entry.
-    public static func parse(_ text: String, origin: DNSName = .root,
-                             defaultTTL: UInt32? = nil) throws(DNSPresentationError) -> [DNSResourceRecord] {
-        var origin = origin
-        var defaultTTL = defaultTTL
+    ///   - path: the file's path, for errors and for the loader to resolve relative includes against.
+    ///   - include: reads `$INCLUDE file [origin]` (RFC 1035 section 5.1): the included records take
+    ///     the given origin (else the current one), and the including file's origin comes back after
+    ///     it. Without a loader `$INCLUDE` is an error; a file that includes itself, directly or not,
+    ///     or nesting beyond `maxIncludeDepth`, is refused.
+    /// - Returns: the records in file order, included ones in place.
+    /// - Throws: `DNSPresentationError` with the 1-based line of the offending entry; for an error in
+    ///   an included file, the line of the `$INCLUDE`, then the file and its own line in the message
+    ///   (`line 4: in /z/hosts.inc: line 2: bad IPv4 address`).
+    public static func parse(_ text: String, origin: DNSName = .root, defaultTTL: UInt32? = nil,
+                             path: String? = nil,
+                             include: IncludeLoader? = nil) throws(DNSPresentationError) -> [DNSResourceRecord] {
+        var state = State(origin: origin, defaultTTL: defaultTTL)
+        try parse(text, path: path, state: &state, chain: path.map { [$0] } ?? [], include: include)
+        return state.records
+    }
+
+    /// What carries from one entry to the next, through includes.
+    private struct State {
+        var origin: DNSName
+        var defaultTTL: UInt32?
         var lastTTL: UInt32? = nil
         var lastOwner: DNSName? = nil
         var records: [DNSResourceRecord] = []
+    }
+
+    private static func parse(_ text: String, path: String?, state: inout State, chain: [String],
+                              include: IncludeLoader?) throws(DNSPresentationError) {
         for entry in try ZoneTokenizer.entries(Array(text.utf8)) {
             do throws(DNSPresentationError) {
                 let first = entry.tokens[0]
                 if !entry.startsWithBlank, !first.quoted, first.text.first == UInt8(ascii: "$") {
                     let directive = first.string.uppercased()
+                    if directive == "$INCLUDE" {
+                        try includeFile(entry, from: path, state: &state, chain: chain, include: include)
+                        continue
+                    }
                     guard entry.tokens.count == 2 else { throw DNSPresentationError("\(directive) takes one value") }
                     switch directive {
                     case "$ORIGIN":
-                        origin = try DNSName(parsing: entry.tokens[1].text, origin: origin)
+                        state.origin = try DNSName(parsing: entry.tokens[1].text, origin: state.origin)
                     case "$TTL":
                         guard let ttl = ttlValue(entry.tokens[1].string) else { throw DNSPresentationError("bad $TTL") }
-                        defaultTTL = ttl
+                        state.defaultTTL = ttl
                     default:
                         throw DNSPresentationError("unsupported directive \(directive)")
                     }
                     continue
                 }
-                var fields = entry.tokens[...]
-                let owner: DNSName
-                if entry.startsWithBlank {
-                    guard let lastOwner else { throw DNSPresentationError("no previous owner name") }
-                    owner = lastOwner
-                } else {
-                    owner = try DNSName(parsing: fields.removeFirst().text, origin: origin)
-                }
-                var ttl: UInt32? = nil
-                var rclass: DNSClass? = nil
-                var type: DNSType? = nil
-                while type == nil, let field = fields.first {
-                    fields.removeFirst()
-                    let word = field.string
-                    if ttl == nil, PresentationText.isDigit(field.text.first ?? 0), let value = ttlValue(word) {
-                        ttl = value
-                    } else if rclass == nil, let value = DNSClass(mnemonic: word) {
-                        rclass = value
-                    } else if let value = DNSType(mnemonic: word) {
-                        type = value
-                    } else {
-                        throw DNSPresentationError("unknown type or class '\(word)'")
-                    }
-                }
-                guard let type else { throw DNSPresentationError("missing type") }
-                guard let recordTTL = ttl ?? defaultTTL ?? lastTTL else { throw DNSPresentationError("no TTL") }
-                let data = try DNSRecordData.parse(type: type, fields: Array(fields), origin: origin)
-                records.append(
-                    DNSResourceRecord(name: owner, type: type, class: rclass ?? .in, ttl: recordTTL, data: data))
-                lastOwner = owner
-                lastTTL = recordTTL
+                try record(entry, state: &state)
             } catch {
                 throw DNSPresentationError(error.message, line: entry.line)
             }
         }
-        return records
+    }
+
+    /// `$INCLUDE file [origin]`.
+    private static func includeFile(_ entry: ZoneEntry, from path: String?, state: inout State, chain: [String],
+                                    include: IncludeLoader?) throws(DNSPresentationError) {
+        guard (2...3).contains(entry.tokens.count) else {
+            throw DNSPresentationError("$INCLUDE takes a file name and an optional origin")
+        }
+        guard let include else { throw DNSPresentationError("$INCLUDE is not available here (zone text without a file)") }
+        guard chain.count < maxIncludeDepth else {
+            throw DNSPresentationError("$INCLUDE nested deeper than \(maxIncludeDepth) files")
+        }
+        let name = entry.tokens[1].string
+        let loaded = try include(name, path)
+        guard !chain.contains(loaded.path) else {
+            throw DNSPresentationError("$INCLUDE loop: \((chain + [loaded.path]).joined(separator: " -> "))")
+        }
+        let saved = state.origin
+        if entry.tokens.count == 3 { state.origin = try DNSName(parsing: entry.tokens[2].text, origin: state.origin) }
+        do throws(DNSPresentationError) {
+            try parse(loaded.text, path: loaded.path, state: &state, chain: chain + [loaded.path], include: include)
+        } catch {
+            throw DNSPresentationError("in \(loaded.path): \(error)")
+        }
+        state.origin = saved
+    }
+
+    /// One record entry.
+    private static func record(_ entry: ZoneEntry, state: inout State) throws(DNSPresentationError) {
+        var fields = entry.tokens[...]
+        let owner: DNSName
+        if entry.startsWithBlank {
+            guard let lastOwner = state.lastOwner else { throw DNSPresentationError("no previous owner name") }
+            owner = lastOwner
+        } else {
+            owner = try DNSName(parsing: fields.removeFirst().text, origin: state.origin)
+        }
+        var ttl: UInt32? = nil
+        var rclass: DNSClass? = nil
+        var type: DNSType? = nil
+        while type == nil, let field = fields.first {
+            fields.removeFirst()
+            let word = field.string
+            if ttl == nil, PresentationText.isDigit(field.text.first ?? 0), let value = ttlValue(word) {
+                ttl = value
+            } else if rclass == nil, let value = DNSClass(mnemonic: word) {
+                rclass = value
+            } else if let value = DNSType(mnemonic: word) {
+                type = value
+            } else {
+                throw DNSPresentationError("unknown type or class '\(word)'")
+            }
+        }
+        guard let type else { throw DNSPresentationError("missing type") }
+        guard let recordTTL = ttl ?? state.defaultTTL ?? state.lastTTL else { throw DNSPresentationError("no TTL") }
+        let data = try DNSRecordData.parse(type: type, fields: Array(fields), origin: state.origin)
+        state.records.append(
+            DNSResourceRecord(name: owner, type: type, class: rclass ?? .in, ttl: recordTTL, data: data))
+        state.lastOwner = owner
+        state.lastTTL = recordTTL
     }
 
     /// A TTL in seconds: digits, or BIND units (`1w2d3h4m5s`); nil if malformed or above 2^32-1.

@@ -32,6 +32,11 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
     /// Replies dropped: the id was outstanding but the question differed (name, case with 0x20,
     /// type, class).
     public var droppedWrongQuestion = 0
+    /// Replies dropped: the id and source were right but the opcode was not the query's (QUERY):
+    /// a reply answers the operation it was asked, so another opcode is not this query's answer.
+    public var droppedWrongOpcode = 0
+    /// Replies accepted with bytes after their last record (`DNSReplySummary.trailingBytes`).
+    public var repliesWithTrailingBytes = 0
     /// Replies dropped: not a parseable response (too short, QR clear, bad question, cut by the
     /// buffer, or records that do not parse).
     public var droppedMalformed = 0
@@ -64,7 +69,7 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
 
     /// Every reply that was read but not accepted.
     public var dropped: Int {
-        droppedWrongID + droppedWrongQuestion + droppedMalformed + droppedLate + droppedDuplicate
+        droppedWrongID + droppedWrongQuestion + droppedWrongOpcode + droppedMalformed + droppedLate + droppedDuplicate
     }
 
     static func + (a: Self, b: Self) -> Self {
@@ -82,6 +87,8 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
         sum.answered += b.answered
         sum.droppedWrongID += b.droppedWrongID
         sum.droppedWrongQuestion += b.droppedWrongQuestion
+        sum.droppedWrongOpcode += b.droppedWrongOpcode
+        sum.repliesWithTrailingBytes += b.repliesWithTrailingBytes
         sum.droppedMalformed += b.droppedMalformed
         sum.droppedLate += b.droppedLate
         sum.droppedDuplicate += b.droppedDuplicate
@@ -99,8 +106,10 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         "sent udp=\(sentUDP) (segmented \(sentSegmented)) tcp=\(sentTCP) replies=\(replies) answered=\(answered) dropped: "
-            + "wrong_id=\(droppedWrongID) wrong_question=\(droppedWrongQuestion) malformed=\(droppedMalformed) "
-            + "late=\(droppedLate) duplicate=\(droppedDuplicate); truncated=\(truncated) "
+            + "wrong_id=\(droppedWrongID) wrong_question=\(droppedWrongQuestion) "
+            + "wrong_opcode=\(droppedWrongOpcode) malformed=\(droppedMalformed) "
+            + "late=\(droppedLate) duplicate=\(droppedDuplicate); trailing_bytes=\(repliesWithTrailingBytes) "
+            + "truncated=\(truncated) "
             + "tcp_fallbacks=\(tcpFallbacks) edns_fallbacks=\(ednsFallbacks) retransmits=\(retransmits) "
             + "timeouts=\(timeouts) limit=\(limitReached) unreachable=\(unreachable) "
             + "sockets=\(socketsOpened)/\(socketsClosed) reused=\(queriesReused)"

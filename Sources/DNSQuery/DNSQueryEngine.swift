@@ -1,5 +1,6 @@
 import DNSMessage
 import EventReactor
+import LinuxSystem
 
 /// Many thousands of outstanding DNS queries on event-loop reactors: the counterpart of Windows'
 /// `DnsQueryEx` (asynchronous form) and `DnsCancelQuery`.
@@ -34,25 +35,65 @@ public final class DNSQueryEngine: Sendable {
         /// Where the resolv.conf is read from when `servers` is nil (and for the search list).
         public var resolvConfPath = "/etc/resolv.conf"
         /// A query's deadline, counted from `start` (5 s).
-        public var timeoutNanos: UInt64 = 5_000_000_000
+        public var timeout: Duration {
+            get { .nanoseconds(Int64(clamping: timeoutNanos)) }
+            set { timeoutNanos = newValue.clampedNanoseconds }
+        }
+        /// `timeout` in nanoseconds, as the loop reads it.
+        package var timeoutNanos: UInt64 = 5_000_000_000
         /// Sends per query at most, over all servers (3).
         public var attempts = 3
         /// The first attempt's wait for a reply; each retry doubles it (1 s)…
-        public var retransmitNanos: UInt64 = 1_000_000_000
+        public var retransmitInterval: Duration {
+            get { .nanoseconds(Int64(clamping: retransmitNanos)) }
+            set { retransmitNanos = newValue.clampedNanoseconds }
+        }
+        /// `retransmitInterval` in nanoseconds, as the loop reads it.
+        package var retransmitNanos: UInt64 = 1_000_000_000
         /// …up to this (4 s). The last attempt waits until the deadline.
-        public var maxRetransmitNanos: UInt64 = 4_000_000_000
+        public var maxRetransmitInterval: Duration {
+            get { .nanoseconds(Int64(clamping: maxRetransmitNanos)) }
+            set { maxRetransmitNanos = newValue.clampedNanoseconds }
+        }
+        /// `maxRetransmitInterval` in nanoseconds, as the loop reads it.
+        package var maxRetransmitNanos: UInt64 = 4_000_000_000
         /// An attempt over TCP waits this long (3 s, within the deadline).
-        public var tcpTimeoutNanos: UInt64 = 3_000_000_000
+        public var tcpTimeout: Duration {
+            get { .nanoseconds(Int64(clamping: tcpTimeoutNanos)) }
+            set { tcpTimeoutNanos = newValue.clampedNanoseconds }
+        }
+        /// `tcpTimeout` in nanoseconds, as the loop reads it.
+        package var tcpTimeoutNanos: UInt64 = 3_000_000_000
         /// A TCP connection with no query closes after this (10 s).
-        public var tcpIdleNanos: UInt64 = 10_000_000_000
+        public var tcpIdle: Duration {
+            get { .nanoseconds(Int64(clamping: tcpIdleNanos)) }
+            set { tcpIdleNanos = newValue.clampedNanoseconds }
+        }
+        /// `tcpIdle` in nanoseconds, as the loop reads it.
+        package var tcpIdleNanos: UInt64 = 10_000_000_000
         /// A server whose attempt timed out is skipped for this long when others are available (1 s).
-        public var serverPenaltyNanos: UInt64 = 1_000_000_000
+        public var serverPenalty: Duration {
+            get { .nanoseconds(Int64(clamping: serverPenaltyNanos)) }
+            set { serverPenaltyNanos = newValue.clampedNanoseconds }
+        }
+        /// `serverPenalty` in nanoseconds, as the loop reads it.
+        package var serverPenaltyNanos: UInt64 = 1_000_000_000
         /// The ids of cancelled and timed-out attempts are not reused for this long, and late
         /// replies to them are dropped and counted (5 s: at least the default timeout).
-        public var quarantineNanos: UInt64 = 5_000_000_000
+        public var quarantine: Duration {
+            get { .nanoseconds(Int64(clamping: quarantineNanos)) }
+            set { quarantineNanos = newValue.clampedNanoseconds }
+        }
+        /// `quarantine` in nanoseconds, as the loop reads it.
+        package var quarantineNanos: UInt64 = 5_000_000_000
         /// The id of an answered query rests this long, so a second copy of the reply is counted as
         /// a duplicate (100 ms).
-        public var answeredQuarantineNanos: UInt64 = 100_000_000
+        public var answeredQuarantine: Duration {
+            get { .nanoseconds(Int64(clamping: answeredQuarantineNanos)) }
+            set { answeredQuarantineNanos = newValue.clampedNanoseconds }
+        }
+        /// `answeredQuarantine` in nanoseconds, as the loop reads it.
+        package var answeredQuarantineNanos: UInt64 = 100_000_000
         /// Queries in flight per shard at most; beyond, a query ends with `.limitReached`.
         public var maxOutstanding = 1_000_000
         /// UDP sockets a server's pool fills up to as queries come (4).

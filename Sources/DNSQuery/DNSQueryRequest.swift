@@ -153,6 +153,7 @@ extension DNSQueryRequest {
             var flags = QueryOperation.Flags()
             if options.recursionDesired { flags.insert(.recursionDesired) }
             if options.dnssecOK { flags.insert(.dnssecOK) }
+            if options.checkingDisabled { flags.insert(.checkingDisabled) }
             if options.tcpOnly { flags.insert(.tcpOnly) }
             if options.tcpFallback { flags.insert(.tcpFallback) }
             if options.randomizeCase { flags.insert(.randomizeCase) }
@@ -183,6 +184,8 @@ public struct DNSQueryOptions: Sendable, Equatable {
     public var ednsPayloadSize: UInt16? = 1232
     /// DO: ask for DNSSEC records (needs EDNS).
     public var dnssecOK = false
+    /// CD: ask a validating resolver to answer without checking DNSSEC (RFC 4035).
+    public var checkingDisabled = false
     /// Ask over TCP from the start (`DNS_QUERY_USE_TCP_ONLY`).
     public var tcpOnly = false
     /// On a truncated (TC) UDP reply, ask again over TCP (on by default;

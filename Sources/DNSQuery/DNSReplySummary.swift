@@ -23,12 +23,18 @@ public struct DNSReplySummary: Sendable, Equatable {
     public var additionalCount: UInt16
     /// The size of the reply in bytes.
     public var size: UInt16
+    /// Bytes after the last record the counts announce (0 in a well-formed reply). Such a reply is
+    /// accepted, since every record in it parsed and its id, source and question matched, but
+    /// flagged here and counted in `DNSQueryCounters.repliesWithTrailingBytes`: the bytes belong to
+    /// no section, so nothing reads them (dig warns about them the same way).
+    public var trailingBytes: UInt16
 
     /// Summarises a reply read in place; every record is walked (so a malformed one throws), none is
     /// copied. Never allocates.
     /// - Throws: `DNSParseError` if a record is malformed.
     init(_ reply: DNSMessageView) throws(DNSParseError) {
-        let upper = UInt16(try reply.checkRecords())
+        let (extended, end) = try reply.checkRecordsToEnd()
+        let upper = UInt16(extended)
         id = reply.id
         flags = reply.flags
         rcode = DNSRcode(rawValue: upper << 4 | UInt16(reply.rcodeLow))
@@ -36,6 +42,7 @@ public struct DNSReplySummary: Sendable, Equatable {
         authorityCount = UInt16(reply.authorityCount)
         additionalCount = UInt16(reply.additionalCount)
         size = UInt16(clamping: reply.bytes.count)
+        trailingBytes = UInt16(clamping: reply.bytes.count - end)
     }
 }
 

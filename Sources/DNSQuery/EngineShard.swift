@@ -1,6 +1,6 @@
-import CSystemShims
 import DNSMessage
 import EventReactor
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -32,17 +32,15 @@ final class EngineShard: @unchecked Sendable {
     /// query reads its fields in place without a retain, but passing it to a call retains it unless
     /// it is borrowed (`QueryOperation.attach`).
     let defaultList: ServerList
-    private var maintenance: LibeventEvent?
+    private var maintenance: LoopTimer?
 
     // Preallocated I/O memory: one query, one receive batch, one TCP read, one 0x20 name.
     private let sendBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 + 512, alignment: 8)
     private let nameScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 8)
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
     private let batch: Int
-    private let slotSize = 4096
-    private let receiveBuffers: UnsafeMutableRawBufferPointer
-    private let iovecs: UnsafeMutablePointer<iovec>
-    private let headers: UnsafeMutablePointer<evq_mmsghdr>
+    /// The receive ring: `batch` datagrams of up to 4 KiB per `recvmmsg`.
+    private let received: DatagramBatch
     /// The UDP queries written during the current loop callback, sent together after it.
     private let sendBatch: UDPSendBatch
     /// Tagged queries that ended on the loop, kept for the next ones started there (a stack in raw
@@ -70,16 +68,7 @@ final class EngineShard: @unchecked Sendable {
         defaultList = ServerList(servers: states, rotate: configuration.rotate ?? resolvConf.rotate)
         batch = max(configuration.receiveBatch, 1)
         sendBatch = UDPSendBatch(capacity: configuration.sendBatch, segmentOffload: configuration.segmentOffload)
-        receiveBuffers = UnsafeMutableRawBufferPointer.allocate(byteCount: batch * slotSize, alignment: 16)
-        iovecs = .allocate(capacity: batch)
-        headers = .allocate(capacity: batch)
-        for index in 0..<batch {
-            iovecs[index] = iovec(iov_base: receiveBuffers.baseAddress! + index * slotSize, iov_len: slotSize)
-            headers[index] = evq_mmsghdr(
-                msg_hdr: msghdr(msg_name: nil, msg_namelen: 0, msg_iov: iovecs + index, msg_iovlen: 1,
-                                msg_control: nil, msg_controllen: 0, msg_flags: 0),
-                msg_len: 0)
-        }
+        received = DatagramBatch(capacity: batch, slotSize: 4096)
     }
 
     deinit {
@@ -91,9 +80,6 @@ final class EngineShard: @unchecked Sendable {
         sendBuffer.deallocate()
         nameScratch.deallocate()
         scratch.deallocate()
-        receiveBuffers.deallocate()
-        iovecs.deallocate()
-        headers.deallocate()
     }
 
     // MARK: Clock and quarantine
@@ -313,12 +299,12 @@ final class EngineShard: @unchecked Sendable {
     }
 
     /// Opens a socket to `server` into its pool; a failure is counted in `sendErrors`.
-    private func openUDP(to server: ServerState) throws(Syscalls.Failure) -> UDPSocket {
+    private func openUDP(to server: ServerState) throws(SystemError) -> UDPSocket {
         let table: TransactionTable, fd: Int32
         do {
             // The table first: no fd to close when the arena cannot map one.
             table = try TransactionTable(in: tables)
-            fd = try Syscalls.connectedSocket(to: server.address, stream: false,
+            fd = try server.address.connectedSocket(stream: false,
                                               receiveBuffer: configuration.receiveBufferBytes)
         } catch {
             counters.sendErrors += 1
@@ -399,7 +385,7 @@ final class EngineShard: @unchecked Sendable {
         for _ in 0..<configuration.maxBatchesPerWake {
             let count: Int
             do {
-                count = try Syscalls.receiveBatch(socket.fd, headers, count: batch)
+                count = try received.receive(on: socket.fd)
             } catch {
                 counters.receiveErrors += 1
                 if Self.isUnreachable(error.errno) { socketUnreachable(socket, errno: error.errno) }
@@ -410,27 +396,24 @@ final class EngineShard: @unchecked Sendable {
             // Each reply's table entry is a random line of a 512 KiB table, and its query an object
             // last touched when it was sent: fetch all the entries, then all the queries, so that
             // the batch's misses overlap instead of stalling one reply after another.
-            for index in 0..<count where headers[index].msg_len >= 2 {
+            for index in 0..<count where received.length(index) >= 2 {
                 socket.table.prefetch(replyID(index))
             }
-            for index in 0..<count where headers[index].msg_len >= 2 {
+            for index in 0..<count where received.length(index) >= 2 {
                 // Every line of its first 192 bytes (a tagged query is 160, 16-byte aligned).
                 guard let owner = socket.table.owner(of: replyID(index)) else { continue }
-                evq_prefetch_for_write(owner)
-                evq_prefetch_for_write(owner + 64)
-                evq_prefetch_for_write(owner + 128)
-                evq_prefetch_for_write(owner + 191)
+                prefetchForWrite(owner)
+                prefetchForWrite(owner + 64)
+                prefetchForWrite(owner + 128)
+                prefetchForWrite(owner + 191)
             }
             for index in 0..<count {
-                let header = headers[index]
-                if header.msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0 {
+                if received.isTruncated(index) {
                     counters.replies += 1
                     counters.droppedMalformed += 1
                     continue
                 }
-                let start = index * slotSize
-                dispatch(UnsafeRawBufferPointer(rebasing: receiveBuffers[start..<(start + Int(header.msg_len))]),
-                         on: socket)
+                dispatch(received.datagram(index), on: socket)
                 // A completion may have shut the engine down: its fd is closed (and its number may
                 // already name another file), so nothing more is read from it.
                 if socket.isClosed { return }
@@ -442,8 +425,8 @@ final class EngineShard: @unchecked Sendable {
     /// The transaction id of the datagram in receive slot `index` (at least 2 bytes long).
     @inline(__always)
     private func replyID(_ index: Int) -> UInt16 {
-        let start = index * slotSize
-        return UInt16(receiveBuffers[start]) << 8 | UInt16(receiveBuffers[start + 1])
+        let slot = received.slot(index)
+        return UInt16(slot.load(as: UInt8.self)) << 8 | UInt16(slot.load(fromByteOffset: 1, as: UInt8.self))
     }
 
     /// Whether `code` is an ICMP error the kernel reports on a connected UDP socket: the server's
@@ -501,13 +484,9 @@ final class EngineShard: @unchecked Sendable {
 
     private func armMaintenance() {
         if maintenance == nil {
-            maintenance = LibeventEvent(reactor: reactor, fd: -1, interest: [], persistent: false) {
-                [unowned self] _, _ in
-                maintenance?.didFireOnce()
-                closeRetiredSockets()
-            }
+            maintenance = LoopTimer(reactor: reactor) { [unowned self] in closeRetiredSockets() }
         }
-        if maintenance?.isArmed == false { maintenance?.arm(timeoutNanos: 500_000_000) }
+        if maintenance?.isArmed == false { maintenance?.arm(after: .milliseconds(500)) }
     }
 
     /// Closes retired sockets with nothing outstanding whose quarantine has passed; re-arms while

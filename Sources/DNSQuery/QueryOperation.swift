@@ -36,6 +36,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         static let searchList = Flags(rawValue: 1 << 6)
         static let relative = Flags(rawValue: 1 << 7)
         static let summaryOnly = Flags(rawValue: 1 << 8)
+        static let checkingDisabled = Flags(rawValue: 1 << 9)
     }
 
     struct State: OptionSet {
@@ -326,14 +327,15 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     }
 
     /// Writes the current attempt's message under `id` into `buffer`: the name asked (with its 0x20
-    /// case), type, class, RD as asked, and an OPT record unless EDNS is off or fell back. Returns its
+    /// case), type, class, RD and CD as asked, and an OPT record unless EDNS is off or fell back. Returns its
     /// length, or nil if it does not fit.
     func writeMessage(id: UInt16, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         let edns = usesEDNS
             ? DNSQueryBuilder.EDNS(udpPayloadSize: ednsSize, dnssecOK: flags.contains(.dnssecOK)) : nil
         let written = currentName.withWire { name in
             DNSQueryBuilder.write(into: buffer, id: id, name: name, type: type, class: recordClass,
-                                  flags: flags.contains(.recursionDesired) ? 0x0100 : 0, edns: edns)
+                                  flags: (flags.contains(.recursionDesired) ? 0x0100 : 0)
+                                      | (flags.contains(.checkingDisabled) ? 0x0010 : 0), edns: edns)
         }
         guard let length = written else { return nil }
         if randomizesCase {
@@ -367,8 +369,9 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     // MARK: Replies
 
     /// A reply whose id names this query arrived on `channel` (so its source is right). Accepts it
-    /// only if it is a well-formed message whose question matches; any other is dropped and counted,
-    /// never fatal.
+    /// only if it is a well-formed message with the query's opcode (QUERY) whose question matches;
+    /// any other is dropped and counted, never fatal. Bytes after its last record do not refuse it:
+    /// they are counted (`repliesWithTrailingBytes`) and shown in the summary (`trailingBytes`).
     func replyArrived(_ bytes: UnsafeRawBufferPointer, on channel: QueryChannel) {
         guard let (reply, questionMatches) = try? shard.view(bytes, repliesTo: self) else {
             shard.counters.droppedMalformed += 1
@@ -376,6 +379,10 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         }
         guard isPending else {
             shard.counters.droppedLate += 1
+            return
+        }
+        guard reply.opcode == .query else {
+            shard.counters.droppedWrongOpcode += 1
             return
         }
         guard questionMatches else {
@@ -409,6 +416,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         // Summary first (walks every record without copying): a malformed reply fails here in
         // either detail; the full parse then only runs when the caller wants the records.
         guard let summary = try? DNSReplySummary(reply) else { return malformedReply() }
+        if summary.trailingBytes != 0 { shard.counters.repliesWithTrailingBytes += 1 }
         var message: DNSMessage?
         if !flags.contains(.summaryOnly) {
             guard let parsed = try? DNSMessage(parsing: reply.bytes) else { return malformedReply() }

@@ -1,4 +1,5 @@
 import EventReactor
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -6,7 +7,7 @@ import Glibc
 
 /// The one TCP connection of a server (RFC 7766): queries are pipelined on it, each framed with a
 /// two-byte length, and answers are matched by id and question like UDP ones, in any order.
-/// Its watchers are `LibeventEvent`s: a persistent read watcher, and a write watcher armed only
+/// It has a read watcher, and a write watcher armed only
 /// while a connect is in progress or output is waiting. It closes after `tcpIdleNanos` without a
 /// query. Loop-owned.
 final class TCPConnection: QueryChannel {
@@ -15,9 +16,9 @@ final class TCPConnection: QueryChannel {
     let fd: Int32
     private unowned let shard: EngineShard
     private var state = State.connecting
-    private var readWatcher: LibeventEvent?
-    private var writeWatcher: LibeventEvent?
-    private var idleTimer: LibeventEvent?
+    private var readWatcher: FDWatcher?
+    private var writeWatcher: FDWatcher?
+    private var idleTimer: LoopTimer?
     private var output: [UInt8] = []
     private var outputStart = 0
     private var input: [UInt8] = []
@@ -25,22 +26,16 @@ final class TCPConnection: QueryChannel {
     override var transport: DNSTransport { .tcp }
 
     /// Starts a non-blocking connect to `server`.
-    init(server: ServerState, shard: EngineShard) throws(Syscalls.Failure) {
+    init(server: ServerState, shard: EngineShard) throws(SystemError) {
         // The table first: no fd to close when the arena cannot map one.
         let table = try TransactionTable(in: shard.tables)
-        fd = try Syscalls.connectedSocket(to: server.address, stream: true, receiveBuffer: 0)
+        fd = try server.address.connectedSocket(stream: true, receiveBuffer: 0)
         self.shard = shard
         super.init(server: server, table: table)
         let reactor = shard.reactor
-        readWatcher = LibeventEvent(reactor: reactor, fd: fd, interest: .read, persistent: true) {
-            [unowned self] _, _ in readable()
-        }
-        writeWatcher = LibeventEvent(reactor: reactor, fd: fd, interest: .write, persistent: true) {
-            [unowned self] _, _ in writable()
-        }
-        idleTimer = LibeventEvent(reactor: reactor, fd: -1, interest: [], persistent: false) {
-            [unowned self] _, _ in
-            idleTimer?.didFireOnce()
+        readWatcher = FDWatcher(reactor: reactor, fd: fd, interest: .read) { [unowned self] in readable() }
+        writeWatcher = FDWatcher(reactor: reactor, fd: fd, interest: .write) { [unowned self] in writable() }
+        idleTimer = LoopTimer(reactor: reactor) { [unowned self] in
             if table.outstanding == 0 { close(failing: 0) }
         }
         readWatcher?.arm()
@@ -58,7 +53,7 @@ final class TCPConnection: QueryChannel {
     }
 
     override func didRelease() {
-        if table.outstanding == 0, state != .closed { idleTimer?.arm(timeoutNanos: shard.configuration.tcpIdleNanos) }
+        if table.outstanding == 0, state != .closed { idleTimer?.arm(after: .nanoseconds(Int64(clamping: shard.configuration.tcpIdleNanos))) }
     }
 
     private func writable() {
@@ -70,7 +65,7 @@ final class TCPConnection: QueryChannel {
     /// (the connection is then closed).
     private func connected() -> Bool {
         guard state == .connecting else { return state == .open }
-        let error = Syscalls.pendingError(fd)
+        let error = Socket.pendingError(fd)
         guard error == 0 else {
             close(failing: error)
             return false
@@ -83,8 +78,8 @@ final class TCPConnection: QueryChannel {
     private func flush() {
         while outputStart < output.count {
             let attempt = output.withUnsafeBytes { raw in
-                Result { () throws(Syscalls.Failure) -> Int? in
-                    try Syscalls.send(fd, UnsafeRawBufferPointer(rebasing: raw[outputStart...]))
+                Result { () throws(SystemError) -> Int? in
+                    try Socket.send(fd, UnsafeRawBufferPointer(rebasing: raw[outputStart...]))
                 }
             }
             let sent: Int?
@@ -107,8 +102,8 @@ final class TCPConnection: QueryChannel {
         guard connected() else { return }
         let count: Int?
         do {
-            count = try shard.withScratch { buffer throws(Syscalls.Failure) in
-                let n = try Syscalls.receive(fd, into: buffer)
+            count = try shard.withScratch { buffer throws(SystemError) in
+                let n = try Socket.receive(fd, into: buffer)
                 if let n, n > 0 { input.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<n])) }
                 return n
             }
@@ -151,7 +146,7 @@ final class TCPConnection: QueryChannel {
         readWatcher = nil
         writeWatcher = nil
         idleTimer = nil
-        Syscalls.close(fd)
+        Socket.close(fd)
         if server.tcp === self { server.tcp = nil }
         output = []
         input = []

@@ -1,4 +1,4 @@
-import CSystemShims
+import LinuxSystem
 
 /// DNS transaction ids from the kernel CSPRNG (`getrandom`), fetched 4 KiB at a time so that one
 /// system call serves 2,048 ids. Loop-owned (one per engine shard).
@@ -31,13 +31,7 @@ final class TransactionIDSource {
 
     private func refill() {
         let bytes = Self.poolSize * MemoryLayout<UInt16>.stride
-        var offset = 0
-        while offset < bytes {
-            let n = evq_getrandom(UnsafeMutableRawPointer(pool) + offset, bytes - offset)
-            if n <= 0 { break }
-            offset += n
-        }
-        if offset < bytes {
+        if !ProcessCalls.fillRandom(UnsafeMutableRawBufferPointer(start: pool, count: bytes)) {
             // getrandom cannot fail on Linux ≥ 3.17 once the pool is seeded; fall back to the
             // standard library's generator, which is getrandom-backed as well.
             var generator = SystemRandomNumberGenerator()

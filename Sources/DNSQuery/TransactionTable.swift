@@ -1,4 +1,4 @@
-import CSystemShims
+import LinuxSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,7 +39,7 @@ final class TransactionTable {
 
     /// A table in a block of `arena`, every id free; throws the arena's `mmap` failure when it had
     /// to map a chunk and could not.
-    init(in arena: Arena) throws(Syscalls.Failure) {
+    init(in arena: Arena) throws(SystemError) {
         self.arena = arena
         entries = try arena.takeBlock().bindMemory(to: UInt64.self, capacity: Self.size)
     }
@@ -59,7 +59,7 @@ final class TransactionTable {
             let id = nextID ?? ids.draw()
             let drawn = ids.draw()
             nextID = drawn
-            evq_prefetch_for_write(entries + Int(drawn))
+            prefetchForWrite(entries + Int(drawn))
             let entry = entries[Int(id)]
             if entry != 0 {
                 guard entry & Self.quarantined != 0, Self.expired(entry, nowMs: nowMs) else { continue }
@@ -75,7 +75,7 @@ final class TransactionTable {
     /// look up before the first lookup, so the misses overlap).
     @inline(__always)
     func prefetch(_ id: UInt16) {
-        evq_prefetch_for_write(entries + Int(id))
+        prefetchForWrite(entries + Int(id))
     }
 
     /// The query waiting on `id`, if any (unretained).
@@ -148,7 +148,7 @@ extension TransactionTable {
 
         /// A zeroed block for one table; throws the `mmap` errno when a chunk is needed and the kernel
         /// refuses it (address-space limit, map count).
-        func takeBlock() throws(Syscalls.Failure) -> UnsafeMutableRawPointer {
+        func takeBlock() throws(SystemError) -> UnsafeMutableRawPointer {
             if spareBlocks.isEmpty { try addChunk() }
             let (block, dirty) = spareBlocks.removeLast()
             if dirty { memset(block, 0, Self.blockBytes) }
@@ -162,12 +162,12 @@ extension TransactionTable {
 
         /// Maps a chunk on a 2 MiB boundary (where a huge page must start): twice the size, the
         /// unaligned ends unmapped. Anonymous memory reads as zero until written.
-        private func addChunk() throws(Syscalls.Failure) {
+        private func addChunk() throws(SystemError) {
             let size = Self.chunkBytes
             guard let mapped = mmap(nil, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
                 mapped != MAP_FAILED
             else {
-                throw Syscalls.Failure(errno: errno, call: "mmap")
+                throw SystemError.current("mmap")
             }
             let start = UInt(bitPattern: mapped)
             let aligned = (start + UInt(size) - 1) & ~(UInt(size) - 1)

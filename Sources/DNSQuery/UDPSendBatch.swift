@@ -1,12 +1,12 @@
-import CSystemShims
 import EventReactor
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The UDP queries a shard writes during one loop callback, sent together: one `sendmmsg` per
-/// socket once the callback is over (a manually activated event runs after it, before the loop
+/// socket once the callback is over (a `DeferredJob` runs after it, before the loop
 /// waits again) or when the batch is full. Loop-owned; its memory is allocated once.
 ///
 /// A query is written straight into its slot. When the batch goes out, an entry whose transaction
@@ -34,57 +34,50 @@ final class UDPSendBatch {
     /// Whether the kernel's support for `UDP_SEGMENT` was checked (on the first socket opened).
     private var segmentOffloadProbed = false
     private let slots: UnsafeMutableRawBufferPointer
-    private let iovecs: UnsafeMutablePointer<iovec>
-    private let headers: UnsafeMutablePointer<evq_mmsghdr>
+    /// Each entry's query length.
+    private let lengths: UnsafeMutablePointer<Int>
     private let ids: UnsafeMutablePointer<UInt16>
     private let owners: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     /// One socket's live entries while it is sent, by length when segmenting.
     private let grouped: UnsafeMutablePointer<Int>
-    /// `grouped`'s iovecs in that order (a segmented message's payload is several of them).
-    private let gathered: UnsafeMutablePointer<iovec>
+    /// The messages of one socket's send; its iovecs are `grouped`'s entries in that order (a
+    /// segmented message's payload is several of them).
+    private let messages: DatagramBatch
     /// Per message of a socket's send: where its entries start in `grouped`, and how many.
     private let messageFirst: UnsafeMutablePointer<Int>
     private let messageCount: UnsafeMutablePointer<Int>
-    /// One `UDP_SEGMENT` control message per message.
-    private let controls: UnsafeMutableRawPointer
-    private let controlSpace = evq_udp_segment_control_space()
     /// Each entry's socket, nil once sent; raw memory, so that queueing is a store with no
     /// exclusivity or copy-on-write check, and unretained: a queued socket is in its server's pool
     /// or retired list until the batch is out (the shard flushes or discards the batch before it
     /// closes a socket).
     private let sockets: UnsafeMutablePointer<Unmanaged<UDPSocket>?>
     private(set) var count = 0
-    private var flushEvent: LibeventEvent?
+    private var flushJob: DeferredJob?
     private var scheduled = false
 
     init(capacity: Int, segmentOffload: Bool) {
         self.capacity = max(capacity, 1)
         self.segmentOffload = segmentOffload
         slots = .allocate(byteCount: self.capacity * Self.slotSize, alignment: 16)
-        iovecs = .allocate(capacity: self.capacity)
-        headers = .allocate(capacity: self.capacity)
+        lengths = .allocate(capacity: self.capacity)
         ids = .allocate(capacity: self.capacity)
         owners = .allocate(capacity: self.capacity)
         grouped = .allocate(capacity: self.capacity)
-        gathered = .allocate(capacity: self.capacity)
+        messages = DatagramBatch(capacity: self.capacity, segmentable: true)
         messageFirst = .allocate(capacity: self.capacity)
         messageCount = .allocate(capacity: self.capacity)
-        controls = .allocate(byteCount: self.capacity * controlSpace, alignment: 16)
         sockets = .allocate(capacity: self.capacity)
         sockets.initialize(repeating: nil, count: self.capacity)
     }
 
     deinit {
         slots.deallocate()
-        iovecs.deallocate()
-        headers.deallocate()
+        lengths.deallocate()
         ids.deallocate()
         owners.deallocate()
         grouped.deallocate()
-        gathered.deallocate()
         messageFirst.deallocate()
         messageCount.deallocate()
-        controls.deallocate()
         sockets.deallocate()
     }
 
@@ -105,7 +98,7 @@ final class UDPSendBatch {
     func probeSegmentOffload(on fd: Int32, shard: EngineShard) {
         guard segmentOffload, !segmentOffloadProbed else { return }
         segmentOffloadProbed = true
-        if evq_udp_segment_supported(fd) != 0 {
+        if !DatagramBatch.segmentOffloadSupported(on: fd) {
             segmentOffload = false
             shard.counters.segmentOffloadRefused += 1
         }
@@ -114,21 +107,20 @@ final class UDPSendBatch {
     /// Queues the `length` bytes written into `nextSlot` for `socket`, under `id` of `owner`, and
     /// makes sure the batch goes out when the current loop callback is over.
     func queue(length: Int, on socket: UDPSocket, id: UInt16, owner: UnsafeMutableRawPointer, shard: EngineShard) {
-        iovecs[count] = iovec(iov_base: slots.baseAddress! + count * Self.slotSize, iov_len: length)
+        lengths[count] = length
         ids[count] = id
         owners[count] = owner
         sockets[count] = Unmanaged.passUnretained(socket)
         count += 1
         guard !scheduled else { return }
         scheduled = true
-        if flushEvent == nil {
-            flushEvent = LibeventEvent(reactor: shard.reactor, fd: -1, interest: [], persistent: false) {
-                [unowned self, unowned shard] _, _ in
+        if flushJob == nil {
+            flushJob = DeferredJob(reactor: shard.reactor) { [unowned self, unowned shard] in
                 scheduled = false
                 flush(shard)
             }
         }
-        flushEvent?.activate()
+        flushJob?.schedule()
     }
 
     /// Sends every queued query: one `sendmmsg` per socket (more if the kernel takes part of a
@@ -169,10 +161,10 @@ final class UDPSendBatch {
         var from = 0  // the entries of `grouped` before it are done with
         while from < live {
             let entries = grouped + from, remaining = live - from
-            let messages = segmentOffload ? segmentedMessages(entries, remaining) : singleMessages(entries, remaining)
+            let made = segmentOffload ? segmentedMessages(entries, remaining) : singleMessages(entries, remaining)
             var offset = 0
-            sending: while offset < messages {
-                switch Syscalls.sendBatch(socket.fd, headers + offset, count: messages - offset) {
+            sending: while offset < made {
+                switch messages.send(on: socket.fd, from: offset, count: made - offset) {
                 case .sent(let n):
                     for message in offset..<(offset + n) {
                         shard.counters.sentUDP += messageCount[message]
@@ -197,7 +189,7 @@ final class UDPSendBatch {
                     offset += 1
                 }
             }
-            if offset == messages { return }
+            if offset == made { return }
             from += messageFirst[offset]
         }
     }
@@ -206,7 +198,8 @@ final class UDPSendBatch {
     /// `messageCount`. Returns the number of messages.
     private func singleMessages(_ entries: UnsafeMutablePointer<Int>, _ count: Int) -> Int {
         for position in 0..<count {
-            headers[position] = Self.header(iovecs + entries[position], count: 1, control: nil, controlLength: 0)
+            setVector(position, entry: entries[position])
+            messages.setMessage(position, firstVector: position)
             messageFirst[position] = position
             messageCount[position] = 1
         }
@@ -218,46 +211,42 @@ final class UDPSendBatch {
     private func segmentedMessages(_ entries: UnsafeMutablePointer<Int>, _ count: Int) -> Int {
         // Insertion sort: a batch is at most a few dozen entries, and mostly of one or two lengths.
         for position in 1..<max(count, 1) {
-            let entry = entries[position], length = iovecs[entry].iov_len
+            let entry = entries[position], length = lengths[entry]
             var slot = position
-            while slot > 0, iovecs[entries[slot - 1]].iov_len > length {
+            while slot > 0, lengths[entries[slot - 1]] > length {
                 entries[slot] = entries[slot - 1]
                 slot -= 1
             }
             entries[slot] = entry
         }
-        var messages = 0, start = 0
+        var made = 0, start = 0
         while start < count {
-            let length = iovecs[entries[start]].iov_len
+            let length = lengths[entries[start]]
             var end = start + 1
-            while end < count, end - start < Self.maxSegments, iovecs[entries[end]].iov_len == length { end += 1 }
-            for position in start..<end { gathered[position] = iovecs[entries[position]] }
-            let control = end - start > 1 ? controls + messages * controlSpace : nil
-            let controlLength = control.map { evq_udp_segment_control($0, UInt16(length)) } ?? 0
-            headers[messages] = Self.header(gathered + start, count: end - start, control: control,
-                                            controlLength: controlLength)
-            messageFirst[messages] = start
-            messageCount[messages] = end - start
-            messages += 1
+            while end < count, end - start < Self.maxSegments, lengths[entries[end]] == length { end += 1 }
+            for position in start..<end { setVector(position, entry: entries[position]) }
+            messages.setMessage(made, firstVector: start, vectorCount: end - start,
+                                segmentSize: end - start > 1 ? length : nil)
+            messageFirst[made] = start
+            messageCount[made] = end - start
+            made += 1
             start = end
         }
-        return messages
+        return made
     }
 
-    private static func header(_ iov: UnsafeMutablePointer<iovec>, count: Int, control: UnsafeMutableRawPointer?,
-                               controlLength: Int) -> evq_mmsghdr {
-        evq_mmsghdr(
-            msg_hdr: msghdr(msg_name: nil, msg_namelen: 0, msg_iov: iov, msg_iovlen: count,
-                            msg_control: control, msg_controllen: controlLength, msg_flags: 0),
-            msg_len: 0)
+    /// Points the send's iovec `position` at batch entry `entry`'s query.
+    @inline(__always)
+    private func setVector(_ position: Int, entry: Int) {
+        messages.setVector(position, slots.baseAddress.unsafelyUnwrapped + entry * Self.slotSize, length: lengths[entry])
     }
 
     /// Drops what is queued (the shard is closing) and frees the event (on the loop only).
     func discard(onLoop: Bool) {
         for index in 0..<count { sockets[index] = nil }
         count = 0
-        if onLoop { flushEvent?.free() }
-        flushEvent = nil
+        if onLoop { flushJob?.free() }
+        flushJob = nil
         scheduled = false
     }
 }

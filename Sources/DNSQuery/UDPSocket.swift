@@ -1,10 +1,11 @@
 import EventReactor
+import LinuxSystem
 
 /// One `connect()`ed UDP socket to one server, on a kernel-chosen port, with one persistent read
 /// watcher shared by every query waiting on it. Loop-owned.
 final class UDPSocket: QueryChannel {
     let fd: Int32
-    private var watcher: LibeventEvent?
+    private var watcher: FDWatcher?
     /// Queries sent on this socket; past `rotateAfterQueries` the socket retires.
     var sent = 0
     /// No new query is placed on a retiring socket; it closes once its last id left quarantine.
@@ -19,8 +20,7 @@ final class UDPSocket: QueryChannel {
 
     /// Arms the shared read watcher: on readable, the shard drains the socket in batches.
     func watch(on reactor: Reactor, shard: EngineShard) {
-        let watcher = LibeventEvent(reactor: reactor, fd: fd, interest: .read, persistent: true) {
-            [unowned self, unowned shard] _, _ in
+        let watcher = FDWatcher(reactor: reactor, fd: fd, interest: .read) { [unowned self, unowned shard] in
             shard.drain(self)
         }
         watcher.arm()
@@ -32,7 +32,7 @@ final class UDPSocket: QueryChannel {
         if onLoop { watcher?.free() }
         watcher = nil
         isClosed = true
-        Syscalls.close(fd)
+        Socket.close(fd)
     }
 }
 

@@ -26,6 +26,11 @@ public struct DNSFaults: Sendable, Equatable {
     public var duplicate = 0.0
     /// Answer from another UDP port than the one asked.
     public var wrongSourcePort = 0.0
+    /// Answer at most this many UDP queries per second, over all UDP threads, and drop the rest
+    /// unanswered (`faultRateLimited`): a server of known capacity, for finding a knee. Each thread
+    /// takes its share, with a burst of 100 ms of it, so a thread the machine stalls briefly does
+    /// not drop the queries that waited meanwhile. nil: no limit.
+    public var maxQPS: Double?
 
     /// No faults.
     public init() {}
@@ -33,7 +38,7 @@ public struct DNSFaults: Sendable, Equatable {
     /// Whether any fault is on.
     public var any: Bool {
         drop > 0 || delayed > 0 || truncate > 0 || servfail > 0 || malformed > 0 || wrongID > 0 || wrongQuestion > 0
-            || duplicate > 0 || wrongSourcePort > 0
+            || duplicate > 0 || wrongSourcePort > 0 || maxQPS != nil
     }
 }
 

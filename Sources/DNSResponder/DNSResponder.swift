@@ -1,6 +1,6 @@
-import CSystemShims
 import DNSMessage
 import EventReactor
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -55,13 +55,29 @@ public final class DNSResponder: Sendable {
         /// `load.evq.test.`, no faults.
         public init() {}
 
-        /// Adds the records of a zone file (RFC 1035 master format, `$ORIGIN`, `$TTL`).
-        /// - Throws: `DNSResponderError` naming the file and the line.
+        /// Adds the records of zone text (RFC 1035 master format, `$ORIGIN`, `$TTL`; `$INCLUDE` needs
+        /// a file: `loadZone(path:origin:)`).
+        /// - Throws: `DNSResponderError` naming the line.
         public mutating func loadZone(text: String, origin: DNSName = .root) throws(DNSResponderError) {
             do {
                 records += try DNSZoneParser.parse(text, origin: origin)
             } catch {
                 throw DNSResponderError("zone", detail: "\(error)")
+            }
+        }
+
+        /// Adds the records of the zone file at `path`, with its `$INCLUDE`s: a relative name is
+        /// found beside the file that includes it; a loop of includes, or nesting deeper than
+        /// `DNSZoneParser.maxIncludeDepth`, is refused.
+        /// - Throws: `DNSResponderError` naming the file, the line and the reason in words.
+        public mutating func loadZone(path: String, origin: DNSName = .root) throws(DNSResponderError) {
+            let file: (text: String, path: String)
+            do { file = try ZoneFile.read(path) } catch { throw DNSResponderError("zone", detail: "\(error)") }
+            do {
+                records += try DNSZoneParser.parse(file.text, origin: origin, path: file.path,
+                                                   include: ZoneFile.include)
+            } catch {
+                throw DNSResponderError("zone", detail: "\(path): \(error)")
             }
         }
     }
@@ -144,8 +160,12 @@ public final class DNSResponder: Sendable {
             opened.append(listenFD)
             guard listen(listenFD, 128) == 0 else { throw DNSResponderError("listen", errno: errno) }
         }
-        let stopFD = evq_eventfd_nonblocking(0)
-        guard stopFD >= 0 else { throw DNSResponderError("eventfd", errno: errno) }
+        let stopFD: Int32
+        do {
+            stopFD = try ProcessCalls.eventFD()
+        } catch {
+            throw DNSResponderError("eventfd", errno: error.errno)
+        }
         opened.append(stopFD)
 
         running.stopFD = stopFD

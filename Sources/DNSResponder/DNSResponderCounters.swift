@@ -37,6 +37,8 @@ public struct DNSResponderCounters: Sendable, Equatable, CustomStringConvertible
     public var faultDuplicated = 0
     /// Faults: answers sent from another port.
     public var faultWrongSourcePort = 0
+    /// Faults: UDP queries dropped over the `maxQPS` limit.
+    public var faultRateLimited = 0
     /// TCP connections accepted.
     public var tcpConnections = 0
     /// TCP connections refused because `maxTCPConnections` were open.
@@ -70,6 +72,7 @@ public struct DNSResponderCounters: Sendable, Equatable, CustomStringConvertible
         sum.faultWrongQuestion += b.faultWrongQuestion
         sum.faultDuplicated += b.faultDuplicated
         sum.faultWrongSourcePort += b.faultWrongSourcePort
+        sum.faultRateLimited += b.faultRateLimited
         sum.tcpConnections += b.tcpConnections
         sum.tcpRefused += b.tcpRefused
         sum.tcpQueries += b.tcpQueries
@@ -87,7 +90,8 @@ public struct DNSResponderCounters: Sendable, Equatable, CustomStringConvertible
             ("fault_truncated", faultTruncated), ("fault_servfail", faultServfail),
             ("fault_malformed", faultMalformed), ("fault_wrong_id", faultWrongID),
             ("fault_wrong_question", faultWrongQuestion), ("fault_duplicated", faultDuplicated),
-            ("fault_wrong_source_port", faultWrongSourcePort), ("tcp_connections", tcpConnections),
+            ("fault_wrong_source_port", faultWrongSourcePort), ("fault_rate_limited", faultRateLimited),
+            ("tcp_connections", tcpConnections),
             ("tcp_refused", tcpRefused), ("tcp_queries", tcpQueries), ("send_errors", sendErrors),
         ]
         return fields.filter { $0.1 != 0 || $0.0 == "received" }.map { "\($0.0)=\($0.1)" }.joined(separator: " ")

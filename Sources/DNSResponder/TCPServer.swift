@@ -1,5 +1,5 @@
-import CSystemShims
 import EventReactor
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -31,31 +31,28 @@ final class TCPServer: @unchecked Sendable {
 
     /// Serves until `stopFD` becomes readable, then closes every connection. Runs on its thread.
     func run(stopFD: Int32, name: String) {
-        _ = evq_set_current_thread_name(String(name.prefix(15)))
-        let epoll = evq_epoll_create()
-        guard epoll >= 0 else { return }
+        ProcessCalls.setCurrentThreadName(name)
+        guard let readiness = try? ReadinessSet() else { return }
         defer {
             for fd in connections.keys { close(fd) }
             connections.removeAll()
-            close(epoll)
         }
-        _ = evq_epoll_add_readable(epoll, listenFD, UInt32(bitPattern: -1))
-        _ = evq_epoll_add_readable(epoll, stopFD, UInt32(bitPattern: -2))
-        var tokens = [UInt32](repeating: 0, count: 64)
-        while true {
-            let ready = tokens.withUnsafeMutableBufferPointer { evq_epoll_wait_tokens(epoll, $0.baseAddress, 64, -1) }
-            guard ready > 0 else { continue }
-            for token in tokens[0..<Int(ready)] {
+        try? readiness.watchReadable(listenFD, token: UInt32(bitPattern: -1))
+        try? readiness.watchReadable(stopFD, token: UInt32(bitPattern: -2))
+        var stop = false
+        while !stop {
+            readiness.wait(timeoutMillis: -1) { token in
                 switch token {
-                case UInt32(bitPattern: -2): return
-                case UInt32(bitPattern: -1): accept(into: epoll)
+                case _ where stop: return
+                case UInt32(bitPattern: -2): stop = true
+                case UInt32(bitPattern: -1): accept(into: readiness)
                 default: read(Int32(bitPattern: token))
                 }
             }
         }
     }
 
-    private func accept(into epoll: Int32) {
+    private func accept(into readiness: ReadinessSet) {
         while true {
             let fd = Glibc.accept(listenFD, nil, nil)
             guard fd >= 0 else { return }
@@ -66,7 +63,7 @@ final class TCPServer: @unchecked Sendable {
                 continue
             }
             connections[fd] = []
-            _ = evq_epoll_add_readable(epoll, fd, UInt32(bitPattern: fd))
+            try? readiness.watchReadable(fd, token: UInt32(bitPattern: fd))
             counters.withLock { $0.tcpConnections += 1 }
         }
     }

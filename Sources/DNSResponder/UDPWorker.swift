@@ -1,9 +1,5 @@
-import CSystemShims
 import EventReactor
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import LinuxSystem
 
 /// One UDP thread of the responder: its own `SO_REUSEPORT` socket, drained with `recvmmsg` and
 /// answered with `sendmmsg` from buffers allocated once, so a packet costs no allocation; faults
@@ -23,19 +19,23 @@ final class UDPWorker: @unchecked Sendable {
     private let maxDelayed: Int
     private var rng: SplitMix64
     private var malformedTurn: UInt64 = 0
+    /// `DNSFaults.maxQPS`: this thread's share, a token bucket (tokens are queries) refilled as the
+    /// clock moves; 0 is no limit.
+    private let rateLimit: Double
+    private var tokens = 0.0
+    private var tokensAt: UInt64 = 0
 
-    private let receiveBuffers: UnsafeMutableRawPointer
+    /// Queries read by one `recvmmsg`, with their sources.
+    private let incoming: DatagramBatch
+    /// Answers to them (a slot per query), sent by `sendmmsg`: two entries a datagram at most, as
+    /// an answer sent twice points both at the same slot.
     private let sendBuffers: UnsafeMutableRawPointer
-    private let sources: UnsafeMutablePointer<sockaddr_in>
-    private let receiveIOV: UnsafeMutablePointer<iovec>
-    private let sendIOV: UnsafeMutablePointer<iovec>
-    private let receiveHeaders: UnsafeMutablePointer<evq_mmsghdr>
-    private let sendHeaders: UnsafeMutablePointer<evq_mmsghdr>
+    private let outgoing: DatagramBatch
 
     /// A delayed answer: its bytes, where it goes, and how.
     private struct Delayed {
         var bytes: [UInt8]
-        var destination: sockaddr_in
+        var destination: DatagramAddress
         var copies: Int
         var wrongPort: Bool
     }
@@ -47,52 +47,33 @@ final class UDPWorker: @unchecked Sendable {
         self.book = book
         faults = configuration.faults
         faultsOn = configuration.faults.any
+        rateLimit = configuration.faults.maxQPS.map { $0 / Double(max(1, configuration.threads)) } ?? 0
         maxDelayed = configuration.maxDelayed
         rng = SplitMix64(seed: configuration.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
-        let batch = Self.batch
-        receiveBuffers = .allocate(byteCount: batch * Self.slot, alignment: 16)
-        // Two send entries a datagram: an answer sent twice points both at the same buffer.
-        sendBuffers = .allocate(byteCount: batch * Self.slot, alignment: 16)
-        sources = .allocate(capacity: batch)
-        receiveIOV = .allocate(capacity: batch)
-        sendIOV = .allocate(capacity: 2 * batch)
-        receiveHeaders = .allocate(capacity: batch)
-        sendHeaders = .allocate(capacity: 2 * batch)
-        for index in 0..<batch {
-            receiveIOV[index] = iovec(iov_base: receiveBuffers + index * Self.slot, iov_len: Self.slot)
-            receiveHeaders[index] = evq_mmsghdr()
-        }
+        incoming = DatagramBatch(capacity: Self.batch, slotSize: Self.slot, addressed: true)
+        sendBuffers = .allocate(byteCount: Self.batch * Self.slot, alignment: 16)
+        outgoing = DatagramBatch(capacity: 2 * Self.batch)
     }
 
     deinit {
-        receiveBuffers.deallocate()
         sendBuffers.deallocate()
-        sources.deallocate()
-        receiveIOV.deallocate()
-        sendIOV.deallocate()
-        receiveHeaders.deallocate()
-        sendHeaders.deallocate()
     }
 
     /// Serves until `stopFD` becomes readable. Runs on the worker's thread.
     func run(stopFD: Int32, name: String) {
-        _ = evq_set_current_thread_name(String(name.prefix(15)))
-        let epoll = evq_epoll_create()
-        guard epoll >= 0 else { return }
-        defer { close(epoll) }
-        _ = evq_epoll_add_readable(epoll, fd, 0)
-        _ = evq_epoll_add_readable(epoll, stopFD, 1)
-        var tokens = [UInt32](repeating: 0, count: 4)
+        ProcessCalls.setCurrentThreadName(name)
+        guard let readiness = try? ReadinessSet() else { return }
+        try? readiness.watchReadable(fd, token: 0)
+        try? readiness.watchReadable(stopFD, token: 1)
         while true {
             var timeout: Int32 = -1
             if let due = delayed.earliest {
                 let now = MonotonicClock.now()
                 timeout = due <= now ? 0 : Int32(clamping: (due - now + 999_999) / 1_000_000)
             }
-            let ready = tokens.withUnsafeMutableBufferPointer {
-                evq_epoll_wait_tokens(epoll, $0.baseAddress, 4, timeout)
-            }
-            if ready > 0 && tokens[0..<Int(ready)].contains(1) { return }
+            var stop = false
+            let ready = readiness.wait(timeoutMillis: timeout, max: 4) { token in stop = stop || token == 1 }
+            if stop { return }
             sendDue()
             if ready > 0 { drain() }
         }
@@ -100,15 +81,8 @@ final class UDPWorker: @unchecked Sendable {
 
     private func drain() {
         for _ in 0..<16 {
-            for index in 0..<Self.batch {
-                receiveHeaders[index].msg_hdr = msghdr(
-                    msg_name: UnsafeMutableRawPointer(sources + index),
-                    msg_namelen: socklen_t(MemoryLayout<sockaddr_in>.size),
-                    msg_iov: receiveIOV + index, msg_iovlen: 1, msg_control: nil, msg_controllen: 0, msg_flags: 0)
-            }
-            let count = evq_recvmmsg(fd, receiveHeaders, UInt32(Self.batch), Int32(MSG_DONTWAIT), nil)
-            guard count > 0 else { return }
-            answer(Int(count))
+            guard let count = try? incoming.receive(on: fd), count > 0 else { return }
+            answer(count)
             if count < Self.batch { return }
         }
     }
@@ -118,9 +92,21 @@ final class UDPWorker: @unchecked Sendable {
         var local = DNSResponderCounters()
         var entries = 0
         var wrongPort: [(index: Int, length: Int, copies: Int)] = []
+        if rateLimit > 0 {
+            let now = MonotonicClock.now()
+            tokens = min(max(1, rateLimit / 10), tokens + Double(now &- tokensAt) * rateLimit / 1e9)
+            tokensAt = now
+        }
         for index in 0..<count {
-            let query = UnsafeRawBufferPointer(start: receiveBuffers + index * Self.slot,
-                                               count: Int(receiveHeaders[index].msg_len))
+            if rateLimit > 0 {
+                guard tokens >= 1 else {
+                    local.received += 1
+                    local.faultRateLimited += 1
+                    continue
+                }
+                tokens -= 1
+            }
+            let query = incoming.datagram(index)
             let out = UnsafeMutableRawBufferPointer(start: sendBuffers + index * Self.slot, count: Self.slot)
             let draw = faultsOn ? FaultDraw(faults, using: &rng) : FaultDraw()
             if draw.drop {
@@ -146,7 +132,7 @@ final class UDPWorker: @unchecked Sendable {
                     continue
                 }
                 local.faultDelayed += 1
-                delayed.insert(Delayed(bytes: Array(reply), destination: sources[index], copies: copies,
+                delayed.insert(Delayed(bytes: Array(reply), destination: incoming.address(index), copies: copies,
                                        wrongPort: draw.wrongSourcePort), due: MonotonicClock.now() &+ delay)
                 continue
             }
@@ -155,13 +141,8 @@ final class UDPWorker: @unchecked Sendable {
                 continue
             }
             for _ in 0..<copies {
-                sendIOV[entries] = iovec(iov_base: out.baseAddress, iov_len: length)
-                sendHeaders[entries] = evq_mmsghdr(
-                    msg_hdr: msghdr(
-                        msg_name: UnsafeMutableRawPointer(sources + index),
-                        msg_namelen: socklen_t(MemoryLayout<sockaddr_in>.size), msg_iov: sendIOV + entries,
-                        msg_iovlen: 1, msg_control: nil, msg_controllen: 0, msg_flags: 0),
-                    msg_len: 0)
+                outgoing.setVector(entries, out.baseAddress!, length: length)
+                outgoing.setMessage(entries, firstVector: entries, to: incoming, addressOf: index)
                 entries += 1
             }
         }
@@ -169,19 +150,18 @@ final class UDPWorker: @unchecked Sendable {
         counters.withLock { $0 = $0 + local }
         var sent = 0
         while sent < entries {
-            let rc = evq_sendmmsg(fd, sendHeaders + sent, UInt32(entries - sent), 0)
-            if rc <= 0 {
+            guard case .sent(let n) = outgoing.send(on: fd, from: sent, count: entries - sent) else {
                 // A full send buffer or another error: the rest of the batch is lost, and counted.
                 let lost = entries - sent
                 counters.withLock { $0.sendErrors += lost }
                 break
             }
-            sent += Int(rc)
+            sent += n
         }
         // Answers from another port leave from the other socket (rare: only under that fault).
         for answer in wrongPort {
             let bytes = UnsafeRawBufferPointer(start: sendBuffers + answer.index * Self.slot, count: answer.length)
-            for _ in 0..<answer.copies where !sendOne(bytes, to: sources[answer.index], from: otherFD) {
+            for _ in 0..<answer.copies where !Socket.send(otherFD, bytes, to: incoming.address(answer.index)) {
                 counters.withLock { $0.sendErrors += 1 }
             }
         }
@@ -195,22 +175,12 @@ final class UDPWorker: @unchecked Sendable {
         while let due = delayed.earliest, due <= now {
             let answer = delayed.removeEarliest()
             answer.bytes.withUnsafeBytes { bytes in
-                for _ in 0..<answer.copies where !sendOne(bytes, to: answer.destination,
-                                                         from: answer.wrongPort ? otherFD : fd) {
+                for _ in 0..<answer.copies where !Socket.send(answer.wrongPort ? otherFD : fd, bytes,
+                                                              to: answer.destination) {
                     errors += 1
                 }
             }
         }
         if errors > 0 { counters.withLock { $0.sendErrors += errors } }
-    }
-
-    private func sendOne(_ bytes: UnsafeRawBufferPointer, to destination: sockaddr_in, from socket: Int32) -> Bool {
-        var destination = destination
-        let rc = withUnsafePointer(to: &destination) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(socket, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        return rc == bytes.count
     }
 }

@@ -45,19 +45,19 @@ public enum EvdnsLoad {
         public var outstanding: Int
         /// Asked round-robin.
         public var queries: [Query]
-        /// Stop starting queries after this many seconds…
-        public var durationSeconds: Double
+        /// Stop starting queries after this long…
+        public var duration: Duration
         /// …or after this many queries, whichever comes first.
         public var maxQueries: Int = .max
-        /// evdns's per-attempt timeout.
-        public var timeoutSeconds: Double = 5
+        /// evdns's per-attempt timeout (evdns counts it in milliseconds).
+        public var timeout: Duration = .seconds(5)
 
         /// Makes a configuration.
-        public init(server: String, outstanding: Int, queries: [Query], durationSeconds: Double) {
+        public init(server: String, outstanding: Int, queries: [Query], duration: Duration) {
             self.server = server
             self.outstanding = outstanding
             self.queries = queries
-            self.durationSeconds = durationSeconds
+            self.duration = duration
         }
     }
 
@@ -83,7 +83,7 @@ public enum EvdnsLoad {
             throw SetupError(description: "evdns: bad server address \(configuration.server)")
         }
         _ = evdns_base_set_option(dns, "max-inflight:", String(configuration.outstanding))
-        _ = evdns_base_set_option(dns, "timeout:", String(configuration.timeoutSeconds))
+        _ = evdns_base_set_option(dns, "timeout:", String(Double(configuration.timeout / .milliseconds(1)) / 1000))
         _ = evdns_base_set_option(dns, "randomize-case:", "0")  // like evquery's default: no 0x20
         let run = ClosedLoop(configuration: configuration, base: base, dns: dns, record: record)
         return withExtendedLifetime(run) { run.go() }
@@ -116,7 +116,7 @@ private final class ClosedLoop {
         self.record = record
         names = configuration.queries.map { Array($0.name.utf8CString) }
         slots = .allocate(capacity: configuration.outstanding)
-        stopAt = MonotonicClock.now() + UInt64(configuration.durationSeconds * 1e9)
+        stopAt = MonotonicClock.now() + UInt64(configuration.duration / .nanoseconds(1))
         for index in 0..<configuration.outstanding {
             (slots + index).initialize(to: Slot(loop: self, index: index, sentAt: 0))
         }

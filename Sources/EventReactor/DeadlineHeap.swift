@@ -1,5 +1,5 @@
-/// A binary min-heap of payloads keyed by a deadline (monotonic nanoseconds): the canceller
-/// thread of `evq load` and the responder's delayed answers use it. Not thread-safe.
+/// A binary min-heap of payloads keyed by a deadline (monotonic nanoseconds), for a thread that
+/// sleeps until the earliest one is due. Not thread-safe.
 public struct DeadlineHeap<Payload> {
     private var storage: [(due: UInt64, payload: Payload)] = []
 

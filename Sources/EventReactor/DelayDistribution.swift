@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// A distribution of delays (`--cancel-after`, `--delay`): `fixed:D`, `uniform:A-B`, `exp:MEAN`, where
+/// A distribution of delays in nanoseconds, written `fixed:D`, `uniform:A-B` or `exp:MEAN`, where
 /// each duration is a number with a unit (`ns`, `us`/`µs`, `ms`, `s`).
 public enum DelayDistribution: Sendable, Equatable, CustomStringConvertible {
     case fixed(UInt64)

@@ -1,4 +1,5 @@
 import Atomics
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -100,6 +101,35 @@ public struct ExactlyOnceAudit: Sendable, Equatable, Codable, CustomStringConver
             + "events_after_drain=\(eventsAfterDrain) events_baseline=\(eventsBaseline) "
             + "timers_after_drain=\(timersAfterDrain) \(ok ? "OK" : "VIOLATED")"
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case started, completed, doubleCompletions, missed, eventsAfterDrain, eventsBaseline, timersAfterDrain, ok
+    }
+
+    /// Reads an audit's figures (`ok` is recomputed; `timersAfterDrain` is 0 when absent).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(started: try container.decode(Int.self, forKey: .started),
+                  completed: try container.decode(Int.self, forKey: .completed),
+                  doubleCompletions: try container.decode(Int.self, forKey: .doubleCompletions),
+                  missed: try container.decode(Int.self, forKey: .missed),
+                  eventsAfterDrain: try container.decode(Int.self, forKey: .eventsAfterDrain),
+                  eventsBaseline: try container.decode(Int.self, forKey: .eventsBaseline),
+                  timersAfterDrain: try container.decodeIfPresent(Int.self, forKey: .timersAfterDrain) ?? 0)
+    }
+
+    /// Writes the figures and the verdict (`ok`), as the JSON reports show them.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(started, forKey: .started)
+        try container.encode(completed, forKey: .completed)
+        try container.encode(doubleCompletions, forKey: .doubleCompletions)
+        try container.encode(missed, forKey: .missed)
+        try container.encode(eventsAfterDrain, forKey: .eventsAfterDrain)
+        try container.encode(eventsBaseline, forKey: .eventsBaseline)
+        try container.encode(timersAfterDrain, forKey: .timersAfterDrain)
+        try container.encode(ok, forKey: .ok)
+    }
 }
 
 extension Reactor {
@@ -112,10 +142,16 @@ extension Reactor {
         }
     }
 
-    /// Waits until no operation is in flight (polling every millisecond), at most `timeoutNanos`.
+    /// Waits until no operation is in flight (polling every millisecond), at most `timeout`.
     /// Returns whether the reactor drained. Any thread but the reactor's own.
     @discardableResult
-    public func waitForDrain(timeoutNanos: UInt64 = 10_000_000_000) -> Bool {
+    public func waitForDrain(timeout: Duration = .seconds(10)) -> Bool {
+        waitForDrain(timeoutNanos: timeout.clampedNanoseconds)
+    }
+
+    /// `waitForDrain(timeout:)` in nanoseconds.
+    @discardableResult
+    package func waitForDrain(timeoutNanos: UInt64) -> Bool {
         let until = MonotonicClock.now() &+ timeoutNanos
         while counters.snapshot.inFlight > 0 {
             if MonotonicClock.now() > until { return false }
@@ -165,10 +201,10 @@ extension Auditable {
         }
     }
 
-    /// Waits until every reactor drained, at most `timeoutNanos` each.
+    /// Waits until every reactor drained, at most `timeout` each.
     @discardableResult
-    public func waitForAllDrained(timeoutNanos: UInt64 = 10_000_000_000) -> Bool {
-        auditedReactors.allSatisfy { $0.waitForDrain(timeoutNanos: timeoutNanos) }
+    public func waitForAllDrained(timeout: Duration = .seconds(10)) -> Bool {
+        auditedReactors.allSatisfy { $0.waitForDrain(timeout: timeout) }
     }
 
     /// Takes the baseline an audit compares against. Not from a reactor thread.

@@ -1,5 +1,5 @@
 import Atomics
-import CSystemShims
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -34,9 +34,11 @@ final class Inbox: @unchecked Sendable {
     let eventFD: Int32
 
     init() throws(ReactorError) {
-        let fd = evq_eventfd_nonblocking(0)
-        guard fd >= 0 else { throw ReactorError(.systemCall, errno: errno, "eventfd") }
-        eventFD = fd
+        do {
+            eventFD = try ProcessCalls.eventFD()
+        } catch {
+            throw ReactorError(.systemCall, errno: error.errno, "eventfd")
+        }
     }
 
     deinit { Glibc.close(eventFD) }

@@ -11,33 +11,25 @@ private let libeventTrampoline: @convention(c) (Int32, Int16, UnsafeMutableRawPo
     guard let arg else { return }
     let event = Unmanaged<LibeventEvent>.fromOpaque(arg).takeUnretainedValue()
     event.reactor.refreshLoopTime()
+    // A one-shot event is no longer pending once it fired: the reactor's count says so first.
+    if !event.persistent { event.didFireOnce() }
     event.handler(fd, LibeventEvent.Readiness(rawValue: what))
     event.reactor.afterCallback()
 }
 
 /// One libevent `struct event` on a reactor's base: an fd watcher, a timer, or a manually
 /// activated event. Loop-bound: create, arm, disarm and free it on the reactor's thread only.
+/// Internal: the modules above see `FDWatcher`, `LoopTimer` and `DeferredJob`.
 ///
 /// The event keeps itself alive (one `Unmanaged` retain passed to libevent as the callback
 /// argument) from creation until `free()`, so libevent never calls back into freed memory.
 /// Every armed event is counted in the reactor's `eventsRegistered` counter.
-public final class LibeventEvent {
-    /// What happened to the fd (`EV_READ`, `EV_WRITE`, `EV_TIMEOUT`).
-    public struct Readiness: OptionSet, Sendable {
-        public let rawValue: Int16
-        public init(rawValue: Int16) { self.rawValue = rawValue }
-        /// The fd is readable (`EV_READ`).
-        public static let read = Readiness(rawValue: Int16(EV_READ))
-        /// The fd is writable (`EV_WRITE`).
-        public static let write = Readiness(rawValue: Int16(EV_WRITE))
-        /// The event's timeout expired (`EV_TIMEOUT`).
-        public static let timeout = Readiness(rawValue: Int16(EV_TIMEOUT))
-        /// As an interest: edge-triggered (`EV_ET`): reported once per change, not while it lasts.
-        public static let edgeTriggered = Readiness(rawValue: Int16(EV_ET))
-    }
+final class LibeventEvent {
+    typealias Readiness = EventReactor.Readiness
 
     fileprivate let handler: (Int32, Readiness) -> Void
     fileprivate unowned let reactor: Reactor
+    fileprivate let persistent: Bool
     private var raw: OpaquePointer?
     private var armed = false
 
@@ -49,13 +41,14 @@ public final class LibeventEvent {
     ///   - persistent: stays armed after firing (`EV_PERSIST`).
     ///   - handler: runs on the reactor thread with the fd and what happened.
     /// The corresponding C function is `event_new`.
-    public init(
+    init(
         reactor: Reactor, fd: Int32, interest: Readiness, persistent: Bool,
         handler: @escaping (Int32, Readiness) -> Void
     ) {
         reactor.assertInLoop()
         self.reactor = reactor
         self.handler = handler
+        self.persistent = persistent
         var flags = interest.rawValue
         if persistent { flags |= Int16(EV_PERSIST) }
         let context = Unmanaged.passRetained(self).toOpaque()
@@ -68,7 +61,7 @@ public final class LibeventEvent {
 
     /// Arms the event, optionally with a timeout in nanoseconds. Re-arming an armed event
     /// replaces its timeout. The corresponding C function is `event_add`.
-    public func arm(timeoutNanos: UInt64? = nil) {
+    func arm(timeoutNanos: UInt64? = nil) {
         reactor.assertInLoop()
         guard let raw else { preconditionFailure("arm after free") }
         let rc: Int32
@@ -88,14 +81,14 @@ public final class LibeventEvent {
 
     /// Makes the event active now, as if it had fired, without a system call.
     /// The corresponding C function is `event_active`.
-    public func activate(_ readiness: Readiness = .read) {
+    func activate(_ readiness: Readiness = .read) {
         reactor.assertInLoop()
         guard let raw else { preconditionFailure("activate after free") }
         event_active(raw, Int32(readiness.rawValue), 0)
     }
 
     /// Removes the event from the loop (idempotent). The corresponding C function is `event_del`.
-    public func disarm() {
+    func disarm() {
         reactor.assertInLoop()
         guard let raw, armed else { return }
         event_del(raw)
@@ -103,9 +96,9 @@ public final class LibeventEvent {
         reactor.counters.eventDisarmed()
     }
 
-    /// Tells libevent that a non-persistent event fired and is no longer pending; call it
-    /// first thing in the handler of a one-shot event so the reactor's count stays exact.
-    public func didFireOnce() {
+    /// Notes that a non-persistent event fired and is no longer pending, so that the reactor's count
+    /// stays exact; the trampoline calls it before a one-shot event's handler.
+    func didFireOnce() {
         if armed {
             armed = false
             reactor.counters.eventDisarmed()
@@ -113,11 +106,11 @@ public final class LibeventEvent {
     }
 
     /// Whether the event is armed.
-    public var isArmed: Bool { armed }
+    var isArmed: Bool { armed }
 
     /// Disarms and frees the event, and drops the retain libevent held (idempotent). Safe to
     /// call from inside the event's own handler. The corresponding C function is `event_free`.
-    public func free() {
+    func free() {
         reactor.assertInLoop()
         guard let event = raw else { return }
         disarm()

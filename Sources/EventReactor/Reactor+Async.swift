@@ -1,3 +1,4 @@
+import LinuxSystem
 
 /// The error an `async` form throws when its operation was cancelled (by the caller, `cancelAll`,
 /// shutdown, or the Swift task's own cancellation). Windows: `ERROR_CANCELLED`.
@@ -48,9 +49,14 @@ extension Reactor {
         }
     }
 
-    /// Waits `nanos` nanoseconds on this reactor's timer heap.
+    /// Waits `duration` on this reactor's timer heap.
     /// - Throws: `OperationCancelled` if the task (or the reactor) cancelled the wait.
-    public func sleep(nanoseconds nanos: UInt64) async throws {
+    public func sleep(for duration: Duration) async throws {
+        try await sleep(nanoseconds: duration.clampedNanoseconds)
+    }
+
+    /// `sleep(for:)` in nanoseconds.
+    package func sleep(nanoseconds nanos: UInt64) async throws {
         try await run { completion in startTimer(afterNanos: nanos, completion: completion) }
     }
 }

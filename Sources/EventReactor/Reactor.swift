@@ -1,6 +1,6 @@
 import CLibevent
-import CSystemShims
 import Dispatch
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -25,7 +25,12 @@ public final class Reactor: @unchecked Sendable {
         public var maxOperations: Int = 1 << 21
         /// Spin this long (polling without blocking) before the loop sleeps in epoll; 0 turns it off.
         /// Buys cross-thread wake-up latency with CPU.
-        public var busyPollNanos: UInt64 = 0
+        public var busyPoll: Duration {
+            get { .nanoseconds(Int64(clamping: busyPollNanos)) }
+            set { busyPollNanos = newValue.clampedNanoseconds }
+        }
+        /// `busyPoll` in nanoseconds, as the loop reads it.
+        package var busyPollNanos: UInt64 = 0
         /// Ask libevent for microsecond timers (`EVENT_BASE_FLAG_PRECISE_TIMER`, a timerfd) instead of
         /// epoll's millisecond timeout.
         public var preciseTimers: Bool = false
@@ -123,10 +128,16 @@ public final class Reactor: @unchecked Sendable {
     /// (after shutdown, on a global queue, since the loop is gone).
     /// - Parameters:
     ///   - body: what the operation does on the loop.
-    ///   - timeoutNanos: arms the operation's timer that many nanoseconds from now.
+    ///   - timeout: arms the operation's timer that long from now.
     /// - Returns: the handle to cancel it with.
     @discardableResult
-    public func start(_ body: any OperationBody, timeoutNanos: UInt64? = nil) -> OperationHandle {
+    public func start(_ body: any OperationBody, timeout: Duration? = nil) -> OperationHandle {
+        start(body, timeoutNanos: timeout?.clampedNanoseconds, onLoop: inLoop)
+    }
+
+    /// `start(_:timeout:)` with the timeout in nanoseconds.
+    @discardableResult
+    package func start(_ body: any OperationBody, timeoutNanos: UInt64?) -> OperationHandle {
         start(body, timeoutNanos: timeoutNanos, onLoop: inLoop)
     }
 
@@ -257,9 +268,14 @@ public final class Reactor: @unchecked Sendable {
 
     // MARK: Timers
 
-    /// Arms (or moves) the timer of an open operation to fire `nanos` from now. Reactor thread.
+    /// Arms (or moves) the timer of an open operation to fire `delay` from now. Reactor thread.
     /// When it fires, the reactor calls the body's `timerFired`.
-    public func setTimer(_ operation: OperationHandle, afterNanos nanos: UInt64) {
+    public func setTimer(_ operation: OperationHandle, after delay: Duration) {
+        setTimer(operation, afterNanos: delay.clampedNanoseconds)
+    }
+
+    /// `setTimer(_:after:)` in nanoseconds.
+    package func setTimer(_ operation: OperationHandle, afterNanos nanos: UInt64) {
         setTimer(slot: operation.slot, generation: operation.generation, afterNanos: nanos)
     }
 
@@ -306,7 +322,6 @@ public final class Reactor: @unchecked Sendable {
     }
 
     private func timersExpired() {
-        timerEvent?.didFireOnce()
         armedDeadline = .max
         refreshLoopTime()
         let now = loopTime
@@ -455,8 +470,7 @@ public final class Reactor: @unchecked Sendable {
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { arg in
             let reactor = Unmanaged<Reactor>.fromOpaque(arg!).takeRetainedValue()
-            let name = String(reactor.configuration.name.prefix(15))
-            _ = evq_set_current_thread_name(name)
+            ProcessCalls.setCurrentThreadName(reactor.configuration.name)
             reactor.runLoop()
             reactor.lifecycle.signalStopped()
             return nil

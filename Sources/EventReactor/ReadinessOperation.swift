@@ -1,14 +1,15 @@
+import LinuxSystem
 /// An operation that waits for an fd to become readable (or writable), with an optional timeout.
 /// It owns one libevent event of its own, created when the loop installs it and freed before its
 /// completion runs on every path. Loop-bound: `watcher` is touched only on the reactor thread.
 final class ReadinessOperation: OperationBody, @unchecked Sendable {
     private let fd: Int32
-    private let interest: LibeventEvent.Readiness
-    private let completion: @Sendable (OperationOutcome<LibeventEvent.Readiness>) -> Void
+    private let interest: Readiness
+    private let completion: @Sendable (OperationOutcome<Readiness>) -> Void
     private var watcher: LibeventEvent?
 
-    init(fd: Int32, interest: LibeventEvent.Readiness,
-         completion: @escaping @Sendable (OperationOutcome<LibeventEvent.Readiness>) -> Void) {
+    init(fd: Int32, interest: Readiness,
+         completion: @escaping @Sendable (OperationOutcome<Readiness>) -> Void) {
         self.fd = fd
         self.interest = interest
         self.completion = completion
@@ -19,7 +20,6 @@ final class ReadinessOperation: OperationBody, @unchecked Sendable {
         // `release()` breaks the cycle by freeing the watcher.
         let watcher = LibeventEvent(reactor: reactor, fd: fd, interest: interest, persistent: false) {
             [self] _, readiness in
-            self.watcher?.didFireOnce()
             guard reactor.finish(operation) else { return }
             release()
             completion(.completed(readiness))
@@ -47,13 +47,23 @@ final class ReadinessOperation: OperationBody, @unchecked Sendable {
 
 extension Reactor {
     /// Starts an operation that completes when `fd` is ready for `interest`, with `.completed(what)`,
-    /// or fails with `.timedOut` after `timeoutNanos`. Any thread; the caller keeps the fd open until
-    /// the completion has run. The completion runs once, on the reactor thread, after the operation's
-    /// libevent event has been freed.
+    /// or fails with `.timedOut` after `timeout`. Any thread; the caller keeps the fd open until the
+    /// completion has run. The completion runs once, on the reactor thread, after the operation's
+    /// watcher has left the loop.
     @discardableResult
     public func startReadinessWait(
-        fd: Int32, interest: LibeventEvent.Readiness = .read, timeoutNanos: UInt64? = nil,
-        completion: @escaping @Sendable (OperationOutcome<LibeventEvent.Readiness>) -> Void
+        fd: Int32, interest: Readiness = .read, timeout: Duration? = nil,
+        completion: @escaping @Sendable (OperationOutcome<Readiness>) -> Void
+    ) -> OperationHandle {
+        startReadinessWait(fd: fd, interest: interest, timeoutNanos: timeout?.clampedNanoseconds,
+                           completion: completion)
+    }
+
+    /// `startReadinessWait(fd:interest:timeout:completion:)` with the timeout in nanoseconds.
+    @discardableResult
+    package func startReadinessWait(
+        fd: Int32, interest: Readiness = .read, timeoutNanos: UInt64?,
+        completion: @escaping @Sendable (OperationOutcome<Readiness>) -> Void
     ) -> OperationHandle {
         start(ReadinessOperation(fd: fd, interest: interest, completion: completion), timeoutNanos: timeoutNanos)
     }

@@ -1,7 +1,7 @@
 import Atomics
-import CSystemShims
 import EventReactor
 import Histogram
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -34,7 +34,7 @@ public enum CancelLatencyProbe {
     /// Takes `samples` of each, pausing `pauseMicros` before each so both waiters are asleep.
     public static func run(samples: Int, pauseMicros: UInt32 = 50, busyPollMicros: UInt64 = 0) throws -> Report {
         var configuration = Reactor.Configuration()
-        configuration.busyPollNanos = busyPollMicros * 1000
+        configuration.busyPoll = .microseconds(busyPollMicros)
         let reactor = try Reactor(configuration: configuration)
         defer { reactor.shutdown() }
         let floor = try RawWakeFloor()
@@ -74,7 +74,7 @@ extension CancelLatencyProbe {
 /// wait returns.
 public final class RawWakeFloor: @unchecked Sendable {
     private let eventFD: Int32
-    private let epollFD: Int32
+    private let readiness: ReadinessSet
     private let sentAt = ManagedAtomic<UInt64>(0)
     private let latency = ManagedAtomic<UInt64>(0)
     private let running = ManagedAtomic<Bool>(true)
@@ -82,16 +82,23 @@ public final class RawWakeFloor: @unchecked Sendable {
 
     /// Starts the waiting thread.
     public init() throws(ReactorError) {
-        eventFD = evq_eventfd_nonblocking(0)
-        epollFD = eventFD >= 0 ? evq_epoll_watching_readable(eventFD) : -1
-        guard eventFD >= 0, epollFD >= 0 else { throw ReactorError(.systemCall, errno: errno, "eventfd/epoll") }
+        var fd: Int32 = -1
+        do {
+            fd = try ProcessCalls.eventFD()
+            readiness = try ReadinessSet()
+            try readiness.watchReadable(fd, token: 0)
+        } catch {
+            if fd >= 0 { Socket.close(fd) }
+            throw ReactorError(.systemCall, errno: error.errno, error.call)
+        }
+        eventFD = fd
         let floor = self
         ThreadTeam.detach { floor.waitLoop() }
     }
 
     private func waitLoop() {
         while running.load(ordering: .relaxed) {
-            guard evq_epoll_wait_one(epollFD, 1000) == 1 else { continue }
+            guard readiness.wait(timeoutMillis: 1000, max: 1, { _ in }) == 1 else { continue }
             let now = MonotonicClock.now()
             var value: UInt64 = 0
             _ = read(eventFD, &value, 8)
@@ -117,6 +124,5 @@ public final class RawWakeFloor: @unchecked Sendable {
         _ = write(eventFD, &one, 8)
         while !done.load(ordering: .acquiring) { sched_yield() }
         close(eventFD)
-        close(epollFD)
     }
 }

@@ -4,6 +4,7 @@ import DNSResponder
 import EventReactor
 import Foundation
 import Histogram
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc

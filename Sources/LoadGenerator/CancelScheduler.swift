@@ -1,5 +1,5 @@
-import CSystemShims
 import EventReactor
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -17,7 +17,7 @@ final class CancelScheduler: Sendable {
 
     private func startThread() {
         ThreadTeam.detach { [self] in
-            evq_set_current_thread_name("evq-canceller")
+            ProcessCalls.setCurrentThreadName("evq-canceller")
             var due: [@Sendable () -> Void] = []
             while running.withLock({ $0 }) {
                 let now = MonotonicClock.now()

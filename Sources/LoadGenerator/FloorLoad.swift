@@ -3,6 +3,7 @@ import DNSMessage
 import DNSQuery
 import EventReactor
 import Foundation
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -32,7 +33,8 @@ extension LoadRun {
 
         // A thread with no share of the outstanding count could never send its share of --queries.
         let threads = min(configuration.reactors, configuration.outstanding)
-        let recorder = LoadRecorder(shards: threads, epochSeconds: Date().timeIntervalSince1970)
+        let recorder = LoadRecorder(shards: threads, epochSeconds: Date().timeIntervalSince1970,
+                                    interval: configuration.interval)
         let gauges = (0..<threads).map { _ in ManagedAtomic<Int>(0) }
         let sets = try (0..<threads).map { index throws(Failure) -> FloorSocketSet in
             let share = configuration.outstanding / threads + (index < configuration.outstanding % threads ? 1 : 0)
@@ -48,8 +50,8 @@ extension LoadRun {
         }
         let before = ProcessUsage.now()
         let begin = MonotonicClock.now()
-        let stopAt = begin + UInt64(configuration.durationSeconds * 1e9)
-        let timeout = UInt64(configuration.timeoutSeconds * 1e9)
+        let stopAt = begin + configuration.duration.clampedNanoseconds
+        let timeout = configuration.timeout.clampedNanoseconds
         ThreadTeam.run(threads) { index in
             let quota = maxQueries == .max ? .max : maxQueries / threads + (index < maxQueries % threads ? 1 : 0)
             sets[index].run(stopAt: stopAt, quota: quota, timeoutNanos: timeout)
@@ -70,7 +72,7 @@ extension LoadRun {
         if socketErrors > 0, let code = sets.first(where: { $0.socketErrors > 0 })?.lastErrno {
             report.repliesDropped?["socket_errors"] = socketErrors
             if !configuration.quiet {
-                let reason = String(cString: strerror(code))
+                let reason = SystemError.text(code)
                 writeStandardError("floor: \(socketErrors) socket call(s) failed, last: \(reason)\n")
             }
         }
@@ -81,8 +83,13 @@ extension LoadRun {
     /// a wrong or silent server is a clear error rather than a run of timeouts.
     private static func floorProbe(_ target: DNSServer, server: String, queries: FloorQueries,
                                    name: String) throws(Failure) {
-        let fd = try FloorSocketSet.connectedSocket(to: target)
-        defer { close(fd) }
+        let fd: Int32
+        do {
+            fd = try target.connectedSocket(stream: false, receiveBuffer: 4 << 20, sendBuffer: 4 << 20)
+        } catch {
+            throw Failure("floor: \(error)")
+        }
+        defer { Socket.close(fd) }
         var query = [UInt8](repeating: 0, count: FloorQueries.maxBytes)
         var reply = [UInt8](repeating: 0, count: 512)
         let length = query.withUnsafeMutableBytes { queries.copy(0, into: $0.baseAddress!) }

@@ -1,7 +1,7 @@
 import Atomics
-import CSystemShims
 import DNSQuery
 import EventReactor
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -27,7 +27,7 @@ final class FloorSocketSet: @unchecked Sendable {
     static let perSocketLimit = 32_768
 
     let sockets: [Int32]
-    private let epoll: Int32
+    private let readiness: ReadinessSet
     private let queries: FloorQueries
     private let shard: LoadRecorder.Shard
     private let gauge: ManagedAtomic<Int>
@@ -42,14 +42,10 @@ final class FloorSocketSet: @unchecked Sendable {
     private let targets: UnsafeMutablePointer<Int>
     private let nextIDs: UnsafeMutablePointer<UInt16>
 
-    private let sendBuffers: UnsafeMutableRawPointer
-    private let sendVectors: UnsafeMutablePointer<iovec>
-    private let sendMessages: UnsafeMutablePointer<evq_mmsghdr>
+    /// A batch of queries (one slot each) for `sendmmsg`, and of replies for `recvmmsg`.
+    private let outgoing: DatagramBatch
     private let sendIDs: UnsafeMutablePointer<UInt16>
-    private let receiveBuffers: UnsafeMutableRawPointer
-    private let receiveVectors: UnsafeMutablePointer<iovec>
-    private let receiveMessages: UnsafeMutablePointer<evq_mmsghdr>
-    private let readyTokens: UnsafeMutablePointer<UInt32>
+    private let incoming: DatagramBatch
 
     /// The workload position: this thread asks queries `first`, `first + step`, … round-robin.
     private var cursor: Int
@@ -79,6 +75,19 @@ final class FloorSocketSet: @unchecked Sendable {
     init(server: DNSServer, outstanding: Int, socketCount: Int, queries: FloorQueries, first: Int, step: Int,
          shard: LoadRecorder.Shard, gauge: ManagedAtomic<Int>) throws(LoadRun.Failure) {
         precondition(socketCount > 0 && outstanding <= socketCount * Self.perSocketLimit)
+        // The sockets first: nothing is allocated yet when one cannot be opened.
+        var opened: [Int32] = []
+        do throws(SystemError) {
+            readiness = try ReadinessSet()
+            for index in 0..<socketCount {
+                opened.append(try server.connectedSocket(stream: false, receiveBuffer: 4 << 20, sendBuffer: 4 << 20))
+                try readiness.watchReadable(opened[index], token: UInt32(index))
+            }
+        } catch {
+            for fd in opened { Socket.close(fd) }
+            throw LoadRun.Failure("floor: \(error)")
+        }
+        sockets = opened
         self.queries = queries
         self.shard = shard
         self.gauge = gauge
@@ -99,85 +108,21 @@ final class FloorSocketSet: @unchecked Sendable {
             (targets + index).initialize(to: outstanding / count + (index < outstanding % count ? 1 : 0))
             (nextIDs + index).initialize(to: UInt16(truncatingIfNeeded: index &* 7919))
         }
-        let batch = Self.batch, bytes = Self.receiveBytes
-        sendBuffers = .allocate(byteCount: batch * FloorQueries.maxBytes, alignment: 16)
-        receiveBuffers = .allocate(byteCount: batch * bytes, alignment: 16)
-        sendVectors = .allocate(capacity: batch)
-        receiveVectors = .allocate(capacity: batch)
-        sendMessages = .allocate(capacity: batch)
-        receiveMessages = .allocate(capacity: batch)
-        sendIDs = .allocate(capacity: batch)
-        sendIDs.initialize(repeating: 0, count: batch)
-        readyTokens = .allocate(capacity: 64)
-        readyTokens.initialize(repeating: 0, count: 64)
-        for index in 0..<batch {
-            let query = sendBuffers + index * FloorQueries.maxBytes
-            (sendVectors + index).initialize(to: iovec(iov_base: query, iov_len: 0))
-            (receiveVectors + index).initialize(to: iovec(iov_base: receiveBuffers + index * bytes, iov_len: bytes))
-            var send = evq_mmsghdr()
-            send.msg_hdr.msg_iov = sendVectors + index
-            send.msg_hdr.msg_iovlen = 1
-            (sendMessages + index).initialize(to: send)
-            var receive = evq_mmsghdr()
-            receive.msg_hdr.msg_iov = receiveVectors + index
-            receive.msg_hdr.msg_iovlen = 1
-            (receiveMessages + index).initialize(to: receive)
-        }
-        var opened: [Int32] = []
-        var epollFD: Int32 = -1
-        do throws(LoadRun.Failure) {
-            epollFD = evq_epoll_create()
-            guard epollFD >= 0 else { throw FloorSocketSet.failure("epoll_create1") }
-            for index in 0..<count {
-                let fd = try FloorSocketSet.connectedSocket(to: server)
-                opened.append(fd)
-                guard evq_epoll_add_readable(epollFD, fd, UInt32(index)) == 0 else {
-                    throw FloorSocketSet.failure("epoll_ctl")
-                }
-            }
-        } catch {
-            for fd in opened { close(fd) }
-            if epollFD >= 0 { close(epollFD) }
-            sockets = []
-            epoll = -1
-            throw error
-        }
-        sockets = opened
-        epoll = epollFD
+        outgoing = DatagramBatch(capacity: Self.batch, slotSize: FloorQueries.maxBytes)
+        incoming = DatagramBatch(capacity: Self.batch, slotSize: Self.receiveBytes)
+        sendIDs = .allocate(capacity: Self.batch)
+        sendIDs.initialize(repeating: 0, count: Self.batch)
     }
 
     deinit {
-        for fd in sockets { close(fd) }
-        if epoll >= 0 { close(epoll) }
+        for fd in sockets { Socket.close(fd) }
         sendTimes.deallocate()
         positions.deallocate()
         inFlightIDs.deallocate()
         inFlight.deallocate()
         targets.deallocate()
         nextIDs.deallocate()
-        sendBuffers.deallocate()
-        receiveBuffers.deallocate()
-        sendVectors.deallocate()
-        receiveVectors.deallocate()
-        sendMessages.deallocate()
-        receiveMessages.deallocate()
         sendIDs.deallocate()
-        readyTokens.deallocate()
-    }
-
-    /// A failure naming the call and keeping its errno.
-    static func failure(_ call: String, _ code: Int32 = errno) -> LoadRun.Failure {
-        LoadRun.Failure("floor: \(call) failed: \(String(cString: strerror(code))) (errno \(code))")
-    }
-
-    /// A non-blocking UDP socket `connect()`ed to `server` from a kernel-chosen port, with 4 MiB
-    /// receive and send buffers (DNSQuery's `Syscalls.connectedSocket`: the engines open alike).
-    static func connectedSocket(to server: DNSServer) throws(LoadRun.Failure) -> Int32 {
-        do {
-            return try Syscalls.connectedSocket(to: server, stream: false, receiveBuffer: 4 << 20, sendBuffer: 4 << 20)
-        } catch {
-            throw failure("\(error.call)", error.errno)
-        }
     }
 
     /// Runs the closed loop on the calling thread: sends until `stopAt` (monotonic ns) or `quota`
@@ -199,9 +144,8 @@ final class FloorSocketSet: @unchecked Sendable {
                 continue
             }
             let waitMillis = Int32((nextSweep - now + 999_999) / 1_000_000)
-            let ready = evq_epoll_wait_tokens(epoll, readyTokens, Int32(sockets.count), waitMillis)
-            for slot in 0..<max(0, Int(ready)) {
-                drain(Int(readyTokens[slot]), stopAt: stopAt, quota: quota)
+            readiness.wait(timeoutMillis: waitMillis, max: sockets.count) { token in
+                drain(Int(token), stopAt: stopAt, quota: quota)
             }
         }
         gauge.store(0, ordering: .relaxed)
@@ -216,10 +160,10 @@ final class FloorSocketSet: @unchecked Sendable {
         var id = nextIDs[index]
         for slot in 0..<want {
             while sendTimes[table + Int(id)] != 0 { id &+= 1 }
-            let buffer = sendBuffers + slot * FloorQueries.maxBytes
+            let buffer = outgoing.slot(slot)
             let length = queries.copy(cursor, into: buffer)
             buffer.storeBytes(of: id.bigEndian, as: UInt16.self)
-            sendVectors[slot].iov_len = length
+            outgoing.setVectorLength(slot, length)
             sendIDs[slot] = id
             id &+= 1
             cursor += step
@@ -227,18 +171,24 @@ final class FloorSocketSet: @unchecked Sendable {
         }
         nextIDs[index] = id
         let stamp = MonotonicClock.now()
-        let done = evq_sendmmsg(sockets[index], sendMessages, UInt32(want), 0)
-        if done < 0 { noteError() }
+        let done: Int
+        switch outgoing.send(on: sockets[index], count: want) {
+        case .sent(let n): done = n
+        case .wouldBlock: done = 0
+        case .failed(let code):
+            done = 0
+            noteError(code)
+        }
         let dense = index * Self.perSocketLimit
-        for slot in 0..<max(0, Int(done)) {
+        for slot in 0..<done {
             let id = Int(sendIDs[slot])
             sendTimes[table + id] = stamp
             positions[table + id] = Int32(inFlight[index])
             inFlightIDs[dense + inFlight[index]] = UInt16(id)
             inFlight[index] += 1
         }
-        sent += max(0, Int(done))
-        totalInFlight += max(0, Int(done))
+        sent += done
+        totalInFlight += done
     }
 
     /// Reads socket `index`'s replies, a batch per `recvmmsg`, until it has none; refills after each batch.
@@ -246,15 +196,18 @@ final class FloorSocketSet: @unchecked Sendable {
         let fd = sockets[index]
         let table = index * Self.idSpace
         while true {
-            let count = evq_recvmmsg(fd, receiveMessages, UInt32(Self.batch), Int32(MSG_DONTWAIT), nil)
-            if count <= 0 {
-                if count < 0 { noteError() }
+            let count: Int
+            do {
+                count = try incoming.receive(on: fd)
+            } catch {
+                noteError(error.errno)
                 return
             }
+            if count == 0 { return }
             let now = MonotonicClock.now()
-            for slot in 0..<Int(count) {
-                let header = receiveBuffers + slot * Self.receiveBytes
-                guard receiveMessages[slot].msg_len >= 12 else {
+            for slot in 0..<count {
+                let header = incoming.slot(slot)
+                guard incoming.length(slot) >= 12 else {
                     unmatched += 1
                     continue
                 }
@@ -268,7 +221,7 @@ final class FloorSocketSet: @unchecked Sendable {
                 finish(index, id: id, now: now, outcome: Self.outcome(rcode: rcode))
             }
             fill(index, now: now, stopAt: stopAt, quota: quota)
-            if Int(count) < Self.batch { return }
+            if count < Self.batch { return }
         }
     }
 
@@ -304,9 +257,7 @@ final class FloorSocketSet: @unchecked Sendable {
         shard.recordQuery(latencyNanos: now &- sentAt, outcome: outcome)
     }
 
-    private func noteError() {
-        let code = errno
-        guard code != EAGAIN && code != EWOULDBLOCK && code != EINTR else { return }
+    private func noteError(_ code: Int32) {
         socketErrors += 1
         lastErrno = code
     }

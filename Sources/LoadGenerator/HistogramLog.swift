@@ -1,6 +1,6 @@
-import CSystemShims
 import Foundation
 import Histogram
+import LinuxSystem
 
 /// Writes HdrHistogram interval logs (log format 1.3), so that runs from several machines can be
 /// merged and plotted with HdrHistogram's own tools (`HistogramLogProcessor`, `hdrh`, the plotter).
@@ -43,17 +43,17 @@ public enum HdrHistogramEncoding {
     /// The V2 encoding, zlib-compressed, base64: the `HISTF…` text of an interval log.
     public static func compressedBase64(_ histogram: Histogram<UInt64>) -> String {
         let plain = encode(histogram)
-        var compressedLength = evq_zlib_compress_bound(UInt(plain.count))
-        var compressed = [UInt8](repeating: 0, count: Int(compressedLength))
-        let status = plain.withUnsafeBufferPointer { source in
-            evq_zlib_compress(&compressed, &compressedLength, source.baseAddress, UInt(source.count))
+        let compressed: [UInt8]
+        do {
+            compressed = try Compression.zlib(plain)
+        } catch {
+            preconditionFailure("zlib \(error)")  // compress2 fails only for want of memory
         }
-        precondition(status == 0, "zlib compress2 failed: \(status)")
         var out: [UInt8] = []
-        out.reserveCapacity(8 + Int(compressedLength))
+        out.reserveCapacity(8 + compressed.count)
         appendBigEndian(v2CompressedCookie, to: &out)
-        appendBigEndian(UInt32(compressedLength), to: &out)
-        out.append(contentsOf: compressed[0..<Int(compressedLength)])
+        appendBigEndian(UInt32(compressed.count), to: &out)
+        out.append(contentsOf: compressed)
         return Data(out).base64EncodedString()
     }
 

@@ -24,14 +24,29 @@ public enum LoadEngineKind: String, Sendable, CaseIterable {
 
 /// What `evq load` runs (docs/design.md "The command line").
 public struct LoadConfiguration: Sendable {
-    /// `HOST:PORT`; nil starts the embedded responder on 127.0.0.1.
-    public var server: String?
+    /// `HOST:PORT` each; queries go round them (the evquery engine; the others take one). Empty:
+    /// the embedded responder on 127.0.0.1.
+    public var servers: [String] = []
     public var queries: [WorkloadQuery] = Datafile.synthetic(count: 10_000, suffix: "load.evq.test")
     /// Closed loop: queries kept in flight.
     public var outstanding = 100
     /// Open loop: queries per second (nil = closed loop).
     public var rate: Double?
-    public var durationSeconds = 5.0
+    /// How long queries are started (`--duration`).
+    public var duration: Duration = .seconds(5)
+    /// Open loop: the rate rises linearly from `rate` to this over `rampSeconds` (the run's duration
+    /// unless set); the report names the knee (`LoadReport.Ramp`).
+    public var rampTo: Double?
+    /// The ramp's length, seconds; nil: the run's duration.
+    public var rampSeconds: Double?
+    /// The ramp's p99 bound: an interval whose p99 reaches it is past the knee.
+    public var kneeP99: Duration = .milliseconds(100)
+    /// Closed loop: at most this many queries per second, however fast replies come back.
+    public var maxRate: Double?
+    /// The length of a live line's interval, the JSON `intervals` and the CSV rows.
+    public var interval: Duration = .seconds(1)
+    /// Query flags for every query (a datafile line may add its own).
+    public var flags = QueryFlags()
     public var maxQueries: Int?
     public var reactors = 1
     /// The fraction of queries cancelled (0…1); the evdns and floor engines make no cancels.
@@ -45,7 +60,8 @@ public struct LoadConfiguration: Sendable {
     /// The scan jobs' filter (the LogQuery filter language); nil passes every record.
     public var scanFilter: String?
     public var engine = LoadEngineKind.evquery
-    public var timeoutSeconds = 2.0
+    /// A query's deadline (`--timeout`).
+    public var timeout: Duration = .seconds(2)
     /// The evquery engine sends equal-length queries to one socket as one UDP GSO message
     /// (`DNSQueryEngine.Configuration.segmentOffload`); false sends one message per query, as the
     /// floor does.
@@ -90,16 +106,41 @@ extension LoadConfiguration {
         typealias Failure = LoadRun.Failure
         guard (1...1_000_000).contains(outstanding) else { throw Failure("--outstanding must be 1…1,000,000") }
         if let rate, !(rate > 0 && rate <= 10_000_000) { throw Failure("--rate must be in (0, 10,000,000]") }
-        guard durationSeconds > 0, durationSeconds <= 86_400 else { throw Failure("--duration must be in (0, 86400] seconds") }
+        if let rampTo {
+            guard rate != nil else { throw Failure("--ramp-to needs --rate (the rate the ramp starts from)") }
+            guard rampTo > 0 && rampTo <= 10_000_000 else { throw Failure("--ramp-to must be in (0, 10,000,000]") }
+        }
+        if let rampSeconds {
+            guard rampTo != nil else { throw Failure("--ramp-seconds needs --ramp-to") }
+            guard rampSeconds > 0 && rampSeconds <= 86_400 else { throw Failure("--ramp-seconds must be in (0, 86400]") }
+        }
+        guard kneeP99 > .zero else { throw Failure("--knee-p99 must be above 0") }
+        if let maxRate {
+            guard rate == nil else { throw Failure("--max-rate caps a closed loop (--outstanding); with --rate it is not needed") }
+            guard maxRate > 0 && maxRate <= 10_000_000 else { throw Failure("--max-rate must be in (0, 10,000,000]") }
+        }
+        guard interval >= .milliseconds(10) && interval <= .seconds(3600) else {
+            throw Failure("--interval must be 0.01…3600 seconds")
+        }
+        if let size = flags.ednsSize, !(512...65_535).contains(size) { throw Failure("--edns-size must be 512…65535") }
+        guard duration > .zero, duration <= .seconds(86_400) else { throw Failure("--duration must be in (0, 86400] seconds") }
         if let maxQueries, maxQueries < 1 { throw Failure("--queries must be at least 1") }
         guard (1...64).contains(reactors) else { throw Failure("--reactors must be 1…64") }
         guard (0...1).contains(cancelRate) else { throw Failure("--cancel-rate must be between 0 and 1") }
-        guard timeoutSeconds > 0, timeoutSeconds <= 3600 else { throw Failure("--timeout must be in (0, 3600] seconds") }
+        guard timeout > .zero, timeout <= .seconds(3600) else { throw Failure("--timeout must be in (0, 3600] seconds") }
         guard scanJobs >= 0, scanJobs <= 10_000 else { throw Failure("--scan-jobs must be 0…10,000") }
         if scanJobs > 0 && scanFile == nil { throw Failure("--scan-jobs needs --scan-file") }
-        if let server, ServerAddress(server) == nil { throw Failure("--server must be HOST:PORT with an IPv4 address") }
+        for server in servers where ServerAddress(server) == nil {
+            throw Failure("--server must be HOST:PORT with an IPv4 address")
+        }
+        guard servers.count <= 64 else { throw Failure("--server: at most 64 servers") }
         if engine != .evquery {
             if rate != nil { throw Failure("--engine \(engine.rawValue) runs a closed loop only (no --rate)") }
+            if maxRate != nil { throw Failure("--max-rate paces the evquery engine only") }
+            if servers.count > 1 { throw Failure("--engine \(engine.rawValue) asks one --server") }
+            if flags != QueryFlags() || queries.contains(where: { $0.flags != QueryFlags() }) {
+                throw Failure("query flags (--dnssec-ok, --edns-size, …) go with the evquery engine only")
+            }
             if scanJobs > 0 { throw Failure("--scan-jobs mix with the evquery engine only") }
         }
         guard !queries.isEmpty else { throw Failure("the workload has no queries") }

@@ -5,9 +5,17 @@ import Histogram
 import Glibc
 #endif
 
-/// How one load query ended, as the report counts it.
+/// How one load query ended, as the report counts it. Every reply also counts under its response
+/// code (`LoadReport.rcodes`); these are the categories a person reads first.
 public enum LoadOutcome: String, CaseIterable, Sendable, Codable {
-    case answered, nxdomain, servfail, refused, timeout, cancelled, malformed
+    /// NOERROR with at least one answer record.
+    case answered
+    /// NOERROR with no answer record: the name exists, the type does not.
+    case nodata
+    case nxdomain, servfail, refused
+    /// A reply with another response code (FORMERR, NOTIMP, YXDOMAIN, …: see the rcodes).
+    case otherRcode = "other_rcode"
+    case timeout, cancelled, malformed
     case networkError = "network_error"
     case limitReached = "limit_reached"
     case error
@@ -16,15 +24,31 @@ public enum LoadOutcome: String, CaseIterable, Sendable, Codable {
     var index: Int {
         switch self {
         case .answered: 0
-        case .nxdomain: 1
-        case .servfail: 2
-        case .refused: 3
-        case .timeout: 4
-        case .cancelled: 5
-        case .malformed: 6
-        case .networkError: 7
-        case .limitReached: 8
-        case .error: 9
+        case .nodata: 1
+        case .nxdomain: 2
+        case .servfail: 3
+        case .refused: 4
+        case .otherRcode: 5
+        case .timeout: 6
+        case .cancelled: 7
+        case .malformed: 8
+        case .networkError: 9
+        case .limitReached: 10
+        case .error: 11
+        }
+    }
+
+    /// Whether the outcome is a reply from the server, whatever its code.
+    var isReply: Bool { index <= 5 }
+
+    /// The category of a reply with `rcode` (12 bits) and `answers` answer records.
+    init(rcode: UInt16, answers: Int) {
+        switch rcode {
+        case 0: self = answers > 0 ? .answered : .nodata
+        case 2: self = .servfail
+        case 3: self = .nxdomain
+        case 5: self = .refused
+        default: self = .otherRcode
         }
     }
 }
@@ -35,9 +59,26 @@ public enum LoadKind: Sendable {
 }
 
 /// Collects a load run's measures. One shard per reactor (or per engine thread): a shard is
-/// written by its own thread and read by the reporter once a second, under a lock that is
+/// written by its own thread and read by the reporter once an interval, under a lock that is
 /// uncontended in between, so there is no shared lock on the hot path.
 public final class LoadRecorder: Sendable {
+    /// The response codes counted one by one (12 bits with EDNS); a code the recorder is not told
+    /// (another engine's reply) is not counted here.
+    static let rcodeCount = 4096
+
+    /// What became of the queries whose (intended) send time fell in one interval: the knee is read
+    /// from these, since a lost query's timeout lands intervals after its send.
+    struct SendSlot {
+        var completed = 0
+        var timeouts = 0
+        var cancelled = 0
+        /// The open loop's pacer: how late it was, summed over its rounds of sends in this interval,
+        /// and how many rounds (their mean is the client's own lag: a client falling behind lags
+        /// more and more, where a stall of the machine is one late round).
+        var lagNanos: UInt64 = 0
+        var lagRounds = 0
+    }
+
     /// One thread's share of the measures.
     public final class Shard: Sendable {
         struct Tallies {
@@ -49,35 +90,77 @@ public final class LoadRecorder: Sendable {
             var cancelThread = makeLatencyHistogram()
             var scanCancelLoop = makeLatencyHistogram()
             var scanCancelThread = makeLatencyHistogram()
+            /// Outcomes of the intervals closed so far (`tick` folds `intervalOutcomes` into it).
             var outcomes = [Int](repeating: 0, count: LoadOutcome.allCases.count)
-            var intervalCompleted = 0
-            var intervalCancels = 0
-            var intervalErrors = 0
-            /// When the latest answer (answered or NXDOMAIN) was recorded, monotonic nanoseconds.
+            /// Outcomes since the last `tick`: the one tally a query is counted in.
+            var intervalOutcomes = [Int](repeating: 0, count: LoadOutcome.allCases.count)
+            /// Replies by response code, of the intervals closed so far and since the last `tick`.
+            var rcodes = [Int](repeating: 0, count: LoadRecorder.rcodeCount)
+            var intervalRcodes = [Int](repeating: 0, count: LoadRecorder.rcodeCount)
+            /// By send interval (see `SendSlot`).
+            var sendSlots: [SendSlot] = []
+            /// When the latest answer (any reply but a server failure) was recorded, monotonic nanoseconds.
             var lastAnswerAt: UInt64 = 0
             /// Queries recorded, whatever their outcome.
             var completed = 0
+
+            mutating func slot(_ index: Int) -> Int {
+                if index >= sendSlots.count { sendSlots.append(contentsOf: repeatElement(SendSlot(), count: index + 1 - sendSlots.count)) }
+                return index
+            }
         }
 
         let tallies = Locked(Tallies())
+        private let startedAt: UInt64
+        private let intervalNanos: UInt64
 
-        /// Records one finished query: its latency (ignored for cancelled ones) and outcome, at
-        /// `now` (the caller's clock reading, when it has one).
-        public func recordQuery(latencyNanos: UInt64, outcome: LoadOutcome, at now: UInt64 = MonotonicClock.now()) {
+        init(startedAt: UInt64, intervalNanos: UInt64) {
+            self.startedAt = startedAt
+            self.intervalNanos = intervalNanos
+        }
+
+        /// The send interval of a query sent (or meant to be sent) at `time`.
+        private func sendInterval(_ time: UInt64) -> Int {
+            time > startedAt ? Int((time - startedAt) / intervalNanos) : 0
+        }
+
+        /// Records one finished query: its latency (ignored for cancelled ones), outcome and, for a
+        /// reply, its 12-bit response code (nil when the engine does not read it), at `now` (the
+        /// caller's clock reading, when it has one). The query's send time is `now - latencyNanos`.
+        public func recordQuery(latencyNanos: UInt64, outcome: LoadOutcome, rcode: UInt16? = nil,
+                                at now: UInt64 = MonotonicClock.now()) {
             let index = outcome.index
+            let sent = sendInterval(now &- latencyNanos)
             tallies.withLock { tally in
-                tally.outcomes[index] += 1
+                tally.intervalOutcomes[index] += 1
                 tally.completed += 1
+                if let rcode { tally.intervalRcodes[Int(rcode & 0x0FFF)] += 1 }
+                let slot = tally.slot(sent)
+                tally.sendSlots[slot].completed += 1
                 switch outcome {
-                case .answered, .nxdomain:
+                case .answered, .nodata, .nxdomain, .otherRcode:
                     tally.lastAnswerAt = now
                     _ = tally.interval.record(max(1, latencyNanos))
-                    tally.intervalCompleted += 1
+                case .servfail, .refused:
+                    _ = tally.interval.record(max(1, latencyNanos))
                 case .cancelled:
-                    tally.intervalCancels += 1
+                    tally.sendSlots[slot].cancelled += 1
+                case .timeout:
+                    tally.sendSlots[slot].timeouts += 1
                 default:
-                    tally.intervalErrors += 1
+                    break
                 }
+            }
+        }
+
+        /// Records that the open loop's pacer started a round of sends `lagNanos` after the first
+        /// one's intended time `intended`.
+        func recordLag(_ lagNanos: UInt64, intended: UInt64) {
+            let sent = sendInterval(intended)
+            tallies.withLock { tally in
+                let slot = tally.slot(sent)
+                tally.sendSlots[slot].lagNanos &+= lagNanos
+                tally.sendSlots[slot].lagRounds += 1
             }
         }
 
@@ -96,51 +179,67 @@ public final class LoadRecorder: Sendable {
 
     /// The shards, one per recording thread.
     public let shards: [Shard]
-    private let timeline = Locked<[LoadReport.Second]>([])
+    private let timeline = Locked<[LoadReport.Interval]>([])
     private let intervalLog: Locked<HistogramLogWriter>
     /// When the recorder was made (the run's start), monotonic nanoseconds.
     let startedAt: UInt64
+    /// The length of an interval (the live line, the JSON `intervals`, the CSV rows).
+    public let intervalNanos: UInt64
 
-    /// A recorder with `shards` shards; the interval log starts now.
-    public init(shards: Int, epochSeconds: Double) {
+    /// A recorder with `shards` shards and intervals of `interval` (at least 1 ms); the interval
+    /// log starts now.
+    public init(shards: Int, epochSeconds: Double, interval: Duration = .seconds(1)) {
         assert(LoadOutcome.allCases.enumerated().allSatisfy { $0.offset == $0.element.index }, "LoadOutcome.index")
-        self.shards = (0..<max(1, shards)).map { _ in Shard() }
+        let (seconds, attoseconds) = interval.components
+        let nanos = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+        intervalNanos = max(1_000_000, nanos)
+        let startedAt = MonotonicClock.now()
+        self.startedAt = startedAt
+        self.shards = (0..<max(1, shards)).map { [intervalNanos] _ in
+            Shard(startedAt: startedAt, intervalNanos: intervalNanos)
+        }
         intervalLog = Locked(HistogramLogWriter(startTime: epochSeconds, comment: "[evq load: query latency, ns]"))
-        startedAt = MonotonicClock.now()
     }
 
-    /// Closes one interval (the reporter calls it once a second): appends to the timeline and the
-    /// histogram log, and returns the new point. With `final`, an interval shorter than a quarter
-    /// second is folded into the previous one's log line instead (a rate over a few ms means nothing).
+    /// Closes one interval (the reporter calls it once an interval): appends to the timeline and the
+    /// histogram log, and returns the new row. With `final`, an interval shorter than a quarter of
+    /// an interval is folded into the previous one instead (a rate over a few ms means nothing).
     @discardableResult
-    public func tick(outstanding: Int, final: Bool = false) -> LoadReport.Second? {
+    public func tick(outstanding: Int, final: Bool = false) -> LoadReport.Interval? {
         var merged = makeLatencyHistogram()
-        var completed = 0, cancels = 0, errors = 0
+        var outcomes = [Int](repeating: 0, count: LoadOutcome.allCases.count)
+        var rcodes = [Int](repeating: 0, count: Self.rcodeCount)
         for shard in shards {
             shard.tallies.withLock { tally in
                 merged.add(tally.interval)
                 tally.query.add(tally.interval)
                 tally.interval.reset()
-                completed += tally.intervalCompleted
-                cancels += tally.intervalCancels
-                errors += tally.intervalErrors
-                tally.intervalCompleted = 0
-                tally.intervalCancels = 0
-                tally.intervalErrors = 0
+                for index in outcomes.indices {
+                    outcomes[index] += tally.intervalOutcomes[index]
+                    tally.outcomes[index] += tally.intervalOutcomes[index]
+                    tally.intervalOutcomes[index] = 0
+                }
+                for index in rcodes.indices where tally.intervalRcodes[index] != 0 {
+                    rcodes[index] += tally.intervalRcodes[index]
+                    tally.rcodes[index] += tally.intervalRcodes[index]
+                    tally.intervalRcodes[index] = 0
+                }
             }
         }
         let now = Double(MonotonicClock.now() - startedAt) / 1e9
-        return timeline.withLock { points in
-            let previous = points.last.map(\.end) ?? 0
+        return timeline.withLock { rows in
+            let previous = rows.last?.time ?? 0
             let length = max(0.001, now - previous)
-            if final && length < 0.25 && !points.isEmpty { return nil }
-            var point = LoadReport.Second(second: Int(now.rounded()), qps: Double(completed) / length,
-                                          p99Us: Double(merged.valueAtPercentile(99)) / 1000, outstanding: outstanding,
-                                          cancels: cancels, errors: errors)
-            point.end = now
-            points.append(point)
+            if final && length < Double(intervalNanos) / 4e9 && !rows.isEmpty {
+                rows[rows.count - 1].absorb(outcomes: outcomes, rcodes: rcodes, until: now)
+                return nil
+            }
+            var row = LoadReport.Interval(time: now, seconds: length, outcomes: outcomes, rcodes: rcodes,
+                                          latency: merged, outstanding: outstanding)
+            row.index = rows.count
+            rows.append(row)
             intervalLog.withLock { $0.append(merged, start: previous, length: length) }
-            return point
+            return row
         }
     }
 
@@ -155,19 +254,57 @@ public final class LoadRecorder: Sendable {
         return last > startedAt ? Double(last - startedAt) / 1e9 : 0
     }
 
-    /// Every second so far.
-    public var seconds: [LoadReport.Second] { timeline.withLock { $0 } }
+    /// Every interval so far, each with what became of the queries sent in it (`sent`, `lost`,
+    /// `clientLagMs`: final once the run has drained).
+    public var intervals: [LoadReport.Interval] {
+        var slots: [SendSlot] = []
+        for shard in shards {
+            shard.tallies.withLock { tally in
+                if tally.sendSlots.count > slots.count {
+                    slots.append(contentsOf: repeatElement(SendSlot(), count: tally.sendSlots.count - slots.count))
+                }
+                for (index, slot) in tally.sendSlots.enumerated() {
+                    slots[index].completed += slot.completed
+                    slots[index].timeouts += slot.timeouts
+                    slots[index].cancelled += slot.cancelled
+                    slots[index].lagNanos &+= slot.lagNanos
+                    slots[index].lagRounds += slot.lagRounds
+                }
+            }
+        }
+        return timeline.withLock { rows in
+            rows.map { row in
+                var row = row
+                // The last row may have absorbed a short tail: it takes the send slots it spans.
+                let first = row.index
+                let last = row.index == rows.count - 1 ? slots.count - 1 : row.index
+                var lag: UInt64 = 0, rounds = 0
+                for index in first...max(first, last) where index < slots.count {
+                    row.sent += slots[index].completed
+                    row.lost += slots[index].timeouts
+                    row.sentCancelled += slots[index].cancelled
+                    lag &+= slots[index].lagNanos
+                    rounds += slots[index].lagRounds
+                }
+                row.clientLagMs = rounds > 0 ? Double(lag) / Double(rounds) / 1e6 : 0
+                return row
+            }
+        }
+    }
+
     /// The HdrHistogram interval log so far.
     public var histogramLog: String { intervalLog.withLock { $0.text } }
 
-    /// All shards merged: query latency, cancel latencies, and outcome counts.
-    public func totals() -> (query: Histogram<UInt64>, cancelLoop: Histogram<UInt64>, cancelThread: Histogram<UInt64>,
+    /// The shards merged (all of them unless told): query latency, cancel latencies, outcome counts
+    /// and replies by rcode.
+    public func totals(of selected: [Shard]? = nil) -> (query: Histogram<UInt64>, cancelLoop: Histogram<UInt64>, cancelThread: Histogram<UInt64>,
                              scanCancelLoop: Histogram<UInt64>, scanCancelThread: Histogram<UInt64>,
-                             outcomes: [String: Int]) {
+                             outcomes: [String: Int], rcodes: [UInt16: Int]) {
         var query = makeLatencyHistogram(), loop = makeLatencyHistogram(), thread = makeLatencyHistogram()
         var scanLoop = makeLatencyHistogram(), scanThread = makeLatencyHistogram()
         var outcomes = [Int](repeating: 0, count: LoadOutcome.allCases.count)
-        for shard in shards {
+        var rcodes: [UInt16: Int] = [:]
+        for shard in selected ?? shards {
             shard.tallies.withLock { tally in
                 query.add(tally.query)
                 query.add(tally.interval)  // what the last tick has not folded in yet
@@ -175,36 +312,41 @@ public final class LoadRecorder: Sendable {
                 thread.add(tally.cancelThread)
                 scanLoop.add(tally.scanCancelLoop)
                 scanThread.add(tally.scanCancelThread)
-                for index in outcomes.indices { outcomes[index] += tally.outcomes[index] }
+                // With what the last tick has not folded in yet.
+                for index in outcomes.indices { outcomes[index] += tally.outcomes[index] + tally.intervalOutcomes[index] }
+                for code in tally.rcodes.indices where tally.rcodes[code] + tally.intervalRcodes[code] > 0 {
+                    rcodes[UInt16(code), default: 0] += tally.rcodes[code] + tally.intervalRcodes[code]
+                }
             }
         }
         let named = Dictionary(uniqueKeysWithValues: zip(LoadOutcome.allCases.map(\.rawValue), outcomes))
-        return (query, loop, thread, scanLoop, scanThread, named)
+        return (query, loop, thread, scanLoop, scanThread, named, rcodes)
     }
 }
 
-/// Prints a live line once a second and ticks the recorder, on a thread of its own, until stopped.
+/// Prints a live line once an interval and ticks the recorder, on a thread of its own, until stopped.
 public final class LiveReporter: Sendable {
     private let running = Locked(true)
     private let finished = Locked(false)
 
-    /// Starts reporting; `outstanding` is read once a second; lines go to standard error.
+    /// Starts reporting: ticks at the recorder's start plus each whole interval; `outstanding` is
+    /// read at each tick; lines go to standard error.
     public init(recorder: LoadRecorder, quiet: Bool, outstanding: @escaping @Sendable () -> Int) {
         let running = running, finished = finished
         ThreadTeam.detach {
-            var next = MonotonicClock.now() + 1_000_000_000
+            var next = recorder.startedAt + recorder.intervalNanos
             while running.withLock({ $0 }) {
                 let now = MonotonicClock.now()
                 if now < next {
                     usleep(UInt32(min(50_000, (next - now) / 1000)))
                     continue
                 }
-                next += 1_000_000_000
-                guard let point = recorder.tick(outstanding: outstanding()) else { continue }
+                next += recorder.intervalNanos
+                guard let row = recorder.tick(outstanding: outstanding()) else { continue }
                 if !quiet {
-                    let line = "  \(pad(String(point.second), 4)) s \(pad(String(Int(point.qps.rounded())), 10)) q/s"
-                        + "   outstanding \(pad(String(point.outstanding), 7))   p99 \(pad(format(point.p99Us), 8)) µs"
-                        + "   cancels \(pad(String(point.cancels), 7))   errors \(pad(String(point.errors), 6))\n"
+                    let line = "  \(pad(format1(row.time, 1), 6)) s \(pad(String(Int(row.qps.rounded())), 10)) q/s"
+                        + "   outstanding \(pad(String(row.outstanding), 7))   p99 \(pad(format(row.p99Us), 8)) µs"
+                        + "   cancels \(pad(String(row.cancels), 7))   errors \(pad(String(row.errors), 6))\n"
                     writeStandardError(line)
                 }
             }

@@ -1,33 +1,12 @@
 import EventReactor
 import Foundation
+import DNSMessage
 import Histogram
 
 /// The result of one load run: what `evq load` prints and writes with `--json` (docs/design.md,
 /// "The command line": qps, cpu_seconds_per_million, latency_us, cancel_latency_us.loop/.thread,
 /// outcomes, audit).
 public struct LoadReport: Codable, Sendable {
-    /// The exactly-once audit with its verdict, as the JSON report spells it.
-    public struct Audit: Codable, Sendable, Equatable {
-        public var started: Int
-        public var completed: Int
-        public var doubleCompletions: Int
-        public var missed: Int
-        public var eventsAfterDrain: Int
-        public var eventsBaseline: Int
-        public var ok: Bool
-
-        /// The JSON form of an audit.
-        public init(_ audit: ExactlyOnceAudit) {
-            started = audit.started
-            completed = audit.completed
-            doubleCompletions = audit.doubleCompletions
-            missed = audit.missed
-            eventsAfterDrain = audit.eventsAfterDrain
-            eventsBaseline = audit.eventsBaseline
-            ok = audit.ok
-        }
-    }
-
     /// Cancel latency by origin (and, with scan jobs mixed in, by kind).
     public struct CancelLatency: Codable, Sendable {
         public var loop: LatencySummary
@@ -45,29 +24,85 @@ public struct LoadReport: Codable, Sendable {
         }
     }
 
-    /// One second of the run.
-    public struct Second: Codable, Sendable, Equatable {
-        public var second: Int
+    /// One interval of the run (`--interval`, one second by default): a live line, a row of the
+    /// JSON `intervals` and of `--interval-csv`.
+    public struct Interval: Codable, Sendable, Equatable {
+        /// When the interval ended, seconds from the start.
+        public var time: Double
+        /// Its length, seconds.
+        public var seconds: Double
+        /// Queries whose (intended) send time fell in the interval: final once the run has drained.
+        public var sent = 0
+        /// Of `sent`, those that timed out (lost): the knee's loss is `lost / (sent - cancelled)`.
+        public var lost = 0
+        /// Replies that arrived in the interval, whatever their response code.
+        public var responses: Int
+        /// `responses` per second.
         public var qps: Double
-        public var p99Us: Double
-        public var outstanding: Int
+        /// Replies that arrived in the interval by response code (`NOERROR`, `NXDOMAIN`, …, others by
+        /// number).
+        public var rcodes: [String: Int]
+        /// Of the NOERROR replies, those with no answer record.
+        public var nodata: Int
+        public var timeouts: Int
         public var cancels: Int
+        /// Queries that ended in the interval with neither a reply, a timeout nor a cancel (malformed
+        /// replies, network errors, limits).
         public var errors: Int
-        /// When the interval ended, seconds from the start (not in the JSON: `second` rounds it).
-        var end: Double = 0
+        public var p50Us: Double
+        public var p99Us: Double
+        /// Queries in flight when the interval ended.
+        public var outstanding: Int
+        /// The open loop's pacer: how late it sent, on average over its rounds of sends in this
+        /// interval (the client's own lag), milliseconds.
+        public var clientLagMs = 0.0
+        /// The row's position (the send interval it counts `sent` over).
+        var index = 0
+        /// Of `sent`, those cancelled (not a loss).
+        var sentCancelled = 0
 
         enum CodingKeys: String, CodingKey {
-            case second, qps, p99Us, outstanding, cancels, errors
+            case time, seconds, sent, lost, responses, qps, rcodes, nodata, timeouts, cancels, errors, p50Us, p99Us
+            case outstanding, clientLagMs
         }
 
-        /// Makes one second of the timeline.
-        public init(second: Int, qps: Double, p99Us: Double, outstanding: Int, cancels: Int, errors: Int) {
-            self.second = second
-            self.qps = qps
-            self.p99Us = p99Us
+        /// A row from the interval's outcome counts (indexed as `LoadOutcome.allCases`), replies by
+        /// response code (indexed by code) and latency histogram (nanoseconds).
+        public init(time: Double, seconds: Double, outcomes: [Int], rcodes: [Int], latency: Histogram<UInt64>,
+                    outstanding: Int) {
+            self.time = time
+            self.seconds = seconds
             self.outstanding = outstanding
-            self.cancels = cancels
-            self.errors = errors
+            responses = 0
+            qps = 0
+            self.rcodes = [:]
+            nodata = 0
+            timeouts = 0
+            cancels = 0
+            errors = 0
+            p50Us = Double(latency.valueAtPercentile(50)) / 1000
+            p99Us = Double(latency.valueAtPercentile(99)) / 1000
+            absorb(outcomes: outcomes, rcodes: rcodes, until: time)
+        }
+
+        /// Adds a short tail's counts to this row, which then ends at `until`.
+        mutating func absorb(outcomes: [Int], rcodes: [Int], until: Double) {
+            seconds += until - time
+            time = until
+            for outcome in LoadOutcome.allCases {
+                let count = outcomes[outcome.index]
+                switch outcome {
+                case _ where outcome.isReply: responses += count
+                case .timeout: timeouts += count
+                case .cancelled: cancels += count
+                default: errors += count
+                }
+            }
+            nodata += outcomes[LoadOutcome.nodata.index]
+            for (code, count) in rcodes.enumerated() where count > 0 {
+                self.rcodes[LoadReport.rcodeName(UInt16(code)), default: 0] += count
+            }
+            qps = Double(responses) / max(seconds, 0.001)
         }
     }
 
@@ -88,10 +123,18 @@ public struct LoadReport: Codable, Sendable {
     /// Send (intended send, in open loop) to completion, microseconds.
     public var latencyUs: LatencySummary
     public var cancelLatencyUs: CancelLatency
-    /// answered, nxdomain, servfail, timeout, cancelled, error, …
+    /// answered, nodata, nxdomain, servfail, refused, other_rcode, timeout, cancelled, error, …
     public var outcomes: [String: Int]
-    public var audit: Audit
-    public var timeline: [Second]
+    /// Replies by response code (`NOERROR`, `NXDOMAIN`, `SERVFAIL`, …, others by number); empty for
+    /// engines that do not read the code (evdns).
+    public var rcodes: [String: Int] = [:]
+    /// NOERROR replies with no answer record (counted in `rcodes` under NOERROR too).
+    public var nodata = 0
+    public var audit: ExactlyOnceAudit
+    /// The run interval by interval.
+    public var intervals: [Interval]
+    /// The ramp (`--ramp-to`) and the knee found on it; nil for a run without a ramp.
+    public var ramp: Ramp?
     /// Percentile curves for the plot: name → [[percentile, microseconds]].
     public var curves: [String: [[Double]]]
     /// Replies the engine dropped and counted, by reason (wrong id, wrong question, late, …); nil
@@ -100,6 +143,8 @@ public struct LoadReport: Codable, Sendable {
     /// What the engine sent, by kind (evquery: `udp` queries, of which `segmented` went out in
     /// UDP GSO messages, and `tcp`); nil for engines that do not count them.
     public var sends: [String: Int]?
+    /// Per server, with more than one (`--server` repeated); nil with one.
+    public var servers: [ServerRow]?
     /// The embedded responder's own counters (nil against another server).
     public var responder: String?
 
@@ -107,8 +152,8 @@ public struct LoadReport: Codable, Sendable {
     public init(
         engine: String, server: String, mode: String, outstanding: Int?, targetRate: Double?, reactors: Int,
         seconds: Double, sent: Int, qps: Double, cpuSeconds: Double, cpuSecondsPerMillion: Double, rssBytes: Int,
-        latencyUs: LatencySummary, cancelLatencyUs: CancelLatency, outcomes: [String: Int], audit: Audit,
-        timeline: [Second], curves: [String: [[Double]]]
+        latencyUs: LatencySummary, cancelLatencyUs: CancelLatency, outcomes: [String: Int], audit: ExactlyOnceAudit,
+        intervals: [Interval], curves: [String: [[Double]]]
     ) {
         self.engine = engine
         self.server = server
@@ -126,7 +171,7 @@ public struct LoadReport: Codable, Sendable {
         self.cancelLatencyUs = cancelLatencyUs
         self.outcomes = outcomes
         self.audit = audit
-        self.timeline = timeline
+        self.intervals = intervals
         self.curves = curves
     }
 
@@ -141,25 +186,34 @@ public struct LoadReport: Codable, Sendable {
     /// The human-readable final report.
     public var text: String {
         var lines: [String] = []
-        let shape = mode == "open" ? "open loop at \(Int(targetRate ?? 0)) q/s" : "closed loop, \(outstanding ?? 0) outstanding"
+        var shape = mode == "open" ? "open loop at \(Int(targetRate ?? 0)) q/s" : "closed loop, \(outstanding ?? 0) outstanding"
+        if let ramp { shape = "open loop rising \(Int(ramp.fromRate))→\(Int(ramp.toRate)) q/s over \(format(ramp.seconds)) s" }
         lines.append("evq load: \(engine) → \(server), \(shape), \(reactors) reactor(s), \(format1(seconds, 2)) s")
         lines.append("  throughput      \(Int(qps.rounded())) responses/s   sent=\(sent)")
         lines.append("  cpu             \(format1(cpuSeconds, 2)) s = \(format1(cpuSecondsPerMillion, 2)) s per million queries"
             + "   rss=\(rssBytes / 1_048_576) MiB")
-        lines.append("  outcomes        " + outcomes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            .joined(separator: " "))
+        func counts(_ values: [String: Int]) -> String {
+            values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        }
+        lines.append("  outcomes        " + counts(outcomes))
+        if !rcodes.isEmpty { lines.append("  rcodes          " + counts(rcodes) + "   (nodata=\(nodata))") }
+        if let ramp { lines.append("  knee            " + ramp.sentence) }
         lines.append("  " + LatencySummary.header(unit: "µs"))
         lines.append("  " + latencyUs.row(label: "query"))
         lines.append("  " + cancelLatencyUs.loop.row(label: "cancel from loop"))
         lines.append("  " + cancelLatencyUs.thread.row(label: "cancel from thread"))
         if let scan = cancelLatencyUs.scanLoop { lines.append("  " + scan.row(label: "scan cancel, loop")) }
         if let scan = cancelLatencyUs.scanThread { lines.append("  " + scan.row(label: "scan cancel, thr.")) }
-        lines.append("  audit           started=\(audit.started) completed=\(audit.completed) "
-            + "double=\(audit.doubleCompletions) missed=\(audit.missed) events_after_drain=\(audit.eventsAfterDrain) "
-            + "events_baseline=\(audit.eventsBaseline) \(audit.ok ? "OK" : "VIOLATED")")
+        lines.append("  audit           \(audit)")
         if let responder { lines.append("  responder       " + responder) }
-        func counts(_ values: [String: Int]) -> String {
-            values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        if let servers {
+            lines.append("  " + pad("server", 22) + pad("completed", 11) + pad("responses", 11) + pad("timeouts", 10)
+                + pad("p50 µs", 10) + pad("p99 µs", 10) + "  rcodes")
+            for row in servers {
+                lines.append("  " + pad(row.server, 22) + pad("\(row.completed)", 11) + pad("\(row.responses)", 11)
+                    + pad("\(row.timeouts)", 10) + pad(format(row.latencyUs.p50), 10) + pad(format(row.latencyUs.p99), 10)
+                    + "  " + counts(row.rcodes))
+            }
         }
         if let sends { lines.append("  sends           " + counts(sends)) }
         if let dropped = repliesDropped { lines.append("  replies dropped " + counts(dropped)) }
@@ -175,5 +229,41 @@ public struct LoadReport: Codable, Sendable {
     public static func curve(_ histogram: Histogram<UInt64>) -> [[Double]] {
         guard histogram.totalCount > 0 else { return [] }
         return curvePercentiles.map { [$0, Double(histogram.valueAtPercentile($0)) / 1000] }
+    }
+}
+
+extension LoadReport {
+    /// A response code's name as dig prints it (`NOERROR`, `FORMERR`, …, `BADVERS`), or its number.
+    public static func rcodeName(_ code: UInt16) -> String {
+        let name = DNSRcode(rawValue: code).description
+        return name.hasPrefix("RCODE") ? String(code) : name
+    }
+}
+
+extension LoadReport {
+    /// One server's share of a run with several (`--server` repeated): queries go round the servers.
+    public struct ServerRow: Codable, Sendable, Equatable {
+        public var server: String
+        /// Queries sent to it that completed (every one, once the run has drained).
+        public var completed: Int
+        /// Replies from it, whatever their code.
+        public var responses: Int
+        public var timeouts: Int
+        /// Its replies by response code.
+        public var rcodes: [String: Int]
+        public var latencyUs: LatencySummary
+
+        /// The row from the server's merged shards.
+        init(server: String, totals: (query: Histogram<UInt64>, cancelLoop: Histogram<UInt64>,
+                                      cancelThread: Histogram<UInt64>, scanCancelLoop: Histogram<UInt64>,
+                                      scanCancelThread: Histogram<UInt64>, outcomes: [String: Int],
+                                      rcodes: [UInt16: Int])) {
+            self.server = server
+            completed = totals.outcomes.values.reduce(0, +)
+            responses = LoadOutcome.allCases.filter(\.isReply).reduce(0) { $0 + (totals.outcomes[$1.rawValue] ?? 0) }
+            timeouts = totals.outcomes[LoadOutcome.timeout.rawValue] ?? 0
+            rcodes = Dictionary(uniqueKeysWithValues: totals.rcodes.map { (LoadReport.rcodeName($0.key), $0.value) })
+            latencyUs = LatencySummary(nanoseconds: totals.query)
+        }
     }
 }

@@ -2,6 +2,7 @@ import DNSResponder
 import EvdnsBaseline
 import EventReactor
 import Foundation
+import LinuxSystem
 
 /// Runs `evq load` workloads and assembles their reports.
 public enum LoadRun {
@@ -29,10 +30,11 @@ public enum LoadRun {
             return EvdnsLoad.Query(name: query.name, aaaa: query.type == "AAAA")
         }
         var evdns = EvdnsLoad.Configuration(server: server, outstanding: configuration.outstanding, queries: queries,
-                                            durationSeconds: configuration.durationSeconds)
+                                            duration: configuration.duration)
         evdns.maxQueries = configuration.maxQueries ?? .max
-        evdns.timeoutSeconds = configuration.timeoutSeconds
-        let recorder = LoadRecorder(shards: 1, epochSeconds: Date().timeIntervalSince1970)
+        evdns.timeout = configuration.timeout
+        let recorder = LoadRecorder(shards: 1, epochSeconds: Date().timeIntervalSince1970,
+                                    interval: configuration.interval)
         let shard = recorder.shards[0]
         // A closed loop keeps `outstanding` in flight until its last round drains.
         let outstanding = configuration.outstanding
@@ -61,7 +63,8 @@ public enum LoadRun {
         sent: Int, usage: (before: ProcessUsage, after: ProcessUsage), audit: ExactlyOnceAudit
     ) -> LoadReport {
         let totals = recorder.totals()
-        let answered = (totals.outcomes["answered"] ?? 0) + (totals.outcomes["nxdomain"] ?? 0)
+        let answered = LoadOutcome.allCases.filter { $0.isReply && $0 != .servfail && $0 != .refused }
+            .reduce(0) { $0 + (totals.outcomes[$1.rawValue] ?? 0) }
         let cpu = usage.after.cpuSeconds - usage.before.cpuSeconds
         var curves = ["query": LoadReport.curve(totals.query), "cancel_loop": LoadReport.curve(totals.cancelLoop),
                       "cancel_thread": LoadReport.curve(totals.cancelThread)]
@@ -69,7 +72,7 @@ public enum LoadRun {
         if totals.scanCancelThread.totalCount > 0 {
             curves["scan_cancel_thread"] = LoadReport.curve(totals.scanCancelThread)
         }
-        return LoadReport(
+        var report = LoadReport(
             engine: engine, server: server, mode: configuration.rate == nil ? "closed" : "open",
             outstanding: configuration.rate == nil ? configuration.outstanding : nil, targetRate: configuration.rate,
             reactors: engine == "evdns" ? 1 : configuration.reactors, seconds: seconds, sent: sent,
@@ -83,7 +86,16 @@ public enum LoadRun {
                 scanThread: totals.scanCancelThread.totalCount > 0
                     ? LatencySummary(nanoseconds: totals.scanCancelThread) : nil),
             outcomes: totals.outcomes.filter { $0.value > 0 || ["answered", "cancelled", "timeout"].contains($0.key) },
-            audit: .init(audit), timeline: recorder.seconds, curves: curves)
+            audit: audit, intervals: recorder.intervals, curves: curves)
+        report.rcodes = Dictionary(uniqueKeysWithValues: totals.rcodes.map { (LoadReport.rcodeName($0.key), $0.value) })
+        report.nodata = totals.outcomes[LoadOutcome.nodata.rawValue] ?? 0
+        if let rate = configuration.rate, let rampTo = configuration.rampTo {
+            report.ramp = LoadReport.Ramp(fromRate: rate, toRate: rampTo,
+                                          seconds: configuration.rampSeconds ?? configuration.duration.inSeconds,
+                                          p99Bound: configuration.kneeP99,
+                                          slotSeconds: Double(recorder.intervalNanos) / 1e9, intervals: report.intervals)
+        }
+        return report
     }
 }
 
@@ -130,14 +142,14 @@ extension LoadRun {
     /// CPU figures count the client's threads only.
     public static func run(_ configuration: LoadConfiguration) throws -> (LoadReport, LoadRecorder) {
         try configuration.validate()
-        guard configuration.server == nil else { return try run(configuration, server: configuration.server!) }
+        guard configuration.servers.isEmpty else { return try run(configuration, servers: configuration.servers) }
         var target = DNSResponder.Configuration()
         target.threads = 1
         let responder = try DNSResponder(target)
         try responder.start()
         defer { responder.stop() }
         let before = ProcessUsage.threadCPUSeconds(namePrefix: responderThreads)
-        var (report, recorder) = try run(configuration, server: "127.0.0.1:\(responder.port)")
+        var (report, recorder) = try run(configuration, servers: ["127.0.0.1:\(responder.port)"])
         let serverCPU = ProcessUsage.threadCPUSeconds(namePrefix: responderThreads) - before
         report.cpuSeconds = max(0, report.cpuSeconds - serverCPU)
         report.cpuSecondsPerMillion = report.sent > 0 ? report.cpuSeconds / Double(report.sent) * 1e6 : 0
@@ -146,11 +158,11 @@ extension LoadRun {
         return (report, recorder)
     }
 
-    private static func run(_ configuration: LoadConfiguration, server: String) throws -> (LoadReport, LoadRecorder) {
+    private static func run(_ configuration: LoadConfiguration, servers: [String]) throws -> (LoadReport, LoadRecorder) {
         switch configuration.engine {
-        case .evdns: try runEvdns(configuration, server: server)
-        case .floor: try runFloor(configuration, server: server)
-        case .evquery: try runEvquery(configuration, server: server)
+        case .evdns: try runEvdns(configuration, server: servers[0])
+        case .floor: try runFloor(configuration, server: servers[0])
+        case .evquery: try runEvquery(configuration, servers: servers)
         }
     }
 }

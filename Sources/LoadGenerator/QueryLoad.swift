@@ -3,14 +3,19 @@ import DNSMessage
 import DNSQuery
 import EventReactor
 import Foundation
+import LinuxSystem
 
 extension LoadRun {
-    /// Drives evquery's DNSQuery engine against `server`: one driver and one engine per reactor, each
-    /// keeping its share of the load on its own loop (closed loop: N outstanding; open loop: a paced
-    /// rate, latency counted from the intended send time), with cancels injected from the loops and
-    /// from a canceller thread. Ends with the exactly-once audit over every query and timer.
-    static func runEvquery(_ configuration: LoadConfiguration, server: String) throws -> (LoadReport, LoadRecorder) {
-        guard let address = DNSServer(server) else { throw Failure("--server \(server): expected HOST:PORT") }
+    /// Drives evquery's DNSQuery engine against `servers`: one driver per reactor and one engine per
+    /// reactor and server, each driver keeping its share of the load on its own loop (closed loop: N
+    /// outstanding; open loop: a paced rate, latency counted from the intended send time) and sending
+    /// query number n to server n mod the count, with cancels injected from the loops and from a
+    /// canceller thread. Ends with the exactly-once audit over every query and timer.
+    static func runEvquery(_ configuration: LoadConfiguration, servers: [String]) throws -> (LoadReport, LoadRecorder) {
+        let addresses = try servers.map { server throws(Failure) -> DNSServer in
+            guard let address = DNSServer(server) else { throw Failure("--server \(server): expected HOST:PORT") }
+            return address
+        }
         // Summary results: the rcode and counts are all a load run reads, and they cost no allocation.
         // The timeout is the engines' (below), not each request's: a request with limits of its own
         // costs its query a second cache line of the request to read.
@@ -18,8 +23,10 @@ extension LoadRun {
         options.resultDetail = .summary
         let requests = try configuration.queries.map { query throws(Failure) -> DNSQueryRequest in
             guard let type = DNSType(mnemonic: query.type) else { throw Failure("unknown query type \(query.type)") }
+            var asked = options
+            configuration.flags.adding(query.flags).apply(to: &asked)
             do {
-                return try DNSQueryRequest(query.name, type: type, options: options)
+                return try DNSQueryRequest(query.name, type: type, options: asked)
             } catch { throw Failure("workload: \(error)") }
         }
         let group: ReactorGroup
@@ -27,34 +34,47 @@ extension LoadRun {
         // 1 ms); they cost a timerfd_settime on each loop turn, which a closed loop without cancels
         // does not need.
         var reactorConfiguration = Reactor.Configuration()
-        reactorConfiguration.preciseTimers = configuration.rate != nil || configuration.cancelRate > 0
+        reactorConfiguration.preciseTimers = configuration.rate != nil || configuration.maxRate != nil
+            || configuration.cancelRate > 0
         do { group = try ReactorGroup(count: configuration.reactors, configuration: reactorConfiguration) } catch {
             throw Failure("cannot start \(configuration.reactors) reactor(s): \(error)")
         }
         defer { group.shutdown() }
         let baseline = group.auditBaseline()
         var engineConfiguration = DNSQueryEngine.Configuration()
-        engineConfiguration.servers = [address]
-        engineConfiguration.timeoutNanos = UInt64(configuration.timeoutSeconds * 1e9)
+        engineConfiguration.timeout = configuration.timeout
         engineConfiguration.segmentOffload = configuration.segmentOffload
-        let engines = group.reactors.map { DNSQueryEngine(reactor: $0, configuration: engineConfiguration) }
+        // engines[reactor][server]
+        let engineSets = group.reactors.map { reactor in
+            addresses.map { address in
+                var own = engineConfiguration
+                own.servers = [address]
+                return DNSQueryEngine(reactor: reactor, configuration: own)
+            }
+        }
+        let engines = engineSets.flatMap { $0 }
 
-        if let failure = probe(engines[0], with: requests[0]) {
+        for (index, server) in servers.enumerated() {
+            guard let failure = probe(engineSets[0][index], with: requests[0]) else { continue }
             for engine in engines { engine.shutdown() }
             throw Failure("\(server) did not answer a probe query for \(configuration.queries[0].name): \(failure)"
                 + "; is a DNS server listening there?", serverDidNotAnswer: true)
         }
         let plan = QueryLoadPlan(configuration: configuration, requests: requests)
-        let recorder = LoadRecorder(shards: configuration.reactors, epochSeconds: Date().timeIntervalSince1970)
+        // shards[reactor * servers + server]
+        let recorder = LoadRecorder(shards: configuration.reactors * servers.count,
+                                    epochSeconds: Date().timeIntervalSince1970, interval: configuration.interval)
         let drivers = group.reactors.indices.map { index in
-            QueryLoadDriver(plan: plan, reactor: group.reactors[index], engine: engines[index],
-                            shard: recorder.shards[index], index: index)
+            QueryLoadDriver(plan: plan, reactor: group.reactors[index], engines: engineSets[index],
+                            shards: Array(recorder.shards[(index * servers.count)..<((index + 1) * servers.count)]),
+                            index: index)
         }
         let scans = try configuration.scanJobs > 0
             ? ScanLoadPlan(configuration: configuration, canceller: plan.canceller) : nil
         let jobs = try (0..<configuration.scanJobs).map { index throws(Failure) in
             let reactor = index % drivers.count
-            return try ScanJob(plan: scans!, reactor: group.reactors[reactor], shard: recorder.shards[reactor],
+            return try ScanJob(plan: scans!, reactor: group.reactors[reactor],
+                               shard: recorder.shards[reactor * servers.count],
                                index: index)
         }
         let reporter = LiveReporter(recorder: recorder, quiet: configuration.quiet) {
@@ -81,7 +101,8 @@ extension LoadRun {
             audit.doubleCompletions += scans.ledger.doubleCompletions
             audit.missed += scans.ledger.missed(started: scans.started)
         }
-        var report = assemble(engine: "evquery", server: server, configuration: configuration, recorder: recorder,
+        var report = assemble(engine: "evquery", server: servers.joined(separator: ", "), configuration: configuration,
+                              recorder: recorder,
                               seconds: seconds, sent: sent, usage: (before, after), audit: audit)
         report.repliesDropped = [
             "wrong_id": total(\.droppedWrongID), "wrong_question": total(\.droppedWrongQuestion),
@@ -89,6 +110,12 @@ extension LoadRun {
         ]
         report.sends = ["udp": total(\.sentUDP), "segmented": total(\.sentSegmented), "tcp": total(\.sentTCP)]
         if let scans { report.outcomes.merge(scans.outcomes) { $1 } }
+        if servers.count > 1 {
+            report.servers = servers.enumerated().map { index, server in
+                LoadReport.ServerRow(server: server, totals: recorder.totals(of: recorder.shards.indices
+                    .filter { $0 % servers.count == index }.map { recorder.shards[$0] }))
+            }
+        }
         return (report, recorder)
     }
 }
@@ -144,7 +171,7 @@ final class QueryLoadPlan: Sendable {
 
     /// Starts the clock: no query is numbered after `start + duration`.
     func begin(at start: UInt64) {
-        deadline.store(start &+ UInt64(configuration.durationSeconds * 1e9), ordering: .relaxed)
+        deadline.store(start &+ configuration.duration.clampedNanoseconds, ordering: .relaxed)
     }
 
     /// The next query's number, or nil once the run's time or count is over.
@@ -166,14 +193,24 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
     private let plan: QueryLoadPlan
     /// `plan.ledger`, held here: reached through the plan, each record retained and released it.
     private let ledger: CompletionLedger
-    private let engine: DNSQueryEngine
-    private let shard: LoadRecorder.Shard
+    /// One engine and one shard per server: query number n goes to server n mod their count.
+    private let engines: [DNSQueryEngine]
+    private let shards: [LoadRecorder.Shard]
     @exclusivity(unchecked) private var rng: SplitMix64
     /// Closed loop: this driver's share of the outstanding count.
     private let quota: Int
-    /// Open loop: nanoseconds between this driver's intended sends, and the next intended send.
-    private let interval: Double
+    /// Open loop (and a capped closed loop): nanoseconds between this driver's intended sends, and
+    /// the next intended send.
+    @exclusivity(unchecked) private var interval: Double
     @exclusivity(unchecked) private var nextIntended = 0.0
+    /// A ramp: this driver's rate rises by `rampSlope` q/s each second until `rampEnd` (nanoseconds
+    /// after `origin`); `startRate` is its share of `--rate`.
+    private let startRate: Double
+    private let rampSlope: Double
+    private let rampEnd: Double
+    /// A closed loop capped by `--max-rate`: whether the pacer is armed to fill the loop later.
+    private let capped: Bool
+    @exclusivity(unchecked) private var pacerArmed = false
     /// When `begin` ran: intended send times travel in each query's tag relative to it.
     private var origin: UInt64 = 0
     @exclusivity(unchecked) private var inFlight = 0
@@ -185,45 +222,78 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
     private let cancelDraw: CancelDraw?
     private let closedLoop: Bool
 
-    init(plan: QueryLoadPlan, reactor: Reactor, engine: DNSQueryEngine, shard: LoadRecorder.Shard, index: Int) {
+    init(plan: QueryLoadPlan, reactor: Reactor, engines: [DNSQueryEngine], shards: [LoadRecorder.Shard], index: Int) {
         let configuration = plan.configuration
         let reactors = configuration.reactors
         self.plan = plan
         ledger = plan.ledger
         self.reactor = reactor
-        self.engine = engine
-        self.shard = shard
+        self.engines = engines
+        self.shards = shards
         rng = SplitMix64(seed: configuration.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
         quota = configuration.outstanding / reactors + (index < configuration.outstanding % reactors ? 1 : 0)
-        interval = configuration.rate.map { 1e9 * Double(reactors) / $0 } ?? 0
+        let startRate = (configuration.rate ?? configuration.maxRate ?? 0) / Double(reactors)
+        self.startRate = startRate
+        interval = startRate > 0 ? 1e9 / startRate : 0
+        let rampSeconds = configuration.rampSeconds ?? configuration.duration.inSeconds
+        rampSlope = configuration.rampTo.map { ($0 / Double(reactors) - startRate) / rampSeconds } ?? 0
+        rampEnd = rampSeconds * 1e9
         cancelDraw = configuration.cancelDraw
         closedLoop = configuration.rate == nil
+        capped = configuration.maxRate != nil
     }
 
     /// Starts this driver's load: fills its closed loop, or starts its pacer.
     func begin() {
         reactor.preconditionInLoop()
         origin = MonotonicClock.now()
+        nextIntended = Double(origin)
         if closedLoop {
             fill(now: origin)
         } else {
-            nextIntended = Double(origin)
             reactor.start(Pacer(driver: self), timeoutNanos: 1)
         }
         finishIfDrained()
     }
 
     /// Closed loop: starts queries until the quota is in flight or the run is over; `now` is the
-    /// caller's clock reading (their send time).
+    /// caller's clock reading (their send time). Capped (`--max-rate`), it starts one only when its
+    /// turn has come, and arms the pacer to come back for the rest.
     private func fill(now: UInt64) {
-        while issuing && inFlight < quota { issue(intendedAt: now) }
+        guard capped else {
+            while issuing && inFlight < quota { issue(intendedAt: now) }
+            return
+        }
+        // A loop that fell idle does not bank its unused turns: at most one interval's burst.
+        nextIntended = max(nextIntended, Double(now) - interval)
+        while issuing && inFlight < quota && nextIntended <= Double(now) {
+            issue(intendedAt: now)
+            nextIntended += interval
+        }
+        if issuing && inFlight < quota && !pacerArmed {
+            pacerArmed = true
+            reactor.start(Pacer(driver: self), timeoutNanos: max(1, untilNextSend))
+        }
     }
 
-    /// Open loop: starts every query whose intended send time has come. Returns whether to go on.
+    /// Open loop: starts every query whose intended send time has come; a capped closed loop: fills
+    /// it. Returns whether to go on.
     fileprivate func pace() -> Bool {
-        let now = Double(MonotonicClock.now())
+        let clock = MonotonicClock.now()
+        if closedLoop {
+            fill(now: clock)  // the pacer is armed (`pacerArmed`): this one, if it goes on
+            pacerArmed = issuing && inFlight < quota
+            finishIfDrained()
+            return pacerArmed
+        }
+        let now = Double(clock)
+        if issuing && nextIntended <= now { shards[0].recordLag(UInt64(now - nextIntended), intended: UInt64(nextIntended)) }
         while issuing && nextIntended <= now {
             issue(intendedAt: UInt64(nextIntended))
+            if rampSlope != 0 {
+                let elapsed = min(nextIntended - Double(origin), rampEnd)
+                interval = 1e9 / max(startRate + rampSlope * elapsed / 1e9, 0.001)
+            }
             nextIntended += interval
         }
         finishIfDrained()
@@ -240,7 +310,8 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
             return
         }
         inFlight += 1
-        let handle = engine.start(plan.requests[number % plan.requests.count], tag: tag(number, intendedAt: intendedAt),
+        let handle = engines[server(of: number)].start(plan.requests[number % plan.requests.count],
+                                                       tag: tag(number, intendedAt: intendedAt),
                                   target: self)
         guard let (delay, fromLoop) = cancelDraw?.next(using: &rng) else { return }
         if fromLoop {
@@ -278,33 +349,44 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
     private func completed(_ number: Int, latencyNanos: UInt64, now: UInt64, _ outcome: DNSQueryOutcome) {
         ledger.record(number)
         let kind: LoadOutcome
+        var rcode: UInt16?
         switch outcome {
         case .success(let result):
-            kind = result.rcode == .noError ? .answered : result.rcode == .nxDomain ? .nxdomain : .error
+            rcode = result.rcode.rawValue
+            kind = LoadOutcome(rcode: rcode!, answers: Int(result.summary.answerCount))
+        case .failure(.serverFailure(let code)):
+            rcode = code.rawValue
+            kind = LoadOutcome(rcode: rcode!, answers: 0)
         case .failure(let error):
             kind = LoadOutcome(error)
             if case .cancelled(let info) = error, info.reason == .caller {
                 // The clock itself, not the batch's `now`: a cancel's completion can run in the same
                 // callback as the cancel, before the loop clock moves on.
                 let cancelEnded = MonotonicClock.now()
-                shard.recordCancel(latencyNanos: cancelEnded > info.requestedAt ? cancelEnded - info.requestedAt : 0,
+                shards[server(of: number)].recordCancel(latencyNanos: cancelEnded > info.requestedAt ? cancelEnded - info.requestedAt : 0,
                                    origin: info.origin, kind: .dns)
             }
         }
-        shard.recordQuery(latencyNanos: latencyNanos, outcome: kind, at: now)
+        shards[server(of: number)].recordQuery(latencyNanos: latencyNanos, outcome: kind, rcode: rcode, at: now)
         if !cancelTimers.isEmpty, let timer = cancelTimers.removeValue(forKey: number) { timer.cancel() }
         inFlight -= 1
         if closedLoop { fill(now: now) }
         finishIfDrained()
     }
 
+    /// The server query `number` goes to (no division with one server).
+    private func server(of number: Int) -> Int {
+        engines.count == 1 ? 0 : number % engines.count
+    }
+
     private func finishIfDrained() {
-        guard !issuing, inFlight == 0, cancelTimers.isEmpty, !reportedDone else { return }
+        guard !issuing, inFlight == 0, cancelTimers.isEmpty, !pacerArmed, !reportedDone else { return }
         reportedDone = true
         plan.driverFinished.signal()
     }
 
-    /// The open loop's clock: one operation for the whole run, re-armed for each intended send.
+    /// The pacer: the open loop's clock, one operation for the whole run, re-armed for each intended
+    /// send; in a closed loop capped by `--max-rate`, armed while the loop waits for its next turn.
     private final class Pacer: OperationBody {
         private let driver: QueryLoadDriver
 
@@ -312,7 +394,7 @@ final class QueryLoadDriver: DNSQueryCompletionTarget, @unchecked Sendable {
 
         func timerFired(_ operation: OperationHandle, on reactor: Reactor) {
             if driver.pace() {
-                reactor.setTimer(operation, afterNanos: driver.untilNextSend)
+                reactor.setTimer(operation, afterNanos: max(1, driver.untilNextSend))
             } else {
                 _ = reactor.finish(operation)
             }
@@ -327,12 +409,23 @@ extension LoadOutcome {
     init(_ error: DNSQueryError) {
         switch error {
         case .timeout: self = .timeout
-        case .serverFailure(let rcode): self = rcode == .refused ? .refused : .servfail
+        case .serverFailure(let rcode): self = LoadOutcome(rcode: rcode.rawValue, answers: 0)
         case .malformedReply: self = .malformed
         case .network: self = .networkError
         case .limitReached: self = .limitReached
         case .cancelled: self = .cancelled
         case .invalidName: self = .error
         }
+    }
+}
+
+extension QueryFlags {
+    /// Sets these flags on a query's options.
+    func apply(to options: inout DNSQueryOptions) {
+        options.dnssecOK = dnssecOK
+        options.checkingDisabled = checkingDisabled
+        options.randomizeCase = randomizeCase
+        if let ednsSize { options.ednsPayloadSize = ednsSize }
+        if noEDNS { options.ednsPayloadSize = nil }
     }
 }

@@ -1,5 +1,6 @@
 import Atomics
 import EventReactor
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc

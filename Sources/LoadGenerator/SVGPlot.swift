@@ -64,23 +64,42 @@ public enum SVGPlot {
     }
 
     private static func throughputPanel(_ report: LoadReport, top: Double) -> String {
-        var out = frame(top: top, title: "Responses per second")
-        let seconds = report.timeline
-        let step = niceStep(for: max(1, seconds.map(\.qps).max() ?? 1))
+        var out = frame(top: top, title: report.ramp == nil ? "Responses per second" : "Responses and queries sent per second")
+        let rows = report.intervals
+        let offered = report.ramp.map { ramp in rows.map { Double($0.sent) / ramp.intervalSeconds } } ?? []
+        let step = niceStep(for: max(1, (rows.map(\.qps) + offered).max() ?? 1))
         let top5 = step * 5
-        let last = Double(max(1, (seconds.last?.second ?? 1)))
-        func x(_ second: Int) -> Double { margin.left + Double(second) / last * plotWidth }
+        let last = max(1, rows.last?.time ?? 1)
+        func x(_ time: Double) -> Double { margin.left + time / last * plotWidth }
         func y(_ qps: Double) -> Double { top + panelHeight - qps / top5 * panelHeight }
         for index in 0...5 {
             let value = step * Double(index)
             out += gridLine(y: y(value), label: "\(Int(value.rounded()))")
         }
-        for second in seconds where second.second % max(1, Int(last) / 10) == 0 {
-            out += "<text x=\"\(fmt(x(second.second)))\" y=\"\(fmt(top + panelHeight + 18))\" text-anchor=\"middle\">"
-                + "\(second.second) s</text>\n"
+        let tick = niceStep(for: last)
+        for time in stride(from: 0, through: last, by: tick) {
+            out += "<text x=\"\(fmt(x(time)))\" y=\"\(fmt(top + panelHeight + 18))\" text-anchor=\"middle\">"
+                + "\(String(format: "%g", time)) s</text>\n"
         }
-        let points = seconds.map { "\(fmt(x($0.second))),\(fmt(y($0.qps)))" }.joined(separator: " ")
+        let points = rows.map { "\(fmt(x($0.time))),\(fmt(y($0.qps)))" }.joined(separator: " ")
         out += "<polyline id=\"curve-qps\" fill=\"none\" stroke=\"\(palette[0])\" stroke-width=\"2\" points=\"\(points)\"/>\n"
+        guard let ramp = report.ramp else { return out }
+        let sent = zip(rows, offered).map { "\(fmt(x($0.time))),\(fmt(y($1)))" }.joined(separator: " ")
+        out += "<polyline id=\"curve-sent\" fill=\"none\" stroke=\"\(palette[1])\" stroke-width=\"2\" "
+            + "stroke-dasharray=\"6 4\" points=\"\(sent)\"/>\n"
+        out += legend(index: 0, label: "responses/s", top: top) + legend(index: 1, label: "queries sent/s", top: top)
+        if let rate = ramp.kneeRate, let time = ramp.kneeTime {
+            // The label on the side of the line with room for it, below the legend.
+            let inLeftHalf = x(time) < margin.left + plotWidth / 2
+            out += "<line id=\"knee\" x1=\"\(fmt(x(time)))\" y1=\"\(fmt(top))\" x2=\"\(fmt(x(time)))\" "
+                + "y2=\"\(fmt(top + panelHeight))\" stroke=\"#d62728\" stroke-width=\"2\"/>\n"
+                + "<text x=\"\(fmt(inLeftHalf ? x(time) + 6 : x(time) - 6))\" y=\"\(fmt(top + 52))\" "
+                + "text-anchor=\"\(inLeftHalf ? "start" : "end")\" fill=\"#d62728\">"
+                + "knee \(Int(rate.rounded())) q/s</text>\n"
+        } else if ramp.clientFellBehind, let rate = ramp.breakRate {
+            out += "<text id=\"client-behind\" x=\"\(fmt(margin.left + plotWidth - 8))\" y=\"\(fmt(top + 16))\" "
+                + "text-anchor=\"end\" fill=\"#d62728\">client fell behind at \(Int(rate.rounded())) q/s</text>\n"
+        }
         return out
     }
 

@@ -1,4 +1,4 @@
-import CSystemShims
+import LinuxSystem
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -10,7 +10,8 @@ enum ByteSearch {
     @inline(__always)
     static func find(_ needle: UnsafeRawBufferPointer, in hay: UnsafeRawPointer, from: Int, to: Int) -> Int? {
         guard to - from >= needle.count else { return nil }
-        guard let p = evq_memmem(hay + from, to - from, needle.baseAddress, needle.count) else { return nil }
+        guard let p = Memory.find(needle.baseAddress, length: needle.count, in: hay + from, length: to - from)
+        else { return nil }
         return hay.distance(to: UnsafeRawPointer(p))
     }
 
@@ -24,7 +25,7 @@ enum ByteSearch {
     /// Index of the last `byte` in `hay[from..<to]`, or `nil`.
     @inline(__always)
     static func lastIndex(of byte: UInt8, in hay: UnsafeRawPointer, from: Int, to: Int) -> Int? {
-        guard to > from, let p = evq_memrchr(hay + from, Int32(byte), to - from) else { return nil }
+        guard to > from, let p = Memory.lastIndex(of: byte, in: hay + from, length: to - from) else { return nil }
         return hay.distance(to: UnsafeRawPointer(p))
     }
 

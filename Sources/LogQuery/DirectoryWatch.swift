@@ -1,4 +1,4 @@
-import CSystemShims
+import LinuxSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -35,9 +35,11 @@ final class DirectoryWatch {
     /// Creates the inotify fd and watches `directory` for the file `name`.
     /// - Throws: `LogScanError` with the errno of `inotify_init1` or `inotify_add_watch`.
     init(directory: String, name: String) throws(LogScanError) {
-        let fd = evq_inotify_init_nonblocking()
-        guard fd >= 0 else { throw LogScanError(operation: "inotify_init1", errno: errno) }
-        self.fd = fd
+        do {
+            fd = try Inotify.open()
+        } catch {
+            throw LogScanError(operation: error.call, errno: error.errno)
+        }
         self.directory = directory
         self.name = name
         let mask = UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_ATTRIB | IN_CLOSE_WRITE)

@@ -1,5 +1,3 @@
-import CSystemShims
-
 /// A compiled filter: a typed predicate over `LogRecord`s, parsed and checked once.
 ///
 /// The language (corresponds to the XPath query of the Windows `EvtQuery`):

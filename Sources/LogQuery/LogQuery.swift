@@ -56,7 +56,7 @@ public final class LogQuery: @unchecked Sendable {
     // Loop-only state.
     var scanner: LogScanner?
     private var queue: [QueryOperation] = []
-    private var sliceEvent: LibeventEvent?
+    private var sliceEvent: LoopTimer?
     private var loopClosed = false
     private var returned: [LogRecord] = []
     /// Where the query stands: past the last record delivered, or where a seek put it; nil at the
@@ -143,12 +143,12 @@ public final class LogQuery: @unchecked Sendable {
     /// or `.noMoreItems`, `.timeout`, `.cancelled`, `.closed`, `.scan(errno)`.
     /// - Parameters:
     ///   - max: the batch size (≥ 1; below 1 the completion gets `.invalidArgument`).
-    ///   - timeout: nanoseconds; `nil` waits as long as the scan takes (or forever when following).
+    ///   - timeout: `nil` waits as long as the scan takes (or forever when following).
     ///   - completion: the batch or the error, once, on the reactor thread.
     /// The corresponding Windows call is `EvtNext`.
     @discardableResult
     public func next(
-        max: Int, timeout: UInt64? = nil,
+        max: Int, timeout: Duration? = nil,
         completion: @escaping @Sendable (Result<[LogRecord], LogQueryError>) -> Void
     ) -> OperationHandle {
         return start(NextOperation(query: self, max: max, completion: completion), timeout: timeout)
@@ -156,7 +156,7 @@ public final class LogQuery: @unchecked Sendable {
 
     /// `next(max:timeout:completion:)` as `async`; Swift task cancellation cancels the operation.
     /// - Throws: `LogQueryError` (`.noMoreItems`, `.timeout`, `.cancelled`, …).
-    public func next(max: Int, timeout: UInt64? = nil) async throws(LogQueryError) -> [LogRecord] {
+    public func next(max: Int, timeout: Duration? = nil) async throws(LogQueryError) -> [LogRecord] {
         try await awaitOperation { completion in next(max: max, timeout: timeout, completion: completion) }
     }
 
@@ -169,7 +169,7 @@ public final class LogQuery: @unchecked Sendable {
     /// The corresponding Windows call is `EvtSeek` (`EvtSeekStrict`).
     @discardableResult
     public func seek(
-        to target: LogSeekTarget, strict: Bool = false, timeout: UInt64? = nil,
+        to target: LogSeekTarget, strict: Bool = false, timeout: Duration? = nil,
         completion: @escaping @Sendable (Result<Void, LogQueryError>) -> Void
     ) -> OperationHandle {
         start(SeekOperation(query: self, target: target, strict: strict, completion: completion), timeout: timeout)
@@ -190,7 +190,7 @@ public final class LogQuery: @unchecked Sendable {
     /// the completion runs exactly once on the reactor thread.
     @discardableResult
     public func count(
-        timeout: UInt64? = nil, completion: @escaping @Sendable (Result<Int, LogQueryError>) -> Void
+        timeout: Duration? = nil, completion: @escaping @Sendable (Result<Int, LogQueryError>) -> Void
     ) -> OperationHandle {
         start(CountOperation(query: self, completion: completion), timeout: timeout)
     }
@@ -232,8 +232,8 @@ public final class LogQuery: @unchecked Sendable {
     }
 
     /// Starts `body` and registers its handle for `cancel`/`close`.
-    func start(_ body: QueryOperation, timeout: UInt64?) -> OperationHandle {
-        let handle = reactor.start(body, timeoutNanos: timeout)
+    func start(_ body: QueryOperation, timeout: Duration?) -> OperationHandle {
+        let handle = reactor.start(body, timeout: timeout)
         pending.register(body.id, handle)
         return handle
     }
@@ -360,12 +360,9 @@ public final class LogQuery: @unchecked Sendable {
 
     private func schedulePump(after nanos: UInt64) {
         if sliceEvent == nil {
-            sliceEvent = LibeventEvent(reactor: reactor, fd: -1, interest: [], persistent: false) { [self] _, _ in
-                sliceEvent?.didFireOnce()
-                pump()
-            }
+            sliceEvent = LoopTimer(reactor: reactor) { [self] in pump() }
         }
-        sliceEvent?.arm(timeoutNanos: nanos)
+        sliceEvent?.arm(after: .nanoseconds(Int64(clamping: nanos)))
     }
 
     /// One slice: runs the head operations until the slice's time is used, then re-arms.

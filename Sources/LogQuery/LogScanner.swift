@@ -1,3 +1,5 @@
+import LinuxSystem
+
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -5,7 +5,7 @@ import EventReactor
 #endif
 
 /// A subscription to the new records of a log file: an operation of the reactor that follows the
-/// file through an inotify watch on its directory (one `LibeventEvent` on the inotify fd) and a
+/// file through an inotify watch on its directory (one `FDWatcher` on the inotify fd) and a
 /// fallback poll timer, delivering records in file order in bounded slices.
 ///
 /// - A partial last line is held back until its newline arrives.
@@ -43,8 +43,8 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
     // Loop-only state.
     private var operation: OperationHandle?
     private var watch: DirectoryWatch?
-    private var watchEvent: LibeventEvent?
-    private var sliceEvent: LibeventEvent?
+    private var watchEvent: FDWatcher?
+    private var sliceEvent: LoopTimer?
     private var file: FollowedFile?
     private var counter: LineCounter?
     private var switching = false
@@ -117,8 +117,7 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
             let (directory, name) = Self.split(path)
             let watch = try DirectoryWatch(directory: directory, name: name)
             self.watch = watch
-            let event = LibeventEvent(reactor: reactor, fd: watch.fd, interest: .read, persistent: true) {
-                [self] _, _ in
+            let event = FDWatcher(reactor: reactor, fd: watch.fd, interest: .read) { [self] in
                 self.watch?.drain()
                 pump()
             }
@@ -218,12 +217,9 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
     private func schedulePump(after nanos: UInt64) {
         guard !done else { return }
         if sliceEvent == nil {
-            sliceEvent = LibeventEvent(reactor: reactor, fd: -1, interest: [], persistent: false) { [self] _, _ in
-                sliceEvent?.didFireOnce()
-                pump()
-            }
+            sliceEvent = LoopTimer(reactor: reactor) { [self] in pump() }
         }
-        sliceEvent?.arm(timeoutNanos: nanos)
+        sliceEvent?.arm(after: .nanoseconds(Int64(clamping: nanos)))
     }
 
     private enum ReadResult {

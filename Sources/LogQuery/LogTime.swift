@@ -9,7 +9,8 @@ public struct LogTime: Sendable, Hashable, Comparable, Codable {
     public init(nanosecondsSinceEpoch: Int64) { self.nanosecondsSinceEpoch = nanosecondsSinceEpoch }
 
     /// Makes an instant from a civil date and time at a UTC offset (seconds east of UTC).
-    /// Returns `nil` when a field is out of range (month 13, second 61, …).
+    /// Returns `nil` when a field is out of range (month 13, second 61, …) or the instant is outside
+    /// 1677-09-21…2262-04-11, what 64-bit nanoseconds since 1970 hold.
     public init?(
         year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int,
         nanosecond: Int = 0, utcOffsetSeconds: Int = 0
@@ -20,7 +21,12 @@ public struct LogTime: Sendable, Hashable, Comparable, Codable {
         else { return nil }
         let days = Self.daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - utcOffsetSeconds
-        nanosecondsSinceEpoch = Int64(seconds) * 1_000_000_000 + Int64(nanosecond)
+        // Nanoseconds since 1970 in 64 bits reach 1677-09-21 to 2262-04-11: a date outside is no
+        // instant here (it trapped on the overflow; a log line or filter can name year 9999).
+        let (scaled, overflowed) = Int64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, overflowedAgain) = scaled.addingReportingOverflow(Int64(nanosecond))
+        guard !overflowed, !overflowedAgain else { return nil }
+        nanosecondsSinceEpoch = total
     }
 
     /// Orders instants by time.

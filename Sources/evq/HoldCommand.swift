@@ -4,6 +4,7 @@ import DNSQuery
 import EvdnsBaseline
 import EventReactor
 import Foundation
+import LinuxSystem
 
 /// `evq hold` (hidden): holds N DNS queries outstanding on one loop against a UDP socket that is
 /// bound but never read, and prints the resident memory they cost — the RSS-per-outstanding-query
@@ -48,10 +49,10 @@ struct HoldCommand: ParsableCommand {
         case .evquery:
             (rssBefore, rssHeld, completed) = try holdEvquery(port: sink.port)
         case .evdns:
-            rssBefore = Self.residentBytes()
+            rssBefore = ProcessUsage.residentBytes()
             completed = try EvdnsHold.hold(server: "127.0.0.1:\(sink.port)", outstanding: outstanding,
                                            suffix: "load.evq.test", settleSeconds: settle) {
-                rssHeld = Self.residentBytes()
+                rssHeld = ProcessUsage.residentBytes()
             }
         }
         let perQuery = Double(rssHeld - rssBefore) / Double(outstanding)
@@ -68,9 +69,9 @@ struct HoldCommand: ParsableCommand {
         var configuration = DNSQueryEngine.Configuration()
         configuration.servers = [DNSServer(ipv4: 127, 0, 0, 1, port: port)]
         configuration.resolvConfPath = "/nonexistent"
-        configuration.timeoutNanos = 3_600_000_000_000
-        configuration.retransmitNanos = configuration.timeoutNanos
-        configuration.maxRetransmitNanos = configuration.timeoutNanos
+        configuration.timeout = .seconds(3600)
+        configuration.retransmitInterval = configuration.timeout
+        configuration.maxRetransmitInterval = configuration.timeout
         configuration.attempts = 1
         let engine = DNSQueryEngine(reactor: reactor, configuration: configuration)
         defer { engine.shutdown() }
@@ -78,7 +79,7 @@ struct HoldCommand: ParsableCommand {
         // One closure for every query: the caller's completion context is not the engine's memory.
         let completion: @Sendable (DNSQueryOutcome) -> Void = { _ in completions.withLock { $0 += 1 } }
         let count = outstanding
-        let before = Self.residentBytes()
+        let before = ProcessUsage.residentBytes()
         let refused = reactor.syncOnLoop { () -> Int in
             var options = DNSQueryOptions()
             options.resultDetail = .summary
@@ -96,20 +97,12 @@ struct HoldCommand: ParsableCommand {
         let deadline = MonotonicClock.now() + 60_000_000_000
         while engine.counters().sentUDP < count && MonotonicClock.now() < deadline { usleep(10_000) }
         usleep(UInt32(settle * 1e6))
-        let held = Self.residentBytes()
+        let held = ProcessUsage.residentBytes()
         engine.cancelAll()
         while completions.withLock({ $0 }) < count && MonotonicClock.now() < deadline + 10_000_000_000 {
             usleep(10_000)
         }
         return (before, held, completions.withLock { $0 })
-    }
-
-    /// The process's resident set in bytes (`/proc/self/statm`, second field, in pages).
-    static func residentBytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }
 

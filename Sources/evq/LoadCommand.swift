@@ -16,16 +16,31 @@ struct LoadCommand: ParsableCommand {
             """ + CommandFailure.exitCodesHelp
     )
 
-    @Option(help: "Target HOST:PORT (default: the embedded responder on 127.0.0.1, a random port).")
-    var server: String?
+    @Option(help: "Target HOST:PORT, repeatable: queries go round the servers (default: the embedded responder on 127.0.0.1, a random port).")
+    var server: [String] = []
     @Option(help: "dnsperf datafile: 'name type' per line.")
     var datafile: String?
     @Option(help: "Closed loop: queries kept in flight.")
     var outstanding: Int?
-    @Option(help: "Open loop: target queries per second.")
+    @Option(help: "Open loop: target queries per second (with --ramp-to: the rate the ramp starts from).")
     var rate: Double?
-    @Option(help: "Seconds to run.")
-    var duration: Double = 5
+    @Option(help: "Open loop: rise linearly from --rate to this many queries per second; the report names the knee.")
+    var rampTo: Double?
+    @Option(help: "Seconds the ramp takes (default: --duration).")
+    var rampSeconds: Double?
+    @Option(help: "The ramp's knee: the highest rate with loss ≤ 1 % and p99 under this (units ns, us, ms, s).")
+    var kneeP99 = "100ms"
+    @Option(help: "Closed loop: at most this many queries per second.")
+    var maxRate: Double?
+    @Option(help: "Seconds per live line, JSON interval and CSV row.")
+    var interval = 1.0
+    @Option(help: "Write the intervals as CSV here (time, sent, responses, each rcode, timeouts, cancels, errors, p50/p99).")
+    var intervalCsv: String?
+    @Option(help: "A malformed datafile line: skip (report it with its number and go on) or stop.")
+    var datafileErrors = "stop"
+    @OptionGroup var queryFlags: QueryFlagOptions
+    @Option(help: "Seconds to run (default 5, or --ramp-seconds).")
+    var duration: Double?
     @Option(help: "Stop after this many queries.")
     var queries: Int?
     @Option(help: "Reactors (loop threads).")
@@ -61,16 +76,27 @@ struct LoadCommand: ParsableCommand {
 
     func validate() throws {
         if outstanding != nil && rate != nil { throw ValidationError("give --outstanding (closed loop) or --rate (open loop), not both") }
+        if Datafile.ErrorPolicy(rawValue: datafileErrors) == nil { throw ValidationError("--datafile-errors must be skip or stop") }
         do { try configuration().validate() } catch let failure as LoadRun.Failure { throw ValidationError(failure.description) }
     }
 
     /// The flags as a configuration (the datafile is read by `run`).
     private func configuration() throws -> LoadConfiguration {
         var configuration = LoadConfiguration()
-        configuration.server = server
+        configuration.servers = server
         if let outstanding { configuration.outstanding = outstanding }
         configuration.rate = rate
-        configuration.durationSeconds = duration
+        configuration.duration = .seconds(duration ?? rampSeconds ?? 5)
+        configuration.rampTo = rampTo
+        configuration.rampSeconds = rampSeconds
+        guard case .fixed(let knee)? = DelayDistribution("fixed:" + kneeP99) else {
+            throw ValidationError("--knee-p99: expected a duration with units (e.g. 100ms)")
+        }
+        configuration.kneeP99 = .nanoseconds(Int64(clamping: knee))
+        configuration.maxRate = maxRate
+        guard interval.isFinite, interval > 0 else { throw ValidationError("--interval must be 0.01…3600 seconds") }
+        configuration.interval = .nanoseconds(Int64(min(interval, 1e7) * 1e9))
+        configuration.flags = try queryFlags.flags()
         configuration.maxQueries = queries
         configuration.reactors = reactors
         configuration.cancelRate = cancelRate
@@ -84,7 +110,7 @@ struct LoadCommand: ParsableCommand {
         configuration.scanJobs = scanJobs
         configuration.scanFile = scanFile
         configuration.scanFilter = scanFilter
-        configuration.timeoutSeconds = timeout
+        configuration.timeout = .seconds(timeout)
         configuration.seed = seed
         configuration.quiet = quiet
         configuration.segmentOffload = !noSegmentOffload
@@ -95,15 +121,53 @@ struct LoadCommand: ParsableCommand {
         var configuration = try configuration()
         if let datafile {
             let text = try CommandFailure.readTextFile(datafile, flag: "--datafile")
-            do { configuration.queries = try Datafile.parse(text) } catch {
+            guard let policy = Datafile.ErrorPolicy(rawValue: datafileErrors) else {
+                throw ValidationError("--datafile-errors must be skip or stop")
+            }
+            let parsed: Datafile.Parsed
+            do { parsed = try Datafile.parse(text, errors: policy) } catch {
                 throw CommandFailure(.file, "--datafile \(datafile): \(error)")
             }
+            for skipped in parsed.skipped {
+                FileHandle.standardError.write(Data("evq load: --datafile \(datafile): \(skipped); skipped\n".utf8))
+            }
+            configuration.queries = parsed.queries
         }
         let (report, recorder) = try LoadRun.run(configuration)
         print(report.text)
         if let json { try report.json().write(toFile: json, atomically: true, encoding: .utf8) }
         if let histogramLog { try recorder.histogramLog.write(toFile: histogramLog, atomically: true, encoding: .utf8) }
+        if let intervalCsv { try report.intervalCSV.write(toFile: intervalCsv, atomically: true, encoding: .utf8) }
         if let plot { try SVGPlot.render(report).write(toFile: plot, atomically: true, encoding: .utf8) }
         if !report.audit.ok { throw CommandFailure(.audit, "the exactly-once audit failed (see the report's audit line)") }
+    }
+}
+
+/// The query flags `evq load` and `evq resolve` share.
+struct QueryFlagOptions: ParsableArguments {
+    @Flag(help: "DO: ask for DNSSEC records.")
+    var dnssecOk = false
+    @Flag(help: "CD: ask the resolver not to validate DNSSEC.")
+    var checkingDisabled = false
+    @Option(help: "The EDNS UDP payload size to advertise, 512…65535 (default 1232).")
+    var ednsSize: Int?
+    @Flag(help: "Send no EDNS OPT record.")
+    var noEdns = false
+    @Flag(name: .customLong("0x20"), help: "Randomize the case of the name and accept only a reply echoing it.")
+    var randomizeCase = false
+
+    /// The flags as the load generator takes them.
+    func flags() throws -> QueryFlags {
+        if noEdns && (ednsSize != nil || dnssecOk) { throw ValidationError("--no-edns goes without --edns-size and --dnssec-ok") }
+        var flags = QueryFlags()
+        flags.dnssecOK = dnssecOk
+        flags.checkingDisabled = checkingDisabled
+        flags.noEDNS = noEdns
+        flags.randomizeCase = randomizeCase
+        if let ednsSize {
+            guard (512...65_535).contains(ednsSize) else { throw ValidationError("--edns-size must be 512…65535") }
+            flags.ednsSize = UInt16(ednsSize)
+        }
+        return flags
     }
 }

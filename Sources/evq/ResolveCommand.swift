@@ -3,6 +3,7 @@ import DNSMessage
 import DNSQuery
 import EventReactor
 import Foundation
+import LoadGenerator
 
 #if canImport(Glibc)
 import Glibc
@@ -28,16 +29,13 @@ struct ResolveCommand: ParsableCommand {
 
     @Argument(help: "The name to ask (a trailing dot is optional).")
     var name: String
-    @Argument(help: "The type: a mnemonic (A, AAAA, MX, TXT, …), TYPEnnn or a number.")
+    @Argument(help: "The type: any IANA type name (A, MX, DNSKEY, NSEC3PARAM, HTTPS, …), TYPEnnn or a number.")
     var type = "A"
     @Option(help: "Server HOST:PORT (default: the nameservers of /etc/resolv.conf).")
     var server: String?
     @Flag(help: "Ask over TCP from the start.")
     var tcp = false
-    @Flag(name: .customLong("0x20"), help: "Randomize the case of the name and accept only a reply echoing it.")
-    var randomizeCase = false
-    @Flag(help: "Send no EDNS OPT record.")
-    var noEdns = false
+    @OptionGroup var queryFlags: QueryFlagOptions
     @Flag(help: "Clear RD (no recursion).")
     var norecurse = false
     @Option(help: "The whole query's deadline, seconds.")
@@ -51,6 +49,7 @@ struct ResolveCommand: ParsableCommand {
         if let server {
             do { _ = try DNSServer(parsing: server) } catch { throw ValidationError("--server: \(error)") }
         }
+        _ = try queryFlags.flags()
         if queryType == nil { throw ValidationError("unknown type \(type): use a mnemonic, TYPEnnn or 0…65535") }
     }
 
@@ -59,9 +58,13 @@ struct ResolveCommand: ParsableCommand {
     func run() throws {
         var options = DNSQueryOptions()
         options.tcpOnly = tcp
-        options.randomizeCase = randomizeCase
         options.recursionDesired = !norecurse
-        if noEdns { options.ednsPayloadSize = nil }
+        let flags = try queryFlags.flags()
+        options.dnssecOK = flags.dnssecOK
+        options.checkingDisabled = flags.checkingDisabled
+        options.randomizeCase = flags.randomizeCase
+        if let size = flags.ednsSize { options.ednsPayloadSize = size }
+        if flags.noEDNS { options.ednsPayloadSize = nil }
         let nanos = UInt64(timeout * 1e9)
         var request: DNSQueryRequest
         do {
@@ -72,10 +75,10 @@ struct ResolveCommand: ParsableCommand {
         }
         var configuration = DNSQueryEngine.Configuration()
         if let server { configuration.servers = [try DNSServer(parsing: server)] }
-        configuration.timeoutNanos = nanos
+        configuration.timeout = .nanoseconds(Int64(nanos))
         configuration.attempts = attempts
-        configuration.maxRetransmitNanos = min(configuration.maxRetransmitNanos, nanos)
-        configuration.retransmitNanos = min(configuration.retransmitNanos, nanos)
+        configuration.maxRetransmitInterval = min(configuration.maxRetransmitInterval, configuration.timeout)
+        configuration.retransmitInterval = min(configuration.retransmitInterval, configuration.timeout)
 
         let reactor = try Reactor()
         defer { reactor.shutdown() }
@@ -103,10 +106,12 @@ struct ResolveCommand: ParsableCommand {
     static func digText(_ result: DNSQueryResult, asked: String) -> String {
         let millis = Double(result.elapsedNanos) / 1e6
         let message: DNSMessage? = result.message
+        let trailing = result.summary.trailingBytes == 0 ? ""
+            : "\n;; WARNING: \(result.summary.trailingBytes) bytes after the last record (ignored)"
         return """
             ; <<>> evq resolve <<>> \(asked)
             ;; Got answer:
-            \(message.map(\.description) ?? ";; status: \(result.rcode)")
+            \(message.map(\.description) ?? ";; status: \(result.rcode)")\(trailing)
 
             ;; Query time: \(String(format: "%.3f", millis)) msec
             ;; SERVER: \(result.server) (\(result.transport))

@@ -51,6 +51,8 @@ struct ServeCommand: ParsableCommand {
     var duplicate = 0.0
     @Option(help: "Fault: probability of answering from another port.")
     var wrongPort = 0.0
+    @Option(help: "Answer at most this many UDP queries per second (all threads), dropping the rest: a server of known capacity.")
+    var maxQps: Double?
 
     func validate() throws {
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be 1…64") }
@@ -61,6 +63,7 @@ struct ServeCommand: ParsableCommand {
         where !(0...1).contains(value) {
             throw ValidationError("\(flag) is a probability between 0 and 1")
         }
+        if let maxQps, !(maxQps >= 1 && maxQps <= 100_000_000) { throw ValidationError("--max-qps must be 1…100,000,000") }
         if let delay {
             do { _ = try DelayDistribution(parsing: delay) } catch { throw ValidationError("--delay: \(error)") }
         }
@@ -81,12 +84,11 @@ struct ServeCommand: ParsableCommand {
             configuration.synthesisSuffix = name
         }
         for path in zone {
-            let text = try CommandFailure.readTextFile(path, flag: "--zone")
             // Without $ORIGIN the zone is named after its file (example.com.zone → example.com.).
             let base = (path as NSString).lastPathComponent.replacingOccurrences(of: ".zone", with: "")
             do {
-                try configuration.loadZone(text: text, origin: (try? DNSName(parsing: base + ".")) ?? .root)
-            } catch { throw CommandFailure(.file, "--zone \(path): \(error)") }
+                try configuration.loadZone(path: path, origin: (try? DNSName(parsing: base + ".")) ?? .root)
+            } catch { throw CommandFailure(.file, "--zone: \(error.detail)") }
         }
         var faults = DNSFaults()
         faults.drop = drop
@@ -101,6 +103,7 @@ struct ServeCommand: ParsableCommand {
         faults.wrongQuestion = wrongQuestion
         faults.duplicate = duplicate
         faults.wrongSourcePort = wrongPort
+        faults.maxQPS = maxQps
         configuration.faults = faults
 
         // Signals are taken by sigwait on this thread: block them before any thread starts. A

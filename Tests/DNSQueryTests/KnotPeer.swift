@@ -14,6 +14,7 @@ enum KnotPeer {
         www      IN AAAA 2001:db8::10
         MixedCase IN A  192.0.2.20
         \(bigTXT)
+        \(KnotRDataTests.zoneLines)
         """
 
     /// 12 TXT records of 200 bytes: about 2.6 KB, over the 1232-byte EDNS size, so UDP is truncated.

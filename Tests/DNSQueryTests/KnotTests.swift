@@ -119,10 +119,10 @@ import Testing
         // query knotd is slow to answer is asked again (this test is about exactly-once, not
         // attempts). Then every query is answered, once.
         let outcomes = try ask(requests, window: 200) { configuration in
-            configuration.timeoutNanos = 60_000_000_000
+            configuration.timeout = .seconds(60)
             configuration.attempts = 6
-            configuration.retransmitNanos = 2_000_000_000
-            configuration.maxRetransmitNanos = 10_000_000_000
+            configuration.retransmitInterval = .seconds(2)
+            configuration.maxRetransmitInterval = .seconds(10)
         }
         #expect(outcomes.count == count)
         let answered = outcomes.filter { $0.result != nil }.count
@@ -169,10 +169,10 @@ import Testing
         // machine whose cores other tests hold can keep knotd from its socket past 2 s, so a query
         // gets 60 s and is asked again every 2 s (it was one unanswered of 400 at 2 s, 2 attempts).
         var configuration = testConfiguration(server)
-        configuration.timeoutNanos = 60_000_000_000
+        configuration.timeout = .seconds(60)
         configuration.attempts = 6
-        configuration.retransmitNanos = 2_000_000_000
-        configuration.maxRetransmitNanos = 10_000_000_000
+        configuration.retransmitInterval = .seconds(2)
+        configuration.maxRetransmitInterval = .seconds(10)
         let engine = DNSQueryEngine(group: group, configuration: configuration)
         let ledger = CompletionLedger(capacity: 400)
         let outcomes = Outcomes()
@@ -181,7 +181,7 @@ import Testing
         for index in 0..<200 { engine.start(request, completion: recording(index, ledger, outcomes)) }
         // Tagged queries take their own path to a shard (an engine on one reactor borrows its one).
         for index in 200..<400 { engine.start(request, tag: UInt64(index), target: target) }
-        #expect(group.waitForAllDrained(timeoutNanos: 120_000_000_000))
+        #expect(group.waitForAllDrained(timeout: .seconds(120)))
         engine.shutdown()
         let audit = group.audit(since: baseline, ledger: ledger, started: 400)
         #expect(audit.ok, "\(audit)")

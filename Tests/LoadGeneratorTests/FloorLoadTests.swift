@@ -128,12 +128,12 @@ struct FloorLoadTests {
     /// A quiet floor run on `server` with that many in flight and at most `queries` queries.
     static func floor(_ server: String, outstanding: Int = 100, queries: Int? = nil) -> LoadConfiguration {
         var configuration = LoadConfiguration()
-        configuration.server = server
+        configuration.servers = [server]
         configuration.engine = .floor
         configuration.queries = workload
         configuration.outstanding = outstanding
         configuration.maxQueries = queries
-        configuration.durationSeconds = 30
+        configuration.duration = .seconds(30)
         configuration.cancelRate = 0
         configuration.quiet = true
         return configuration
@@ -142,7 +142,7 @@ struct FloorLoadTests {
     @Test func floorRunAgainstKnotAccountsForEveryQueryAndPassesTheAudit() throws {
         var configuration = Self.floor(try FloorKnot.server.get(), outstanding: 64, queries: 20_000)
         configuration.reactors = 2
-        configuration.durationSeconds = 5
+        configuration.duration = .seconds(5)
         let (report, _) = try LoadRun.run(configuration)
 
         #expect(report.engine == "floor")
@@ -180,7 +180,7 @@ struct FloorLoadTests {
         let responder = EvenIDResponder()
         defer { responder.stop() }
         var configuration = Self.floor(responder.server, outstanding: 20, queries: 200)
-        configuration.timeoutSeconds = 0.2
+        configuration.timeout = .milliseconds(200)
         let (report, _) = try LoadRun.run(configuration)
         let answered = report.outcomes["answered"] ?? 0, timeouts = report.outcomes["timeout"] ?? 0
         #expect(report.sent == 200)

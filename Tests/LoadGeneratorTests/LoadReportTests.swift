@@ -9,7 +9,7 @@ import FoundationXML
 #endif
 
 /// A report from real histograms (no load run needed to check its shape).
-func sampleReport() -> LoadReport {
+func sampleReport(timersAfterDrain: Int = 0) -> LoadReport {
     var query = makeLatencyHistogram()
     var loop = makeLatencyHistogram()
     var thread = makeLatencyHistogram()
@@ -20,14 +20,19 @@ func sampleReport() -> LoadReport {
         _ = thread.record(UInt64.random(in: 4_000...60_000, using: &rng))
     }
     let audit = ExactlyOnceAudit(started: 10, completed: 10, doubleCompletions: 0, missed: 0, eventsAfterDrain: 3,
-                                 eventsBaseline: 3, timersAfterDrain: 0)
+                                 eventsBaseline: 3, timersAfterDrain: timersAfterDrain)
     return LoadReport(
         engine: "evquery", server: "127.0.0.1:5353", mode: "closed", outstanding: 100, targetRate: nil, reactors: 1,
         seconds: 3, sent: 10, qps: 1234, cpuSeconds: 1.5, cpuSecondsPerMillion: 4.4, rssBytes: 1 << 20,
         latencyUs: LatencySummary(nanoseconds: query),
         cancelLatencyUs: .init(loop: LatencySummary(nanoseconds: loop), thread: LatencySummary(nanoseconds: thread)),
-        outcomes: ["answered": 8, "cancelled": 2], audit: .init(audit),
-        timeline: (0..<3).map { .init(second: $0, qps: 1000 + Double($0) * 100, p99Us: 500, outstanding: 100, cancels: 1, errors: 0) },
+        outcomes: ["answered": 8, "cancelled": 2], audit: audit,
+        intervals: (0..<3).map { second in
+            var outcomes = [Int](repeating: 0, count: LoadOutcome.allCases.count)
+            outcomes[0] = 1000 + second * 100
+            return .init(time: Double(second + 1), seconds: 1, outcomes: outcomes, rcodes: [outcomes[0]], latency: query,
+                         outstanding: 100)
+        },
         curves: ["query": LoadReport.curve(query), "cancel_loop": LoadReport.curve(loop), "cancel_thread": LoadReport.curve(thread)])
 }
 
@@ -53,6 +58,15 @@ struct LoadReportTests {
         #expect(audit["ok"] as? Bool == true)
     }
 
+    @Test func aTimerLeftAfterTheDrainShowsInTheReportAndFailsItsAudit() throws {
+        let report = sampleReport(timersAfterDrain: 1)
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        let audit = try #require(root["audit"] as? [String: Any])
+        #expect(audit["timers_after_drain"] as? Int == 1)
+        #expect(audit["ok"] as? Bool == false)
+        #expect(report.text.contains("timers_after_drain=1 VIOLATED"))
+    }
+
     @Test func plotIsValidSVGWithTheThreeLatencyCurvesAndThroughput() throws {
         let svg = SVGPlot.render(sampleReport())
         final class Collector: NSObject, XMLParserDelegate {
@@ -73,11 +87,11 @@ struct LoadReportTests {
     }
 
     @Test func datafileReadsDnsperfFormatAndRejectsBadLinesWithTheirNumber() throws {
-        let queries = try Datafile.parse("# comment\nexample.com A\n\n; other\nwww.example.com aaaa\nbare.example\n")
+        let queries = try Datafile.parse("# comment\nexample.com A\n\n; other\nwww.example.com aaaa\nbare.example\n").queries
         #expect(queries == [WorkloadQuery(name: "example.com", type: "A"), WorkloadQuery(name: "www.example.com", type: "AAAA"),
                             WorkloadQuery(name: "bare.example", type: "A")])
-        #expect(throws: Datafile.ParseError(line: 2, reason: "expected 'name [type]', found 3 fields")) {
-            try Datafile.parse("ok.example A\nbad.example A extra\n")
+        #expect { try Datafile.parse("ok.example A\nbad.example A extra\n") } throws: {
+            "\($0)".hasPrefix("datafile line 2: unknown flag 'extra'")
         }
         #expect(throws: Datafile.ParseError.self) { try Datafile.parse("# only comments\n") }
         #expect(throws: Datafile.ParseError.self) { try Datafile.parse("x.example A-B\n") }

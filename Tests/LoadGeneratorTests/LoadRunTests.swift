@@ -9,7 +9,7 @@ import Testing
 struct LoadRunTests {
     private func configuration(_ change: (inout LoadConfiguration) -> Void = { _ in }) -> LoadConfiguration {
         var configuration = LoadConfiguration()
-        configuration.durationSeconds = 1.5
+        configuration.duration = .milliseconds(1500)
         configuration.outstanding = 50
         configuration.quiet = true
         configuration.cancelRate = 0.1
@@ -59,7 +59,7 @@ struct LoadRunTests {
 
     @Test func everyEngineRunsAgainstTheEmbeddedResponderWithTheAudit() throws {
         for engine in [LoadEngineKind.evdns, .floor] {
-            let (report, _) = try LoadRun.run(configuration { $0.engine = engine; $0.cancelRate = 0; $0.durationSeconds = 1 })
+            let (report, _) = try LoadRun.run(configuration { $0.engine = engine; $0.cancelRate = 0; $0.duration = .seconds(1) })
             #expect(report.audit.ok, "\(engine): \(report.audit)")
             #expect(report.sent > 0 && report.sent == dnsOutcomes(report), "\(engine)")
         }
@@ -69,16 +69,16 @@ struct LoadRunTests {
         // 2,000 queries a second is well within what the responder and a debug build keep up with.
         let (report, _) = try LoadRun.run(configuration {
             $0.rate = 2000
-            $0.durationSeconds = 10
+            $0.duration = .seconds(10)
             $0.cancelRate = 0
         })
         #expect(report.audit.ok, "\(report.audit)")
         #expect(abs(Double(report.sent) - 20_000) <= 20_000 * 0.03, "sent \(report.sent) of 20,000")
         // No second without answers (a stalled pacer); the per-second rates themselves are sampled
         // by the reporter thread and jitter with the machine, so they are not held to 3 %.
-        let full = report.timeline.dropLast().filter { $0.second >= 1 }
+        let full = report.intervals.dropLast().filter { $0.time >= 1.5 }
         #expect(full.count >= 8)
-        for second in full { #expect(second.qps > 1000, "second \(second.second): \(second.qps) q/s") }
+        for second in full { #expect(second.qps > 1000, "second \(second.time): \(second.qps) q/s") }
     }
 
     @Test func scanJobsMixedInAreAuditedAndTheirCancelsMeasured() throws {
@@ -105,7 +105,7 @@ struct LoadRunTests {
             (configuration { $0.reactors = 0 }, "--reactors"),
             (configuration { $0.cancelRate = 2 }, "--cancel-rate"),
             (configuration { $0.scanJobs = 1 }, "--scan-file"),
-            (configuration { $0.server = "localhost" }, "--server"),
+            (configuration { $0.servers = ["localhost"] }, "--server"),
             (configuration { $0.engine = .evdns; $0.rate = 100 }, "closed loop"),
         ]
         for (bad, flag) in cases {
@@ -125,7 +125,7 @@ struct LoadRunTests {
             }
         }
         let server = "127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
-        #expect { try LoadRun.run(configuration { $0.server = server }) } throws: {
+        #expect { try LoadRun.run(configuration { $0.servers = [server] }) } throws: {
             "\($0)".contains("did not answer a probe query")
         }
     }

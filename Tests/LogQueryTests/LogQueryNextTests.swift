@@ -103,14 +103,14 @@ import Testing
             try withAuditedReactor { reactor, ledger in
                 let query = try LogQuery.open(path: path, follow: true, on: reactor)
                 defer { query.close() }
-                #expect(try nextBatch(query, ledger, max: 10, timeout: 30_000_000)?.get().count == 3)
-                #expect(nextBatch(query, ledger, max: 10, timeout: 30_000_000) == .failure(.timeout))
+                #expect(try nextBatch(query, ledger, max: 10, timeout: .milliseconds(30))?.get().count == 3)
+                #expect(nextBatch(query, ledger, max: 10, timeout: .milliseconds(30)) == .failure(.timeout))
                 let appender = try #require(FileHandleAppender(path: path))
                 let line = syslogLines(1, from: 3)
                 appender.append(String(line.dropLast(10)))
-                #expect(nextBatch(query, ledger, max: 10, timeout: 60_000_000) == .failure(.timeout))
+                #expect(nextBatch(query, ledger, max: 10, timeout: .milliseconds(60)) == .failure(.timeout))
                 appender.append(String(line.suffix(10)))
-                let records = try #require(try nextBatch(query, ledger, max: 10, timeout: 5_000_000_000)?.get())
+                let records = try #require(try nextBatch(query, ledger, max: 10, timeout: .seconds(5))?.get())
                 #expect(records.map(sequenceNumber) == [3])
                 #expect(!records[0].flags.contains(.partial))
             }

@@ -52,7 +52,7 @@ import Testing
                 let follow = try LogQuery.open(path: path, follow: true, on: reactor)
                 defer { follow.close() }
                 #expect(seek(follow, ledger, to: .afterBookmark(mark), strict: true) == .success(true))
-                let batch = try #require(try nextBatch(follow, ledger, max: 10, timeout: 5_000_000_000)?.get())
+                let batch = try #require(try nextBatch(follow, ledger, max: 10, timeout: .seconds(5))?.get())
                 #expect(batch.map(sequenceNumber) == [2])
                 #expect(batch.first?.offset == records.last?.offset)
             }

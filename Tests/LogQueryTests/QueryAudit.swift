@@ -61,7 +61,7 @@ final class Awaited<T: Sendable>: Sendable {
 
 /// Runs one `next` and waits for its outcome (at most 20 s).
 func nextBatch(
-    _ query: LogQuery, _ ledger: OperationLedger, max: Int, timeout: UInt64? = nil
+    _ query: LogQuery, _ ledger: OperationLedger, max: Int, timeout: Duration? = nil
 ) -> Result<[LogRecord], LogQueryError>? {
     let done = Awaited<Result<[LogRecord], LogQueryError>>()
     query.next(max: max, timeout: timeout, completion: ledger.track { done.set($0) })

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import LinuxSystem
 @testable import LogQuery
 
 #if canImport(Glibc)

@@ -28,6 +28,9 @@ size_t evq_udp_segment_control(void *control, unsigned short segment_size);
 /// `setsockopt(fd, SOL_UDP, UDP_SEGMENT, 0)`: 0 when the kernel knows UDP GSO (Linux 4.18), else
 /// the errno (`ENOPROTOOPT`).
 int evq_udp_segment_supported(int fd);
+/// `strerror_r(3)` (the GNU form): the text for `code`, written into `buffer` when the C library
+/// has no static text for it.
+const char *evq_strerror(int code, char *buffer, size_t length);
 /// `memmem(3)`.
 void *evq_memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
 /// `memrchr(3)`.

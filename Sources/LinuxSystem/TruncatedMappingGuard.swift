@@ -13,30 +13,30 @@ import CSystemShims
 /// per mapped scanner); `register` returns `nil` when all are taken. Any thread.
 /// The corresponding Windows mechanism is a structured exception handler around reads of a view
 /// (`EXCEPTION_IN_PAGE_ERROR`).
-enum TruncatedMappingGuard {
+public enum TruncatedMappingGuard {
     /// Windows that can be registered at the same time.
-    static let slotCount = Int(evq_mapguard_slot_count())
+    public static let slotCount = Int(evq_mapguard_slot_count())
 
     /// Pages of zeros mapped so far over windows of truncated files (every window, every scanner): a
     /// reader that sees it change while it read a window checks the file's size.
-    static var zeroFills: Int { evq_mapguard_zero_fills() }
+    public static var zeroFills: Int { evq_mapguard_zero_fills() }
 
     /// Registers the mapped range `base..<base + length` (before any read of it).
     /// - Returns: the slot to pass to `unregister`, or `nil` when every slot is taken or the handler
     ///   could not be installed (then the range must not be read through the mapping).
-    static func register(_ base: UnsafeRawPointer, length: Int) -> Int? {
+    public static func register(_ base: UnsafeRawPointer, length: Int) -> Int? {
         guard length > 0 else { return nil }
         let slot = evq_mapguard_register(base, length)
         return slot >= 0 ? Int(slot) : nil
     }
 
     /// Frees `slot` (before the range is unmapped).
-    static func unregister(_ slot: Int) {
+    public static func unregister(_ slot: Int) {
         evq_mapguard_unregister(Int32(slot))
     }
 
     /// Whether `address` lies in a registered range.
-    static func isRegistered(_ address: UInt) -> Bool {
+    public static func isRegistered(_ address: UInt) -> Bool {
         evq_mapguard_covers(UnsafeRawPointer(bitPattern: address)) != 0
     }
 }
