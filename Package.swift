@@ -50,7 +50,9 @@ let package = Package(
         // Pure Swift DNS wire format. Imports nothing of ours.
         .target(name: "DNSMessage"),
         .target(name: "DNSQuery", dependencies: ["EventReactor", "DNSMessage", "LinuxSystem"]),
-        .target(name: "LogQuery", dependencies: ["LinuxSystem", "EventReactor"]),
+        // zlib, to read rotated .gz logs in place.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "LogQuery", dependencies: ["LinuxSystem", "CZlib", "EventReactor"]),
         .target(
             name: "DNSResponder",
             dependencies: ["DNSMessage", "EventReactor", "LinuxSystem"]

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Scan speed, warm page cache, same run: `evq scan --count` (LogQuery's count mode, in slices on a
-# reactor) against grep and ripgrep; then the longest loop stall a scan caused (`--stats`).
+# reactor) against grep and ripgrep, and printing the matching records to a pipe against
+# `rg -F … | wc -l` (default and raw output); then the longest loop stall a scan caused (`--stats`).
 # Usage: tools/scan-speed.sh [SIZE_BYTES]   (default 1 GiB; the file is cached in /tmp)
 #        EVQ=path/to/evq tools/scan-speed.sh   (skip the release build)
+#        SCAN_SPEED_ONLY=print tools/scan-speed.sh   (only the printing commands and ratios)
 # Needs ripgrep (tools/install-deps.sh ripgrep) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +59,9 @@ names=(
     "evq: app == \"sshd\" and message ~ \"Failed\""
     "evq, 1 thread: message contains \"Failed password\""
     "evq, 1 thread: app == \"sshd\" and message ~ \"Failed\""
+    "rg -F 'Failed password' | wc -l"
+    "evq print: message contains \"Failed password\" | wc -l"
+    "evq print --output raw | wc -l"
 )
 command_of() {  # index
     case $1 in
@@ -68,6 +73,9 @@ command_of() {  # index
     5) evq_count "$data" 'app == "sshd" and message ~ "Failed"' ;;
     6) evq_count "$data" 'message contains "Failed password"' 1 ;;
     7) evq_count "$data" 'app == "sshd" and message ~ "Failed"' 1 ;;
+    8) rg -F 'Failed password' "$data" | wc -l ;;
+    9) "$EVQ" scan --filter 'message contains "Failed password"' "$data" | wc -l ;;
+    10) "$EVQ" scan --output raw --filter 'message contains "Failed password"' "$data" 2>/dev/null | wc -l ;;
     esac
 }
 
@@ -82,8 +90,10 @@ printf 'process start and exit (a one-line file): evq %.1f ms, rg %.1f ms\n' \
 rounds=${SCAN_SPEED_ROUNDS:-5}
 echo "$rounds interleaved rounds; best and median wall-clock time of each command"
 declare -A times
+selected=("${!names[@]}")
+[ "${SCAN_SPEED_ONLY:-}" = print ] && selected=(8 9 10)
 for _ in $(seq 1 "$rounds"); do
-    for index in "${!names[@]}"; do
+    for index in "${selected[@]}"; do
         t0=$(date +%s.%N)
         out=$(command_of "$index" || true)
         t1=$(date +%s.%N)
@@ -91,7 +101,7 @@ for _ in $(seq 1 "$rounds"); do
         count[${names[$index]}]=$(echo "$out" | awk '{print $1}')
     done
 done
-for index in "${!names[@]}"; do
+for index in "${selected[@]}"; do
     name=${names[$index]}
     sorted=$(tr ' ' '\n' <<<"${times[$index]}" | grep -v '^$' | sort -g)
     best[$name]=$(sed -n 1p <<<"$sorted")
@@ -108,13 +118,18 @@ agree() {  # name-a name-b
             "not message, holds the pattern; evq matches the message field only)"
     fi
 }
+# speed ratio evq/peer (>1 = evq faster), from the best times and from the medians
+ratio() { echo "$(echo "scale=2; ${best[$2]} / ${best[$1]}" | bc -l)x (median $(echo "scale=2; ${median[$2]} / ${median[$1]}" | bc -l)x)"; }
+echo
+echo "printing the matching records to a pipe (evq's count is lines: the records and its bookmark line):"
+echo "default output: evq/rg $(ratio "evq print: message contains \"Failed password\" | wc -l" "rg -F 'Failed password' | wc -l")"
+echo "--output raw:   evq/rg $(ratio "evq print --output raw | wc -l" "rg -F 'Failed password' | wc -l")"
+[ "${SCAN_SPEED_ONLY:-}" = print ] && exit 0
 echo
 agree "grep -F -c 'Failed password'" "evq: message contains \"Failed password\""
 agree "rg -c -F 'Failed password'" "evq: message contains \"Failed password\""
 agree "grep -c 'sshd.*Failed'" "evq: app == \"sshd\" and message ~ \"Failed\""
 
-# speed ratio evq/peer (>1 = evq faster), from the best times and from the medians
-ratio() { echo "$(echo "scale=2; ${best[$2]} / ${best[$1]}" | bc -l)x (median $(echo "scale=2; ${median[$2]} / ${median[$1]}" | bc -l)x)"; }
 echo
 substring='evq: message contains "Failed password"'
 field='evq: app == "sshd" and message ~ "Failed"'

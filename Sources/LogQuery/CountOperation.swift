@@ -25,7 +25,10 @@ final class CountOperation: QueryOperation, @unchecked Sendable {
         if scanner == nil {
             do {
                 let from = query.direction == .forward ? query.cursor?.offset ?? 0 : 0
-                let scanners = try query.makeCountScanners(from: from)
+                // A .gz file is one stream: it cannot be cut into ranges of the compressed bytes.
+                let scanners = query.scanner?.isCompressed == true
+                    ? [try query.makeScanner(.forward, at: query.direction == .forward ? query.cursor : nil, countOnly: true)]
+                    : try query.makeCountScanners(from: from)
                 if scanners.count > 1 {
                     let parallel = ParallelCount(scanners: scanners)
                     self.parallel = parallel

@@ -350,6 +350,14 @@ public final class LogQuery: @unchecked Sendable {
         return pread(fd, &byte, 1, off_t(offset - 1)) == 1 && byte == 0x0A
     }
 
+    /// Where a forward read resumes after `mark`'s record (see `LogBookmark.resumePosition(in:)`).
+    /// A `.gz` file does not grow: its last line is whole as it is.
+    func resumePosition(after mark: LogBookmark) -> LogPosition {
+        if scanner?.isCompressed == true { return LogPosition(offset: mark.offset + mark.length, ordinal: mark.ordinal + 1) }
+        let (offset, ordinal) = mark.resumePosition(in: fd)
+        return LogPosition(offset: offset, ordinal: ordinal)
+    }
+
     private func schedulePump(after nanos: UInt64) {
         if sliceEvent == nil {
             sliceEvent = LoopTimer(reactor: reactor) { [self] in pump() }

@@ -107,6 +107,7 @@ public struct LogRecordFlags: OptionSet, Sendable, Hashable {
     public static let raw = LogRecordFlags(rawValue: 1 << 1)
     /// The line is not valid UTF-8; invalid sequences were replaced by U+FFFD.
     public static let invalidUTF8 = LogRecordFlags(rawValue: 1 << 2)
-    /// The line is the last one of the file and has no terminating newline.
+    /// The line is the last one of the file and has no terminating newline (yet). A forward resume
+    /// from this record's bookmark starts at the line again, so a line finished later is read whole.
     public static let partial = LogRecordFlags(rawValue: 1 << 3)
 }

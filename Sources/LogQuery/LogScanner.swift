@@ -65,6 +65,14 @@ public final class LogScanner: @unchecked Sendable {
     private var pendingIndex = 0
     private var counted = 0
     private let mapping: MappedFileWindow?
+    /// A `.gz` file: its decompressed bytes, read in place. Offsets, ordinals and bookmarks are those
+    /// of the decompressed stream.
+    private let gzip: GzipStream?
+    /// A reverse scan of a `.gz` file holds the decompressed file (filled while counting its lines),
+    /// at most `gzipReverseLimit` bytes.
+    private var gzipWhole: [UInt8] = []
+    /// The most a reverse scan of a `.gz` file holds in memory: its whole decompressed content.
+    public static let gzipReverseLimit = 256 << 20
     /// Where a forward scan stops (`stop(at:)`); the file's end when nil.
     private var stopOffset: Int64?
 
@@ -123,8 +131,16 @@ public final class LogScanner: @unchecked Sendable {
         if options.referenceTime == nil { options.referenceTime = identity.modificationTime }
         // The start of the file decides `.auto` and which byte of a literal is rarest.
         var sample = [UInt8](repeating: 0, count: 16 * 1024)
-        let n = sample.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        var n = sample.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         guard n >= 0 else { throw LogScanError(operation: "pread", errno: errno) }
+        var gzip: GzipStream?
+        if GzipStream.isGzip(sample.prefix(n)) {
+            let stream = try GzipStream(fd: fd)
+            guard let count = sample.withUnsafeMutableBytes({ stream.read(into: $0.baseAddress!, count: $0.count, at: 0) })
+            else { throw LogScanError(operation: "pread", errno: errno) }
+            n = count
+            gzip = stream
+        }
         sample.removeLast(sample.count - n)
         let matching = Matching(options: options, filter: filter, sample: sample)
         self.fd = fd
@@ -140,8 +156,9 @@ public final class LogScanner: @unchecked Sendable {
         self.format = matching.parser.format
         self.matching = matching
         self.buffer = .allocate(byteCount: bufferSize, alignment: 64)
-        self.mapping = readMethod == .memoryMap ? MappedFileWindow(fd: fd, size: identity.size) : nil
-        self.readOffset = direction == .forward ? 0 : identity.size
+        self.mapping = readMethod == .memoryMap && gzip == nil ? MappedFileWindow(fd: fd, size: identity.size) : nil
+        self.gzip = gzip
+        self.readOffset = direction == .forward || gzip != nil ? 0 : identity.size
         self.ordinal = 0
     }
 
@@ -305,7 +322,47 @@ public final class LogScanner: @unchecked Sendable {
         case failed(LogScanError)
     }
 
+    /// Why the `.gz` file's stream ended early, when it did (read once the scan is at its end).
+    public var damage: LogStreamDamage? { gzip?.damage }
+
+    /// A line start at or before the first record stamped at or after `time`, found by binary search
+    /// (`TimeBisection`); nil for a `.gz` file or records out of order (then scan from the start).
+    func timeBisectionStart(atOrAfter time: LogTime) -> LogPosition? {
+        guard gzip == nil else { return nil }
+        return TimeBisection.start(
+            atOrAfter: time, fd: fd, size: identity.size, format: format, options: parseOptions)
+    }
+
+    /// Whether the file is a `.gz` file read through zlib.
+    public var isCompressed: Bool { gzip != nil }
+
+    /// Whether `offset` starts a line of the (decompressed) file; nil when it cannot be read.
+    public func isLineStart(_ offset: Int64) -> Bool? {
+        guard offset > 0 else { return offset == 0 }
+        var byte: UInt8 = 0
+        let n: Int?
+        if let gzip, direction == .forward {
+            n = gzip.read(into: &byte, count: 1, at: offset - 1)
+        } else if gzip != nil {
+            guard offset <= gzipWhole.count else { return false }
+            return gzipWhole[Int(offset) - 1] == 0x0A
+        } else {
+            n = pread(fd, &byte, 1, off_t(offset - 1))
+        }
+        guard let n else { return nil }
+        return n == 1 && byte == 0x0A
+    }
+
     private func readChunk(at offset: Int64, count: Int) -> Int? {
+        if let gzip {
+            if direction == .reverse, reverseReady {
+                let end = min(Int(offset) + count, gzipWhole.count)
+                guard Int(offset) < end else { return 0 }
+                gzipWhole.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + Int(offset), byteCount: end - Int(offset)) }
+                return end - Int(offset)
+            }
+            return gzip.read(into: buffer.baseAddress!, count: count, at: offset)
+        }
         while true {
             let n = pread(fd, buffer.baseAddress, count, off_t(offset))
             if n >= 0 { return n }
@@ -334,6 +391,12 @@ public final class LogScanner: @unchecked Sendable {
         if n == 0 {
             // The last mapped page reads zeros past a new, smaller end without a fault: ask.
             if mapped { dropPastEnd() }
+            if gzip?.damage != nil {
+                // The line the damage cut is not a record: the stream ends after the last whole line.
+                carryActive = false
+                carry.removeAll(keepingCapacity: true)
+                carryLength = 0
+            }
             if carryActive, !follow {
                 carryIsPartial = true
                 finishCarry()
@@ -558,6 +621,7 @@ public final class LogScanner: @unchecked Sendable {
 
     /// First phase of a reverse scan: counts the lines (so ordinals are exact), one buffer a call.
     private func countLinesForReverse() -> ReadOutcome {
+        if gzip != nil { return countCompressedLinesForReverse() }
         let end = identity.size
         if countingOffset >= end {
             let base = UnsafeRawPointer(buffer.baseAddress!)
@@ -579,5 +643,35 @@ public final class LogScanner: @unchecked Sendable {
         linesCounted += ByteSearch.countNewlines(in: UnsafeRawPointer(buffer.baseAddress!), from: 0, to: n)
         countingOffset += Int64(n)
         return .read(n)
+    }
+
+    /// The first phase of a reverse scan of a `.gz` file: decompresses one buffer a call into
+    /// `gzipWhole`, counting its lines; the scan then reads newest first from memory.
+    private func countCompressedLinesForReverse() -> ReadOutcome {
+        guard let n = readChunk(at: countingOffset, count: buffer.count) else {
+            return .failed(LogScanError(operation: "pread", errno: errno))
+        }
+        let base = UnsafeRawPointer(buffer.baseAddress!)
+        if n > 0 {
+            guard gzipWhole.count + n <= Self.gzipReverseLimit else {
+                return .failed(LogScanError(operation: "inflate", errno: EFBIG))
+            }
+            gzipWhole.append(contentsOf: UnsafeRawBufferPointer(start: base, count: n))
+            linesCounted += ByteSearch.countNewlines(in: base, from: 0, to: n)
+            countingOffset += Int64(n)
+            return .read(n)
+        }
+        if gzip?.damage != nil, let lastNewline = gzipWhole.lastIndex(of: 0x0A) {
+            // The line the damage cut is not a record.
+            gzipWhole.removeLast(gzipWhole.count - lastNewline - 1)
+        } else if gzip?.damage != nil {
+            gzipWhole.removeAll()
+        }
+        let endsWithNewline = gzipWhole.last.map { $0 == 0x0A } ?? true
+        ordinal = Int64(linesCounted) - (endsWithNewline ? 1 : 0)
+        if gzip?.damage != nil { ordinal = Int64(gzipWhole.lazy.filter { $0 == 0x0A }.count) - 1 }
+        readOffset = Int64(gzipWhole.count)
+        reverseReady = true
+        return .read(0)
     }
 }

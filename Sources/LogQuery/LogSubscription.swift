@@ -180,7 +180,8 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
             counter = LineCounter(end: opened.identity.size)
         case .afterBookmark(let mark, let strict):
             if mark.refers(to: opened.identity), isLineStart(opened.fd, mark.offset) {
-                opened.scanner.reposition(offset: mark.offset + mark.length, ordinal: mark.ordinal + 1)
+                let resume = mark.resumePosition(in: opened.fd)
+                opened.scanner.reposition(offset: resume.offset, ordinal: resume.ordinal)
             } else if strict {
                 startError = .notFound
             }

@@ -65,39 +65,7 @@ enum RFC3164Parser {
         while i < n, b[i] != UInt8(ascii: " ") { i += 1 }
         let host = hostStart..<i
         if i < n { i += 1 }
-        // TAG: up to 48 chars of [A-Za-z0-9._/-] etc., ended by '[' or ':'.
-        let tagStart = i
-        while i < n, b[i] != UInt8(ascii: " "), b[i] != UInt8(ascii: "["), b[i] != UInt8(ascii: ":") { i += 1 }
-        var app: Range<Int>?
-        var pid: Int?
-        var messageStart = tagStart
-        if i < n, i > tagStart {
-            if b[i] == UInt8(ascii: "[") {
-                var j = i + 1
-                var value = 0
-                var digits = 0
-                while j < n, (48...57).contains(b[j]), digits < 18 {
-                    value = value * 10 + Int(b[j] - 48)
-                    digits += 1
-                    j += 1
-                }
-                if j < n, b[j] == UInt8(ascii: "]") {
-                    if j + 1 < n, b[j + 1] == UInt8(ascii: ":") {
-                        app = tagStart..<i
-                        pid = digits > 0 ? value : nil
-                        messageStart = j + 2
-                    } else if j + 1 == n || b[j + 1] == UInt8(ascii: " ") {
-                        app = tagStart..<i
-                        pid = digits > 0 ? value : nil
-                        messageStart = j + 1
-                    }
-                }
-            } else if b[i] == UInt8(ascii: ":") {
-                app = tagStart..<i
-                messageStart = i + 1
-            }
-        }
-        if messageStart < n, b[messageStart] == UInt8(ascii: " "), app != nil { messageStart += 1 }
+        let (app, pid, messageStart) = tag(b, from: i)
         return Fields(
             priority: priority, timestamp: timestamp, host: host, app: app, pid: pid, messageStart: messageStart)
     }

@@ -59,7 +59,7 @@ final class SeekOperation: QueryOperation, @unchecked Sendable {
 
     private func seekBookmark(_ mark: LogBookmark) throws(LogScanError) -> QueryStepResult {
         let now = try query.currentIdentity()
-        guard mark.refers(to: now), query.isLineStart(mark.offset) else {
+        guard query.bookmarkFits(mark, now) else {
             return strict ? finish(failing: .notFound) : try moveTo(nil)
         }
         let at = LogPosition(offset: mark.offset, ordinal: mark.ordinal)
@@ -67,7 +67,7 @@ final class SeekOperation: QueryOperation, @unchecked Sendable {
         let forward = query.direction == .forward
         switch target {
         case .bookmark: return try moveTo(forward ? at : past)
-        default: return try moveTo(forward ? past : at)
+        default: return try moveTo(forward ? query.resumePosition(after: mark) : at)
         }
     }
 
@@ -84,8 +84,10 @@ final class SeekOperation: QueryOperation, @unchecked Sendable {
         switch target {
         case .last:
             return .search(Search(scanner: try query.makeScanner(opposite, at: nil), skip: 0))
-        case .time:
-            return .search(Search(scanner: try query.makeScanner(.forward, at: nil), skip: 0))
+        case .time(let time):
+            // Records in time order: start the forward search near the time (binary search).
+            let start = query.scanner?.timeBisectionStart(atOrAfter: time)
+            return .search(Search(scanner: try query.makeScanner(.forward, at: start), skip: 0))
         case .relative(let n) where n > 0:
             return .search(Search(scanner: try query.makeScanner(direction, at: query.cursor), skip: n))
         case .relative(let n) where n < 0:

@@ -14,7 +14,7 @@ import LogQuery
 struct ScanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
-        abstract: "Scan a log file with a filter: print the records (or a count) and the final bookmark.",
+        abstract: "Scan log files with a filter: print the records (or a count) and the final bookmark.",
         discussion: """
             Example: evq scan /var/log/auth.log --filter 'app == "sshd" and message contains "Failed"' --reverse
 
@@ -24,8 +24,14 @@ struct ScanCommand: ParsableCommand {
             """ + CommandFailure.exitCodesHelp
     )
 
-    @Argument(help: "The log file (RFC 3164 or RFC 5424 syslog, or JSON lines).")
-    var file: String
+    @Argument(help: ArgumentHelp(
+        "The log files or glob patterns (RFC 3164 or RFC 5424 syslog, or JSON lines).",
+        discussion: """
+            Several files are one history read oldest first: rotations are ordered as logrotate names them \
+            (auth.log.2.gz, auth.log.1, auth.log); --reverse reads it newest first; --follow reads the older \
+            files and then follows the newest.
+            """))
+    var files: [String]
     @Option(help: "Only records matching this filter expression.")
     var filter: String?
     @Flag(help: "Newest record first.")
@@ -38,6 +44,22 @@ struct ScanCommand: ParsableCommand {
     var count = false
     @Option(help: "Line format: auto, rfc3164, rfc5424 or json.")
     var format = "auto"
+    @Option(help: ArgumentHelp(
+        "How records are printed: short, iso, raw or json.",
+        discussion: """
+            iso (the default): '2026-12-07T10:00:01Z host app[pid]: message' (UTC); short: 'Dec 07 10:00:01 …'; \
+            raw: the line as it is in the file; json: one object per record with every parsed field and its \
+            bookmark (a line that is not UTF-8 also as 'line_bytes'). With raw and json the final bookmark and \
+            the follow notes go to standard error.
+            """))
+    var output = "iso"
+    @Option(parsing: .unconditional,
+            help: "Only records at or after this time: RFC 3339, now, or relative to now (-1h, -30m, -2d).")
+    var since: String?
+    @Option(parsing: .unconditional, help: "Only records at or before this time (as --since).")
+    var until: String?
+    @Option(name: [.customShort("n"), .customLong("lines")], help: "Only the last N records (with --reverse: the newest N).")
+    var lines: Int?
     @Flag(help: "Print the scan's figures (slices, longest loop stall) on stderr.")
     var stats = false
     @Option(name: .customLong("count-threads"),
@@ -55,7 +77,16 @@ struct ScanCommand: ParsableCommand {
             throw ValidationError("--count counts the whole file: drop --after-bookmark")
         }
         guard (1...64).contains(countThreads) else { throw ValidationError("--count-threads must be 1…64") }
+        if let lines {
+            guard lines >= 0 else { throw ValidationError("--lines must be 0 or more, not \(lines)") }
+            if count || follow { throw ValidationError("--lines picks records to print: drop --count and --follow") }
+        }
+        let (since, until) = try parsedWindow()
+        if let since, let until, since > until {
+            throw ValidationError("--since (\(since.rfc3339)) is later than --until (\(until.rfc3339))")
+        }
         _ = try parsedFormat()
+        _ = try parsedOutput()
         _ = try parsedFilter()
         _ = try parsedBookmark()
         _ = try parseOptions()
@@ -101,7 +132,37 @@ struct ScanCommand: ParsableCommand {
         }
     }
 
+    private func parsedOutput() throws -> LogOutputFormat {
+        guard let format = LogOutputFormat(rawValue: output) else {
+            throw ValidationError("--output must be short, iso, raw or json, not '\(output)'")
+        }
+        return format
+    }
+
+    /// `--since` and `--until` as times (relative ones from now).
+    private func parsedWindow() throws -> (since: LogTime?, until: LogTime?) {
+        func time(_ text: String?, _ name: String) throws -> LogTime? {
+            guard let text else { return nil }
+            guard let time = LogTime(argument: text) else {
+                throw ValidationError(
+                    "\(name) must be an RFC 3339 time (2026-12-07T10:00:00Z), now, or relative like -1h, not '\(text)'")
+            }
+            return time
+        }
+        return (try time(since, "--since"), try time(until, "--until"))
+    }
+
+    /// The filter with the time window: `(FILTER) and time >= SINCE and time <= UNTIL`.
     private func parsedFilter() throws -> LogFilter {
+        _ = try userFilter()
+        let (since, until) = try parsedWindow()
+        var parts = filter.map { ["(\($0))"] } ?? []
+        if let since { parts.append("time >= \"\(since.rfc3339)\"") }
+        if let until { parts.append("time <= \"\(until.rfc3339)\"") }
+        return parts.isEmpty ? .all : try LogFilter(parts.joined(separator: " and "))
+    }
+
+    private func userFilter() throws -> LogFilter {
         guard let filter else { return .all }
         do {
             return try LogFilter(filter)
@@ -119,18 +180,70 @@ struct ScanCommand: ParsableCommand {
         }
     }
 
+    private func fileSet() throws -> LogFileSet {
+        do {
+            return try LogFileSet(patterns: files)
+        } catch {
+            throw CommandFailure(.file, "\(error)")
+        }
+    }
+
     func run() throws {
+        let set = try fileSet()
         let reactor = try Reactor()
         defer { reactor.shutdown() }
-        let output = ScanOutput()
-        let counters: LogQueryCounters
-        if follow {
-            counters = try runFollow(reactor, output)
+        let output = ScanOutput(format: try parsedOutput())
+        var counters: [LogQueryCounters] = []
+        let mark = try parsedBookmark()
+        // The file the bookmark names, if it is one of the set; reading starts there.
+        let marked = mark.flatMap { mark in
+            set.paths.firstIndex { path in
+                guard let identity = try? FileIdentity.of(path: path) else { return false }
+                return identity.device == mark.device && identity.inode == mark.inode
+                    && identity.firstLineHash == mark.firstLineHash
+            }
+        }
+        if mark != nil, marked == nil {
+            ScanOutput.toStandardError(
+                "evq scan: the bookmark names none of these files (or a cut one): reading from the start\n")
+        }
+        if count {
+            var total = 0
+            for path in set.paths { total += try countFile(path, reactor, &counters) }
+            output.line("\(total)")
+        } else if follow {
+            let newest = set.paths.count - 1
+            var last: LogBookmark?
+            for index in (marked ?? 0)..<newest {
+                var unlimited = Int.max
+                last = try scanFile(
+                    set.paths[index], after: index == marked ? mark : nil, reactor, output, &counters, limit: &unlimited)
+                    ?? last
+            }
+            counters.append(try runFollow(set.paths[newest], after: marked == newest ? mark : nil, last, reactor, output))
+        } else if let lines, !reverse {
+            try printLast(lines, of: set, after: marked.map { ($0, mark!) }, reactor, output, &counters)
         } else {
-            counters = try runScan(reactor, output)
+            var order = Array(set.paths.indices)
+            if reverse { order.reverse() }
+            if let marked { order = Array(order.drop { $0 != marked }) }
+            var last: LogBookmark?
+            var left = lines ?? Int.max
+            for index in order where left > 0 {
+                last = try scanFile(
+                    set.paths[index], after: index == marked ? mark : nil, reactor, output, &counters, limit: &left)
+                    ?? last
+            }
+            if let last { output.note("-- bookmark: \(last.serialized)") }
         }
         output.flush()
         if stats {
+            for counters in counters { printStats(counters) }
+        }
+    }
+
+    private func printStats(_ counters: LogQueryCounters) {
+        do {
             let s = counters.snapshot
             let mean = s.slices == 0 ? 0 : s.totalSliceNanos / UInt64(s.slices) / 1000
             let line = "slices \(s.slices), longest slice \(s.maxSliceNanos / 1000) µs, mean \(mean) µs, "
@@ -139,56 +252,127 @@ struct ScanCommand: ParsableCommand {
         }
     }
 
-    /// A one-shot scan: `next` until `.noMoreItems` (or `count`).
-    private func runScan(_ reactor: Reactor, _ output: ScanOutput) throws -> LogQueryCounters {
-        let query: LogQuery
+    private func openQuery(_ path: String, _ reactor: Reactor, reversed: Bool? = nil) throws -> LogQuery {
         do {
-            query = try LogQuery.open(
-                path: file, filter: try parsedFilter(), direction: reverse ? .reverse : .forward,
+            return try LogQuery.open(
+                path: path, filter: try parsedFilter(), direction: reversed ?? reverse ? .reverse : .forward,
                 format: try parsedFormat(), countThreads: countThreads, options: try parseOptions(), on: reactor)
         } catch {
-            throw CommandFailure(error)
+            throw failure(error, in: path)
         }
+    }
+
+    /// The number of matching records in one file.
+    private func countFile(_ path: String, _ reactor: Reactor, _ counters: inout [LogQueryCounters]) throws -> Int {
+        let query = try openQuery(path, reactor)
         defer { query.close() }
-        if count {
-            switch wait({ query.count(completion: $0) }) {
-            case .success(let n): output.line("\(n)")
-            case .failure(let error): throw CommandFailure(error)
-            }
-            return query.counters
+        counters.append(query.counters)
+        switch wait({ query.count(completion: $0) }) {
+        case .success(let n):
+            reportDamage(query, path)
+            return n
+        case .failure(let error): throw failure(error, in: path)
         }
-        if let mark = try parsedBookmark() {
+    }
+
+    /// A library error as the command's failure, naming the file.
+    private func failure(_ error: any Error, in path: String) -> CommandFailure {
+        let failure = CommandFailure(error)
+        return CommandFailure(failure.kind, "\(path): \(failure.message)")
+    }
+
+    /// A damaged `.gz` member ends that file's stream (its records before the damage were read);
+    /// the scan goes on with the next file. Said on standard error, one line per file.
+    private func reportDamage(_ query: LogQuery, _ path: String) {
+        guard let damage = query.damage else { return }
+        ScanOutput.toStandardError("evq scan: \(path): \(damage); read up to the last whole line before it\n")
+    }
+
+    /// A one-shot scan of one file (after `mark`'s record when given): `next` until `.noMoreItems`.
+    /// Returns the bookmark of the last record printed.
+    private func scanFile(
+        _ path: String, after mark: LogBookmark?, _ reactor: Reactor, _ output: ScanOutput,
+        _ counters: inout [LogQueryCounters], limit left: inout Int
+    ) throws -> LogBookmark? {
+        let query = try openQuery(path, reactor)
+        defer { query.close() }
+        counters.append(query.counters)
+        let lines = output.needsLineBytes ? LineBytes(path: path) : nil
+        if let mark {
             switch wait({ query.seek(to: .afterBookmark(mark), strict: true, completion: $0) }) {
             case .success: break
             case .failure(.notFound):
                 ScanOutput.toStandardError(
-                    "evq scan: the bookmark names another file (or a cut one): scanning from the start\n")
-            case .failure(let error): throw CommandFailure(error)
+                    "evq scan: the bookmark is past the end of \(path) (the file was cut): reading it from the start\n")
+            case .failure(let error): throw failure(error, in: path)
+            }
+        } else if !reverse, let since = try parsedWindow().since {
+            // Records in time order: a binary search finds the start (the filter holds the window).
+            if case .failure(let error) = wait({ query.seek(to: .time(since), completion: $0) }) {
+                throw failure(error, in: path)
             }
         }
         var last: LogRecord?
-        scanning: while true {
-            switch wait({ query.next(max: 1024, completion: $0) }) {
+        scanning: while left > 0 {
+            switch wait({ query.next(max: min(1024, left), completion: $0) }) {
             case .success(let batch):
-                for record in batch { output.record(record) }
+                output.records(batch, in: query.identity, lines: lines)
+                left -= batch.count
                 last = batch.last ?? last
             case .failure(.noMoreItems):
                 break scanning
             case .failure(let error):
-                throw CommandFailure(error)
+                throw failure(error, in: path)
             }
         }
-        if let last { output.line("-- bookmark: \(query.bookmark(for: last).serialized)") }
-        return query.counters
+        reportDamage(query, path)
+        return last.map { query.bookmark(for: $0) }
     }
 
-    /// `--follow`: a subscription until SIGINT/SIGTERM, then the bookmark of the last record.
-    private func runFollow(_ reactor: Reactor, _ output: ScanOutput) throws -> LogQueryCounters {
-        let mark = try parsedBookmark()
-        if let mark, let identity = try? FileIdentity.of(path: file), !mark.refers(to: identity) {
-            ScanOutput.toStandardError(
-                "evq scan: the bookmark names another file (or a cut one): following from the start\n")
+    /// `--lines N` forward: the set read newest first until N records are found, printed oldest first.
+    private func printLast(
+        _ wanted: Int, of set: LogFileSet, after marked: (index: Int, mark: LogBookmark)?, _ reactor: Reactor,
+        _ output: ScanOutput, _ counters: inout [LogQueryCounters]
+    ) throws {
+        var found: [(path: String, identity: FileIdentity, records: [LogRecord])] = []
+        var left = wanted
+        for index in set.paths.indices.reversed() where left > 0 && index >= (marked?.index ?? 0) {
+            let path = set.paths[index]
+            let query = try openQuery(path, reactor, reversed: true)
+            defer { query.close() }
+            counters.append(query.counters)
+            var records: [LogRecord] = []
+            scanning: while left > 0 {
+                switch wait({ query.next(max: min(1024, left), completion: $0) }) {
+                case .success(let batch):
+                    // Past the bookmark's record (in its file) nothing more is wanted.
+                    let kept = batch.prefix { record in
+                        guard let marked, index == marked.index else { return true }
+                        return record.offset > marked.mark.offset
+                    }
+                    records += kept
+                    left -= kept.count
+                    if kept.count < batch.count { break scanning }
+                case .failure(.noMoreItems): break scanning
+                case .failure(let error): throw failure(error, in: path)
+                }
+            }
+            reportDamage(query, path)
+            found.append((path, query.identity, records.reversed()))
         }
+        var last: LogBookmark?
+        for (path, identity, records) in found.reversed() where !records.isEmpty {
+            output.records(records, in: identity, lines: output.needsLineBytes ? LineBytes(path: path) : nil)
+            last = LogBookmark(record: records.last!, in: identity)
+        }
+        if let last { output.note("-- bookmark: \(last.serialized)") }
+    }
+
+    /// `--follow` of `file`: a subscription until SIGINT/SIGTERM, then the bookmark of the last record
+    /// (or `earlier`, the last one of the older files, when none came).
+    private func runFollow(
+        _ file: String, after mark: LogBookmark?, _ earlier: LogBookmark?, _ reactor: Reactor, _ output: ScanOutput
+    ) throws -> LogQueryCounters {
         let start: LogSubscriptionStart = mark.map { .afterBookmark($0, strict: false) } ?? .oldest
         // The loop only queues what arrives; this thread formats and prints it.
         let inbox = Locked<(events: [LogSubscriptionEvent], ended: LogQueryError?)>(([], nil))
@@ -211,7 +395,8 @@ struct ScanCommand: ParsableCommand {
             source.resume()
             return source
         }
-        var last: LogBookmark?
+        let lines = output.needsLineBytes ? LineBytes(path: file) : nil
+        var last = earlier
         var endedWith: LogQueryError?
         while endedWith == nil {
             wake.wait()
@@ -222,22 +407,22 @@ struct ScanCommand: ParsableCommand {
             for event in events {
                 switch event {
                 case .records(let records, let identity):
-                    for record in records { output.record(record) }
+                    output.records(records, in: identity, lines: lines)
                     if let record = records.last { last = LogBookmark(record: record, in: identity) }
                 case .rotated(let from, let to):
-                    output.line("-- rotated: inode \(from.inode) → \(to.inode)")
+                    output.note("-- rotated: inode \(from.inode) → \(to.inode)")
                 case .truncated(_, let gap):
-                    output.line("-- truncated (copytruncate): records after byte \(gap) of the old content may be lost")
+                    output.note("-- truncated (copytruncate): records after byte \(gap) of the old content may be lost")
                 }
             }
             output.flush()
             endedWith = ended
         }
         signals.forEach { $0.cancel() }
-        if let last { output.line("-- bookmark: \(last.serialized)") }
+        if let last { output.note("-- bookmark: \(last.serialized)") }
         switch endedWith {
         case .cancelled?, nil: return subscription.counters
-        case let error?: throw CommandFailure(error)
+        case let error?: throw failure(error, in: file)
         }
     }
 
@@ -256,54 +441,3 @@ struct ScanCommand: ParsableCommand {
     }
 }
 
-/// Buffered standard output for records, formatted like `journalctl -o short-iso`.
-final class ScanOutput: @unchecked Sendable {
-    private var buffer: [UInt8] = []
-    private let lock = Locked(())
-
-    func record(_ record: LogRecord) {
-        var text = record.timestamp.map(Self.iso) ?? "-"
-        text += " " + (record.host ?? "-") + " " + (record.app ?? "-")
-        if let pid = record.pid { text += "[\(pid)]" }
-        text += ": " + record.message
-        line(text)
-    }
-
-    func line(_ text: String) {
-        lock.withLock { _ in
-            buffer.append(contentsOf: text.utf8)
-            buffer.append(0x0A)
-            if buffer.count >= 1 << 16 { writeOut() }
-        }
-    }
-
-    func flush() { lock.withLock { _ in writeOut() } }
-
-    private func writeOut() {
-        Self.write(buffer, to: 1)
-        buffer.removeAll(keepingCapacity: true)
-    }
-
-    /// Writes `text` to standard error at once (unbuffered).
-    static func toStandardError(_ text: String) { write(Array(text.utf8), to: 2) }
-
-    private static func write(_ bytes: [UInt8], to fd: Int32) {
-        bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n <= 0 { break }
-                done += n
-            }
-        }
-    }
-
-    /// `2026-11-23T07:00:00Z` (UTC, seconds).
-    static func iso(_ time: LogTime) -> String {
-        let (year, month, day) = time.utcDate
-        let seconds = Int(time.nanosecondsSinceEpoch / 1_000_000_000)
-        let ofDay = ((seconds % 86_400) + 86_400) % 86_400
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(year)-\(two(month))-\(two(day))T\(two(ofDay / 3600)):\(two(ofDay / 60 % 60)):\(two(ofDay % 60))Z"
-    }
-}
