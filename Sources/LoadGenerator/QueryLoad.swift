@@ -106,6 +106,7 @@ extension LoadRun {
                               seconds: seconds, sent: sent, usage: (before, after), audit: audit)
         report.repliesDropped = [
             "wrong_id": total(\.droppedWrongID), "wrong_question": total(\.droppedWrongQuestion),
+            "wrong_opcode": total(\.droppedWrongOpcode),
             "malformed": total(\.droppedMalformed), "late": total(\.droppedLate), "duplicate": total(\.droppedDuplicate),
         ]
         report.sends = ["udp": total(\.sentUDP), "segmented": total(\.sentSegmented), "tcp": total(\.sentTCP)]
