@@ -166,8 +166,8 @@ extension DNSQueryRequest {
         }
 
         private static func nanos(_ duration: Duration) -> UInt64 {
+            guard duration > .zero else { return 0 }  // also a negative one under a second
             let (seconds, attoseconds) = duration.components
-            guard seconds >= 0 else { return 0 }
             guard seconds < 18_000_000_000 else { return .max }  // 570 years: never
             return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
         }

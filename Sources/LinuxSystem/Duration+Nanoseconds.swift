@@ -3,8 +3,9 @@ extension Duration {
     /// `UInt64.max` when longer than that (585 years).
     @inlinable
     public var clampedNanoseconds: UInt64 {
+        // A negative duration under a second has seconds 0 and negative attoseconds.
+        guard self > .zero else { return 0 }
         let (seconds, attoseconds) = components
-        guard seconds >= 0 else { return 0 }
         let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
         guard !overflow else { return .max }
         let (total, carry) = whole.addingReportingOverflow(UInt64(attoseconds / 1_000_000_000))

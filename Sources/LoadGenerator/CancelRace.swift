@@ -268,7 +268,9 @@ final class RaceState: @unchecked Sendable {
     }
 
     func begin(at start: UInt64) {
-        deadline.store(start &+ UInt64(configuration.durationSeconds * 1e9), ordering: .relaxed)
+        // Clamped: a duration past a year (or not finite) is "no deadline", never a trap.
+        let seconds = configuration.durationSeconds.isFinite ? min(max(configuration.durationSeconds, 0), 31_536_000) : 31_536_000
+        deadline.store(start &+ UInt64(seconds * 1e9), ordering: .relaxed)
     }
 
     var started: Int { min(nextIndex.load(ordering: .relaxed), configuration.operations) }

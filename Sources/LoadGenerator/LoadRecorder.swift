@@ -1,5 +1,6 @@
 import EventReactor
 import Histogram
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -190,9 +191,7 @@ public final class LoadRecorder: Sendable {
     /// log starts now.
     public init(shards: Int, epochSeconds: Double, interval: Duration = .seconds(1)) {
         assert(LoadOutcome.allCases.enumerated().allSatisfy { $0.offset == $0.element.index }, "LoadOutcome.index")
-        let (seconds, attoseconds) = interval.components
-        let nanos = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
-        intervalNanos = max(1_000_000, nanos)
+        intervalNanos = max(1_000_000, interval.clampedNanoseconds)
         let startedAt = MonotonicClock.now()
         self.startedAt = startedAt
         self.shards = (0..<max(1, shards)).map { [intervalNanos] _ in

@@ -49,7 +49,7 @@ public struct LogFileSet: Sendable, Equatable {
         if let dot = name.lastIndex(of: "."), let n = Int64(name[name.index(after: dot)...]), n >= 0,
             name[name.index(after: dot)...].allSatisfy(\.isASCII)
         {
-            return (String(name[..<dot]), n + 1)
+            return (String(name[..<dot]), n == .max ? .max : n + 1)  // the oldest there can be
         }
         if let dash = name.lastIndex(of: "-") {
             let suffix = name[name.index(after: dash)...]

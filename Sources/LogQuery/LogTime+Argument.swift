@@ -26,7 +26,10 @@ extension LogTime {
         }
         let (product, overflow) = amount.multipliedReportingOverflow(by: seconds * 1_000_000_000)
         guard !overflow else { return nil }
-        self.init(nanosecondsSinceEpoch: now.nanosecondsSinceEpoch + (sign == "-" ? -product : product))
+        let (time, past) = sign == "-" ? now.nanosecondsSinceEpoch.subtractingReportingOverflow(product)
+            : now.nanosecondsSinceEpoch.addingReportingOverflow(product)
+        guard !past else { return nil }
+        self.init(nanosecondsSinceEpoch: time)
     }
 
     /// RFC 3339 in UTC with nanoseconds (`2026-12-07T10:00:00.000000000Z`), as filters read it.

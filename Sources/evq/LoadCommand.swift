@@ -86,7 +86,14 @@ struct LoadCommand: ParsableCommand {
         configuration.servers = server
         if let outstanding { configuration.outstanding = outstanding }
         configuration.rate = rate
-        configuration.duration = .seconds(duration ?? rampSeconds ?? 5)
+        let seconds = duration ?? rampSeconds ?? 5
+        guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+            throw ValidationError("--duration must be in (0, 86400] seconds")
+        }
+        if let rampSeconds, !(rampSeconds.isFinite && rampSeconds > 0 && rampSeconds <= 86_400) {
+            throw ValidationError("--ramp-seconds must be in (0, 86400]")
+        }
+        configuration.duration = .seconds(seconds)
         configuration.rampTo = rampTo
         configuration.rampSeconds = rampSeconds
         guard case .fixed(let knee)? = DelayDistribution("fixed:" + kneeP99) else {
@@ -110,6 +117,9 @@ struct LoadCommand: ParsableCommand {
         configuration.scanJobs = scanJobs
         configuration.scanFile = scanFile
         configuration.scanFilter = scanFilter
+        guard timeout.isFinite, timeout > 0, timeout <= 3600 else {
+            throw ValidationError("--timeout must be in (0, 3600] seconds")
+        }
         configuration.timeout = .seconds(timeout)
         configuration.seed = seed
         configuration.quiet = quiet

@@ -36,7 +36,9 @@ struct RaceCommand: ParsableCommand {
         guard operations > 0, operations <= 1_000_000_000 else {
             throw ValidationError("--operations must be 1…1,000,000,000")
         }
-        guard duration > 0 else { throw ValidationError("--duration must be positive") }
+        guard duration.isFinite, duration > 0, duration <= 86_400 else {
+            throw ValidationError("--duration must be in (0, 86400] seconds")
+        }
         guard (1...64).contains(reactors) else { throw ValidationError("--reactors must be 1…64") }
         _ = try parsedKinds()
     }

@@ -50,6 +50,18 @@ import Glibc
         #expect(run.stderr == "evq scan: Unknown option '--bogus'\nRun 'evq scan --help' for usage.\n")
     }
 
+    @Test func aDurationOrTimeoutThatIsNotAFiniteNumberOfSecondsIsAUsageErrorNotATrap() throws {
+        for (arguments, message) in [
+            (["load", "--timeout", "nan"], "--timeout must be in (0, 3600] seconds"),
+            (["load", "--duration", "1e30"], "--duration must be in (0, 86400] seconds"),
+            (["race", "--duration", "inf"], "--duration must be in (0, 86400] seconds"),
+        ] {
+            let run = try Evq.run(arguments)
+            #expect(run.status == 64, "\(arguments)")
+            #expect(run.stderr.hasPrefix("evq \(arguments[0]): \(message)\n"), "\(run.stderr)")
+        }
+    }
+
     @Test func aServerNamedByHostNameIsAUsageErrorAndExit64() throws {
         let run = try Evq.run(["resolve", "www.example.com", "--server", "localhost:53"])
         #expect(run.status == 64)

@@ -24,6 +24,13 @@ import Testing
         }
     }
 
+    @Test func aNumberedSuffixAtTheLimitOfInt64IsOrderedNotATrap() throws {
+        try withFiles(["app.log", "app.log.1", "app.log.9223372036854775807"]) { d in
+            let set = try LogFileSet(patterns: [d + "/app.log*"])
+            #expect(set.paths == ["app.log.9223372036854775807", "app.log.1", "app.log"].map { d + "/" + $0 })
+        }
+    }
+
     @Test func datedRotationsAreOrderedByDate() throws {
         try withFiles(["messages", "messages-20261206", "messages-20261130.gz", "messages-20261201.gz"]) { d in
             let set = try LogFileSet(patterns: [d + "/messages", d + "/messages-*"])

@@ -89,6 +89,13 @@ import Testing
         }
     }
 
+    @Test func aRelativeTimePastTheRangeOfLogTimeIsRejectedNotATrap() {
+        // 15,000 weeks is 9.07e18 ns: within Int64 alone, past it once added to now.
+        #expect(LogTime(argument: "+15000w", now: now) == nil)
+        #expect(LogTime(argument: "-15000w", now: LogTime(nanosecondsSinceEpoch: -1_800_000_000_000_000_000)) == nil)
+        #expect(LogTime(argument: "+1000w", now: now) != nil)
+    }
+
     @Test func theRFC3339FormReadsBackToTheSameTime() {
         for text in ["2026-12-07T10:00:00.25Z", "1969-12-31T23:59:59.999999999Z", "2026-02-28T00:00:00Z"] {
             let time = LogTime(rfc3339: text)!
