@@ -1,4 +1,5 @@
 import DNSMessage
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -32,19 +33,13 @@ enum ZoneFile {
         guard Int(info.st_size) <= maxBytes else {
             throw DNSPresentationError("cannot read \(path): larger than \(maxBytes >> 20) MiB")
         }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw failure("read", errno) }
-            if count == 0 { break }
-            bytes += chunk[..<count]
-            guard bytes.count <= maxBytes else {
-                throw DNSPresentationError("cannot read \(path): larger than \(maxBytes >> 20) MiB")
-            }
+        do {
+            return (String(decoding: try FileContents.readAll(fd: fd, maxBytes: maxBytes), as: UTF8.self), real)
+        } catch where error.errno == EFBIG {
+            throw DNSPresentationError("cannot read \(path): larger than \(maxBytes >> 20) MiB")
+        } catch {
+            throw failure(error.call, error.errno)
         }
-        return (String(decoding: bytes, as: UTF8.self), real)
     }
 
     /// The loader for `DNSZoneParser.parse(_:origin:defaultTTL:path:include:)`.

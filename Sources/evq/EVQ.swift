@@ -2,6 +2,7 @@ import ArgumentParser
 import DNSQuery
 import DNSResponder
 import Foundation
+import LinuxSystem
 import LoadGenerator
 import LogQuery
 
@@ -135,15 +136,8 @@ extension CommandFailure {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw failure("open", errno) }
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw failure("read", errno) }
-            if n == 0 { break }
-            bytes += chunk[..<n]
+        do { return String(decoding: try FileContents.readAll(fd: fd), as: UTF8.self) } catch {
+            throw failure(error.call, error.errno)
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
