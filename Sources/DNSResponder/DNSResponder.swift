@@ -118,15 +118,24 @@ public final class DNSResponder: Sendable {
         guard state.withLock({ $0.threads.isEmpty && !$0.stopped }) else {
             throw DNSResponderError("start", detail: "the responder was already started (a responder starts once)")
         }
-        var running = Running()
-        var opened: [Int32] = []
-        do {
-            try open(into: &running, opened: &opened)
-        } catch {
-            for fd in opened { close(fd) }
-            throw error
+        // A port the kernel chose is free for UDP only; its TCP twin may be held (by a client's
+        // ephemeral port, say). Then all is closed and the kernel asked again, a bounded number of
+        // times; a port the caller named fails at once.
+        var attempt = 0
+        while true {
+            var running = Running()
+            var opened: [Int32] = []
+            do {
+                try open(into: &running, opened: &opened)
+                state.withLock { $0 = running }
+                return
+            } catch {
+                for fd in opened { close(fd) }
+                attempt += 1
+                let chosenPortTaken = configuration.port == 0 && error.errno == EADDRINUSE
+                guard chosenPortTaken && attempt < 64 else { throw error }
+            }
         }
-        state.withLock { $0 = running }
     }
 
     private func open(into running: inout Running, opened: inout [Int32]) throws(DNSResponderError) {
