@@ -53,6 +53,9 @@ let package = Package(
         // zlib, to read rotated .gz logs in place.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "LogQuery", dependencies: ["LinuxSystem", "CZlib", "EventReactor"]),
+        // OpenSSL and libnghttp2 from Debian, for the stream transports (DNS over TLS and HTTPS).
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CNghttp2", path: "Sources/CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .target(
             name: "DNSResponder",
             dependencies: ["DNSMessage", "EventReactor", "LinuxSystem"]
