@@ -33,6 +33,8 @@ final class HTTP2Session {
     private var complete: [(stream: Int32, request: Request)] = []
     /// Streams reset (by either side) so far.
     private(set) var streamResets = 0
+    /// The client sent GOAWAY: it ends the connection in good order.
+    private(set) var peerWentAway = false
 
     /// A server session that has queued its SETTINGS (256 concurrent streams).
     init?() {
@@ -140,6 +142,8 @@ final class HTTP2Session {
         requests[stream] = request
     }
 
+    fileprivate func wentAway() { peerWentAway = true }
+
     fileprivate func ended(_ stream: Int32) {
         guard let request = requests.removeValue(forKey: stream) else { return }
         complete.append((stream, request))
@@ -213,6 +217,7 @@ private func h2FrameReceived(_ session: OpaquePointer?, _ frame: UnsafePointer<n
                            _ user: UnsafeMutableRawPointer?) -> Int32 {
     guard let frame else { return 0 }
     let type = frame.pointee.hd.type
+    if type == UInt8(NGHTTP2_GOAWAY.rawValue) { HTTP2Session.from(user).wentAway() }
     let endStream = frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
     if endStream && (type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue)) {
         HTTP2Session.from(user).ended(frame.pointee.hd.stream_id)

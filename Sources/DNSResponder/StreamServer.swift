@@ -215,13 +215,11 @@ final class StreamServer: @unchecked Sendable {
     /// Takes bytes read; false if the connection was closed for them (an HTTP/2 protocol error).
     private func consume(_ connection: StreamConnection, _ bytes: UnsafeRawBufferPointer) -> Bool {
         if let http2 = connection.http2 {
-            let resetsBefore = http2.streamResets
             guard http2.receive(bytes) else {
                 finish(connection, .reset)
                 return false
             }
             for (stream, request) in http2.takeRequests() { answer(request, stream: stream, on: connection) }
-            local.doh.streamResets += http2.streamResets - resetsBefore
             return true
         }
         connection.input.append(contentsOf: bytes)
@@ -401,7 +399,8 @@ final class StreamServer: @unchecked Sendable {
             return false
         }
         if let http2 = connection.http2, !http2.wantsMore, connection.pendingOutput == 0 {
-            finish(connection, .byPeer)
+            // Over after a GOAWAY: the client's, in good order, or nghttp2's for a protocol error.
+            finish(connection, http2.peerWentAway ? .byPeer : .reset)
             return false
         }
         return true
@@ -427,6 +426,7 @@ final class StreamServer: @unchecked Sendable {
             setsockopt(connection.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
         }
         close(connection.fd)
+        if let http2 = connection.http2 { local.doh.streamResets += http2.streamResets }
         switch ending {
         case .byPeer: local[connection.kind].closedByPeer += 1
         case .reset: local[connection.kind].resets += 1

@@ -34,14 +34,13 @@ final class TLSContext: @unchecked Sendable {
                          Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER), nil)
         let sessionContext: [UInt8] = Array("evq-\(alpn)".utf8)
         _ = SSL_CTX_set_session_id_context(context, sessionContext, UInt32(sessionContext.count))
+        // A throw from here on runs deinit, which frees the context.
         guard SSL_CTX_use_certificate_chain_file(context, certificate) == 1 else {
-            SSL_CTX_free(context)
             throw DNSResponderError("tls", detail: "--tls-cert \(certificate): \(Self.lastError())")
         }
         guard SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1,
             SSL_CTX_check_private_key(context) == 1
         else {
-            SSL_CTX_free(context)
             throw DNSResponderError("tls", detail: "--tls-key \(key): \(Self.lastError())")
         }
         SSL_CTX_set_alpn_select_cb(context, selectALPN, UnsafeMutableRawPointer(bitPattern: alpn.rawValue))
