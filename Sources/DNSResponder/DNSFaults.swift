@@ -5,11 +5,11 @@ import EventReactor
 /// single-threaded run replays under the same seed. At most one fault that changes the answer
 /// applies to a query; drop is decided first, then delay (which combines with the others).
 ///
-/// Every fault applies on every transport, with these exceptions: `wrongSourcePort` and `maxQPS`
-/// are UDP's alone; `reset` and `split` are the streams' alone; over DoH a duplicate cannot be
-/// sent (a stream carries one response), `reset` resets the HTTP/2 stream (`RST_STREAM`) and
-/// `split` sends the answer in two DATA frames. `truncate` means nothing over a stream (a client
-/// has no larger transport to retry on) but is sent as asked, so a client's handling of it shows.
+/// Every fault applies on every transport, with these exceptions: `truncate`, `wrongSourcePort`
+/// and `maxQPS` are UDP's alone (a TC answer over a stream leaves the client no larger transport to
+/// retry on, so the TCP a truncated UDP answer sends it to stays whole); `reset` and `split` are
+/// the streams' alone; over DoH a duplicate cannot be sent (a stream carries one response),
+/// `reset` resets the HTTP/2 stream (`RST_STREAM`) and `split` sends the answer in two DATA frames.
 public struct DNSFaults: Sendable, Equatable {
     /// Answer nothing.
     public var drop = 0.0

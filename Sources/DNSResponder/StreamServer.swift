@@ -287,7 +287,8 @@ final class StreamServer: @unchecked Sendable {
         let out = UnsafeMutableRawBufferPointer(rebasing: scratch[2...])
         guard case .reply(var length) = AnswerWriter.answer(query, book: book, into: out, tcp: true, counters: &local)
         else { return nil }
-        if draw.change != .none {
+        // TC over a stream leaves the client nowhere to go: the truncate fault is UDP's alone.
+        if draw.change != .none && draw.change != .truncate {
             malformedTurn &+= 1
             length = FaultApplier.apply(draw.change, to: out, length: length, variant: malformedTurn, counters: &local)
         }

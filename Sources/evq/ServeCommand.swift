@@ -14,9 +14,9 @@ struct ServeCommand: ParsableCommand {
             Example: evq serve --port 5300 --zone example.com.zone --drop 0.01 --delay exp:2ms
             DoT and DoH: evq serve --tls-cert cert.pem --tls-key key.pem --dot-port 8853 --doh-port 8443 --tcp-threads 2
 
-            Faults apply on every transport; --wrong-port and --max-qps are UDP's alone, --reset and --split
-            the streams' alone; over DoH a duplicate cannot be sent, --reset resets the HTTP/2 stream and
-            --split sends two DATA frames; --truncate means nothing over a stream but is sent as asked.
+            Faults apply on every transport; --truncate, --wrong-port and --max-qps are UDP's alone (TC means
+            nothing over a stream), --reset and --split the streams' alone; over DoH a duplicate cannot be
+            sent, --reset resets the HTTP/2 stream and --split sends two DATA frames.
 
             """ + CommandFailure.exitCodesHelp
     )
