@@ -399,8 +399,11 @@ final class StreamServer: @unchecked Sendable {
             finish(connection, .reset, abort: true)
             return false
         }
-        if let http2 = connection.http2, !http2.wantsMore, connection.pendingOutput == 0 {
-            // Over after a GOAWAY: the client's, in good order, or nghttp2's for a protocol error.
+        // Over after a GOAWAY: nghttp2's for a protocol error, or the client's once every answer
+        // owed is sent.
+        if let http2 = connection.http2, connection.pendingOutput == 0,
+            !http2.wantsMore || (http2.peerWentAway && connection.delayedPending == 0)
+        {
             finish(connection, http2.peerWentAway ? .byPeer : .reset)
             return false
         }
