@@ -89,26 +89,33 @@ final class HTTP2Session {
     /// (`content-type: application/dns-message`). A stream the client reset meanwhile is skipped.
     func respond(_ stream: Int32, status: Int, body: [UInt8], split: Bool = false) {
         responses[stream] = Response(body: body, split: split)
-        let headers: [(String, String)] = [
-            (":status", "\(status)"),
-            ("content-type", status == 200 ? "application/dns-message" : "text/plain"),
-            ("content-length", "\(body.count)"),
-        ]
-        // nghttp2 copies the names and values: C strings that live for the call suffice.
-        var names = headers.map { strdupBytes($0.0) }
-        var values = headers.map { strdupBytes($0.1) }
-        defer { for pointer in names + values { pointer.deallocate() } }
-        var fields = (0..<headers.count).map { index in
-            nghttp2_nv(name: names[index], value: values[index], namelen: headers[index].0.utf8.count,
-                       valuelen: headers[index].1.utf8.count, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+        // nghttp2 copies the names and values; the constant ones are made once.
+        var status = Array("\(status)".utf8)
+        var length = Array("\(body.count)".utf8)
+        let type = status == [0x32, 0x30, 0x30] ? Self.dnsMessage : Self.textPlain
+        let none = UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+        status.withUnsafeMutableBufferPointer { status in
+            length.withUnsafeMutableBufferPointer { length in
+                var fields = [
+                    nghttp2_nv(name: Self.names[0].pointer, value: status.baseAddress, namelen: Self.names[0].count,
+                               valuelen: status.count, flags: none),
+                    nghttp2_nv(name: Self.names[1].pointer, value: type.pointer, namelen: Self.names[1].count,
+                               valuelen: type.count, flags: none),
+                    nghttp2_nv(name: Self.names[2].pointer, value: length.baseAddress, namelen: Self.names[2].count,
+                               valuelen: length.count, flags: none),
+                ]
+                var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: h2ReadBody)
+                if nghttp2_submit_response(session, stream, &fields, fields.count, &provider) != 0 {
+                    responses[stream] = nil
+                }
+            }
         }
-        var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: h2ReadBody)
-        if nghttp2_submit_response(session, stream, &fields, fields.count, &provider) != 0 {
-            responses[stream] = nil
-        }
-        names.removeAll()
-        values.removeAll()
     }
+
+    /// The response's header names and constant values, as C bytes made once for the process.
+    nonisolated(unsafe) private static let names = [":status", "content-type", "content-length"].map(cBytes)
+    nonisolated(unsafe) private static let dnsMessage = cBytes("application/dns-message")
+    nonisolated(unsafe) private static let textPlain = cBytes("text/plain")
 
     /// Resets `stream` (`RST_STREAM`, INTERNAL_ERROR): the reset fault.
     func reset(_ stream: Int32) {
@@ -177,11 +184,11 @@ final class HTTP2Session {
     }
 }
 
-private func strdupBytes(_ text: String) -> UnsafeMutablePointer<UInt8> {
+private func cBytes(_ text: String) -> (pointer: UnsafeMutablePointer<UInt8>, count: Int) {
     let bytes = Array(text.utf8)
     let pointer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, bytes.count))
     pointer.initialize(from: bytes, count: bytes.count)
-    return pointer
+    return (pointer, bytes.count)
 }
 
 // nghttp2's callbacks: C functions that find the session through `user_data`.
@@ -199,6 +206,10 @@ private func h2Header(_ session: OpaquePointer?, _ frame: UnsafePointer<nghttp2_
                     _ nameLength: Int, _ value: UnsafePointer<UInt8>?, _ valueLength: Int, _ flags: UInt8,
                     _ user: UnsafeMutableRawPointer?) -> Int32 {
     guard let frame, let name, let value else { return 0 }
+    // Only `:method`, `:path` and `content-type` are read: the others cost no String.
+    let first = nameLength > 0 ? name[0] : 0
+    guard (nameLength == 7 && first == 0x3A) || (nameLength == 5 && first == 0x3A) || (nameLength == 12 && first == 0x63)
+    else { return 0 }
     HTTP2Session.from(user).header(
         frame.pointee.hd.stream_id,
         name: String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
