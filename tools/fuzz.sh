@@ -46,11 +46,12 @@ if needs rfc3164 rfc5424 jsonl filter bookmark; then
   mapfile -t objects < <(find "$bin"/{EventReactor,LinuxSystem,Atomics,_AtomicsShims,CSystemShims}.build -name '*.o')
   swiftc "${flags[@]}" -package-name "$package" -module-name LogQueryFuzzer -I "$bin/Modules" \
     -Xcc -fmodule-map-file=Sources/CLibevent/module.modulemap -Xcc -fmodule-map-file=Sources/CZlib/module.modulemap \
+    -Xcc -fmodule-map-file=Sources/CPCRE2/module.modulemap \
     -Xcc -fmodule-map-file="$bin/CSystemShims.build/module.modulemap" -Xcc -ISources/CSystemShims/include \
     -Xcc -fmodule-map-file=.build/checkouts/swift-atomics/Sources/_AtomicsShims/include/module.modulemap \
     Sources/LogQuery/*.swift tools/fuzz/LogQueryFuzzer.swift \
     "${objects[@]}" \
-    $(pkg-config --libs libevent_pthreads) -lz \
+    $(pkg-config --libs libevent_pthreads) -lz -lpcre2-8 \
     -o "$out/logquery-fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
 fi
 
