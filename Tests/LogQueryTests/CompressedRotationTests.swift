@@ -106,6 +106,36 @@ import Testing
                     let counted = Awaited<Result<Int, LogQueryError>>()
                     counting.count(completion: ledger.track { counted.set($0) })
                     #expect(counted.wait() == .success(records.count))
+                    // A count that met a damaged member says so, as the read did.
+                    #expect(counting.damage?.reason == first.damage?.reason, "\(path)")
+                    #expect((first.damage != nil) == (path.hasSuffix(".4.gz") || path.hasSuffix(".3.gz")))
+                }
+            }
+        }
+    }
+
+    /// A subscription resumed from a bookmark in a `.gz` file starts right after the record (its
+    /// offset is the decompressed stream's, not one in the compressed bytes), strict or not.
+    @Test func aSubscriptionAfterABookmarkInAGzipFileResumesRightAfterItsRecord() throws {
+        try withRotationSet { _, paths in
+            try withAuditedReactor { reactor, ledger in
+                for path in paths where path.hasSuffix(".gz") {
+                    let first = try LogQuery.open(path: path, on: reactor)
+                    defer { first.close() }
+                    let records = try #require(drain(first, ledger, max: 50))
+                    let middle = records.count / 2
+                    let mark = first.bookmark(for: records[middle])
+                    for strict in [true, false] {
+                        let (subscription, log) = follow(path, reactor, ledger, start: .afterBookmark(mark, strict: strict))
+                        let expected = records[(middle + 1)...].map(sequenceNumber)
+                        #expect(eventually(seconds: 10) { log.numbers.count >= expected.count }, "\(path)")
+                        #expect(log.numbers == expected.compactMap { $0 }, "\(path), strict \(strict)")
+                        subscription.cancel()
+                        guard case .cancelled? = log.ended.wait() else {
+                            Issue.record("the subscription did not end with cancelled")
+                            return
+                        }
+                    }
                 }
             }
         }
