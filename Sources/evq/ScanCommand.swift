@@ -269,7 +269,7 @@ struct ScanCommand: ParsableCommand {
         counters.append(query.counters)
         switch wait({ query.count(completion: $0) }) {
         case .success(let n):
-            reportDamage(query, path)
+            reportDamage(query.damage, path)
             return n
         case .failure(let error): throw failure(error, in: path)
         }
@@ -283,8 +283,8 @@ struct ScanCommand: ParsableCommand {
 
     /// A damaged `.gz` member ends that file's stream (its records before the damage were read);
     /// the scan goes on with the next file. Said on standard error, one line per file.
-    private func reportDamage(_ query: LogQuery, _ path: String) {
-        guard let damage = query.damage else { return }
+    private func reportDamage(_ damage: LogStreamDamage?, _ path: String) {
+        guard let damage else { return }
         ScanOutput.toStandardError("evq scan: \(path): \(damage); read up to the last whole line before it\n")
     }
 
@@ -294,6 +294,9 @@ struct ScanCommand: ParsableCommand {
         _ path: String, after mark: LogBookmark?, _ reactor: Reactor, _ output: ScanOutput,
         _ counters: inout [LogQueryCounters], limit left: inout Int
     ) throws -> LogBookmark? {
+        if output.format == .raw, !reverse, mark == nil, left == .max, try parsedWindow().since == nil {
+            return try printRawLines(path, output)
+        }
         let query = try openQuery(path, reactor)
         defer { query.close() }
         counters.append(query.counters)
@@ -325,8 +328,40 @@ struct ScanCommand: ParsableCommand {
                 throw failure(error, in: path)
             }
         }
-        reportDamage(query, path)
+        reportDamage(query.damage, path)
         return last.map { query.bookmark(for: $0) }
+    }
+
+    /// `--output raw` of a whole file, forward: the scanner keeps the matching lines' bytes as they are
+    /// in the file (read through `mmap` windows, or zlib for a `.gz` file), written as they are, one
+    /// `write` per slice of 1 MiB read, no record built. Returns the bookmark of the last line.
+    private func printRawLines(_ path: String, _ output: ScanOutput) throws -> LogBookmark? {
+        let scanner: LogScanner
+        do {
+            var options = try parseOptions()
+            options.format = try parsedFormat()
+            scanner = try LogScanner(
+                path: path, filter: try parsedFilter(), options: options, countOnly: true, keepsLines: true,
+                bufferSize: 256 << 10, readMethod: .memoryMap)
+        } catch {
+            throw failure(error, in: path)
+        }
+        scanning: while true {
+            let step = scanner.advance(budgetBytes: 1 << 20, maxRecords: 1)
+            scanner.takeKeptLines { output.write($0) }
+            switch step {
+            case .endOfFile: break scanning
+            case .error(let error): throw failure(error, in: path)
+            case .records, .counted, .needMore: continue
+            }
+        }
+        reportDamage(scanner.damage, path)
+        return scanner.lastKeptLine.map { line in
+            LogBookmark(
+                device: scanner.identity.device, inode: scanner.identity.inode,
+                firstLineHash: scanner.identity.firstLineHash, offset: line.offset, ordinal: line.ordinal,
+                length: line.length)
+        }
     }
 
     /// `--lines N` forward: the set read newest first until N records are found, printed oldest first.
@@ -357,7 +392,7 @@ struct ScanCommand: ParsableCommand {
                 case .failure(let error): throw failure(error, in: path)
                 }
             }
-            reportDamage(query, path)
+            reportDamage(query.damage, path)
             found.append((path, query.identity, records.reversed()))
         }
         var last: LogBookmark?
