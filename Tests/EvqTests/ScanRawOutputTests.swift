@@ -72,4 +72,59 @@ import Testing
             #expect(raw.stderr.contains("auth.log.2.gz: "))
         }
     }
+
+    /// `evq scan -n 3 --follow` (tail -n 3 -f): the last three lines of the set, then each line
+    /// appended to the newest file, then on SIGTERM the bookmark of the last.
+    @Test func theLastLinesThenTheNewOnesWithLinesAndFollow() throws {
+        try withRotationSet { directory in
+            let process = Process()
+            process.executableURL = Evq.executable
+            process.arguments = ["scan", "-n", "3", "--follow", "--output", "raw", directory + "/auth.log*"]
+            let out = Pipe()
+            let err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            let collected = Collected()
+            out.fileHandleForReading.readabilityHandler = { collected.append($0.availableData) }
+            func text() -> String { collected.text }
+            func waitFor(_ expected: String) -> Bool {
+                for _ in 0..<400 where text() != expected { usleep(50_000) }
+                return text() == expected
+            }
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+            let last3 = Self.lineList(10, from: 60).suffix(3).joined()
+            #expect(waitFor(last3))
+            let appended = Self.lines(2, from: 70)
+            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/auth.log"))
+            try log.seekToEnd()
+            log.write(Data(appended.utf8))
+            try log.close()
+            #expect(waitFor(last3 + appended))
+            process.terminate()
+            process.waitUntilExit()
+            out.fileHandleForReading.readabilityHandler = nil
+            #expect(process.terminationStatus == 0)
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(stderr.hasPrefix("-- bookmark: evqb1-"))
+        }
+    }
+}
+
+/// Bytes a pipe's handler gathers on its own thread, read by the test.
+final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+
+    func append(_ more: Data) {
+        lock.lock()
+        data += more
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
 }
