@@ -80,6 +80,11 @@ public final class LogScanner: @unchecked Sendable {
     private var gzipWhole: [UInt8] = []
     /// The most a reverse scan of a `.gz` file holds in memory: its whole decompressed content.
     public static let gzipReverseLimit = 256 << 20
+    /// Whether `gzipWhole` holds the whole decompressed file (a reverse scan's first phase is done).
+    private var gzipFilled = false
+    /// Where a reverse scan of a `.gz` file moved to before its first phase had filled `gzipWhole`:
+    /// applied when it has.
+    private var gzipPendingEnd: (offset: Int64, lastOrdinal: Int64)?
     /// Where a forward scan stops (`stop(at:)`); the file's end when nil.
     private var stopOffset: Int64?
 
@@ -258,11 +263,16 @@ public final class LogScanner: @unchecked Sendable {
         guard direction == .reverse else {
             return refuse("reposition(endOffset:lastOrdinal:) (a forward scan moves with reposition(offset:ordinal:))")
         }
+        clearLineState()
+        if gzip != nil, !gzipFilled {
+            // The decompressed file is read into memory first; the move waits for it.
+            gzipPendingEnd = (endOffset, lastOrdinal)
+            return
+        }
         readOffset = endOffset
         ordinal = lastOrdinal
         reverseReady = true
         isFirstReverseChunk = true
-        clearLineState()
     }
 
     /// A call that does not fit the scan's direction: its error is the next `advance`'s outcome.
@@ -393,6 +403,9 @@ public final class LogScanner: @unchecked Sendable {
         var byte: UInt8 = 0
         let n: Int?
         if let gzip, direction == .forward {
+            n = gzip.read(into: &byte, count: 1, at: offset - 1)
+        } else if let gzip, !gzipFilled {
+            // A reverse scan that has not read the file into memory yet reads the stream.
             n = gzip.read(into: &byte, count: 1, at: offset - 1)
         } else if gzip != nil {
             guard offset <= gzipWhole.count else { return false }
@@ -744,6 +757,13 @@ public final class LogScanner: @unchecked Sendable {
         ordinal = Int64(linesCounted) - (endsWithNewline ? 1 : 0)
         if gzip?.damage != nil { ordinal = Int64(gzipWhole.lazy.filter { $0 == 0x0A }.count) - 1 }
         readOffset = Int64(gzipWhole.count)
+        gzipFilled = true
+        if let pending = gzipPendingEnd {
+            gzipPendingEnd = nil
+            readOffset = min(pending.offset, readOffset)
+            ordinal = pending.lastOrdinal
+            isFirstReverseChunk = true
+        }
         reverseReady = true
         return .read(0)
     }

@@ -140,4 +140,28 @@ import Testing
             }
         }
     }
+
+    /// A reverse query over a `.gz` member seeks to a bookmark, to the first and last records and by
+    /// a count, as over a plain file: the records come newest first from the one before the mark.
+    @Test func aReverseQueryOverAGzipFileSeeksLikeOneOverAPlainFile() throws {
+        try withRotationSet { _, paths in
+            try withAuditedReactor { reactor, ledger in
+                for path in paths {
+                    let first = try LogQuery.open(path: path, direction: .reverse, on: reactor)
+                    defer { first.close() }
+                    let records = try #require(drain(first, ledger, max: 50))
+                    let middle = records.count / 2
+                    let mark = first.bookmark(for: records[middle])
+                    let reverse = try LogQuery.open(path: path, direction: .reverse, on: reactor)
+                    defer { reverse.close() }
+                    #expect(seek(reverse, ledger, to: .afterBookmark(mark), strict: true) == .success(true), "\(path)")
+                    #expect(try #require(drain(reverse, ledger, max: 7)) == Array(records[(middle + 1)...]), "\(path)")
+                    #expect(seek(reverse, ledger, to: .bookmark(mark), strict: true) == .success(true), "\(path)")
+                    #expect(nextNumbers(reverse, ledger, max: 1) == [sequenceNumber(records[middle])], "\(path)")
+                    #expect(seek(reverse, ledger, to: .first) == .success(true))
+                    #expect(nextNumbers(reverse, ledger, max: 1) == [sequenceNumber(records[0])], "\(path)")
+                }
+            }
+        }
+    }
 }
