@@ -19,7 +19,7 @@ import Glibc
 public final class DNSResponder: Sendable {
     /// How the responder is set up.
     public struct Configuration: Sendable {
-        /// The IPv4 address to listen on.
+        /// The numeric IPv4 or IPv6 address to listen on (`127.0.0.1`, `::1`).
         public var address = "127.0.0.1"
         /// The port, UDP and TCP; 0 lets the kernel choose (read it back from `port`).
         public var port: UInt16 = 0
@@ -149,14 +149,14 @@ public final class DNSResponder: Sendable {
         }
         let first = try ResponderSockets.bound(Int32(SOCK_DGRAM.rawValue), to: address, bufferBytes: bufferBytes)
         opened.append(first)
-        address.sin_port = ResponderSockets.port(of: first).bigEndian
+        address.port = ResponderSockets.port(of: first)
         var udp = [first]
         for _ in 1..<configuration.threads {
             udp.append(try ResponderSockets.bound(Int32(SOCK_DGRAM.rawValue), to: address, bufferBytes: bufferBytes))
             opened.append(udp.last!)
         }
         var other = address
-        other.sin_port = 0
+        other.port = 0
         var otherFDs: [Int32] = []
         for _ in udp {
             otherFDs.append(try ResponderSockets.bound(Int32(SOCK_DGRAM.rawValue), to: other, bufferBytes: 0))
@@ -178,7 +178,7 @@ public final class DNSResponder: Sendable {
         opened.append(stopFD)
 
         running.stopFD = stopFD
-        running.port = UInt16(bigEndian: address.sin_port)
+        running.port = address.port
         for index in udp.indices {
             let worker = UDPWorker(fd: udp[index], otherFD: otherFDs[index], book: book,
                                    configuration: configuration, index: index)
