@@ -19,7 +19,7 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .customLong("share-port"),
           help: "Share the port with other processes' SO_REUSEPORT sockets (default: refuse a port that is held).")
     var sharePort = false
-    @Option(help: "IPv4 address to listen on.")
+    @Option(help: "The IPv4 or IPv6 address to listen on (127.0.0.1, ::1).")
     var address = "127.0.0.1"
     @Option(help: "UDP and TCP port (0: the kernel chooses; it is printed).")
     var port: UInt16 = 5300
@@ -119,7 +119,8 @@ struct ServeCommand: ParsableCommand {
         let responder = try DNSResponder(configuration)
         try responder.start()
         // Written at once (not buffered): scripts wait for this line to learn the port.
-        let banner = "evq serve: answering on \(address):\(responder.port) (UDP, \(threads) thread(s); TCP)"
+        let host = address.contains(":") && !address.hasPrefix("[") ? "[\(address)]" : address
+        let banner = "evq serve: answering on \(host):\(responder.port) (UDP, \(threads) thread(s); TCP)"
             + (configuration.synthesisSuffix.map { ", synthesizing under \($0)" } ?? "")
             + (faults.any ? ", faults on" : "") + "\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
