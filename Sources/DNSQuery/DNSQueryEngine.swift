@@ -30,6 +30,11 @@ public final class DNSQueryEngine: Sendable {
     public struct Configuration: Sendable {
         /// Servers asked in order; nil: `/etc/resolv.conf`'s (127.0.0.1 if it names none).
         public var servers: [DNSServer]?
+        /// Source addresses (ports ignored) the UDP sockets and TCP connections bind to: a server's
+        /// sockets take those of its family in turn, and its pool holds at least one socket per
+        /// source (up to `maxSocketsPerServer`). Empty: the kernel picks the source. A server with
+        /// no source of its family fails its sends with `Address family not supported by protocol`.
+        public var localAddresses: [DNSServer] = []
         /// Start each query at the next server instead of the first; nil: resolv.conf's `rotate`.
         public var rotate: Bool?
         /// Where the resolv.conf is read from when `servers` is nil (and for the search list).
@@ -160,6 +165,9 @@ public final class DNSQueryEngine: Sendable {
     }
 
     private init(reactors: [Reactor], group: ReactorGroup?, configuration: Configuration) {
+        var configuration = configuration
+        configuration.socketsPerServer = max(configuration.socketsPerServer,
+                                             min(configuration.localAddresses.count, configuration.maxSocketsPerServer))
         var resolvConf = ResolvConf.load(path: configuration.resolvConfPath)
         if resolvConf.servers.isEmpty { resolvConf.servers = [DNSServer(ipv4: 127, 0, 0, 1)] }
         retainedShards = reactors.map {

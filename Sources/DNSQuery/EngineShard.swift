@@ -60,7 +60,7 @@ final class EngineShard: @unchecked Sendable {
         var known: [DNSServer: ServerState] = [:]
         let states = (configuration.servers ?? resolvConf.servers).map { address in
             if let state = known[address] { return state }
-            let state = ServerState(address: address)
+            let state = ServerState(address: address, localAddresses: configuration.localAddresses)
             known[address] = state
             return state
         }
@@ -185,7 +185,7 @@ final class EngineShard: @unchecked Sendable {
 
     private func serverState(_ address: DNSServer) -> ServerState {
         if let state = servers[address] { return state }
-        let state = ServerState(address: address)
+        let state = ServerState(address: address, localAddresses: configuration.localAddresses)
         servers[address] = state
         return state
     }
@@ -304,8 +304,8 @@ final class EngineShard: @unchecked Sendable {
         do {
             // The table first: no fd to close when the arena cannot map one.
             table = try TransactionTable(in: tables)
-            fd = try server.address.connectedSocket(stream: false,
-                                              receiveBuffer: configuration.receiveBufferBytes)
+            fd = try server.address.connectedSocket(stream: false, receiveBuffer: configuration.receiveBufferBytes,
+                                                    from: server.nextSource())
         } catch {
             counters.sendErrors += 1
             throw error

@@ -13,8 +13,7 @@ extension LoadRun {
     /// canceller thread. Ends with the exactly-once audit over every query and timer.
     static func runEvquery(_ configuration: LoadConfiguration, servers: [String]) throws -> (LoadReport, LoadRecorder) {
         let addresses = try servers.map { server throws(Failure) -> DNSServer in
-            guard let address = DNSServer(server) else { throw Failure("--server \(server): expected HOST:PORT") }
-            return address
+            do { return try DNSServer(parsing: server) } catch { throw Failure("--\(error)") }
         }
         // Summary results: the rcode and counts are all a load run reads, and they cost no allocation.
         // The timeout is the engines' (below), not each request's: a request with limits of its own
@@ -44,6 +43,7 @@ extension LoadRun {
         var engineConfiguration = DNSQueryEngine.Configuration()
         engineConfiguration.timeout = configuration.timeout
         engineConfiguration.segmentOffload = configuration.segmentOffload
+        engineConfiguration.localAddresses = try configuration.sourceAddresses()
         // engines[reactor][server]
         let engineSets = group.reactors.map { reactor in
             addresses.map { address in
