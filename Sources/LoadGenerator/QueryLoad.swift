@@ -35,6 +35,9 @@ extension LoadRun {
         var reactorConfiguration = Reactor.Configuration()
         reactorConfiguration.preciseTimers = configuration.rate != nil || configuration.maxRate != nil
             || configuration.cancelRate > 0
+        let observability = LoadObservability.fromEnvironment()
+        defer { observability?.stop() }
+        observability?.apply(to: &reactorConfiguration)
         do { group = try ReactorGroup(count: configuration.reactors, configuration: reactorConfiguration) } catch {
             throw Failure("cannot start \(configuration.reactors) reactor(s): \(error)")
         }
@@ -44,6 +47,8 @@ extension LoadRun {
         engineConfiguration.timeout = configuration.timeout
         engineConfiguration.segmentOffload = configuration.segmentOffload
         engineConfiguration.localAddresses = try configuration.sourceAddresses()
+        engineConfiguration.metricsFactory = observability?.factory
+        engineConfiguration.logger = observability?.logger
         // engines[reactor][server]
         let engineSets = group.reactors.map { reactor in
             addresses.map { address in
