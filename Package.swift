@@ -45,7 +45,7 @@ let package = Package(
         // The reactor: one event_base per thread, operations with the exactly-once gate.
         .target(
             name: "EventReactor",
-            dependencies: ["CLibevent", "LinuxSystem", .product(name: "Atomics", package: "swift-atomics")]
+            dependencies: ["CLibevent", "COpenSSL", "LinuxSystem", .product(name: "Atomics", package: "swift-atomics")]
         ),
         // Pure Swift DNS wire format. Imports nothing of ours.
         .target(name: "DNSMessage"),
