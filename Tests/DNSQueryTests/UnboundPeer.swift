@@ -54,14 +54,5 @@ enum UnboundPeer {
     }
 
     /// Runs `bash tools/unbound-server.sh ARGUMENTS` and waits for it.
-    static func run(_ arguments: [String]) -> Int32 {
-        let argv = ["/bin/bash", KnotPeer.repository.appendingPathComponent("tools/unbound-server.sh").path] + arguments
-        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, "/bin/bash", nil, nil, &cArguments, environ) == 0 else { return -1 }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status >> 8) & 0xff
-    }
+    static func run(_ arguments: [String]) -> Int32 { KnotPeer.run(arguments, script: "tools/unbound-server.sh") }
 }
