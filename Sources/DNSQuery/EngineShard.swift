@@ -342,8 +342,7 @@ final class EngineShard: @unchecked Sendable {
         } catch {
             counters.sendErrors += 1
             counters.connectionsFailed += 1
-            connectionFailures[ObjectIdentifier(query)] = error.description
-            return .connection
+            return parked(for: error, of: query)
         }
         let owner = Unmanaged.passUnretained(query).toOpaque()
         guard let id = connection.allocateID(owner: owner, ids: ids, nowMs: nowMs) else { return .limitReached }
@@ -355,6 +354,14 @@ final class EngineShard: @unchecked Sendable {
         counters.sentTCP += 1
         connection.enqueue(UnsafeRawBufferPointer(rebasing: sendBuffer[..<(length + 2)]))
         return nil
+    }
+
+    /// How `query` parks after the stream failure `error`: a system call's errno as `.network`, else
+    /// `.connection` with the words kept in `connectionFailures`.
+    func parked(for error: StreamError, of query: QueryOperation) -> QueryOperation.Parked {
+        if error.errno != 0 { return .network(error.errno) }
+        connectionFailures[ObjectIdentifier(query)] = error.description
+        return .connection
     }
 
     /// The connection of `server`'s next pool slot, opened now if the slot has none.

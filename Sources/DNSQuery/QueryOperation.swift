@@ -379,11 +379,11 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     }
 
     /// The attempt's stream connection failed or closed (`error` says why): move on from a zero timer.
+    /// A system call's failure keeps its errno (`.network`); TLS and the peer's close, their words.
     func channelFailed(_ error: StreamError) {
         guard isPending else { return }
         release(answered: false)
-        shard.connectionFailures[ObjectIdentifier(self)] = error.description
-        park(.connection)
+        park(shard.parked(for: error, of: self))
     }
 
     /// Releases the current transaction id: briefly when answered (a second copy is then counted as

@@ -1,4 +1,5 @@
 import COpenSSL
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -33,7 +34,8 @@ public final class TLSClientContext {
     /// `SSL_CTX_set_default_verify_paths`.
     public init(caFile: String?, verifyPeer: Bool) throws(StreamError) {
         if let caFile, access(caFile, R_OK) != 0 {
-            throw StreamError(errno: errno, "CA file \(caFile)")
+            // Words naming the file, not an errno: a caller asked for a file that is not there.
+            throw StreamError(tlsFailure: "CA file \(caFile)", detail: SystemError.text(errno))
         }
         guard let context = SSL_CTX_new(TLS_client_method()) else {
             throw StreamError(tlsFailure: "SSL_CTX_new", detail: Self.drainErrors())
