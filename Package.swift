@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "EventReactor",
             dependencies: [
-                "CLibevent", "LinuxSystem", .product(name: "Atomics", package: "swift-atomics"),
+                "CLibevent", "COpenSSL", "LinuxSystem", .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]

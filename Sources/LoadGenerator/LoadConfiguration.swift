@@ -71,6 +71,15 @@ public struct LoadConfiguration: Sendable {
     /// (`DNSQueryEngine.Configuration.segmentOffload`); false sends one message per query, as the
     /// floor does.
     public var segmentOffload = true
+    /// How the evquery engine asks (`--transport`): UDP, TCP or DNS over TLS.
+    public var transport = DNSTransport.udp
+    /// Stream connections per server and reactor over TCP and TLS (`--connections`).
+    public var connections = 1
+    /// TLS: the CA file (`--tls-ca`; nil: the system's store), whether certificates are checked
+    /// (`--insecure` turns it off), and the name they must carry (`--tls-name`; nil: the address).
+    public var tlsCAFile: String?
+    public var tlsVerifiesPeer = true
+    public var tlsServerName: String?
     public var seed: UInt64 = 1
     /// No live line.
     public var quiet = false

@@ -108,6 +108,11 @@ public struct LoadReport: Codable, Sendable {
 
     public var engine: String
     public var server: String
+    /// How the evquery engine asked: `udp`, `tcp` or `dot`; nil for the other engines.
+    public var transport: String?
+    /// The evquery engine's stream connections over tcp and dot: `opened`, `closed`, `reconnects`,
+    /// `failures`, `tls_handshakes`, `tls_resumed`, `tls_failures`; nil over UDP.
+    public var connections: [String: Int]?
     /// `closed` (N outstanding) or `open` (target rate).
     public var mode: String
     public var outstanding: Int?
@@ -191,7 +196,7 @@ public struct LoadReport: Codable, Sendable {
         var lines: [String] = []
         var shape = mode == "open" ? "open loop at \(Int(targetRate ?? 0)) q/s" : "closed loop, \(outstanding ?? 0) outstanding"
         if let ramp { shape = "open loop rising \(Int(ramp.fromRate))→\(Int(ramp.toRate)) q/s over \(format(ramp.seconds)) s" }
-        lines.append("evq load: \(engine) → \(server), \(shape), \(reactors) reactor(s), \(format1(seconds, 2)) s")
+        lines.append("evq load: \(engine)\(transport.map { " over \($0)" } ?? "") → \(server), \(shape), \(reactors) reactor(s), \(format1(seconds, 2)) s")
         lines.append("  throughput      \(Int(qps.rounded())) responses/s   sent=\(sent)")
         lines.append("  cpu             \(format1(cpuSeconds, 2)) s = \(format1(cpuSecondsPerMillion, 2)) s per million queries"
             + "   rss=\(rssBytes / 1_048_576) MiB")
@@ -220,6 +225,7 @@ public struct LoadReport: Codable, Sendable {
             }
         }
         if let sends { lines.append("  sends           " + counts(sends)) }
+        if let connections { lines.append("  connections     " + counts(connections)) }
         if let dropped = repliesDropped { lines.append("  replies dropped " + counts(dropped)) }
         return lines.joined(separator: "\n")
     }

@@ -13,7 +13,7 @@ extension LoadRun {
     /// canceller thread. Ends with the exactly-once audit over every query and timer.
     static func runEvquery(_ configuration: LoadConfiguration, servers: [String]) throws -> (LoadReport, LoadRecorder) {
         let addresses = try servers.map { server throws(Failure) -> DNSServer in
-            do { return try DNSServer(parsing: server) } catch { throw Failure("--\(error)") }
+            do { return try DNSServer(parsing: server, defaultPort: configuration.transport == .tls ? 853 : 53) } catch { throw Failure("--\(error)") }
         }
         // Summary results: the rcode and counts are all a load run reads, and they cost no allocation.
         // The timeout is the engines' (below), not each request's: a request with limits of its own
@@ -49,6 +49,11 @@ extension LoadRun {
         engineConfiguration.localAddresses = try configuration.sourceAddresses()
         engineConfiguration.metricsFactory = observability?.factory
         engineConfiguration.logger = observability?.logger
+        engineConfiguration.transport = configuration.transport
+        engineConfiguration.connectionsPerServer = configuration.connections
+        engineConfiguration.tlsCAFile = configuration.tlsCAFile
+        engineConfiguration.tlsVerifiesPeer = configuration.tlsVerifiesPeer
+        engineConfiguration.tlsServerName = configuration.tlsServerName
         // engines[reactor][server]
         let engineSets = group.reactors.map { reactor in
             addresses.map { address in
@@ -115,6 +120,15 @@ extension LoadRun {
             "malformed": total(\.droppedMalformed), "late": total(\.droppedLate), "duplicate": total(\.droppedDuplicate),
         ]
         report.sends = ["udp": total(\.sentUDP), "segmented": total(\.sentSegmented), "tcp": total(\.sentTCP)]
+        report.transport = configuration.transport == .tls ? "dot" : configuration.transport.rawValue
+        if configuration.transport.isStream {
+            report.connections = [
+                "opened": total(\.connectionsOpened), "closed": total(\.connectionsClosed),
+                "reconnects": total(\.reconnects), "failures": total(\.connectionsFailed),
+                "tls_handshakes": total(\.tlsHandshakes), "tls_resumed": total(\.tlsResumed),
+                "tls_failures": total(\.tlsFailures),
+            ]
+        }
         if let scans { report.outcomes.merge(scans.outcomes) { $1 } }
         if servers.count > 1 {
             report.servers = servers.enumerated().map { index, server in
@@ -417,7 +431,7 @@ extension LoadOutcome {
         case .timeout: self = .timeout
         case .serverFailure(let rcode): self = LoadOutcome(rcode: rcode.rawValue, answers: 0)
         case .malformedReply: self = .malformed
-        case .network: self = .networkError
+        case .network, .connectionFailed: self = .networkError
         case .limitReached: self = .limitReached
         case .cancelled: self = .cancelled
         case .invalidName: self = .error

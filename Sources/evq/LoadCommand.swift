@@ -41,6 +41,7 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "A malformed datafile line: skip (report it with its number and go on) or stop.")
     var datafileErrors = "stop"
     @OptionGroup var queryFlags: QueryFlagOptions
+    @OptionGroup var transportOptions: TransportOptions
     @Option(help: "Seconds to run (default 5, or --ramp-seconds).")
     var duration: Double?
     @Option(help: "Stop after this many queries.")
@@ -127,6 +128,14 @@ struct LoadCommand: ParsableCommand {
         configuration.seed = seed
         configuration.quiet = quiet
         configuration.segmentOffload = !noSegmentOffload
+        configuration.transport = try transportOptions.parsedTransport()
+        if configuration.transport != .udp && kind != .evquery {
+            throw ValidationError("--transport \(transportOptions.transport) needs --engine evquery")
+        }
+        configuration.connections = transportOptions.connections
+        configuration.tlsCAFile = transportOptions.tlsCa
+        configuration.tlsVerifiesPeer = !transportOptions.insecure
+        configuration.tlsServerName = transportOptions.tlsName
         return configuration
     }
 
