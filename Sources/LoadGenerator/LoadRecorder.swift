@@ -231,6 +231,8 @@ public final class LoadRecorder: Sendable {
             let length = max(0.001, now - previous)
             if final && length < Double(intervalNanos) / 4e9 && !rows.isEmpty {
                 rows[rows.count - 1].absorb(outcomes: outcomes, rcodes: rcodes, until: now)
+                // The log keeps the tail as an interval of its own: its intervals add up to the report's histogram.
+                if merged.totalCount > 0 { intervalLog.withLock { $0.append(merged, start: previous, length: length) } }
                 return nil
             }
             var row = LoadReport.Interval(time: now, seconds: length, outcomes: outcomes, rcodes: rcodes,
