@@ -36,14 +36,14 @@ public final class LoadMetrics: Sendable {
     private let server: Locked<(HTTPServer, Reactor)?> = Locked(nil)
     private let publisher = Locked<(running: Bool, finished: Bool)>((false, true))
 
-    /// What the publisher last added up.
+    /// What the publisher last added up, and the histograms it reads into (kept, so that a reading
+    /// allocates nothing).
     private struct Reading {
         var started = 0
-        var outcomes: [String: Int] = [:]
-        var rcodes: [UInt16: Int] = [:]
-        var query: Histogram<UInt64>?
-        var cancelLoop: Histogram<UInt64>?
-        var cancelThread: Histogram<UInt64>?
+        var outcomes = [Int](repeating: 0, count: LoadOutcome.allCases.count)
+        var rcodes = [Int](repeating: 0, count: LoadRecorder.rcodeCount)
+        var latency = (query: makeLatencyHistogram(), cancelLoop: makeLatencyHistogram(), cancelThread: makeLatencyHistogram())
+        var spare = (query: makeLatencyHistogram(), cancelLoop: makeLatencyHistogram(), cancelThread: makeLatencyHistogram())
     }
 
     /// Makes the metrics with the run's shard and labels as dimensions.
@@ -149,35 +149,33 @@ public final class LoadMetrics: Sendable {
 
     /// Adds what changed since the last reading.
     private func publish(recorder: LoadRecorder, started: Int) {
-        let totals = recorder.totals()
         previous.withLock { last in
+            let (outcomes, rcodes) = recorder.reading(into: &last.spare)
             sent.increment(by: max(0, started - last.started))
             last.started = max(last.started, started)
-            func delta(_ outcome: LoadOutcome) -> Int {
-                (totals.outcomes[outcome.rawValue] ?? 0) - (last.outcomes[outcome.rawValue] ?? 0)
-            }
             var finished = 0, failed = 0
             for outcome in LoadOutcome.allCases {
-                let change = delta(outcome)
+                let change = outcomes[outcome.index] - last.outcomes[outcome.index]
                 finished += change
-                if !outcome.isReply && outcome != .timeout && outcome != .cancelled { failed += change }
+                switch outcome {
+                case .timeout: timeouts.increment(by: change)
+                case .cancelled: cancels.increment(by: change)
+                case _ where !outcome.isReply: failed += change
+                default: break
+                }
             }
             completed.increment(by: finished)
-            timeouts.increment(by: delta(.timeout))
-            cancels.increment(by: delta(.cancelled))
             errors.increment(by: failed)
-            outstanding.record(max(0, started - totals.outcomes.values.reduce(0, +)))
-            last.outcomes = totals.outcomes
-            for (code, count) in totals.rcodes where count != last.rcodes[code] {
-                responseCounter(code).increment(by: count - (last.rcodes[code] ?? 0))
+            outstanding.record(max(0, started - outcomes.reduce(0, +)))
+            for code in rcodes.indices where rcodes[code] != last.rcodes[code] {
+                responseCounter(UInt16(code)).increment(by: rcodes[code] - last.rcodes[code])
             }
-            last.rcodes = totals.rcodes
-            Self.record(totals.query, since: last.query, into: queryLatency)
-            Self.record(totals.cancelLoop, since: last.cancelLoop, into: cancelLoop)
-            Self.record(totals.cancelThread, since: last.cancelThread, into: cancelThread)
-            last.query = totals.query
-            last.cancelLoop = totals.cancelLoop
-            last.cancelThread = totals.cancelThread
+            last.outcomes = outcomes
+            last.rcodes = rcodes
+            Self.record(last.spare.query, since: last.latency.query, into: queryLatency)
+            Self.record(last.spare.cancelLoop, since: last.latency.cancelLoop, into: cancelLoop)
+            Self.record(last.spare.cancelThread, since: last.latency.cancelThread, into: cancelThread)
+            swap(&last.latency, &last.spare)
         }
     }
 
@@ -194,10 +192,10 @@ public final class LoadMetrics: Sendable {
 
     /// Records into `timer` the values `current` holds beyond `previous` (each at its bucket's
     /// value: HdrHistogram's precision, far finer than the Prometheus buckets).
-    private static func record(_ current: Histogram<UInt64>, since previous: Histogram<UInt64>?, into timer: CoreMetrics.Timer) {
-        guard current.totalCount != previous?.totalCount ?? 0 else { return }
+    private static func record(_ current: Histogram<UInt64>, since previous: Histogram<UInt64>, into timer: CoreMetrics.Timer) {
+        guard current.totalCount != previous.totalCount else { return }
         for item in current.recordedValues() {
-            let added = UInt64(item.count) - (previous.map { UInt64($0.countForValue(item.value)) } ?? 0)
+            let added = Int(item.count) - Int(previous.countForValue(item.value))
             guard added > 0 else { continue }
             let nanos = Int64(clamping: current.lowestEquivalentForValue(item.value))
             for _ in 0..<added { timer.recordNanoseconds(nanos) }

@@ -241,7 +241,7 @@ public struct LoadReport: Codable, Sendable {
             lines.append("  " + pad("generator", 24) + pad("shard", 7) + pad("sent", 11) + pad("q/s", 10)
                 + pad("cpu s/M", 9) + pad("p50 µs", 10) + pad("p99 µs", 10) + pad("audit", 7) + "  complete")
             for row in shards {
-                lines.append("  " + pad(row.source, 24) + pad(row.shard ?? "-", 7) + pad("\(row.sent)", 11)
+                lines.append("  " + pad(URL(fileURLWithPath: row.source).lastPathComponent, 24) + pad(row.shard ?? "-", 7) + pad("\(row.sent)", 11)
                     + pad("\(Int(row.qps.rounded()))", 10) + pad(format1(row.cpuSecondsPerMillion, 2), 9)
                     + pad(format(row.latencyUs.p50), 10) + pad(format(row.latencyUs.p99), 10)
                     + pad(row.auditOK ? "OK" : "FAILED", 7) + "  " + (row.complete ? "yes" : "no"))
