@@ -35,6 +35,7 @@ public final class LoadMetrics: Sendable {
     private let previous = Locked(Reading())
     private let server: Locked<(HTTPServer, Reactor)?> = Locked(nil)
     private let publisher = Locked<(running: Bool, finished: Bool)>((false, true))
+    private let threadsCPU = Locked(0.0)
 
     /// What the publisher last added up, and the histograms it reads into (kept, so that a reading
     /// allocates nothing).
@@ -116,12 +117,13 @@ public final class LoadMetrics: Sendable {
 
     /// Publishes `recorder`'s totals every `period` on a thread of its own, until `finish`;
     /// `started` tells how many queries were started so far.
-    func startPublishing(recorder: LoadRecorder, period: Duration = .milliseconds(100),
+    func startPublishing(recorder: LoadRecorder, period: Duration = .seconds(1),
                          started: @escaping @Sendable () -> Int) {
         publisher.withLock { $0 = (true, false) }
         running.record(1)
         let nanos = period.clampedNanoseconds
         ThreadTeam.detach { [self] in
+            ProcessCalls.setCurrentThreadName("evq-metrics-pub")
             var next = MonotonicClock.now() + nanos
             while publisher.withLock({ $0.running }) {
                 let now = MonotonicClock.now()
@@ -136,8 +138,14 @@ public final class LoadMetrics: Sendable {
         }
     }
 
+    /// CPU seconds the metrics' threads (the publisher and the endpoint's reactor) used until the
+    /// run finished: the cost of the metrics, apart from the run's own threads. Tick resolution (10 ms).
+    public var cpuSeconds: Double { threadsCPU.withLock { $0 } }
+
     /// Stops the publisher, publishes the final totals and the run's audit.
     func finish(recorder: LoadRecorder, started: Int, audit: ExactlyOnceAudit) {
+        let used = ProcessUsage.threadCPUSeconds(namePrefix: "evq-metrics")
+        threadsCPU.withLock { $0 = used }
         publisher.withLock { $0.running = false }
         while !publisher.withLock({ $0.finished }) { usleep(1000) }
         publish(recorder: recorder, started: started)

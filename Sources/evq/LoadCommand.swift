@@ -171,6 +171,10 @@ struct LoadCommand: ParsableCommand {
         configuration.metrics = metrics
         let (report, recorder) = try LoadRun.run(configuration)
         print(report.text)
+        if let metrics, report.sent > 0 {
+            print("  metrics         their threads used \(String(format: "%.2f", metrics.cpuSeconds)) s CPU = "
+                + String(format: "%.3f", metrics.cpuSeconds / Double(report.sent) * 1e6) + " s per million queries")
+        }
         if let json { try report.json().write(toFile: json, atomically: true, encoding: .utf8) }
         if let histogramLog { try recorder.histogramLog.write(toFile: histogramLog, atomically: true, encoding: .utf8) }
         if let intervalCsv { try report.intervalCSV.write(toFile: intervalCsv, atomically: true, encoding: .utf8) }
