@@ -28,6 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# Runs a command on a host. Background ones are started with ip netns exec itself, so that $! is the
+# process (ip netns exec execs it) and the cleanup stops it, not a subshell around it.
 on() { local host=$1; shift; ip netns exec "$tag-$host" "$@"; }
 
 # The switch: a bridge in a namespace of its own; each host a namespace with one veth on it.
@@ -48,7 +50,7 @@ for host in resp prom gen0 gen1 gen2; do
 done
 
 # The responder host.
-on resp "$evq" serve --address "${address[resp]}" --port 5300 --threads 1 >"$work/serve.log" 2>&1 &
+ip netns exec "$tag-resp" "$evq" serve --address "${address[resp]}" --port 5300 --threads 1 >"$work/serve.log" 2>&1 &
 pids+=($!)
 
 # Prometheus, scraping the three generators every second, with its own storage.
@@ -61,7 +63,7 @@ scrape_configs:
     static_configs:
       - targets: ['${address[gen0]}:9100', '${address[gen1]}:9100', '${address[gen2]}:9100']
 YAML
-on prom prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+ip netns exec "$tag-prom" prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
   --web.listen-address="${address[prom]}:9090" >"$work/prometheus.log" 2>&1 &
 pids+=($!)
 api="http://${address[prom]}:9090"
@@ -73,7 +75,7 @@ for _ in $(seq 50); do on gen0 "$evq" resolve www.load.evq.test A --server "${ad
 start=$(( $(date +%s) + 5 ))
 gens=()
 for i in 0 1 2; do
-  on "gen$i" timeout 90 "$evq" load --server "${address[resp]}:5300" --shard "$i/3" --outstanding 150 \
+  ip netns exec "$tag-gen$i" timeout 90 "$evq" load --server "${address[resp]}:5300" --shard "$i/3" --outstanding 150 \
     --duration 6 --start-at "$start" --label run=fleet-test --metrics-listen "${address[gen$i]}:9100" \
     --metrics-linger 3 --quiet --json "$work/shard-$i.json" --histogram-log "$work/shard-$i.hlog" \
     >"$work/shard-$i.txt" 2>&1 &
