@@ -90,9 +90,11 @@ extension LoadRun {
         let reporter = LiveReporter(recorder: recorder, quiet: configuration.quiet) {
             max(0, plan.started - recorder.completedQueries)
         }
+        configuration.metrics?.startPublishing(recorder: recorder) { plan.started }
         let before = ProcessUsage.now()
         let begin = MonotonicClock.now()
         plan.begin(at: begin)
+        configuration.stopSwitch?.onPull { plan.stopStarting() }
         for driver in drivers { driver.reactor.execute { driver.begin() } }
         for job in jobs { job.begin() }
         for _ in drivers { plan.driverFinished.wait() }
@@ -111,6 +113,7 @@ extension LoadRun {
             audit.doubleCompletions += scans.ledger.doubleCompletions
             audit.missed += scans.ledger.missed(started: scans.started)
         }
+        configuration.metrics?.finish(recorder: recorder, started: sent, audit: audit)
         var report = assemble(engine: "evquery", server: servers.joined(separator: ", "), configuration: configuration,
                               recorder: recorder,
                               seconds: seconds, sent: sent, usage: (before, after), audit: audit)
@@ -192,6 +195,11 @@ final class QueryLoadPlan: Sendable {
     /// Starts the clock: no query is numbered after `start + duration`.
     func begin(at start: UInt64) {
         deadline.store(start &+ configuration.duration.clampedNanoseconds, ordering: .relaxed)
+    }
+
+    /// Ends the run's time now (from any thread): no query is numbered after this.
+    func stopStarting() {
+        deadline.store(0, ordering: .relaxed)
     }
 
     /// The next query's number, or nil once the run's time or count is over.
