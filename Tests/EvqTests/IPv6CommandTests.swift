@@ -41,7 +41,7 @@ import Glibc
         let load = try Evq.run(["load", "--server", "[::1]:\(port)", "--local-address", "::1", "--queries", "300",
                                 "--outstanding", "10", "--cancel-rate", "0", "--quiet"])
         #expect(load.status == 0, "\(load.stderr)")
-        #expect(load.stdout.contains("evq load: evquery → [::1]:\(port),"), "\(load.stdout)")
+        #expect(load.stdout.contains("evq load: evquery over udp → [::1]:\(port),"), "\(load.stdout)")
         #expect(load.stdout.contains("rcodes          NOERROR=300"), "\(load.stdout)")
     }
 
