@@ -86,7 +86,7 @@ let package = Package(
         ),
         .testTarget(name: "LinuxSystemTests", dependencies: ["LinuxSystem"]),
         .testTarget(name: "DNSMessageTests", dependencies: ["DNSMessage"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "DNSMessage", "EventReactor"]),
+        .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "DNSMessage", "EventReactor", "LinuxSystem"]),
         .testTarget(name: "DNSQueryTests", dependencies: ["DNSQuery", "DNSResponder", "DNSMessage", "EventReactor"]),
         .testTarget(name: "LogQueryTests", dependencies: ["LogQuery", "EventReactor", "LinuxSystem"]),
         // Runs the built `evq` as a subprocess: its messages and exit codes under each failure.

@@ -47,6 +47,15 @@ public struct DNSResponderCounters: Sendable, Equatable, CustomStringConvertible
     public var tcpQueries = 0
     /// Send calls that failed (the answer is lost; errno not kept per packet).
     public var sendErrors = 0
+    /// UDP queries that arrived several to a message, coalesced by the kernel (UDP GRO:
+    /// `DNSResponder.Configuration.receiveCoalescing`); included in `received`.
+    public var receivedCoalesced = 0
+    /// UDP answers that left in segmented messages (UDP GSO: equal-length answers to one client in
+    /// one message, cut into datagrams by the kernel: `DNSResponder.Configuration.segmentOffload`).
+    public var sentSegmented = 0
+    /// Segmented sends the kernel refused (or a kernel without UDP GSO): the thread then sends one
+    /// message per answer.
+    public var segmentOffloadRefused = 0
 
     /// All zero.
     public init() {}
@@ -77,6 +86,9 @@ public struct DNSResponderCounters: Sendable, Equatable, CustomStringConvertible
         sum.tcpRefused += b.tcpRefused
         sum.tcpQueries += b.tcpQueries
         sum.sendErrors += b.sendErrors
+        sum.receivedCoalesced += b.receivedCoalesced
+        sum.sentSegmented += b.sentSegmented
+        sum.segmentOffloadRefused += b.segmentOffloadRefused
         return sum
     }
 
@@ -93,6 +105,8 @@ public struct DNSResponderCounters: Sendable, Equatable, CustomStringConvertible
             ("fault_wrong_source_port", faultWrongSourcePort), ("fault_rate_limited", faultRateLimited),
             ("tcp_connections", tcpConnections),
             ("tcp_refused", tcpRefused), ("tcp_queries", tcpQueries), ("send_errors", sendErrors),
+            ("received_coalesced", receivedCoalesced), ("sent_segmented", sentSegmented),
+            ("segment_offload_refused", segmentOffloadRefused),
         ]
         return fields.filter { $0.1 != 0 || $0.0 == "received" }.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
     }

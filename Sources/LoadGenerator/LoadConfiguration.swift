@@ -66,6 +66,9 @@ public struct LoadConfiguration: Sendable {
     /// (`DNSQueryEngine.Configuration.segmentOffload`); false sends one message per query, as the
     /// floor does.
     public var segmentOffload = true
+    /// The evquery engine takes replies the kernel coalesced (UDP GRO:
+    /// `DNSQueryEngine.Configuration.receiveCoalescing`); false reads each alone.
+    public var receiveCoalescing = true
     public var seed: UInt64 = 1
     /// No live line.
     public var quiet = false

@@ -44,6 +44,7 @@ extension LoadRun {
         var engineConfiguration = DNSQueryEngine.Configuration()
         engineConfiguration.timeout = configuration.timeout
         engineConfiguration.segmentOffload = configuration.segmentOffload
+        engineConfiguration.receiveCoalescing = configuration.receiveCoalescing
         // engines[reactor][server]
         let engineSets = group.reactors.map { reactor in
             addresses.map { address in
@@ -109,7 +110,8 @@ extension LoadRun {
             "wrong_opcode": total(\.droppedWrongOpcode),
             "malformed": total(\.droppedMalformed), "late": total(\.droppedLate), "duplicate": total(\.droppedDuplicate),
         ]
-        report.sends = ["udp": total(\.sentUDP), "segmented": total(\.sentSegmented), "tcp": total(\.sentTCP)]
+        report.sends = ["udp": total(\.sentUDP), "segmented": total(\.sentSegmented), "tcp": total(\.sentTCP),
+                        "replies_coalesced": total(\.repliesCoalesced)]
         if let scans { report.outcomes.merge(scans.outcomes) { $1 } }
         if servers.count > 1 {
             report.servers = servers.enumerated().map { index, server in

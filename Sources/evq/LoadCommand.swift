@@ -73,6 +73,8 @@ struct LoadCommand: ParsableCommand {
     var quiet = false
     @Flag(help: "evquery: one message per query (sendmmsg, as the floor) instead of UDP GSO for equal-length queries.")
     var noSegmentOffload = false
+    @Flag(help: "evquery: read each reply alone (recvmmsg) instead of taking coalesced replies (UDP GRO).")
+    var noReceiveCoalescing = false
 
     func validate() throws {
         if outstanding != nil && rate != nil { throw ValidationError("give --outstanding (closed loop) or --rate (open loop), not both") }
@@ -124,6 +126,7 @@ struct LoadCommand: ParsableCommand {
         configuration.seed = seed
         configuration.quiet = quiet
         configuration.segmentOffload = !noSegmentOffload
+        configuration.receiveCoalescing = !noReceiveCoalescing
         return configuration
     }
 
