@@ -22,6 +22,12 @@ final class UDPWorker: @unchecked Sendable {
     /// Datagrams per segmented answer message (as the engine's `UDPSendBatch.maxSegments`: under the
     /// segment cap of any kernel with UDP GSO).
     static let maxSegments = 60
+    /// The longest answer sent in a run: a segment cannot be fragmented, so it must fit the path's
+    /// MTU (1,232 bytes fit the IPv6 minimum of 1,280 with the headers); a longer one goes alone.
+    static let maxSegmentLength = 1_232
+    /// The most bytes of answers in one run: the kernel refuses a segmented message over one IP
+    /// datagram's 64 KiB (`EMSGSIZE`).
+    static let maxRunBytes = 65_000
 
     let fd: Int32
     /// The socket "wrong source port" answers leave from (bound to another, kernel-chosen port).
@@ -191,13 +197,14 @@ final class UDPWorker: @unchecked Sendable {
             runLength = 0
         } else if copies == 1, segmentOffload, runLength == length, messages > 0,
                   messageSegments[messages - 1] < Self.maxSegments,
+                  (messageSegments[messages - 1] + 1) * length <= Self.maxRunBytes,
                   source == messageSource[messages - 1] || incoming.hasSameAddress(source, as: messageSource[messages - 1])
         {
             // The open run grows by one answer, written right after it.
             messageSegments[messages - 1] += 1
         } else {
             for _ in 0..<copies { addMessage(at: written, length: length, to: source) }
-            runLength = copies == 1 ? length : 0
+            runLength = copies == 1 && length <= Self.maxSegmentLength ? length : 0
         }
         written += length
     }

@@ -101,6 +101,43 @@ import Glibc
         }
     }
 
+    /// 50 equal answers of about 1.4 KB each (`big.example.test.` TXT with EDNS): more than one
+    /// segmented message may carry (64 KiB in all), and longer than a datagram fits a usual path
+    /// MTU; each is still answered.
+    @Test func largeAnswersToSegmentedQueriesAllArrive() throws {
+        try withResponder({ try $0.loadZone(text: exampleZone) }) { responder, _ in
+            let fd = try connectedSocket(to: responder.port)
+            defer { Socket.close(fd) }
+            let big = (0..<50).map { ResponderClient.query("big.example.test.", .txt, id: UInt16(2000 + $0), ednsSize: 4096) }
+            try sendSegmented(big, on: fd)
+            let messages = try answers(50, on: fd)
+            #expect(messages.map(\.header.id).sorted() == (0..<50).map { UInt16(2000 + $0) })
+            #expect(messages.allSatisfy { $0.answers.count == 12 && !$0.header.isTruncated })
+            let counters = responder.counters()
+            #expect(counters.receivedCoalesced == 50 && counters.sendErrors == 0, "\(counters)")
+            #expect(counters.segmentOffloadRefused == 0, "\(counters)")
+        }
+    }
+
+    /// 60 equal answers of about 1.2 KB (ten TXT strings of 100 bytes): short enough to be segmented,
+    /// too many bytes for one segmented message; they leave in two, and all arrive.
+    @Test func aRunOfAnswersIsCutBeforeItOutgrowsOneSegmentedMessage() throws {
+        let zone = ["$ORIGIN example.test.", "$TTL 300", "@ IN SOA ns.example.test. admin.example.test. 7 3600 600 86400 60",
+                    "@ IN NS ns", "ns IN A 192.0.2.53"]
+            + (0..<10).map { "mid IN TXT \"" + String(repeating: Character(String($0)), count: 100) + "\"" }
+        try withResponder({ try $0.loadZone(text: zone.joined(separator: "\n")) }) { responder, _ in
+            let fd = try connectedSocket(to: responder.port)
+            defer { Socket.close(fd) }
+            let mid = (0..<60).map { ResponderClient.query("mid.example.test.", .txt, id: UInt16(3000 + $0), ednsSize: 4096) }
+            try sendSegmented(mid, on: fd)
+            let messages = try answers(60, on: fd)
+            #expect(messages.map(\.header.id).sorted() == (0..<60).map { UInt16(3000 + $0) })
+            #expect(messages.allSatisfy { $0.answers.count == 10 && !$0.header.isTruncated })
+            let counters = responder.counters()
+            #expect(counters.sentSegmented == 60 && counters.sendErrors == 0, "\(counters)")
+        }
+    }
+
     /// `SO_NO_CHECK` on the responder's socket: the kernel refuses UDP GSO there (EINVAL), as a
     /// device without checksum offload refuses it (EIO).
     @Test func aRefusedSegmentedSendGoesOutOneAnswerAtATimeAndOffloadStaysOff() throws {
