@@ -3,7 +3,7 @@
 // asynchronous operations (DNS queries, log-scan jobs), and the `evq` load generator.
 // Layers (arrows point down only; see docs/design.md):
 //   evq → LoadGenerator → DNSQuery / LogQuery / DNSResponder / EvdnsBaseline
-//       → DNSMessage / EventReactor (→ CLibevent) → LinuxSystem → CSystemShims
+//       → DNSMessage / EventReactor (→ CLibevent) → LinuxSystem → CSystemShims; LogQuery also → CZlib, CPCRE2
 // LinuxSystem is the one Swift module over CSystemShims (syscalls, sockets, datagram batches, epoll,
 // the mapped-file guard, inotify, process usage): the modules above it call the kernel through it.
 import PackageDescription
@@ -52,7 +52,11 @@ let package = Package(
         .target(name: "DNSQuery", dependencies: ["EventReactor", "DNSMessage", "LinuxSystem"]),
         // zlib, to read rotated .gz logs in place.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "LogQuery", dependencies: ["LinuxSystem", "CZlib", "EventReactor"]),
+        // PCRE2 with its JIT, behind the log filter's `~`.
+        .systemLibrary(
+            name: "CPCRE2", path: "Sources/CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]
+        ),
+        .target(name: "LogQuery", dependencies: ["LinuxSystem", "CZlib", "CPCRE2", "EventReactor"]),
         // OpenSSL and libnghttp2 from Debian, for the stream transports (DNS over TLS and HTTPS).
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CNghttp2", path: "Sources/CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),

@@ -2,7 +2,7 @@
 # Installs the system packages evquery builds and tests against (Debian), only when missing.
 # Usage: tools/install-deps.sh [extra-debian-package ...]
 set -euo pipefail
-need=(libevent-dev pkg-config zlib1g-dev libssl-dev libnghttp2-dev "$@")
+need=(libevent-dev pkg-config zlib1g-dev libpcre2-dev libssl-dev libnghttp2-dev "$@")
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -5,6 +5,7 @@
 # Usage: tools/scan-speed.sh [SIZE_BYTES]   (default 1 GiB; the file is cached in /tmp)
 #        EVQ=path/to/evq tools/scan-speed.sh   (skip the release build)
 #        SCAN_SPEED_ONLY=print tools/scan-speed.sh   (only the printing commands and ratios)
+#        SCAN_SPEED_ONLY=regex tools/scan-speed.sh   (only the regex count: `~` on many lines, one thread)
 # Needs ripgrep (tools/install-deps.sh ripgrep) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +63,9 @@ names=(
     "rg -F 'Failed password' | wc -l"
     "evq print: message contains \"Failed password\" | wc -l"
     "evq print --output raw | wc -l"
+    "grep -cE 'port [0-9]+ ssh2\$'"
+    "rg -c 'port [0-9]+ ssh2\$'"
+    "evq, 1 thread: message ~ \"port [0-9]+ ssh2\$\""
 )
 command_of() {  # index
     case $1 in
@@ -76,6 +80,9 @@ command_of() {  # index
     8) rg -F 'Failed password' "$data" | wc -l ;;
     9) "$EVQ" scan --filter 'message contains "Failed password"' "$data" | wc -l ;;
     10) "$EVQ" scan --output raw --filter 'message contains "Failed password"' "$data" 2>/dev/null | wc -l ;;
+    11) grep -cE 'port [0-9]+ ssh2$' "$data" ;;
+    12) rg -c 'port [0-9]+ ssh2$' "$data" ;;
+    13) evq_count "$data" 'message ~ "port [0-9]+ ssh2$"' 1 ;;
     esac
 }
 
@@ -92,6 +99,7 @@ echo "$rounds interleaved rounds; best and median wall-clock time of each comman
 declare -A times
 selected=("${!names[@]}")
 [ "${SCAN_SPEED_ONLY:-}" = print ] && selected=(8 9 10)
+[ "${SCAN_SPEED_ONLY:-}" = regex ] && selected=(11 12 13)
 for _ in $(seq 1 "$rounds"); do
     for index in "${selected[@]}"; do
         t0=$(date +%s.%N)
@@ -120,6 +128,14 @@ agree() {  # name-a name-b
 }
 # speed ratio evq/peer (>1 = evq faster), from the best times and from the medians
 ratio() { echo "$(echo "scale=2; ${best[$2]} / ${best[$1]}" | bc -l)x (median $(echo "scale=2; ${median[$2]} / ${median[$1]}" | bc -l)x)"; }
+regex='evq, 1 thread: message ~ "port [0-9]+ ssh2$"'
+if [ -n "${times[13]:-}" ]; then
+    echo
+    agree "grep -cE 'port [0-9]+ ssh2\$'" "$regex"
+    echo "regex on many lines, one thread: evq/grep-E $(ratio "$regex" "grep -cE 'port [0-9]+ ssh2\$'")," \
+        "evq/rg $(ratio "$regex" "rg -c 'port [0-9]+ ssh2\$'")"
+fi
+[ "${SCAN_SPEED_ONLY:-}" = regex ] && exit 0
 echo
 echo "printing the matching records to a pipe (evq's count is lines: the records and its bookmark line):"
 echo "default output: evq/rg $(ratio "evq print: message contains \"Failed password\" | wc -l" "rg -F 'Failed password' | wc -l")"

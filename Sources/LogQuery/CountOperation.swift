@@ -44,7 +44,10 @@ final class CountOperation: QueryOperation, @unchecked Sendable {
             switch scanner.advance(budgetBytes: LogQuery.readBudget, maxRecords: 1) {
             case .counted(let n): total += n
             case .records, .needMore: break
-            case .endOfFile: return succeed(with: total)
+            case .endOfFile:
+                // A damaged member ends the stream like its end: the count stands, and says so.
+                if let damage = scanner.damage { query.countDamage = damage }
+                return succeed(with: total)
             case .error(let error): return finish(failing: .scan(error))
             }
         } while MonotonicClock.now() < deadline

@@ -192,7 +192,7 @@ indirect enum LogFilterNode: Sendable {
         case .contains(let field, let literal):
             return r.anyText(field) { ByteSearch.contains($0, literal) }
         case .regex(let field, let regex):
-            return r.anyText(field) { regex.matches(String(decoding: $0, as: UTF8.self)) }
+            return r.anyText(field) { regex.matches($0) }
         }
     }
 

@@ -62,6 +62,8 @@ public final class LogQuery: @unchecked Sendable {
     /// Where the query stands: past the last record delivered, or where a seek put it; nil at the
     /// start of the scan. `seek(.relative)` counts from it.
     var cursor: LogPosition?
+    /// The damage the last `count` of a `.gz` file met (the count reads with a scanner of its own).
+    var countDamage: LogStreamDamage?
 
     private init(
         reactor: Reactor, path: String, fd: Int32, scanner: LogScanner, follow: Bool, options: LogParseOptions,

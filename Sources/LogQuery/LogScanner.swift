@@ -28,6 +28,9 @@ public final class LogScanner: @unchecked Sendable {
     public let follow: Bool
     /// Whether the scan counts matching lines (`.counted`) instead of returning records.
     public let countOnly: Bool
+    /// Whether a counting scan also keeps the matching lines' bytes as they are in the file (for
+    /// printing them unchanged: `takeKeptLines`), with the position of the last one.
+    public let keepsLines: Bool
     /// Lines longer than this are cut to it and flagged `.cut`.
     public let maxLineLength: Int
     /// The resolved format of the file (never `.auto`). With `.auto` and an empty file (a followed
@@ -62,6 +65,10 @@ public final class LogScanner: @unchecked Sendable {
     private var carryIsPartial = false
 
     private var pending: [LogRecord] = []
+    private var keptLines: [UInt8] = []
+    /// The last line kept by a `keepsLines` scan: its offset, ordinal and length (newline included),
+    /// for its bookmark.
+    public private(set) var lastKeptLine: (offset: Int64, ordinal: Int64, length: Int64)?
     private var pendingIndex = 0
     private var counted = 0
     private let mapping: MappedFileWindow?
@@ -73,6 +80,11 @@ public final class LogScanner: @unchecked Sendable {
     private var gzipWhole: [UInt8] = []
     /// The most a reverse scan of a `.gz` file holds in memory: its whole decompressed content.
     public static let gzipReverseLimit = 256 << 20
+    /// Whether `gzipWhole` holds the whole decompressed file (a reverse scan's first phase is done).
+    private var gzipFilled = false
+    /// Where a reverse scan of a `.gz` file moved to before its first phase had filled `gzipWhole`:
+    /// applied when it has.
+    private var gzipPendingEnd: (offset: Int64, lastOrdinal: Int64)?
     /// Where a forward scan stops (`stop(at:)`); the file's end when nil.
     private var stopOffset: Int64?
 
@@ -85,6 +97,8 @@ public final class LogScanner: @unchecked Sendable {
     ///     `options.referenceTime` is `nil`, the file's mtime is used for RFC 3164 years.
     ///   - follow: hold back a partial last line instead of returning it (forward only).
     ///   - countOnly: count matching lines instead of building records (forward only, no follow).
+    ///   - keepsLines: with `countOnly`, also keep each matching line's bytes, as they are in the file
+    ///     and each with a newline, for `takeKeptLines` (no record is built).
     ///   - bufferSize: bytes per `pread` (≥ 1; default 64 KiB). A slice reads at least one buffer.
     ///   - maxLineLength: the cut limit (≥ 1; default 64 KiB).
     ///   - readMethod: `.read` (default) or `.memoryMap` (forward, non-follow scans; see `LogReadMethod`).
@@ -92,15 +106,16 @@ public final class LogScanner: @unchecked Sendable {
     public convenience init(
         path: String, filter: LogFilter = .all, direction: ScanDirection = .forward,
         options: LogParseOptions = LogParseOptions(), follow: Bool = false, countOnly: Bool = false,
-        bufferSize: Int = 64 * 1024, maxLineLength: Int = 64 * 1024, readMethod: LogReadMethod = .read
+        keepsLines: Bool = false, bufferSize: Int = 64 * 1024, maxLineLength: Int = 64 * 1024,
+        readMethod: LogReadMethod = .read
     ) throws(LogScanError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw LogScanError(operation: "open", errno: errno, path: path) }
         do {
             try self.init(
                 fileDescriptor: fd, ownsDescriptor: true, filter: filter, direction: direction, options: options,
-                follow: follow, countOnly: countOnly, bufferSize: bufferSize, maxLineLength: maxLineLength,
-                readMethod: readMethod)
+                follow: follow, countOnly: countOnly, keepsLines: keepsLines, bufferSize: bufferSize,
+                maxLineLength: maxLineLength, readMethod: readMethod)
         } catch {
             close(fd)
             var error = error
@@ -114,7 +129,8 @@ public final class LogScanner: @unchecked Sendable {
     public init(
         fileDescriptor fd: Int32, ownsDescriptor: Bool, filter: LogFilter = .all, direction: ScanDirection = .forward,
         options: LogParseOptions = LogParseOptions(), follow: Bool = false, countOnly: Bool = false,
-        bufferSize: Int = 64 * 1024, maxLineLength: Int = 64 * 1024, readMethod: LogReadMethod = .read
+        keepsLines: Bool = false, bufferSize: Int = 64 * 1024, maxLineLength: Int = 64 * 1024,
+        readMethod: LogReadMethod = .read
     ) throws(LogScanError) {
         // Caller input: refused with EINVAL and the rule broken in words, never a trap.
         guard bufferSize >= 1 && maxLineLength >= 1 else {
@@ -122,6 +138,9 @@ public final class LogScanner: @unchecked Sendable {
         }
         guard direction == .forward || (!follow && !countOnly) else {
             throw LogScanError(operation: "scan (follow and count read forward only)", errno: EINVAL)
+        }
+        guard countOnly || !keepsLines else {
+            throw LogScanError(operation: "scan (keepsLines keeps the lines of a counting scan)", errno: EINVAL)
         }
         guard readMethod == .read || (direction == .forward && !follow) else {
             throw LogScanError(operation: "scan (memoryMap reads forward, without follow)", errno: EINVAL)
@@ -150,6 +169,7 @@ public final class LogScanner: @unchecked Sendable {
         self.direction = direction
         self.follow = follow
         self.countOnly = countOnly
+        self.keepsLines = keepsLines
         self.maxLineLength = maxLineLength
         self.parseOptions = options
         self.formatUndecided = options.format == .auto && sample.isEmpty
@@ -243,11 +263,16 @@ public final class LogScanner: @unchecked Sendable {
         guard direction == .reverse else {
             return refuse("reposition(endOffset:lastOrdinal:) (a forward scan moves with reposition(offset:ordinal:))")
         }
+        clearLineState()
+        if gzip != nil, !gzipFilled {
+            // The decompressed file is read into memory first; the move waits for it.
+            gzipPendingEnd = (endOffset, lastOrdinal)
+            return
+        }
         readOffset = endOffset
         ordinal = lastOrdinal
         reverseReady = true
         isFirstReverseChunk = true
-        clearLineState()
     }
 
     /// A call that does not fit the scan's direction: its error is the next `advance`'s outcome.
@@ -299,6 +324,23 @@ public final class LogScanner: @unchecked Sendable {
         return takePending(maxRecords).map(ScanStep.records) ?? .needMore
     }
 
+    /// Hands the lines kept since the last call (a `keepsLines` scan: each line's bytes as they are in
+    /// the file, then a newline) to `body`, then forgets them. Call it after each `advance`. The bytes
+    /// are valid UTF-8, as `LogRecordWriter`'s `.raw` gives them: a line that is not has each bad
+    /// sequence replaced by U+FFFD.
+    public func takeKeptLines(_ body: (UnsafeRawBufferPointer) -> Void) {
+        keptLines.withUnsafeBufferPointer { lines in
+            if LineText.isValidUTF8(lines) {
+                body(UnsafeRawBufferPointer(lines))
+            } else {
+                // A newline is never part of a bad sequence: repairing the whole run repairs each line.
+                var repaired = String(decoding: lines, as: UTF8.self)
+                repaired.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+            }
+        }
+        keptLines.removeAll(keepingCapacity: true)
+    }
+
     private func takeCount() -> ScanStep {
         defer { counted = 0 }
         return .counted(counted)
@@ -336,12 +378,34 @@ public final class LogScanner: @unchecked Sendable {
     /// Whether the file is a `.gz` file read through zlib.
     public var isCompressed: Bool { gzip != nil }
 
+    /// Whether `mark` names this file as it is `now` (its identity read again) and a line start in it.
+    /// The offsets of a `.gz` file are those of its decompressed stream, checked through zlib (not
+    /// against the compressed file's size, nor with a read of the compressed bytes).
+    func fits(_ mark: LogBookmark, now: FileIdentity) -> Bool {
+        guard gzip != nil else { return mark.refers(to: now) && isLineStart(mark.offset) == true }
+        guard mark.device == now.device, mark.inode == now.inode, mark.firstLineHash == now.firstLineHash else {
+            return false
+        }
+        return isLineStart(mark.offset) == true && isLineStart(mark.offset + mark.length) != false
+    }
+
+    /// Where a forward read resumes after `mark`'s record (see `LogBookmark.resumePosition(in:)`).
+    /// A `.gz` file does not grow: its last line is whole as it is.
+    func resumePosition(after mark: LogBookmark) -> LogPosition {
+        if gzip != nil { return LogPosition(offset: mark.offset + mark.length, ordinal: mark.ordinal + 1) }
+        let (offset, ordinal) = mark.resumePosition(in: fd)
+        return LogPosition(offset: offset, ordinal: ordinal)
+    }
+
     /// Whether `offset` starts a line of the (decompressed) file; nil when it cannot be read.
     public func isLineStart(_ offset: Int64) -> Bool? {
         guard offset > 0 else { return offset == 0 }
         var byte: UInt8 = 0
         let n: Int?
         if let gzip, direction == .forward {
+            n = gzip.read(into: &byte, count: 1, at: offset - 1)
+        } else if let gzip, !gzipFilled {
+            // A reverse scan that has not read the file into memory yet reads the stream.
             n = gzip.read(into: &byte, count: 1, at: offset - 1)
         } else if gzip != nil {
             guard offset <= gzipWhole.count else { return false }
@@ -485,7 +549,7 @@ public final class LogScanner: @unchecked Sendable {
     {
         var ordinal = first
         var cursor = from
-        let countLines = !countOnly
+        let countLines = !countOnly || keepsLines
         let matching = self.matching
         if let needle = matching.needle {
             while let hit = needle.find(in: base, from: cursor, to: to) {
@@ -539,9 +603,9 @@ public final class LogScanner: @unchecked Sendable {
             // The message literal is the needle: its first hit counts if it lies in the message.
             let end = LogLineParser.trimmingCR(line).count
             if let at = needleAt, at >= start, at + messageLiteral.count <= end {
-                counted += 1
+                take(raw, fullLength: fullLength, available: to - from, offset: offset, ordinal: ordinal, length: length)
             } else if messageLiteral.find(in: raw, from: start, to: end) != nil {
-                counted += 1
+                take(raw, fullLength: fullLength, available: to - from, offset: offset, ordinal: ordinal, length: length)
             }
             return
         }
@@ -550,10 +614,32 @@ public final class LogScanner: @unchecked Sendable {
         )
         guard passes else { return }
         if countOnly {
-            counted += 1
+            take(raw, fullLength: fullLength, available: to - from, offset: offset, ordinal: ordinal, length: length)
         } else if let record {
             pending.append(record)
         }
+    }
+
+    /// Counts a matching line, and keeps its bytes in a `keepsLines` scan: from memory when the
+    /// line is there whole, else (a line longer than `maxLineLength` that crossed buffers) read again
+    /// from a plain file; a `.gz` file's is kept cut (reading behind its stream restarts it).
+    @inline(__always)
+    private func take(
+        _ line: UnsafeRawPointer, fullLength: Int, available: Int, offset: Int64, ordinal: Int64, length: Int64
+    ) {
+        counted += 1
+        guard keepsLines else { return }
+        lastKeptLine = (offset, ordinal, length)
+        let start = keptLines.count
+        if fullLength > available, gzip == nil {
+            keptLines.append(contentsOf: repeatElement(0, count: fullLength))
+            let n = keptLines.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + start, fullLength, off_t(offset)) }
+            if n != fullLength { keptLines.removeSubrange(start...) }
+        }
+        if keptLines.count == start {
+            keptLines.append(contentsOf: UnsafeRawBufferPointer(start: line, count: min(fullLength, available)))
+        }
+        keptLines.append(0x0A)
     }
 
     // MARK: reverse
@@ -671,6 +757,13 @@ public final class LogScanner: @unchecked Sendable {
         ordinal = Int64(linesCounted) - (endsWithNewline ? 1 : 0)
         if gzip?.damage != nil { ordinal = Int64(gzipWhole.lazy.filter { $0 == 0x0A }.count) - 1 }
         readOffset = Int64(gzipWhole.count)
+        gzipFilled = true
+        if let pending = gzipPendingEnd {
+            gzipPendingEnd = nil
+            readOffset = min(pending.offset, readOffset)
+            ordinal = pending.lastOrdinal
+            isFirstReverseChunk = true
+        }
         reverseReady = true
         return .read(0)
     }

@@ -179,8 +179,9 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
         case .future:
             counter = LineCounter(end: opened.identity.size)
         case .afterBookmark(let mark, let strict):
-            if mark.refers(to: opened.identity), isLineStart(opened.fd, mark.offset) {
-                let resume = mark.resumePosition(in: opened.fd)
+            // The scanner checks the mark: a `.gz` file's offsets are those of its decompressed stream.
+            if opened.scanner.fits(mark, now: opened.identity) {
+                let resume = opened.scanner.resumePosition(after: mark)
                 opened.scanner.reposition(offset: resume.offset, ordinal: resume.ordinal)
             } else if strict {
                 startError = .notFound
@@ -204,12 +205,6 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
             Glibc.close(fd)
             throw error
         }
-    }
-
-    private func isLineStart(_ fd: Int32, _ offset: Int64) -> Bool {
-        guard offset > 0 else { return offset == 0 }
-        var byte: UInt8 = 0
-        return pread(fd, &byte, 1, off_t(offset - 1)) == 1 && byte == 0x0A
     }
 
     // MARK: the slice

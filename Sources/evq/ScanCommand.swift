@@ -58,7 +58,9 @@ struct ScanCommand: ParsableCommand {
     var since: String?
     @Option(parsing: .unconditional, help: "Only records at or before this time (as --since).")
     var until: String?
-    @Option(name: [.customShort("n"), .customLong("lines")], help: "Only the last N records (with --reverse: the newest N).")
+    @Option(
+        name: [.customShort("n"), .customLong("lines")],
+        help: "Only the last N records (with --reverse: the newest N; with --follow: then the new ones).")
     var lines: Int?
     @Flag(help: "Print the scan's figures (slices, longest loop stall) on stderr.")
     var stats = false
@@ -79,7 +81,7 @@ struct ScanCommand: ParsableCommand {
         guard (1...64).contains(countThreads) else { throw ValidationError("--count-threads must be 1…64") }
         if let lines {
             guard lines >= 0 else { throw ValidationError("--lines must be 0 or more, not \(lines)") }
-            if count || follow { throw ValidationError("--lines picks records to print: drop --count and --follow") }
+            if count { throw ValidationError("--lines picks records to print: drop --count") }
         }
         let (since, until) = try parsedWindow()
         if let since, let until, since > until {
@@ -211,6 +213,16 @@ struct ScanCommand: ParsableCommand {
             var total = 0
             for path in set.paths { total += try countFile(path, reactor, &counters) }
             output.line("\(total)")
+        } else if let lines, follow {
+            // tail -n N -f: the last N records, then the newest file from after the last one printed.
+            let newest = set.paths.count - 1
+            let printed = try printLast(lines, of: set, after: marked.map { ($0, mark!) }, reactor, output, &counters)
+            let start: LogSubscriptionStart =
+                if let printed, printed.index == newest { .afterBookmark(printed.mark, strict: false) }
+                else if lines == 0 { .future }
+                else if marked == newest, let mark { .afterBookmark(mark, strict: false) }
+                else { .oldest }  // the newest file holds no matching record (after the bookmark)
+            counters.append(try runFollow(set.paths[newest], from: start, printed?.mark, reactor, output))
         } else if follow {
             let newest = set.paths.count - 1
             var last: LogBookmark?
@@ -220,9 +232,11 @@ struct ScanCommand: ParsableCommand {
                     set.paths[index], after: index == marked ? mark : nil, reactor, output, &counters, limit: &unlimited)
                     ?? last
             }
-            counters.append(try runFollow(set.paths[newest], after: marked == newest ? mark : nil, last, reactor, output))
+            let start: LogSubscriptionStart = marked == newest ? .afterBookmark(mark!, strict: false) : .oldest
+            counters.append(try runFollow(set.paths[newest], from: start, last, reactor, output))
         } else if let lines, !reverse {
-            try printLast(lines, of: set, after: marked.map { ($0, mark!) }, reactor, output, &counters)
+            let printed = try printLast(lines, of: set, after: marked.map { ($0, mark!) }, reactor, output, &counters)
+            if let printed { output.note("-- bookmark: \(printed.mark.serialized)") }
         } else {
             var order = Array(set.paths.indices)
             if reverse { order.reverse() }
@@ -269,7 +283,7 @@ struct ScanCommand: ParsableCommand {
         counters.append(query.counters)
         switch wait({ query.count(completion: $0) }) {
         case .success(let n):
-            reportDamage(query, path)
+            reportDamage(query.damage, path)
             return n
         case .failure(let error): throw failure(error, in: path)
         }
@@ -283,8 +297,8 @@ struct ScanCommand: ParsableCommand {
 
     /// A damaged `.gz` member ends that file's stream (its records before the damage were read);
     /// the scan goes on with the next file. Said on standard error, one line per file.
-    private func reportDamage(_ query: LogQuery, _ path: String) {
-        guard let damage = query.damage else { return }
+    private func reportDamage(_ damage: LogStreamDamage?, _ path: String) {
+        guard let damage else { return }
         ScanOutput.toStandardError("evq scan: \(path): \(damage); read up to the last whole line before it\n")
     }
 
@@ -294,6 +308,9 @@ struct ScanCommand: ParsableCommand {
         _ path: String, after mark: LogBookmark?, _ reactor: Reactor, _ output: ScanOutput,
         _ counters: inout [LogQueryCounters], limit left: inout Int
     ) throws -> LogBookmark? {
+        if output.format == .raw, !reverse, mark == nil, left == .max, try parsedWindow().since == nil {
+            return try printRawLines(path, output)
+        }
         let query = try openQuery(path, reactor)
         defer { query.close() }
         counters.append(query.counters)
@@ -325,16 +342,49 @@ struct ScanCommand: ParsableCommand {
                 throw failure(error, in: path)
             }
         }
-        reportDamage(query, path)
+        reportDamage(query.damage, path)
         return last.map { query.bookmark(for: $0) }
     }
 
+    /// `--output raw` of a whole file, forward: the scanner keeps the matching lines' bytes as they are
+    /// in the file (read through `mmap` windows, or zlib for a `.gz` file), written as they are, one
+    /// `write` per slice of 1 MiB read, no record built. Returns the bookmark of the last line.
+    private func printRawLines(_ path: String, _ output: ScanOutput) throws -> LogBookmark? {
+        let scanner: LogScanner
+        do {
+            var options = try parseOptions()
+            options.format = try parsedFormat()
+            scanner = try LogScanner(
+                path: path, filter: try parsedFilter(), options: options, countOnly: true, keepsLines: true,
+                bufferSize: 256 << 10, readMethod: .memoryMap)
+        } catch {
+            throw failure(error, in: path)
+        }
+        scanning: while true {
+            let step = scanner.advance(budgetBytes: 1 << 20, maxRecords: 1)
+            scanner.takeKeptLines { output.write($0) }
+            switch step {
+            case .endOfFile: break scanning
+            case .error(let error): throw failure(error, in: path)
+            case .records, .counted, .needMore: continue
+            }
+        }
+        reportDamage(scanner.damage, path)
+        return scanner.lastKeptLine.map { line in
+            LogBookmark(
+                device: scanner.identity.device, inode: scanner.identity.inode,
+                firstLineHash: scanner.identity.firstLineHash, offset: line.offset, ordinal: line.ordinal,
+                length: line.length)
+        }
+    }
+
     /// `--lines N` forward: the set read newest first until N records are found, printed oldest first.
+    /// Returns the bookmark of the last record printed and the index of its file in the set.
     private func printLast(
         _ wanted: Int, of set: LogFileSet, after marked: (index: Int, mark: LogBookmark)?, _ reactor: Reactor,
         _ output: ScanOutput, _ counters: inout [LogQueryCounters]
-    ) throws {
-        var found: [(path: String, identity: FileIdentity, records: [LogRecord])] = []
+    ) throws -> (index: Int, mark: LogBookmark)? {
+        var found: [(index: Int, path: String, identity: FileIdentity, records: [LogRecord])] = []
         var left = wanted
         for index in set.paths.indices.reversed() where left > 0 && index >= (marked?.index ?? 0) {
             let path = set.paths[index]
@@ -357,23 +407,23 @@ struct ScanCommand: ParsableCommand {
                 case .failure(let error): throw failure(error, in: path)
                 }
             }
-            reportDamage(query, path)
-            found.append((path, query.identity, records.reversed()))
+            reportDamage(query.damage, path)
+            found.append((index, path, query.identity, records.reversed()))
         }
-        var last: LogBookmark?
-        for (path, identity, records) in found.reversed() where !records.isEmpty {
+        var last: (index: Int, mark: LogBookmark)?
+        for (index, path, identity, records) in found.reversed() where !records.isEmpty {
             output.records(records, in: identity, lines: output.needsLineBytes ? LineBytes(path: path) : nil)
-            last = LogBookmark(record: records.last!, in: identity)
+            last = (index, LogBookmark(record: records.last!, in: identity))
         }
-        if let last { output.note("-- bookmark: \(last.serialized)") }
+        return last
     }
 
     /// `--follow` of `file`: a subscription until SIGINT/SIGTERM, then the bookmark of the last record
     /// (or `earlier`, the last one of the older files, when none came).
     private func runFollow(
-        _ file: String, after mark: LogBookmark?, _ earlier: LogBookmark?, _ reactor: Reactor, _ output: ScanOutput
+        _ file: String, from start: LogSubscriptionStart, _ earlier: LogBookmark?, _ reactor: Reactor,
+        _ output: ScanOutput
     ) throws -> LogQueryCounters {
-        let start: LogSubscriptionStart = mark.map { .afterBookmark($0, strict: false) } ?? .oldest
         // The loop only queues what arrives; this thread formats and prints it.
         let inbox = Locked<(events: [LogSubscriptionEvent], ended: LogQueryError?)>(([], nil))
         let wake = DispatchSemaphore(value: 0)
@@ -395,6 +445,8 @@ struct ScanCommand: ParsableCommand {
             source.resume()
             return source
         }
+        // What the older files (or -n) gave is printed now, not when the first new record comes.
+        output.flush()
         let lines = output.needsLineBytes ? LineBytes(path: file) : nil
         var last = earlier
         var endedWith: LogQueryError?

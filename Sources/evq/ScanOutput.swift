@@ -13,6 +13,9 @@ final class ScanOutput {
 
     init(format: LogOutputFormat) { writer = LogRecordWriter(format: format, capacity: Self.flushAt + (64 << 10)) }
 
+    /// The output format.
+    var format: LogOutputFormat { writer.format }
+
     /// Whether the format wants the lines' bytes from the file (`raw`, and `json` for lines that
     /// are not UTF-8).
     var needsLineBytes: Bool { writer.format == .raw || writer.format == .json }
@@ -52,7 +55,16 @@ final class ScanOutput {
         }
     }
 
+    /// Bytes to print as they are (lines kept by the scanner for `raw`): after what is buffered, in
+    /// one `write`.
+    func write(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        flush()
+        Self.write(bytes, to: 1)
+    }
+
     func flush() {
+        guard !writer.bytes.isEmpty else { return }
         writer.bytes.withUnsafeBytes { Self.write($0, to: 1) }
         writer.removeAll()
     }

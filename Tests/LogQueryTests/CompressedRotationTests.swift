@@ -106,6 +106,60 @@ import Testing
                     let counted = Awaited<Result<Int, LogQueryError>>()
                     counting.count(completion: ledger.track { counted.set($0) })
                     #expect(counted.wait() == .success(records.count))
+                    // A count that met a damaged member says so, as the read did.
+                    #expect(counting.damage?.reason == first.damage?.reason, "\(path)")
+                    #expect((first.damage != nil) == (path.hasSuffix(".4.gz") || path.hasSuffix(".3.gz")))
+                }
+            }
+        }
+    }
+
+    /// A subscription resumed from a bookmark in a `.gz` file starts right after the record (its
+    /// offset is the decompressed stream's, not one in the compressed bytes), strict or not.
+    @Test func aSubscriptionAfterABookmarkInAGzipFileResumesRightAfterItsRecord() throws {
+        try withRotationSet { _, paths in
+            try withAuditedReactor { reactor, ledger in
+                for path in paths where path.hasSuffix(".gz") {
+                    let first = try LogQuery.open(path: path, on: reactor)
+                    defer { first.close() }
+                    let records = try #require(drain(first, ledger, max: 50))
+                    let middle = records.count / 2
+                    let mark = first.bookmark(for: records[middle])
+                    for strict in [true, false] {
+                        let (subscription, log) = follow(path, reactor, ledger, start: .afterBookmark(mark, strict: strict))
+                        let expected = records[(middle + 1)...].map(sequenceNumber)
+                        #expect(eventually(seconds: 10) { log.numbers.count >= expected.count }, "\(path)")
+                        #expect(log.numbers == expected.compactMap { $0 }, "\(path), strict \(strict)")
+                        subscription.cancel()
+                        guard case .cancelled? = log.ended.wait() else {
+                            Issue.record("the subscription did not end with cancelled")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A reverse query over a `.gz` member seeks to a bookmark, to the first and last records and by
+    /// a count, as over a plain file: the records come newest first from the one before the mark.
+    @Test func aReverseQueryOverAGzipFileSeeksLikeOneOverAPlainFile() throws {
+        try withRotationSet { _, paths in
+            try withAuditedReactor { reactor, ledger in
+                for path in paths {
+                    let first = try LogQuery.open(path: path, direction: .reverse, on: reactor)
+                    defer { first.close() }
+                    let records = try #require(drain(first, ledger, max: 50))
+                    let middle = records.count / 2
+                    let mark = first.bookmark(for: records[middle])
+                    let reverse = try LogQuery.open(path: path, direction: .reverse, on: reactor)
+                    defer { reverse.close() }
+                    #expect(seek(reverse, ledger, to: .afterBookmark(mark), strict: true) == .success(true), "\(path)")
+                    #expect(try #require(drain(reverse, ledger, max: 7)) == Array(records[(middle + 1)...]), "\(path)")
+                    #expect(seek(reverse, ledger, to: .bookmark(mark), strict: true) == .success(true), "\(path)")
+                    #expect(nextNumbers(reverse, ledger, max: 1) == [sequenceNumber(records[middle])], "\(path)")
+                    #expect(seek(reverse, ledger, to: .first) == .success(true))
+                    #expect(nextNumbers(reverse, ledger, max: 1) == [sequenceNumber(records[0])], "\(path)")
                 }
             }
         }

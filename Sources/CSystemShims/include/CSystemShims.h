@@ -44,6 +44,8 @@ const char *evq_strerror(int code, char *buffer, size_t length);
 void *evq_memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
 /// `memrchr(3)`.
 void *evq_memrchr(const void *s, int c, size_t n);
+/// The bytes equal to `byte` among the `length` at `start` (AVX2 where the CPU has it, else SSE2).
+size_t evq_count_byte(const void *start, size_t length, unsigned char byte);
 /// `MSG_WAITFORONE`, for `recvmmsg`.
 int evq_msg_waitforone(void);
 /// `eventfd(initval, EFD_NONBLOCK | EFD_CLOEXEC)`.
