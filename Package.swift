@@ -62,7 +62,7 @@ let package = Package(
         .systemLibrary(name: "CNghttp2", path: "Sources/CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .target(
             name: "DNSResponder",
-            dependencies: ["DNSMessage", "EventReactor", "LinuxSystem"]
+            dependencies: ["DNSMessage", "EventReactor", "LinuxSystem", "COpenSSL", "CNghttp2"]
         ),
         // The one module above EventReactor allowed to call libevent: evdns, the in-run peer.
         .target(name: "EvdnsBaseline", dependencies: ["CLibevent", "EventReactor"]),

@@ -80,6 +80,10 @@ int evq_epoll_add_readable(int epfd, int fd, unsigned int token) {
     struct epoll_event event = { .events = EPOLLIN, .data.u32 = token };
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
 }
+int evq_epoll_add_edge(int epfd, int fd, unsigned int token) {
+    struct epoll_event event = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.u32 = token };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
 int evq_epoll_wait_tokens(int epfd, unsigned int *tokens, int max, int timeout_ms) {
     struct epoll_event events[64];
     int count = epoll_wait(epfd, events, max < 64 ? max : 64, timeout_ms);

@@ -4,6 +4,12 @@ import EventReactor
 /// from a generator seeded by `DNSResponder.Configuration.seed` (and the thread's index), so a
 /// single-threaded run replays under the same seed. At most one fault that changes the answer
 /// applies to a query; drop is decided first, then delay (which combines with the others).
+///
+/// Every fault applies on every transport, with these exceptions: `truncate`, `wrongSourcePort`
+/// and `maxQPS` are UDP's alone (a TC answer over a stream leaves the client no larger transport to
+/// retry on, so the TCP a truncated UDP answer sends it to stays whole); `reset` and `split` are
+/// the streams' alone; over DoH a duplicate cannot be sent (a stream carries one response),
+/// `reset` resets the HTTP/2 stream (`RST_STREAM`) and `split` sends the answer in two DATA frames.
 public struct DNSFaults: Sendable, Equatable {
     /// Answer nothing.
     public var drop = 0.0
@@ -26,6 +32,10 @@ public struct DNSFaults: Sendable, Equatable {
     public var duplicate = 0.0
     /// Answer from another UDP port than the one asked.
     public var wrongSourcePort = 0.0
+    /// Streams: send the first half of the answer, then reset the connection (`SO_LINGER` 0).
+    public var reset = 0.0
+    /// Streams: send the answer in two writes, the second a millisecond after the first.
+    public var split = 0.0
     /// Answer at most this many UDP queries per second, over all UDP threads, and drop the rest
     /// unanswered (`faultRateLimited`): a server of known capacity, for finding a knee. Each thread
     /// takes its share, with a burst of 100 ms of it, so a thread the machine stalls briefly does
@@ -38,7 +48,7 @@ public struct DNSFaults: Sendable, Equatable {
     /// Whether any fault is on.
     public var any: Bool {
         drop > 0 || delayed > 0 || truncate > 0 || servfail > 0 || malformed > 0 || wrongID > 0 || wrongQuestion > 0
-            || duplicate > 0 || wrongSourcePort > 0 || maxQPS != nil
+            || duplicate > 0 || wrongSourcePort > 0 || maxQPS != nil || reset > 0 || split > 0
     }
 }
 
@@ -50,6 +60,8 @@ struct FaultDraw {
     var change = Change.none
     var duplicate = false
     var wrongSourcePort = false
+    var reset = false
+    var split = false
 
     /// No fault.
     init() {}
@@ -76,5 +88,7 @@ struct FaultDraw {
         }
         duplicate = chance(faults.duplicate)
         wrongSourcePort = chance(faults.wrongSourcePort)
+        reset = chance(faults.reset)
+        split = !reset && chance(faults.split)
     }
 }

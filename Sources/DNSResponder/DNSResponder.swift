@@ -6,7 +6,7 @@ import LinuxSystem
 import Glibc
 #endif
 
-/// A fast authoritative DNS responder over UDP and TCP with fault injection: the embedded target of
+/// A fast authoritative DNS responder over UDP, TCP, TLS (DoT) and HTTPS (DoH) with fault injection: the embedded target of
 /// `evq load` and of the tests, and `evq serve`. It answers from zone records, and by synthesis for
 /// any name under a suffix (deterministic A, AAAA and TXT records, so a datafile of a million names
 /// needs no zone of a million lines); NXDOMAIN with the zone's SOA, REFUSED outside its zones,
@@ -14,8 +14,9 @@ import Glibc
 /// limited by the client's buffer, TC when they do not fit).
 ///
 /// Threads: `threads` UDP threads, each with its own `SO_REUSEPORT` socket on the same port
-/// (`recvmmsg`/`sendmmsg`, no allocation per packet), and one TCP thread. Methods may be called
-/// from any thread.
+/// (`recvmmsg`/`sendmmsg`, no allocation per packet), and `tcpThreads` stream threads, each with
+/// its own epoll and its own `SO_REUSEPORT` listener on every stream port (TCP on the UDP port,
+/// DoT on `dotPort`, DoH on `dohPort`). Methods may be called from any thread.
 public final class DNSResponder: Sendable {
     /// How the responder is set up.
     public struct Configuration: Sendable {
@@ -31,7 +32,7 @@ public final class DNSResponder: Sendable {
         public var synthesisSuffix: DNSName? = try? DNSName(parsing: "load.evq.test.")
         /// The TTL of synthesized records.
         public var synthesisTTL: UInt32 = 300
-        /// Misbehaviour on purpose (UDP only).
+        /// Misbehaviour on purpose, on every transport (`DNSFaults` says where one has no meaning).
         public var faults = DNSFaults()
         /// Seed of the fault draws (each thread adds its index).
         public var seed: UInt64 = 1
@@ -46,7 +47,8 @@ public final class DNSResponder: Sendable {
         /// processes, the kernel then splits the traffic). Off: `start` refuses a port another
         /// socket holds (`EADDRINUSE`), and only the responder's own threads share it.
         public var sharePort = false
-        /// Open TCP connections at most.
+        /// Open stream connections at most, TCP, DoT and DoH together (each stream thread takes its
+        /// share); one more is accepted and closed at once, and counted as refused.
         public var maxTCPConnections = 256
         /// Whether each UDP thread takes the queries the kernel coalesced (UDP GRO, `UDP_GRO`; Linux
         /// 5.0): a client's UDP GSO message of equal-length queries arrives as one message of the
@@ -58,7 +60,23 @@ public final class DNSResponder: Sendable {
         /// 4.18): the same datagrams on the wire for less CPU. A kernel or device that refuses it
         /// turns it off for the thread (`DNSResponderCounters.segmentOffloadRefused`).
         public var segmentOffload = true
-        /// Its threads are named this, then `-0`, `-1`, … and `-tcp` (`top -H`; 15 bytes at most in all).
+        /// Stream threads (TCP, DoT, DoH), each with its own listeners and epoll.
+        public var tcpThreads = 1
+        /// A stream connection that sends and receives nothing this long is closed (RFC 7766 §6.2.3);
+        /// a delayed answer still owed keeps it open.
+        public var streamIdleTimeout: Duration = .seconds(10)
+        /// The DNS-over-TLS port (RFC 7858; 853 by convention), 0 for one the kernel chooses; nil: no DoT.
+        /// Needs `tlsCertificatePath` and `tlsKeyPath`.
+        public var dotPort: UInt16?
+        /// The DNS-over-HTTPS port (RFC 8484 over HTTP/2, path `/dns-query`), 0 for one the kernel
+        /// chooses; nil: no DoH. Needs `tlsCertificatePath` and `tlsKeyPath`.
+        public var dohPort: UInt16?
+        /// The PEM certificate chain that DoT and DoH present.
+        public var tlsCertificatePath: String?
+        /// The PEM private key of `tlsCertificatePath`.
+        public var tlsKeyPath: String?
+        /// Its threads are named this, then `-0`, `-1`, … and `-tcp0`, `-tcp1`, … (`top -H`; 15 bytes at
+        /// most in all).
         public var threadName = "evq-resp"
 
         /// The defaults: 127.0.0.1, a kernel-chosen port, one UDP thread, synthesis under
@@ -94,10 +112,12 @@ public final class DNSResponder: Sendable {
 
     private struct Running: @unchecked Sendable {
         var workers: [UDPWorker] = []
-        var tcp: TCPServer?
+        var streams: [StreamServer] = []
         var threads: [JoinableThread] = []
         var stopFD: Int32 = -1
         var port: UInt16 = 0
+        var dotPort: UInt16?
+        var dohPort: UInt16?
         var stopped = false
         var final = DNSResponderCounters()
     }
@@ -105,6 +125,7 @@ public final class DNSResponder: Sendable {
     /// The configuration it was made with.
     public let configuration: Configuration
     private let book: AnswerBook
+    private let tls: [StreamKind: TLSContext]
     private let state = Locked(Running())
 
     /// Makes a responder (nothing is bound until `start`).
@@ -113,7 +134,19 @@ public final class DNSResponder: Sendable {
         guard (1...64).contains(configuration.threads) else {
             throw DNSResponderError("configuration", detail: "threads must be 1…64")
         }
+        guard (1...64).contains(configuration.tcpThreads) else {
+            throw DNSResponderError("configuration", detail: "tcpThreads must be 1…64")
+        }
         _ = try ResponderSockets.address(configuration.address, port: configuration.port)
+        var tls: [StreamKind: TLSContext] = [:]
+        if configuration.dotPort != nil || configuration.dohPort != nil {
+            guard let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath else {
+                throw DNSResponderError("configuration", detail: "DoT and DoH need a certificate and its key")
+            }
+            if configuration.dotPort != nil { tls[.dot] = try TLSContext(certificate: certificate, key: key, alpn: .dot) }
+            if configuration.dohPort != nil { tls[.doh] = try TLSContext(certificate: certificate, key: key, alpn: .h2) }
+        }
+        self.tls = tls
         self.configuration = configuration
         book = AnswerBook(records: configuration.records, suffix: configuration.synthesisSuffix,
                           synthesisTTL: configuration.synthesisTTL)
@@ -172,12 +205,31 @@ public final class DNSResponder: Sendable {
             otherFDs.append(try ResponderSockets.bound(Int32(SOCK_DGRAM.rawValue), to: other, bufferBytes: 0))
             opened.append(otherFDs.last!)
         }
-        var listenFD: Int32 = -1
-        if configuration.tcp {
-            if !configuration.sharePort { try ResponderSockets.checkFree(Int32(SOCK_STREAM.rawValue), address: address) }
-            listenFD = try ResponderSockets.bound(Int32(SOCK_STREAM.rawValue), to: address, bufferBytes: 0)
-            opened.append(listenFD)
-            guard listen(listenFD, 128) == 0 else { throw DNSResponderError("listen", errno: errno) }
+        // Each stream port: one listener per stream thread (the first one binds a kernel-chosen
+        // port, the others join it).
+        var listeners = [[(fd: Int32, kind: StreamKind)]](repeating: [], count: configuration.tcpThreads)
+        let streamPorts: [(StreamKind, UInt16?)] = [
+            (.tcp, configuration.tcp ? UInt16(bigEndian: address.sin_port) : nil),
+            (.dot, configuration.dotPort), (.doh, configuration.dohPort),
+        ]
+        for case let (kind, port?) in streamPorts {
+            var streamAddress = address
+            streamAddress.sin_port = port.bigEndian
+            if !configuration.sharePort && (kind == .tcp || port != 0) {
+                try ResponderSockets.checkFree(Int32(SOCK_STREAM.rawValue), address: streamAddress)
+            }
+            for thread in 0..<configuration.tcpThreads {
+                let fd = try ResponderSockets.bound(Int32(SOCK_STREAM.rawValue), to: streamAddress, bufferBytes: 0)
+                opened.append(fd)
+                guard listen(fd, 1024) == 0 else { throw DNSResponderError("listen", errno: errno) }
+                streamAddress.sin_port = ResponderSockets.port(of: fd).bigEndian
+                listeners[thread].append((fd, kind))
+            }
+            switch kind {
+            case .tcp: break
+            case .dot: running.dotPort = UInt16(bigEndian: streamAddress.sin_port)
+            case .doh: running.dohPort = UInt16(bigEndian: streamAddress.sin_port)
+            }
         }
         let stopFD: Int32
         do {
@@ -196,24 +248,27 @@ public final class DNSResponder: Sendable {
             let name = "\(configuration.threadName)-\(index)"
             running.threads.append(ThreadTeam.start { worker.run(stopFD: stopFD, name: name) })
         }
-        if listenFD >= 0 {
-            let server = TCPServer(listenFD: listenFD, book: book, maxConnections: configuration.maxTCPConnections)
-            running.tcp = server
-            let name = "\(configuration.threadName)-tcp"
+        for (index, own) in listeners.enumerated() where !own.isEmpty {
+            let server = StreamServer(listeners: own, book: book, configuration: configuration, tls: tls, index: index)
+            running.streams.append(server)
+            let name = "\(configuration.threadName)-tcp\(index)"
             running.threads.append(ThreadTeam.start { server.run(stopFD: stopFD, name: name) })
         }
     }
 
     /// The UDP and TCP port it answers on (0 before `start`).
     public var port: UInt16 { state.withLock { $0.port } }
+    /// The DNS-over-TLS port it answers on (nil before `start`, or without DoT).
+    public var dotPort: UInt16? { state.withLock { $0.dotPort } }
+    /// The DNS-over-HTTPS port it answers on (nil before `start`, or without DoH).
+    public var dohPort: UInt16? { state.withLock { $0.dohPort } }
 
     /// What it did so far, summed over its threads. Any thread; still readable after `stop`.
     public func counters() -> DNSResponderCounters {
         state.withLock { running in
             if running.stopped { return running.final }
-            return running.workers.reduce(running.tcp?.counters.withLock { $0 } ?? DNSResponderCounters()) {
-                $0 + $1.counters.withLock { $0 }
-            }
+            let streams = running.streams.reduce(DNSResponderCounters()) { $0 + $1.counters.withLock { $0 } }
+            return running.workers.reduce(streams) { $0 + $1.counters.withLock { $0 } }
         }
     }
 
@@ -228,13 +283,16 @@ public final class DNSResponder: Sendable {
         var one: UInt64 = 1
         _ = write(running.stopFD, &one, 8)
         for thread in running.threads { thread.join() }
-        var final = running.tcp?.counters.withLock { $0 } ?? DNSResponderCounters()
+        var final = DNSResponderCounters()
+        for server in running.streams {
+            final = final + server.counters.withLock { $0 }
+            for listener in server.listeners { close(listener.fd) }
+        }
         for worker in running.workers {
             final = final + worker.counters.withLock { $0 }
             close(worker.fd)
             close(worker.otherFD)
         }
-        if let tcp = running.tcp { close(tcp.listenFD) }
         close(running.stopFD)
         state.withLock { $0.final = final }
     }

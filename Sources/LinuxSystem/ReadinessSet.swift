@@ -33,6 +33,14 @@ public final class ReadinessSet {
         guard evq_epoll_add_readable(epoll, fd, token) == 0 else { throw .current("epoll_ctl") }
     }
 
+    /// Watches a stream socket `fd` for readability, writability and the peer's close, edge-triggered:
+    /// `wait` reports `token` once per change, so its owner reads and writes until `EAGAIN` each time.
+    /// Closing `fd` removes it.
+    /// - Throws: `SystemError` of `epoll_ctl`.
+    public func watchEdges(_ fd: Int32, token: UInt32) throws(SystemError) {
+        guard evq_epoll_add_edge(epoll, fd, token) == 0 else { throw .current("epoll_ctl") }
+    }
+
     /// Waits up to `timeoutMillis` (-1: without limit) for readable fds and calls `body` with each
     /// one's token. Returns how many were ready (0 on timeout or interruption).
     @inlinable @discardableResult

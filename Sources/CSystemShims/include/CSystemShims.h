@@ -70,6 +70,9 @@ ssize_t evq_getrandom(void *buf, size_t len);
 int evq_epoll_create(void);
 /// `epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &{EPOLLIN, .data.u32 = token})`: watch `fd` for readability.
 int evq_epoll_add_readable(int epfd, int fd, unsigned int token);
+/// `epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &{EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.u32 = token})`:
+/// watch a stream socket for any change, edge-triggered (read and write until `EAGAIN`).
+int evq_epoll_add_edge(int epfd, int fd, unsigned int token);
 /// `epoll_wait(epfd, events, max, timeout_ms)` (at most 64 events) with each ready event's
 /// `data.u32` token written to `tokens` (so Swift never sees the packed `struct epoll_event`).
 int evq_epoll_wait_tokens(int epfd, unsigned int *tokens, int max, int timeout_ms);

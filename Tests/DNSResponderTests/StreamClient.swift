@@ -1,0 +1,151 @@
+import DNSMessage
+import DNSResponder
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A blocking TCP client for the stream tests: length-prefixed DNS messages, raw bytes, and the
+/// way the connection ends.
+final class StreamClient {
+    let fd: Int32
+
+    /// Connected to 127.0.0.1:`port`; reads give up after `timeoutMs`.
+    init(port: UInt16, timeoutMs: Int = 3000) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            close(fd)
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Writes all of `bytes`.
+    func send(_ bytes: [UInt8]) {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { return }
+            sent += count
+        }
+    }
+
+    /// `message` with its two-byte length in front.
+    static func framed(_ message: [UInt8]) -> [UInt8] {
+        [UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message
+    }
+
+    /// Exactly `count` bytes, or nil if the connection ended or went quiet first.
+    func read(_ count: Int) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = bytes.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + got, count - got, 0) }
+            guard n > 0 else { return nil }
+            got += n
+        }
+        return bytes
+    }
+
+    /// The next length-prefixed message, or nil.
+    func readMessage() -> [UInt8]? {
+        guard let prefix = read(2) else { return nil }
+        return read(Int(prefix[0]) << 8 | Int(prefix[1]))
+    }
+
+    /// Everything until the connection ends, and how: 0 for a clean close, else the errno of the
+    /// failed read (`ECONNRESET` for a reset, `EAGAIN` when it went quiet instead).
+    func readToEnd() -> (bytes: [UInt8], errno: Int32) {
+        var all: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return (all, 0) }
+            if n < 0 { return (all, errno) }
+            all += buffer[0..<n]
+        }
+    }
+}
+
+/// A self-signed certificate for `localhost` and 127.0.0.1 (EC P-256, a day), made by `openssl`
+/// in a directory of its own.
+struct TestCertificate {
+    let directory: String
+    var certificate: String { directory + "/cert.pem" }
+    var key: String { directory + "/key.pem" }
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "evq-cert-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let made = try runTool("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem",
+        ])
+        guard made.status == 0 else { throw POSIXError(.EIO) }
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+}
+
+/// Runs a tool with `input` on its stdin, killed after `timeout` seconds: its exit status and stdout.
+@discardableResult
+func runTool(_ path: String, _ arguments: [String], input: Data? = nil, timeout: Double = 20) throws
+    -> (status: Int32, output: String, data: Data)
+{
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    let stdin = Pipe()
+    process.standardInput = stdin
+    try process.run()
+    if let input { stdin.fileHandleForWriting.write(input) }
+    try? stdin.fileHandleForWriting.close()
+    let deadline = DispatchWorkItem { if process.isRunning { process.terminate() } }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline)
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    deadline.cancel()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self), data)
+}
+
+/// Starts a responder serving TCP, DoT and DoH with a fresh certificate, runs `body`, stops it and
+/// checks that every stream connection it accepted was closed and counted once.
+func withStreamResponder<T>(
+    _ configure: (inout DNSResponder.Configuration) throws -> Void = { _ in },
+    _ body: (DNSResponder, TestCertificate) throws -> T
+) throws -> (result: T, counters: DNSResponderCounters) {
+    let certificate = try TestCertificate()
+    defer { certificate.remove() }
+    var configuration = DNSResponder.Configuration()
+    configuration.dotPort = 0
+    configuration.dohPort = 0
+    configuration.tlsCertificatePath = certificate.certificate
+    configuration.tlsKeyPath = certificate.key
+    try configure(&configuration)
+    let responder = try DNSResponder(configuration)
+    try responder.start()
+    let result: T
+    do {
+        result = try body(responder, certificate)
+    } catch {
+        responder.stop()
+        throw error
+    }
+    responder.stop()
+    return (result, responder.counters())
+}
