@@ -18,6 +18,7 @@ echo "== swift build --build-tests"
 swift build --build-tests
 echo "== swift test"
 swift test --skip-build 2>&1 | tee .build/test-output.txt
+tools/example-service-test.sh  # Examples/ResolverService built (its own .build), run against evq serve, SIGTERM, audit
 if [ "${EVQ_SKIP_FUZZ:-0}" != 1 ]; then
   # Every libFuzzer target is built (a fuzzer that no longer builds fails here) and run for a
   # bounded time; a finding fails the step.

@@ -1,6 +1,8 @@
+import CoreMetrics
 import DNSMessage
 import EventReactor
 import LinuxSystem
+import Logging
 
 /// Many thousands of outstanding DNS queries on event-loop reactors: the counterpart of Windows'
 /// `DnsQueryEx` (asynchronous form) and `DnsCancelQuery`.
@@ -30,6 +32,11 @@ public final class DNSQueryEngine: Sendable {
     public struct Configuration: Sendable {
         /// Servers asked in order; nil: `/etc/resolv.conf`'s (127.0.0.1 if it names none).
         public var servers: [DNSServer]?
+        /// Source addresses (ports ignored) the UDP sockets and TCP connections bind to: a server's
+        /// sockets take those of its family in turn, and its pool holds at least one socket per
+        /// source (up to `maxSocketsPerServer`). Empty: the kernel picks the source. A server with
+        /// no source of its family fails its sends with `Address family not supported by protocol`.
+        public var localAddresses: [DNSServer] = []
         /// Start each query at the next server instead of the first; nil: resolv.conf's `rotate`.
         public var rotate: Bool?
         /// Where the resolv.conf is read from when `servers` is nil (and for the search list).
@@ -122,6 +129,22 @@ public final class DNSQueryEngine: Sendable {
         public var receiveCoalescing = true
         /// Messages read per `recvmmsg` (32): a datagram each, or several coalesced ones.
         public var receiveBatch = 32
+        /// Where the engine logs: a server penalised or restored, send and receive errors, UDP
+        /// segmentation refused, resolv.conf problems, a shutdown that cancels queries (nothing per
+        /// query above `.trace`). nil: the reactor's logger.
+        public var logger: Logger?
+        /// The swift-metrics backend for the engine's figures — queries started and completed by
+        /// outcome and rcode, retransmits, TCP fallbacks, replies dropped by reason, outstanding,
+        /// latency and cancel latency — counted on the loop and published every `metricsInterval`
+        /// from a queue of the engine's own. nil (the default): none, and no per-query counting.
+        public var metricsFactory: (any MetricsFactory)?
+        /// How often each shard publishes its figures (100 ms).
+        public var metricsInterval: Duration {
+            get { .nanoseconds(Int64(clamping: metricsIntervalNanos)) }
+            set { metricsIntervalNanos = newValue.clampedNanoseconds }
+        }
+        /// `metricsInterval` in nanoseconds.
+        package var metricsIntervalNanos: UInt64 = 100_000_000
         /// `recvmmsg` batches per readable event before returning to the loop (16).
         public var maxBatchesPerWake = 16
 
@@ -165,8 +188,18 @@ public final class DNSQueryEngine: Sendable {
     }
 
     private init(reactors: [Reactor], group: ReactorGroup?, configuration: Configuration) {
+        var configuration = configuration
+        configuration.socketsPerServer = max(configuration.socketsPerServer,
+                                             min(configuration.localAddresses.count, configuration.maxSocketsPerServer))
         var resolvConf = ResolvConf.load(path: configuration.resolvConfPath)
-        if resolvConf.servers.isEmpty { resolvConf.servers = [DNSServer(ipv4: 127, 0, 0, 1)] }
+        if resolvConf.servers.isEmpty {
+            resolvConf.servers = [DNSServer(ipv4: 127, 0, 0, 1)]
+            if configuration.servers == nil {
+                (configuration.logger ?? reactors[0].logger).warning(
+                    "resolv.conf names no server or cannot be read: asking 127.0.0.1:53",
+                    metadata: ["path": "\(configuration.resolvConfPath)"])
+            }
+        }
         retainedShards = reactors.map {
             .passRetained(EngineShard(reactor: $0, configuration: configuration, resolvConf: resolvConf))
         }
@@ -278,6 +311,34 @@ public final class DNSQueryEngine: Sendable {
     private func onLoop<T: Sendable>(of shard: EngineShard, _ work: @escaping @Sendable () -> T) -> T {
         shard.reactor.inLoop ? work() : shard.reactor.syncOnLoop(work)
     }
+
+    /// Metrics snapshots not handed to the backend because it was still busy with an earlier one
+    /// (a slow or blocked backend); nothing is lost, the next snapshot carries their counts. Any thread.
+    public var metricsSnapshotsSkipped: Int {
+        retainedShards.reduce(0) { $0 + ($1.takeUnretainedValue().observer?.skippedSnapshots ?? 0) }
+    }
+
+    // MARK: async forms: the task suspends while the loop works; no thread is blocked
+
+    /// The counters summed over the shards, each read on its loop; the task suspends, no thread waits.
+    public func counters() async -> DNSQueryCounters {
+        var total = DNSQueryCounters()
+        for shard in shards { total = total + (await shard.reactor.onLoop { shard.counters }) }
+        return total
+    }
+
+    /// Cancels every query the engine has on the loop now (reason `.cancelAll`) and returns once
+    /// each of them has run its completion (with `.cancelled`).
+    public func cancelAll() async {
+        for shard in shards { await shard.reactor.onLoop { shard.cancelAll() } }
+    }
+
+    /// `shutdown()` for a task: cancels every query (reason `.shutdown`), closes the sockets and
+    /// connections, and returns once every cancelled query has run its completion. Idempotent.
+    public func shutdown() async {
+        guard isShutDown.withLock({ done in defer { done = true }; return !done }) else { return }
+        for shard in shards { await shard.reactor.onLoop { shard.close() } }
+    }
 }
 
 /// Receives the outcomes of queries started with `DNSQueryEngine.start(_:tag:target:)`.
@@ -306,4 +367,9 @@ public struct QueryHandle: Hashable, Sendable {
     /// The corresponding Windows call is `DnsCancelQuery`.
     @discardableResult
     public func cancel() -> CancelResult { operation.cancel() }
+
+    /// `cancel()`, then suspends the task until the query's completion has run (with `.cancelled`
+    /// when this cancel took effect, else with the outcome that won first).
+    @discardableResult
+    public func cancelAndWait() async -> CancelResult { await operation.cancelAndWait() }
 }

@@ -1,3 +1,5 @@
+import LinuxSystem
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,10 +49,23 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
         self = server
     }
 
-    /// Parses `1.2.3.4`, `1.2.3.4:5353`, `::1` or `[::1]:5353`: a numeric address (host names are
-    /// not resolved) and a port 1…65535, `defaultPort` when none is given.
+    /// Parses `1.2.3.4`, `1.2.3.4:5353`, `::1`, `[::1]` or `[::1]:5353`: a numeric address (host
+    /// names are not resolved) and a port 1…65535, `defaultPort` when none is given. A bare IPv6
+    /// address that could also be read as an address and a port (`::1:53`: `[::1]:53`, or the
+    /// address `::1:53`?) is refused with the two bracketed forms to choose from.
     /// - Throws: `DNSServerParseError` saying what was expected and at which offset.
     public init(parsing text: String, defaultPort: UInt16 = 53) throws(DNSServerParseError) {
+        try self.init(parsing: text, defaultPort: defaultPort, portAllowed: true)
+    }
+
+    /// Parses a source address to bind to: `127.0.0.2`, `::1` or `[::1]`, with no port (the
+    /// kernel picks one); its `port` is 0.
+    /// - Throws: `DNSServerParseError`, also for a port.
+    public init(parsingSource text: String) throws(DNSServerParseError) {
+        try self.init(parsing: text, defaultPort: 0, portAllowed: false)
+    }
+
+    private init(parsing text: String, defaultPort: UInt16, portAllowed: Bool) throws(DNSServerParseError) {
         func fail(_ offset: Int, _ reason: String) -> DNSServerParseError {
             DNSServerParseError(text: text, position: offset, reason: reason)
         }
@@ -75,6 +90,7 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
             host = host[..<colon]
         }
         if let portText {
+            guard portAllowed else { throw fail(portOffset, "a source address takes no port (the kernel picks one)") }
             guard !portText.isEmpty, portText.allSatisfy({ $0.isASCII && $0.isNumber }) else {
                 throw fail(portOffset, "expected a port number after ':', not \"\(portText)\"")
             }
@@ -86,6 +102,14 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
         if let bytes = Self.parse(String(host), family: AF_INET, size: 4)
             ?? Self.parse(String(host), family: AF_INET6, size: 16)
         {
+            if portAllowed && !text.hasPrefix("["), let colon = host.lastIndex(of: ":"),
+                case let last = host[host.index(after: colon)...], !last.isEmpty, last.allSatisfy(\.isASCIIDigit),
+                case let rest = String(host[..<colon]), rest != "::", rest != ":",
+                Self.parse(rest, family: AF_INET6, size: 16) != nil
+            {
+                throw fail(colon.utf16Offset(in: host), "\"\(host)\" is ambiguous: write [\(rest)]:\(last) for port "
+                    + "\(last), or [\(host)] for the address \(host)")
+            }
             self.init(bytes: bytes, port: port)
             return
         }
@@ -119,6 +143,9 @@ public struct DNSServer: Hashable, Sendable, CustomStringConvertible {
         let host = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
+
+    /// This address as the system layer takes it, to bind or connect to.
+    package var socketAddress: DatagramAddress { withSockaddr { DatagramAddress(copying: $0, length: $1) } }
 
     /// Calls `body` with this address as a `sockaddr` and its length.
     func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
@@ -163,4 +190,8 @@ public struct DNSServerParseError: Error, Sendable, Equatable, CustomStringConve
 
     /// `server "localhost:53": "localhost" is not a numeric IPv4 or IPv6 address (…)`.
     public var description: String { "server \"\(text)\": \(reason)" }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }

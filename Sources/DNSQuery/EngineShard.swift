@@ -1,6 +1,7 @@
 import DNSMessage
 import EventReactor
 import LinuxSystem
+import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -33,6 +34,11 @@ final class EngineShard: @unchecked Sendable {
     /// it is borrowed (`QueryOperation.attach`).
     let defaultList: ServerList
     private var maintenance: LoopTimer?
+    /// Where the shard logs (the engine's logger, or its reactor's).
+    let logger: Logger
+    /// Counts outcomes for metrics and logs what changed each tick; nil when neither is wanted.
+    /// Set once, in init.
+    @exclusivity(unchecked) private(set) var observer: EngineObserver?
 
     // Preallocated I/O memory: one query, one receive batch, one TCP read, one 0x20 name.
     private let sendBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 + 512, alignment: 8)
@@ -61,7 +67,7 @@ final class EngineShard: @unchecked Sendable {
         var known: [DNSServer: ServerState] = [:]
         let states = (configuration.servers ?? resolvConf.servers).map { address in
             if let state = known[address] { return state }
-            let state = ServerState(address: address)
+            let state = ServerState(address: address, localAddresses: configuration.localAddresses)
             known[address] = state
             return state
         }
@@ -72,6 +78,18 @@ final class EngineShard: @unchecked Sendable {
         received = DatagramBatch(capacity: batch,
                                  slotSize: configuration.receiveCoalescing ? DatagramBatch.maxCoalescedBytes : 4096,
                                  coalescing: configuration.receiveCoalescing)
+        logger = configuration.logger ?? reactor.logger
+        let observer = EngineObserver(shard: self, logger: logger, factory: configuration.metricsFactory)
+        if observer.needsTick {
+            self.observer = observer
+            let interval = configuration.metricsIntervalNanos
+            reactor.execute { [weak self] in if let self, !isClosed { self.observer?.start(everyNanos: interval) } }
+        }
+    }
+
+    /// The servers with their penalties, for the observer's tick. Loop only.
+    func penaltyStates() -> [(address: DNSServer, penaltyUntil: UInt64)] {
+        servers.values.map { ($0.address, $0.penaltyUntil) }
     }
 
     deinit {
@@ -188,7 +206,7 @@ final class EngineShard: @unchecked Sendable {
 
     private func serverState(_ address: DNSServer) -> ServerState {
         if let state = servers[address] { return state }
-        let state = ServerState(address: address)
+        let state = ServerState(address: address, localAddresses: configuration.localAddresses)
         servers[address] = state
         return state
     }
@@ -307,10 +325,13 @@ final class EngineShard: @unchecked Sendable {
         do {
             // The table first: no fd to close when the arena cannot map one.
             table = try TransactionTable(in: tables)
-            fd = try server.address.connectedSocket(stream: false,
-                                              receiveBuffer: configuration.receiveBufferBytes)
+            fd = try server.address.connectedSocket(stream: false, receiveBuffer: configuration.receiveBufferBytes,
+                                                    from: server.nextSource())
         } catch {
             counters.sendErrors += 1
+            logger.warning("cannot open a UDP socket to a DNS server", metadata: [
+                "server": "\(server.address)", "error": "\(error)",
+            ])
             throw error
         }
         sendBatch.probeSegmentOffload(on: fd, shard: self)
@@ -567,6 +588,11 @@ final class EngineShard: @unchecked Sendable {
         dropKeptQueries()
         let onLoop = reactor.inLoop
         if onLoop {
+            if outstanding > 0 {
+                logger.info("DNS engine shutting down: cancelling outstanding queries", metadata: [
+                    "shard": "\(reactor.name)", "queries": "\(outstanding)",
+                ])
+            }
             cancelQueries(on: allChannels, reason: .shutdown)
             cancelParked(reason: .shutdown)
         }
@@ -589,5 +615,6 @@ final class EngineShard: @unchecked Sendable {
         }
         if onLoop { maintenance?.free() }
         maintenance = nil
+        observer?.stop(onLoop: onLoop)
     }
 }

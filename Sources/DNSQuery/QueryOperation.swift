@@ -247,17 +247,23 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         release(answered: false)
         unpark()
         if state.contains(.attached) { shard.outstanding -= 1 }
+        let outcome: DNSQueryOutcome
         switch ending {
         case .cancelled(let info):
-            deliver(.failure(.cancelled(info)))
+            outcome = .failure(.cancelled(info))
         case .rejected(let error):
             if error.code == .shutDown {
                 let info = CancelInfo(reason: .shutdown, origin: .thread, requestedAt: MonotonicClock.now())
-                deliver(.failure(.cancelled(info)))
+                outcome = .failure(.cancelled(info))
             } else {
-                deliver(.failure(.limitReached))
+                outcome = .failure(.limitReached)
             }
         }
+        // Counted on the loop only: after the reactor stopped, ends run on a global queue.
+        if let observer = shard.observer, reactor.inLoop {
+            observer.tally(outcome, submittedAt: submittedAt, now: reactor.loopTime)
+        }
+        deliver(outcome)
     }
 
     // MARK: Attempts
@@ -394,6 +400,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
             shard.counters.truncated += 1
             if flags.contains(.tcpFallback) {
                 shard.counters.tcpFallbacks += 1
+                shard.logger.trace("truncated reply: asking again over TCP", metadata: ["server": "\(serverAddress)"])
                 release(answered: true)
                 state.insert(.onTCP)
                 return send(to: Int(serverIndex))
@@ -476,6 +483,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         release(answered: answered)
         unpark()  // a failure parked with its id still held (a write failed) is overtaken
         shard.outstanding -= 1
+        if let observer = shard.observer { observer.tally(outcome, submittedAt: submittedAt, now: shard.reactor.loopTime) }
         deliver(outcome)
         ended(body)
         return true

@@ -34,8 +34,9 @@ public struct ResolvConf: Sendable, Equatable {
             switch keyword {
             case "nameserver":
                 // An IPv6 scope (`fe80::1%eth0`) is dropped: link-local servers are not supported.
+                // Bracketed: a nameserver line has no port, so `2001:db8::1:53` is an address.
                 if let text = arguments.first, servers.count < 3,
-                    let server = DNSServer(String(text.split(separator: "%").first ?? text))
+                    let server = DNSServer("[\(text.split(separator: "%").first ?? text)]")
                 {
                     servers.append(server)
                 }

@@ -29,7 +29,7 @@ final class TCPConnection: QueryChannel {
     init(server: ServerState, shard: EngineShard) throws(SystemError) {
         // The table first: no fd to close when the arena cannot map one.
         let table = try TransactionTable(in: shard.tables)
-        fd = try server.address.connectedSocket(stream: true, receiveBuffer: 0)
+        fd = try server.address.connectedSocket(stream: true, receiveBuffer: 0, from: server.nextSource())
         self.shard = shard
         super.init(server: server, table: table)
         let reactor = shard.reactor

@@ -1,6 +1,10 @@
 import EventReactor
 import LinuxSystem
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One `connect()`ed UDP socket to one server, on a kernel-chosen port, with one persistent read
 /// watcher shared by every query waiting on it. Loop-owned.
 final class UDPSocket: QueryChannel {
@@ -57,8 +61,26 @@ final class ServerState {
     /// Until when (monotonic ns) the server is skipped after a timeout, if others are available.
     var penaltyUntil: UInt64 = 0
 
-    init(address: DNSServer) {
+    /// The configuration's source addresses of this server's family, taken in turn by its new
+    /// sockets (`nextSource`); empty: the kernel picks.
+    let sources: [DNSServer]
+    /// Whether sources were given but none of this server's family.
+    let lacksSourceOfFamily: Bool
+    private var sourceCursor = 0
+
+    init(address: DNSServer, localAddresses: [DNSServer] = []) {
         self.address = address
+        sources = localAddresses.filter { $0.isIPv6 == address.isIPv6 }
+        lacksSourceOfFamily = !localAddresses.isEmpty && sources.isEmpty
+    }
+
+    /// The source address for the next socket to this server, nil when the kernel picks.
+    /// - Throws: `SystemError("bind", EAFNOSUPPORT)` when sources were given but none of its family.
+    func nextSource() throws(SystemError) -> DNSServer? {
+        if lacksSourceOfFamily { throw SystemError("bind", errno: EAFNOSUPPORT) }
+        guard !sources.isEmpty else { return nil }
+        defer { sourceCursor &+= 1 }
+        return sources[sourceCursor % sources.count]
     }
 }
 

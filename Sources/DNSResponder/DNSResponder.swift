@@ -20,7 +20,7 @@ import Glibc
 public final class DNSResponder: Sendable {
     /// How the responder is set up.
     public struct Configuration: Sendable {
-        /// The IPv4 address to listen on.
+        /// The numeric IPv4 or IPv6 address to listen on (`127.0.0.1`, `::1`).
         public var address = "127.0.0.1"
         /// The port, UDP and TCP; 0 lets the kernel choose (read it back from `port`).
         public var port: UInt16 = 0
@@ -192,14 +192,14 @@ public final class DNSResponder: Sendable {
         }
         let first = try ResponderSockets.bound(Int32(SOCK_DGRAM.rawValue), to: address, bufferBytes: bufferBytes)
         opened.append(first)
-        address.sin_port = ResponderSockets.port(of: first).bigEndian
+        address.port = ResponderSockets.port(of: first)
         var udp = [first]
         for _ in 1..<configuration.threads {
             udp.append(try ResponderSockets.bound(Int32(SOCK_DGRAM.rawValue), to: address, bufferBytes: bufferBytes))
             opened.append(udp.last!)
         }
         var other = address
-        other.sin_port = 0
+        other.port = 0
         var otherFDs: [Int32] = []
         for _ in udp {
             otherFDs.append(try ResponderSockets.bound(Int32(SOCK_DGRAM.rawValue), to: other, bufferBytes: 0))
@@ -209,12 +209,12 @@ public final class DNSResponder: Sendable {
         // port, the others join it).
         var listeners = [[(fd: Int32, kind: StreamKind)]](repeating: [], count: configuration.tcpThreads)
         let streamPorts: [(StreamKind, UInt16?)] = [
-            (.tcp, configuration.tcp ? UInt16(bigEndian: address.sin_port) : nil),
+            (.tcp, configuration.tcp ? address.port : nil),
             (.dot, configuration.dotPort), (.doh, configuration.dohPort),
         ]
         for case let (kind, port?) in streamPorts {
             var streamAddress = address
-            streamAddress.sin_port = port.bigEndian
+            streamAddress.port = port
             if !configuration.sharePort && (kind == .tcp || port != 0) {
                 try ResponderSockets.checkFree(Int32(SOCK_STREAM.rawValue), address: streamAddress)
             }
@@ -222,13 +222,13 @@ public final class DNSResponder: Sendable {
                 let fd = try ResponderSockets.bound(Int32(SOCK_STREAM.rawValue), to: streamAddress, bufferBytes: 0)
                 opened.append(fd)
                 guard listen(fd, 1024) == 0 else { throw DNSResponderError("listen", errno: errno) }
-                streamAddress.sin_port = ResponderSockets.port(of: fd).bigEndian
+                streamAddress.port = ResponderSockets.port(of: fd)
                 listeners[thread].append((fd, kind))
             }
             switch kind {
             case .tcp: break
-            case .dot: running.dotPort = UInt16(bigEndian: streamAddress.sin_port)
-            case .doh: running.dohPort = UInt16(bigEndian: streamAddress.sin_port)
+            case .dot: running.dotPort = streamAddress.port
+            case .doh: running.dohPort = streamAddress.port
             }
         }
         let stopFD: Int32
@@ -240,7 +240,7 @@ public final class DNSResponder: Sendable {
         opened.append(stopFD)
 
         running.stopFD = stopFD
-        running.port = UInt16(bigEndian: address.sin_port)
+        running.port = address.port
         for index in udp.indices {
             let worker = UDPWorker(fd: udp[index], otherFD: otherFDs[index], book: book,
                                    configuration: configuration, index: index)

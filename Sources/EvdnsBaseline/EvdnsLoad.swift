@@ -8,15 +8,23 @@ import EventReactor
 public enum EvdnsLoad {
     /// How an evdns query ended (its `DNS_ERR_*` code, kept as the raw value for the rest).
     public enum Outcome: Sendable, Equatable {
-        case answered, nxdomain, servfail, refused, timeout, truncated, formatError
-        /// Any other `DNS_ERR_*`; the code is kept.
+        /// NOERROR with an answer of the type asked.
+        case answered
+        /// NOERROR with no answer of the type asked (`DNS_ERR_NODATA`).
+        case nodata
+        /// The rcodes libevent tells apart: FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED.
+        case formatError, servfail, nxdomain, notImplemented, refused
+        case timeout, truncated
+        /// Any other `DNS_ERR_*` (`DNS_ERR_UNKNOWN` for a reply with an rcode above 5); the code is kept.
         case other(Int32)
 
         init(_ code: Int32) {
             switch code {
-            case DNS_ERR_NONE, DNS_ERR_NODATA: self = .answered
+            case DNS_ERR_NONE: self = .answered
+            case DNS_ERR_NODATA: self = .nodata
             case DNS_ERR_NOTEXIST: self = .nxdomain
             case DNS_ERR_SERVERFAILED: self = .servfail
+            case DNS_ERR_NOTIMPL: self = .notImplemented
             case DNS_ERR_REFUSED: self = .refused
             case DNS_ERR_TIMEOUT: self = .timeout
             case DNS_ERR_TRUNCATED: self = .truncated
@@ -25,6 +33,12 @@ public enum EvdnsLoad {
             }
         }
     }
+
+    /// What a run's response codes can tell: libevent reports NOERROR (with or without an answer of
+    /// the type asked), FORMERR, SERVFAIL, NXDOMAIN, NOTIMP and REFUSED; every other rcode reaches
+    /// the callback as `DNS_ERR_UNKNOWN`, without its number.
+    public static let rcodesNote = "evdns tells NOERROR, NODATA, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP and REFUSED; "
+        + "other rcodes reach it as DNS_ERR_UNKNOWN and count as outcomes.error"
 
     /// One query to ask: a name, and AAAA instead of A.
     public struct Query: Sendable {
@@ -39,7 +53,7 @@ public enum EvdnsLoad {
 
     /// How to run.
     public struct Configuration: Sendable {
-        /// `HOST:PORT` of the server (evdns's own syntax).
+        /// `HOST:PORT` or `[IPv6]:PORT` of the server (evdns's own syntax).
         public var server: String
         /// Queries kept in flight.
         public var outstanding: Int

@@ -13,8 +13,9 @@ public final class Locked<Value>: @unchecked Sendable {
     @exclusivity(unchecked) private var value: Value
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
-    /// Guards `value`.
-    public init(_ value: Value) {
+    /// Guards `value`, which is sent in: the caller keeps no other reference to it, so a value that
+    /// is not `Sendable` is reached only through the lock from then on (as `Synchronization.Mutex`).
+    public init(_ value: sending Value) {
         self.value = value
         mutex.initialize(to: pthread_mutex_t())
         precondition(pthread_mutex_init(mutex, nil) == 0, "pthread_mutex_init failed")

@@ -60,3 +60,56 @@ extension Reactor {
         try await run { completion in startTimer(afterNanos: nanos, completion: completion) }
     }
 }
+
+extension Reactor {
+    /// Runs `work` on the loop and returns its result to the task: the `async` form of
+    /// `syncOnLoop`, which suspends the task instead of blocking a thread. When it returns, the
+    /// jobs posted before this call (cancels, starts) have run, and so have the jobs `work` itself
+    /// deferred (the completions of the cancels it made): the task resumes from a job queued behind
+    /// them. After shutdown `work` runs on a global queue, like any job posted then.
+    public func onLoop<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
+            execute {
+                let value = work()
+                self.execute { continuation.resume(returning: value) }
+            }
+        }
+    }
+
+    /// Cancels every operation pending now (reason `.cancelAll`) and returns once each of them has
+    /// run its completion. Suspends the task; never blocks a thread.
+    public func cancelAll() async {
+        await onLoop { self.cancelAll() }
+    }
+
+    /// Cancels `operation` (reason `.caller`) and returns once its completion has run — whether this
+    /// cancel took effect or another ending won first — like a caller of `EvtCancel` that waits.
+    /// The completion is never run inside this call: the task suspends until the loop has run it.
+    /// - Returns: what the cancel did, as `cancel(_:reason:)` says.
+    @discardableResult
+    public func cancelAndWait(_ operation: OperationHandle) async -> CancelResult {
+        let result = cancel(operation, reason: .caller)
+        // The cancel's ending job (or the callback in which another ending won) is on the loop's
+        // queue ahead of this hop, which the loop runs in order: the completion has run after it.
+        await onLoop {}
+        return result
+    }
+}
+
+extension OperationHandle {
+    /// `cancel()`, then waits (suspending the task) until the operation's completion has run.
+    @discardableResult
+    public func cancelAndWait() async -> CancelResult { await reactor.cancelAndWait(self) }
+}
+
+extension ReactorGroup {
+    /// `cancelAll() async` on every reactor: returns once every caught operation has completed.
+    public func cancelAll() async {
+        for reactor in reactors { await reactor.cancelAll() }
+    }
+
+    /// `shutdown() async` on every reactor: returns when all have stopped, without blocking a thread.
+    public func shutdown() async {
+        for reactor in reactors { await reactor.shutdown() }
+    }
+}

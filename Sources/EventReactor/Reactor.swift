@@ -1,6 +1,8 @@
 import CLibevent
+import CoreMetrics
 import Dispatch
 import LinuxSystem
+import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -34,8 +36,23 @@ public final class Reactor: @unchecked Sendable {
         /// Ask libevent for microsecond timers (`EVENT_BASE_FLAG_PRECISE_TIMER`, a timerfd) instead of
         /// epoll's millisecond timeout.
         public var preciseTimers: Bool = false
-        /// The loop thread's name (for `top -H`, debuggers).
+        /// The loop thread's name (for `top -H`, debuggers); also the `reactor` dimension of its metrics.
         public var name: String = "evq-reactor"
+        /// Where the reactor, and the engines on it unless they name their own, log (swift-log).
+        /// The default discards everything at the cost of one level check per event; nothing is
+        /// logged per operation above `.trace`.
+        public var logger = Logger(label: "evquery.reactor", factory: { _ in SwiftLogNoOpLogHandler() })
+        /// The swift-metrics backend the reactor publishes to (operations started, completed,
+        /// cancelled and rejected; in flight; events; timer lag), every `metricsInterval`, from a
+        /// queue of its own: the loop only takes a snapshot. nil (the default): no metrics, no timer.
+        public var metricsFactory: (any MetricsFactory)?
+        /// How often the loop hands its figures to the metrics backend (100 ms).
+        public var metricsInterval: Duration {
+            get { .nanoseconds(Int64(clamping: metricsIntervalNanos)) }
+            set { metricsIntervalNanos = newValue.clampedNanoseconds }
+        }
+        /// `metricsInterval` in nanoseconds.
+        package var metricsIntervalNanos: UInt64 = 100_000_000
 
         /// The defaults: 2 Mi operations, no busy-poll, millisecond timers.
         public init() {}
@@ -57,6 +74,9 @@ public final class Reactor: @unchecked Sendable {
     private var stopping = false
     private var loopThread = pthread_t()
     private let lifecycle = LifecycleLatch()
+    /// The metrics timer (nil without a metrics factory) and its publisher. Loop-bound.
+    private var metricsTicker: LoopTicker?
+    var metricsPublisher: (any Sendable)?
 
     /// Starts a reactor and its thread. Any thread.
     /// - Throws: `ReactorError` if libevent cannot give an epoll base, the eventfd fails, or the
@@ -386,6 +406,12 @@ public final class Reactor: @unchecked Sendable {
             work()
         case .shutdown(let info):
             table.closeForever()
+            let pending = counters.snapshot.inFlight
+            if pending > 0 {
+                configuration.logger.info("reactor shutting down: cancelling pending operations", metadata: [
+                    "reactor": "\(configuration.name)", "operations": "\(pending)",
+                ])
+            }
             sweep(info)
             stopping = true
         }
@@ -431,6 +457,7 @@ public final class Reactor: @unchecked Sendable {
         timerEvent = LibeventEvent(reactor: self, fd: -1, interest: [], persistent: false) { [unowned self] _, _ in
             timersExpired()
         }
+        metricsTicker = startMetrics()
         lifecycle.signalStarted()
         let busyPoll = configuration.busyPollNanos
         while true {
@@ -451,8 +478,11 @@ public final class Reactor: @unchecked Sendable {
         runDeferred()
         timerEvent?.free()
         wakeEvent?.free()
+        metricsTicker?.free()
         timerEvent = nil
         wakeEvent = nil
+        metricsTicker = nil
+        publishFinalMetrics()
     }
 
     /// Polls without blocking for up to `nanos`; true if work arrived.
@@ -481,6 +511,18 @@ public final class Reactor: @unchecked Sendable {
     }
 
     private var loopThreadForJoin: pthread_t?
+    /// Guards the join: `shutdown()` and `shutdown() async` may race to reap the thread.
+    private let joinLock = Locked(())
+
+    /// Joins the loop thread once it has stopped (only the first caller joins).
+    private func joinLoopThread() {
+        joinLock.withLock { _ in
+            if let thread = loopThreadForJoin {
+                pthread_join(thread, nil)
+                loopThreadForJoin = nil
+            }
+        }
+    }
 
     /// Completes every pending operation with `cancelled(shutdown)`, exactly once, then stops the
     /// loop, joins its thread and frees its events. Idempotent. Call it from any thread but the
@@ -497,10 +539,26 @@ public final class Reactor: @unchecked Sendable {
         }
         _ = inbox.post(.shutdown(info))
         lifecycle.waitStopped()
-        if let thread = loopThreadForJoin {
-            pthread_join(thread, nil)
-            loopThreadForJoin = nil
+        joinLoopThread()
+    }
+
+    /// `shutdown()` for a task: completes every pending operation with `cancelled(shutdown)`, stops
+    /// the loop and returns once its thread has exited, suspending the task rather than blocking a
+    /// thread of the cooperative pool. Idempotent, and safe beside `shutdown()` in another thread.
+    public func shutdown() async {
+        let info = CancelInfo(reason: .shutdown, origin: inLoop ? .loop : .thread, requestedAt: MonotonicClock.now())
+        if lifecycle.beginShutdown() {
+            if inLoop {
+                deferred.append(.shutdown(info))
+                return
+            }
+            _ = inbox.post(.shutdown(info))
+        } else if inLoop {
+            return
         }
+        await lifecycle.stoppedAsync()
+        // The thread has signalled its stop and only returns from its start routine now.
+        joinLoopThread()
     }
 
     /// Runs `work` on the loop and waits for its result. Not from the reactor thread.
@@ -518,7 +576,7 @@ public final class Reactor: @unchecked Sendable {
     }
 
     deinit {
-        if let thread = loopThreadForJoin { pthread_detach(thread) }
+        joinLock.withLock { _ in if let thread = loopThreadForJoin { pthread_detach(thread) } }
         loopClock.deallocate()
     }
 }

@@ -19,6 +19,12 @@ public struct WorkloadQuery: Sendable, Equatable {
 /// (`--dnssec-ok`, `--checking-disabled`, `--edns-size N`, `--no-edns`, `--0x20`), which a datafile
 /// line may also carry after its type, spelled the same without the dashes (`dnssec-ok`,
 /// `checking-disabled`, `edns-size=4096`, `no-edns`, `0x20`).
+///
+/// A line's flags add to the run's, and where they disagree about EDNS the line wins: its
+/// `no-edns` sends that query without an OPT record, so without the run's EDNS size and without
+/// the run's DO bit (DO is a bit of the OPT record); its `dnssec-ok` or `edns-size=N` sends an
+/// OPT record despite the run's `--no-edns`. One line with both `dnssec-ok` and `no-edns` is
+/// malformed.
 public struct QueryFlags: Sendable, Equatable {
     /// DO: ask for DNSSEC records.
     public var dnssecOK = false
@@ -34,15 +40,24 @@ public struct QueryFlags: Sendable, Equatable {
     /// No flag: the engine's defaults.
     public init() {}
 
-    /// These flags with `other`'s added (`other`'s EDNS size and no-EDNS win).
+    /// These flags (the run's) with `other`'s (a datafile line's) added; about EDNS `other` wins:
+    /// its no-EDNS drops this EDNS size and DO, its DO or EDNS size brings the OPT record back. The
+    /// result never has both `dnssecOK` and `noEDNS`.
     public func adding(_ other: QueryFlags) -> QueryFlags {
         var flags = self
         flags.dnssecOK = dnssecOK || other.dnssecOK
         flags.checkingDisabled = checkingDisabled || other.checkingDisabled
         flags.randomizeCase = randomizeCase || other.randomizeCase
-        if other.noEDNS { flags.noEDNS = true; flags.ednsSize = nil }
+        if other.noEDNS { flags.noEDNS = true; flags.ednsSize = nil; flags.dnssecOK = false }
         if let size = other.ednsSize { flags.ednsSize = size; flags.noEDNS = false }
+        if other.dnssecOK { flags.noEDNS = false }
         return flags
+    }
+
+    /// Whether a line with `other` drops a flag of these (the run's): DO, or the EDNS size, by its
+    /// `no-edns`. `evq load` says how many lines do, so that the rule is never silent.
+    public func isNarrowed(by other: QueryFlags) -> Bool {
+        other.noEDNS && (dnssecOK || ednsSize != nil)
     }
 
     /// Reads one datafile flag into these flags; false if the word is not one.
@@ -128,6 +143,10 @@ public enum Datafile {
         for word in fields.dropFirst(2) where !flags.read(word) {
             throw ParseError(line: number, reason: "unknown flag '\(word)' (dnssec-ok, checking-disabled, "
                 + "edns-size=N with N 512…65535, no-edns, 0x20)")
+        }
+        if flags.noEDNS && (flags.dnssecOK || fields.dropFirst(2).contains { $0.lowercased().hasPrefix("edns-size=") }) {
+            throw ParseError(line: number, reason: "no-edns with dnssec-ok or edns-size: DO and the size travel in "
+                + "the EDNS OPT record that no-edns leaves out")
         }
         return WorkloadQuery(name: name, type: type.description, flags: flags)
     }

@@ -21,15 +21,17 @@ extension LoadRun {
     ///
     /// The audit: started = queries sent, completed = matched replies + timeouts; no reactor, so
     /// its event counts are 0/0. Replies that matched nothing are reported as `replies_dropped.unmatched`.
+    /// Replies count by the header's rcode, NOERROR with no answer record as NODATA. IPv4 or IPv6;
+    /// with `localAddresses` the sockets spread over them.
     /// - Throws: `Failure` for `--rate`, a bad server or workload, a socket call that fails (with its
     ///   errno), or a server that does not answer a probe query.
     static func runFloor(_ configuration: LoadConfiguration, server: String) throws -> (LoadReport, LoadRecorder) {
         guard configuration.rate == nil else { throw Failure("--engine floor runs a closed loop only (no --rate)") }
-        guard ServerAddress(server) != nil, let target = DNSServer(server) else {
-            throw Failure("--server \(server): expected HOST:PORT")
-        }
+        let target: DNSServer
+        do { target = try DNSServer(parsing: server) } catch { throw Failure("--\(error)") }
+        let sources = try configuration.sourceAddresses()
         let queries = try FloorQueries(configuration.queries)
-        try floorProbe(target, server: server, queries: queries, name: configuration.queries[0].name)
+        try floorProbe(target, from: sources.first, server: server, queries: queries, name: configuration.queries[0].name)
 
         // A thread with no share of the outstanding count could never send its share of --queries.
         let threads = min(configuration.reactors, configuration.outstanding)
@@ -38,9 +40,12 @@ extension LoadRun {
         let gauges = (0..<threads).map { _ in ManagedAtomic<Int>(0) }
         let sets = try (0..<threads).map { index throws(Failure) -> FloorSocketSet in
             let share = configuration.outstanding / threads + (index < configuration.outstanding % threads ? 1 : 0)
-            let sockets = max(min(4, max(1, share)), (share + FloorSocketSet.perSocketLimit - 1)
-                / FloorSocketSet.perSocketLimit)
-            return try FloorSocketSet(server: target, outstanding: share, socketCount: sockets, queries: queries,
+            // At least one socket per source address of this thread's, so that every source is used.
+            let sockets = max(min(max(4, (sources.count + threads - 1) / threads), max(1, share)),
+                              (share + FloorSocketSet.perSocketLimit - 1) / FloorSocketSet.perSocketLimit)
+            // The threads' sockets take the sources in turn, so a few sockets still use them all.
+            return try FloorSocketSet(server: target, sources: sources, firstSource: index * sockets,
+                                      outstanding: share, socketCount: sockets, queries: queries,
                                       first: index, step: threads, shard: recorder.shards[index],
                                       gauge: gauges[index])
         }
@@ -68,6 +73,8 @@ extension LoadRun {
         var report = assemble(engine: "floor", server: server, configuration: configuration, recorder: recorder,
                               seconds: seconds, sent: sent, usage: (before, after), audit: audit)
         report.repliesDropped = ["unmatched": sets.reduce(0) { $0 + $1.unmatched }]
+        report.rcodesNote = "the floor reads the header's 4-bit rcode (not EDNS's extended bits); "
+            + "NODATA is NOERROR with no answer record"
         let socketErrors = sets.reduce(0) { $0 + $1.socketErrors }
         if socketErrors > 0, let code = sets.first(where: { $0.socketErrors > 0 })?.lastErrno {
             report.repliesDropped?["socket_errors"] = socketErrors
@@ -81,11 +88,11 @@ extension LoadRun {
 
     /// Sends the first query on a socket of its own and waits up to 1 s for any reply, twice, so that
     /// a wrong or silent server is a clear error rather than a run of timeouts.
-    private static func floorProbe(_ target: DNSServer, server: String, queries: FloorQueries,
+    private static func floorProbe(_ target: DNSServer, from source: DNSServer?, server: String, queries: FloorQueries,
                                    name: String) throws(Failure) {
         let fd: Int32
         do {
-            fd = try target.connectedSocket(stream: false, receiveBuffer: 4 << 20, sendBuffer: 4 << 20)
+            fd = try target.connectedSocket(stream: false, receiveBuffer: 4 << 20, sendBuffer: 4 << 20, from: source)
         } catch {
             throw Failure("floor: \(error)")
         }

@@ -11,7 +11,8 @@ import Glibc
 /// and the closed loop over them. Each socket keeps its share of the outstanding count in flight;
 /// a query is its prebuilt wire bytes with the 2-byte id patched in, sent in batches by `sendmmsg`;
 /// replies are drained by `recvmmsg` into reused buffers and matched by socket and id only (the
-/// rcode nibble is the one other thing read); a periodic sweep ends the overdue ones as timeouts.
+/// header's rcode nibble and answer count are the other things read: the rcode and NODATA); a
+/// periodic sweep ends the overdue ones as timeouts.
 /// Nothing is allocated per query: the id tables and the batch buffers are allocated once.
 ///
 /// Thread rule: built on the caller's thread, then used by one thread at a time — `run` on its
@@ -70,9 +71,12 @@ final class FloorSocketSet: @unchecked Sendable {
     /// - Parameters:
     ///   - outstanding: the queries this thread keeps in flight.
     ///   - socketCount: connected UDP sockets (kernel-chosen ports); each keeps an equal share.
+    ///   - sources: source addresses, socket `i` bound to `sources[(firstSource + i) % count]`; empty:
+    ///     the kernel picks.
     ///   - first: the index of this thread's first workload query; `step`: the stride between its queries.
     /// - Throws: `LoadRun.Failure` with the errno of the call that failed.
-    init(server: DNSServer, outstanding: Int, socketCount: Int, queries: FloorQueries, first: Int, step: Int,
+    init(server: DNSServer, sources: [DNSServer], firstSource: Int, outstanding: Int, socketCount: Int,
+         queries: FloorQueries, first: Int, step: Int,
          shard: LoadRecorder.Shard, gauge: ManagedAtomic<Int>) throws(LoadRun.Failure) {
         precondition(socketCount > 0 && outstanding <= socketCount * Self.perSocketLimit)
         // The sockets first: nothing is allocated yet when one cannot be opened.
@@ -80,7 +84,9 @@ final class FloorSocketSet: @unchecked Sendable {
         do throws(SystemError) {
             readiness = try ReadinessSet()
             for index in 0..<socketCount {
-                opened.append(try server.connectedSocket(stream: false, receiveBuffer: 4 << 20, sendBuffer: 4 << 20))
+                let source = sources.isEmpty ? nil : sources[(firstSource + index) % sources.count]
+                opened.append(try server.connectedSocket(stream: false, receiveBuffer: 4 << 20, sendBuffer: 4 << 20,
+                                                         from: source))
                 try readiness.watchReadable(opened[index], token: UInt32(index))
             }
         } catch {
@@ -217,8 +223,9 @@ final class FloorSocketSet: @unchecked Sendable {
                     continue
                 }
                 replies += 1
-                let rcode = header.load(fromByteOffset: 3, as: UInt8.self)
-                finish(index, id: id, now: now, outcome: Self.outcome(rcode: rcode))
+                let rcode = UInt16(header.load(fromByteOffset: 3, as: UInt8.self) & 0x0F)
+                let answers = Int(UInt16(bigEndian: header.loadUnaligned(fromByteOffset: 6, as: UInt16.self)))
+                finish(index, id: id, now: now, outcome: LoadOutcome(rcode: rcode, answers: answers), rcode: rcode)
             }
             fill(index, now: now, stopAt: stopAt, quota: quota)
             if count < Self.batch { return }
@@ -235,7 +242,7 @@ final class FloorSocketSet: @unchecked Sendable {
                 let id = Int(inFlightIDs[dense + position])
                 if now &- sendTimes[table + id] >= timeoutNanos {
                     timeouts += 1
-                    finish(index, id: id, now: now, outcome: .timeout)
+                    finish(index, id: id, now: now, outcome: .timeout, rcode: nil)
                 }
                 position -= 1
             }
@@ -243,7 +250,7 @@ final class FloorSocketSet: @unchecked Sendable {
     }
 
     /// Frees `id` on socket `index` (swap-removal from the dense list) and records the outcome.
-    private func finish(_ index: Int, id: Int, now: UInt64, outcome: LoadOutcome) {
+    private func finish(_ index: Int, id: Int, now: UInt64, outcome: LoadOutcome, rcode: UInt16?) {
         let table = index * Self.idSpace, dense = index * Self.perSocketLimit
         let sentAt = sendTimes[table + id]
         sendTimes[table + id] = 0
@@ -254,22 +261,11 @@ final class FloorSocketSet: @unchecked Sendable {
         positions[table + Int(moved)] = Int32(position)
         inFlight[index] = last
         totalInFlight -= 1
-        shard.recordQuery(latencyNanos: now &- sentAt, outcome: outcome)
+        shard.recordQuery(latencyNanos: now &- sentAt, outcome: outcome, rcode: rcode, at: now)
     }
 
     private func noteError(_ code: Int32) {
         socketErrors += 1
         lastErrno = code
-    }
-
-    /// The report's outcome for a reply's rcode (the low nibble of header byte 3).
-    static func outcome(rcode byte: UInt8) -> LoadOutcome {
-        switch byte & 0x0F {
-        case 0: .answered
-        case 2: .servfail
-        case 3: .nxdomain
-        case 5: .refused
-        default: .error
-        }
     }
 }

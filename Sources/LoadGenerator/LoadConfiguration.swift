@@ -1,3 +1,4 @@
+import DNSQuery
 import EventReactor
 import Foundation
 
@@ -24,9 +25,13 @@ public enum LoadEngineKind: String, Sendable, CaseIterable {
 
 /// What `evq load` runs (docs/design.md "The command line").
 public struct LoadConfiguration: Sendable {
-    /// `HOST:PORT` each; queries go round them (the evquery engine; the others take one). Empty:
-    /// the embedded responder on 127.0.0.1.
+    /// `HOST:PORT`, `[IPv6]:PORT` or an address alone (port 53) each (`DNSServer(parsing:)`);
+    /// queries go round them (the evquery engine; the others take one). Empty: the embedded
+    /// responder on 127.0.0.1.
     public var servers: [String] = []
+    /// Source addresses (`--local-address`, no port): the engine's sockets spread over them, each
+    /// server's over those of its family (not evdns: see `validate`). Empty: the kernel picks.
+    public var localAddresses: [String] = []
     public var queries: [WorkloadQuery] = Datafile.synthetic(count: 10_000, suffix: "load.evq.test")
     /// Closed loop: queries kept in flight.
     public var outstanding = 100
@@ -133,10 +138,23 @@ extension LoadConfiguration {
         guard timeout > .zero, timeout <= .seconds(3600) else { throw Failure("--timeout must be in (0, 3600] seconds") }
         guard scanJobs >= 0, scanJobs <= 10_000 else { throw Failure("--scan-jobs must be 0…10,000") }
         if scanJobs > 0 && scanFile == nil { throw Failure("--scan-jobs needs --scan-file") }
-        for server in servers where ServerAddress(server) == nil {
-            throw Failure("--server must be HOST:PORT with an IPv4 address")
-        }
+        let targets = try serverAddresses()
         guard servers.count <= 64 else { throw Failure("--server: at most 64 servers") }
+        let sources = try sourceAddresses()
+        guard sources.count <= 64 else { throw Failure("--local-address: at most 64 addresses") }
+        if !sources.isEmpty {
+            for target in targets where !sources.contains(where: { $0.isIPv6 == target.isIPv6 }) {
+                let family = target.isIPv6 ? "IPv6" : "IPv4"
+                throw Failure("--server \(target) is \(family), but no --local-address is \(family)")
+            }
+            if targets.isEmpty, !sources.contains(where: { !$0.isIPv6 }) {
+                throw Failure("--local-address: the embedded responder is on 127.0.0.1, but no --local-address is IPv4")
+            }
+            if engine == .evdns {
+                throw Failure("--engine evdns cannot send from a --local-address: libevent's bind-to: skips "
+                    + "loopback servers and binds one address for all")
+            }
+        }
         if engine != .evquery {
             if rate != nil { throw Failure("--engine \(engine.rawValue) runs a closed loop only (no --rate)") }
             if maxRate != nil { throw Failure("--max-rate paces the evquery engine only") }
@@ -147,5 +165,32 @@ extension LoadConfiguration {
             if scanJobs > 0 { throw Failure("--scan-jobs mix with the evquery engine only") }
         }
         guard !queries.isEmpty else { throw Failure("the workload has no queries") }
+    }
+}
+
+extension LoadConfiguration {
+    /// `servers` parsed, in order.
+    /// - Throws: `LoadRun.Failure` naming the server and what is wrong with it.
+    public func serverAddresses() throws(LoadRun.Failure) -> [DNSServer] {
+        try servers.map { text throws(LoadRun.Failure) in
+            do { return try DNSServer(parsing: text) } catch { throw LoadRun.Failure("--\(error)") }
+        }
+    }
+
+    /// `localAddresses` parsed, each checked by binding a UDP socket to it once (and closing it):
+    /// an address this host does not have is refused here, before any query.
+    /// - Throws: `LoadRun.Failure` naming the address and the reason in words
+    ///   (`Cannot assign requested address`).
+    public func sourceAddresses() throws(LoadRun.Failure) -> [DNSServer] {
+        try localAddresses.map { text throws(LoadRun.Failure) in
+            let source: DNSServer
+            do throws(DNSServerParseError) { source = try DNSServer(parsingSource: text) } catch {
+                throw LoadRun.Failure("--local-address \"\(text)\": \(error.reason)")
+            }
+            do { try source.checkSourceAddress() } catch {
+                throw LoadRun.Failure("--local-address \(text): \(error)")
+            }
+            return source
+        }
     }
 }

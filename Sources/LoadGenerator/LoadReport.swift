@@ -125,11 +125,14 @@ public struct LoadReport: Codable, Sendable {
     public var cancelLatencyUs: CancelLatency
     /// answered, nodata, nxdomain, servfail, refused, other_rcode, timeout, cancelled, error, …
     public var outcomes: [String: Int]
-    /// Replies by response code (`NOERROR`, `NXDOMAIN`, `SERVFAIL`, …, others by number); empty for
-    /// engines that do not read the code (evdns).
+    /// Replies by response code (`NOERROR`, `NXDOMAIN`, `SERVFAIL`, …, others by number), for every
+    /// engine (see `rcodesNote` for what one cannot tell).
     public var rcodes: [String: Int] = [:]
     /// NOERROR replies with no answer record (counted in `rcodes` under NOERROR too).
     public var nodata = 0
+    /// What the engine's `rcodes` cannot tell, in words (the floor reads the header's 4 bits only;
+    /// evdns names six codes); nil when it reads every code (evquery).
+    public var rcodesNote: String?
     public var audit: ExactlyOnceAudit
     /// The run interval by interval.
     public var intervals: [Interval]
@@ -198,6 +201,7 @@ public struct LoadReport: Codable, Sendable {
         }
         lines.append("  outcomes        " + counts(outcomes))
         if !rcodes.isEmpty { lines.append("  rcodes          " + counts(rcodes) + "   (nodata=\(nodata))") }
+        if let rcodesNote { lines.append("                  (\(rcodesNote))") }
         if let ramp { lines.append("  knee            " + ramp.sentence) }
         lines.append("  " + LatencySummary.header(unit: "µs"))
         lines.append("  " + latencyUs.row(label: "query"))

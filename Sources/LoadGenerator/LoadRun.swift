@@ -1,3 +1,4 @@
+import DNSQuery
 import DNSResponder
 import EvdnsBaseline
 import EventReactor
@@ -20,17 +21,20 @@ public enum LoadRun {
     }
 
     /// Drives libevent's evdns against `server` in a closed loop: the in-run baseline. A/AAAA only,
-    /// and no cancel injection (an evdns cancel after its callback is a use-after-free).
+    /// and no cancel injection (an evdns cancel after its callback is a use-after-free). IPv4 or
+    /// IPv6; no source address (libevent's `bind-to:` skips loopback servers). Its rcodes are those
+    /// libevent tells apart (`EvdnsLoad.rcodesNote`).
     public static func runEvdns(_ configuration: LoadConfiguration, server: String) throws -> (LoadReport, LoadRecorder) {
         guard configuration.rate == nil else { throw Failure("--engine evdns runs a closed loop only (no --rate)") }
+        let target = try DNSServer(parsing: server)
         let queries = try configuration.queries.map { query -> EvdnsLoad.Query in
             guard query.type == "A" || query.type == "AAAA" else {
                 throw Failure("--engine evdns asks only A and AAAA; the workload has \(query.type)")
             }
             return EvdnsLoad.Query(name: query.name, aaaa: query.type == "AAAA")
         }
-        var evdns = EvdnsLoad.Configuration(server: server, outstanding: configuration.outstanding, queries: queries,
-                                            duration: configuration.duration)
+        var evdns = EvdnsLoad.Configuration(server: target.description, outstanding: configuration.outstanding,
+                                            queries: queries, duration: configuration.duration)
         evdns.maxQueries = configuration.maxQueries ?? .max
         evdns.timeout = configuration.timeout
         let recorder = LoadRecorder(shards: 1, epochSeconds: Date().timeIntervalSince1970,
@@ -44,7 +48,8 @@ public enum LoadRun {
         let completed = Locked(0)
         let sent = try EvdnsLoad.run(evdns) { latency, outcome in
             completed.withLock { $0 += 1 }
-            shard.recordQuery(latencyNanos: latency, outcome: LoadOutcome(outcome))
+            let (kind, rcode) = LoadOutcome.of(outcome)
+            shard.recordQuery(latencyNanos: latency, outcome: kind, rcode: rcode)
         }
         let seconds = Double(MonotonicClock.now() - begin) / 1e9
         reporter.stop(recorder: recorder, outstanding: 0)
@@ -52,8 +57,9 @@ public enum LoadRun {
         let audit = ExactlyOnceAudit(started: sent, completed: done, doubleCompletions: max(0, done - sent),
                                      missed: max(0, sent - done), eventsAfterDrain: 0, eventsBaseline: 0,
                                      timersAfterDrain: 0)
-        let report = assemble(engine: "evdns", server: server, configuration: configuration, recorder: recorder,
+        var report = assemble(engine: "evdns", server: server, configuration: configuration, recorder: recorder,
                               seconds: seconds, sent: sent, usage: (before, ProcessUsage.now()), audit: audit)
+        report.rcodesNote = EvdnsLoad.rcodesNote
         return (report, recorder)
     }
 
@@ -100,37 +106,22 @@ public enum LoadRun {
 }
 
 extension LoadOutcome {
-    /// The report's category for an evdns outcome.
-    init(_ outcome: EvdnsLoad.Outcome) {
+    /// The report's category for an evdns outcome, and the response code it stands for (nil when
+    /// there was no reply, or libevent did not say which code: `DNS_ERR_UNKNOWN`).
+    static func of(_ outcome: EvdnsLoad.Outcome) -> (LoadOutcome, UInt16?) {
         switch outcome {
-        case .answered: self = .answered
-        case .nxdomain: self = .nxdomain
-        case .servfail: self = .servfail
-        case .refused: self = .refused
-        case .timeout: self = .timeout
-        case .truncated, .formatError: self = .malformed
-        case .other: self = .error
+        case .answered: (.answered, 0)
+        case .nodata: (.nodata, 0)
+        case .formatError: (.otherRcode, 1)
+        case .servfail: (.servfail, 2)
+        case .nxdomain: (.nxdomain, 3)
+        case .notImplemented: (.otherRcode, 4)
+        case .refused: (.refused, 5)
+        case .timeout: (.timeout, nil)
+        case .truncated: (.malformed, nil)
+        case .other: (.error, nil)
         }
     }
-}
-
-/// An IPv4 `HOST:PORT`.
-public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
-    public var host: String
-    public var port: UInt16
-
-    /// Parses `A.B.C.D:PORT`; nil for anything else.
-    public init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port > 0
-        else { return nil }
-        let host = String(text[..<colon])
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }) else { return nil }
-        self.host = host
-        self.port = port
-    }
-
-    public var description: String { "\(host):\(port)" }
 }
 
 extension LoadRun {

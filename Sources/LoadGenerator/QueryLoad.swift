@@ -13,8 +13,7 @@ extension LoadRun {
     /// canceller thread. Ends with the exactly-once audit over every query and timer.
     static func runEvquery(_ configuration: LoadConfiguration, servers: [String]) throws -> (LoadReport, LoadRecorder) {
         let addresses = try servers.map { server throws(Failure) -> DNSServer in
-            guard let address = DNSServer(server) else { throw Failure("--server \(server): expected HOST:PORT") }
-            return address
+            do { return try DNSServer(parsing: server) } catch { throw Failure("--\(error)") }
         }
         // Summary results: the rcode and counts are all a load run reads, and they cost no allocation.
         // The timeout is the engines' (below), not each request's: a request with limits of its own
@@ -36,6 +35,9 @@ extension LoadRun {
         var reactorConfiguration = Reactor.Configuration()
         reactorConfiguration.preciseTimers = configuration.rate != nil || configuration.maxRate != nil
             || configuration.cancelRate > 0
+        let observability = LoadObservability.fromEnvironment()
+        defer { observability?.stop() }
+        observability?.apply(to: &reactorConfiguration)
         do { group = try ReactorGroup(count: configuration.reactors, configuration: reactorConfiguration) } catch {
             throw Failure("cannot start \(configuration.reactors) reactor(s): \(error)")
         }
@@ -45,6 +47,9 @@ extension LoadRun {
         engineConfiguration.timeout = configuration.timeout
         engineConfiguration.segmentOffload = configuration.segmentOffload
         engineConfiguration.receiveCoalescing = configuration.receiveCoalescing
+        engineConfiguration.localAddresses = try configuration.sourceAddresses()
+        engineConfiguration.metricsFactory = observability?.factory
+        engineConfiguration.logger = observability?.logger
         // engines[reactor][server]
         let engineSets = group.reactors.map { reactor in
             addresses.map { address in

@@ -17,7 +17,7 @@ import LinuxSystem
 /// record of its first `maxLineLength` bytes flagged `.cut`; every line is judged as one record
 /// (non-format lines `.raw`, never dropped), so offsets and ordinals are exact. A reverse scan first
 /// counts the file's newlines (in slices, `.needMore`) so that its ordinals are exact too.
-public final class LogScanner: @unchecked Sendable {
+public final class LogScanner {
     /// The file's identity when it was opened (its `size` bounds a reverse scan).
     public let identity: FileIdentity
     /// The filter the records must pass.

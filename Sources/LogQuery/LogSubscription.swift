@@ -1,4 +1,5 @@
 import EventReactor
+import Logging
 
 #if canImport(Glibc)
     import Glibc
@@ -49,6 +50,8 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
     private var counter: LineCounter?
     private var switching = false
     private var done = false
+    /// Set by a consumer whose buffer is full (`pauseReading`): slices stop until `resumeReading`.
+    private var paused = false
     private var startError: LogQueryError?
     private var finishedFiles: Set<FileKey> = []
     /// Test hook, loop thread only: runs each time a slice has read the current file to its end,
@@ -108,6 +111,23 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
 
     /// Same as `cancel()`: idempotent. The corresponding Windows call is `EvtClose`.
     public func close() { cancel() }
+
+    /// Stops reading after the current delivery until `resumeReading()`: a consumer whose buffer is
+    /// full calls it from `deliver`. The file is not read meanwhile (inotify events are drained);
+    /// nothing is lost, it waits in the file. Reactor thread only.
+    package func pauseReading() {
+        reactor.assertInLoop()
+        paused = true
+    }
+
+    /// Reading goes on where `pauseReading()` stopped it. Any thread.
+    package func resumeReading() {
+        reactor.execute { [self] in
+            guard paused else { return }
+            paused = false
+            schedulePump(after: 0)
+        }
+    }
 
     // MARK: operation
 
@@ -225,7 +245,7 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
 
     /// One slice: reads what is new, handles cuts and rotations, delivers, re-arms if unfinished.
     private func pump() {
-        guard !done else { return }
+        guard !done, !paused else { return }
         if let startError { return fail(startError) }
         let started = MonotonicClock.now()
         let startedCPU = LogQueryCounters.threadCPUNanos()
@@ -248,7 +268,7 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
                 records: delivered)
         }
         var first = true
-        while !done {
+        while !done && !paused {
             // A rotation or a cut starts another round: each round checks the slice's time.
             if !first, MonotonicClock.now() >= deadline {
                 schedulePump(after: 0)
@@ -349,6 +369,9 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
     /// Reports a cut as a possible gap after `gapAfter` and restarts the file at offset 0.
     /// Returns false if the subscription failed.
     private func restartAfterCut(_ current: FollowedFile, gapAfter: Int64) -> Bool {
+        reactor.logger.warning("followed log was cut (copytruncate): lines after the offset may be lost", metadata: [
+            "path": "\(path)", "possible_gap_after": "\(gapAfter)",
+        ])
         deliver(.truncated(current.identity, possibleGapAfter: gapAfter))
         do {
             current.scanner = try LogScanner(
@@ -395,7 +418,10 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
             return false
         }
         file = next
-        if let next { deliver(.rotated(from: current.identity, to: next.identity)) }
+        if let next {
+            reactor.logger.info("followed log rotated", metadata: ["path": "\(path)", "inode": "\(next.identity.inode)"])
+            deliver(.rotated(from: current.identity, to: next.identity))
+        }
         return next != nil
     }
 }

@@ -28,8 +28,15 @@ final class ParallelCount: Sendable {
     init(scanners: [LogScanner]) {
         state = Locked(State(running: scanners.count))
         for scanner in scanners {
-            DispatchQueue.global().async { [self] in run(scanner) }
+            let handed = HandedScanner(scanner: scanner)
+            DispatchQueue.global().async { [self] in run(handed.scanner) }
         }
+    }
+
+    /// A scanner (not thread-safe) moved to the one worker that runs it: the loop made it for that
+    /// worker and drops its own reference when this init returns, so one thread at a time uses it.
+    private struct HandedScanner: @unchecked Sendable {
+        let scanner: LogScanner
     }
 
     /// nil while a worker runs; then the total, or the first error.

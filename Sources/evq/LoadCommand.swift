@@ -16,8 +16,10 @@ struct LoadCommand: ParsableCommand {
             """ + CommandFailure.exitCodesHelp
     )
 
-    @Option(help: "Target HOST:PORT, repeatable: queries go round the servers (default: the embedded responder on 127.0.0.1, a random port).")
+    @Option(help: "Target HOST:PORT or [IPv6]:PORT, repeatable: queries go round the servers (default: the embedded responder on 127.0.0.1, a random port).")
     var server: [String] = []
+    @Option(help: "A source address to send from (no port), repeatable: the sockets spread over them (e.g. 127.0.0.2 … 127.0.0.9).")
+    var localAddress: [String] = []
     @Option(help: "dnsperf datafile: 'name type' per line.")
     var datafile: String?
     @Option(help: "Closed loop: queries kept in flight.")
@@ -86,6 +88,7 @@ struct LoadCommand: ParsableCommand {
     private func configuration() throws -> LoadConfiguration {
         var configuration = LoadConfiguration()
         configuration.servers = server
+        configuration.localAddresses = localAddress
         if let outstanding { configuration.outstanding = outstanding }
         configuration.rate = rate
         let seconds = duration ?? rampSeconds ?? 5
@@ -145,6 +148,12 @@ struct LoadCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("evq load: --datafile \(datafile): \(skipped); skipped\n".utf8))
             }
             configuration.queries = parsed.queries
+            let narrowed = parsed.queries.count { configuration.flags.isNarrowed(by: $0.flags) }
+            if narrowed > 0 {
+                FileHandle.standardError.write(Data(("evq load: --datafile \(datafile): \(narrowed) line(s) say no-edns: "
+                    + "those queries go without EDNS, so without --dnssec-ok's DO bit and --edns-size (a line's "
+                    + "flags win)\n").utf8))
+            }
         }
         let (report, recorder) = try LoadRun.run(configuration)
         print(report.text)
@@ -158,7 +167,7 @@ struct LoadCommand: ParsableCommand {
 
 /// The query flags `evq load` and `evq resolve` share.
 struct QueryFlagOptions: ParsableArguments {
-    @Flag(help: "DO: ask for DNSSEC records.")
+    @Flag(help: "DO: ask for DNSSEC records (a datafile line's no-edns drops it for that query).")
     var dnssecOk = false
     @Flag(help: "CD: ask the resolver not to validate DNSSEC.")
     var checkingDisabled = false

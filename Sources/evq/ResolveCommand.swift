@@ -31,8 +31,10 @@ struct ResolveCommand: ParsableCommand {
     var name: String
     @Argument(help: "The type: any IANA type name (A, MX, DNSKEY, NSEC3PARAM, HTTPS, …), TYPEnnn or a number.")
     var type = "A"
-    @Option(help: "Server HOST:PORT (default: the nameservers of /etc/resolv.conf).")
+    @Option(help: "Server HOST:PORT, [IPv6]:PORT or an address alone (default: the nameservers of /etc/resolv.conf).")
     var server: String?
+    @Option(help: "A source address to send from (no port), repeatable: the sockets spread over them.")
+    var localAddress: [String] = []
     @Flag(help: "Ask over TCP from the start.")
     var tcp = false
     @OptionGroup var queryFlags: QueryFlagOptions
@@ -49,8 +51,28 @@ struct ResolveCommand: ParsableCommand {
         if let server {
             do { _ = try DNSServer(parsing: server) } catch { throw ValidationError("--server: \(error)") }
         }
+        _ = try sources()
         _ = try queryFlags.flags()
         if queryType == nil { throw ValidationError("unknown type \(type): use a mnemonic, TYPEnnn or 0…65535") }
+    }
+
+    /// `--local-address` parsed and checked (bound once), and of the server's family.
+    private func sources() throws -> [DNSServer] {
+        let sources = try localAddress.map { text in
+            let source: DNSServer
+            do throws(DNSServerParseError) { source = try DNSServer(parsingSource: text) } catch {
+                throw ValidationError("--local-address \"\(text)\": \(error.reason)")
+            }
+            do { try source.checkSourceAddress() } catch { throw ValidationError("--local-address \(text): \(error)") }
+            return source
+        }
+        if let server, !sources.isEmpty, let target = try? DNSServer(parsing: server),
+            !sources.contains(where: { $0.isIPv6 == target.isIPv6 })
+        {
+            let family = target.isIPv6 ? "IPv6" : "IPv4"
+            throw ValidationError("--server \(target) is \(family), but no --local-address is \(family)")
+        }
+        return sources
     }
 
     private var queryType: DNSType? { DNSType(mnemonic: type) ?? UInt16(type).map { DNSType($0) } }
@@ -75,6 +97,7 @@ struct ResolveCommand: ParsableCommand {
         }
         var configuration = DNSQueryEngine.Configuration()
         if let server { configuration.servers = [try DNSServer(parsing: server)] }
+        configuration.localAddresses = try sources()
         configuration.timeout = .nanoseconds(Int64(nanos))
         configuration.attempts = attempts
         configuration.maxRetransmitInterval = min(configuration.maxRetransmitInterval, configuration.timeout)

@@ -24,7 +24,7 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .customLong("share-port"),
           help: "Share the port with other processes' SO_REUSEPORT sockets (default: refuse a port that is held).")
     var sharePort = false
-    @Option(help: "IPv4 address to listen on.")
+    @Option(help: "The IPv4 or IPv6 address to listen on (127.0.0.1, ::1).")
     var address = "127.0.0.1"
     @Option(help: "UDP and TCP port (0: the kernel chooses; it is printed).")
     var port: UInt16 = 5300
@@ -170,7 +170,8 @@ struct ServeCommand: ParsableCommand {
         }
         try responder.start()
         // Written at once (not buffered): scripts wait for this line to learn the port.
-        let banner = "evq serve: answering on \(address):\(responder.port) (UDP, \(threads) thread(s); TCP"
+        let host = address.contains(":") && !address.hasPrefix("[") ? "[\(address)]" : address
+        let banner = "evq serve: answering on \(host):\(responder.port) (UDP, \(threads) thread(s); TCP"
             + (responder.dotPort.map { ", DoT on \($0)" } ?? "") + (responder.dohPort.map { ", DoH on \($0)" } ?? "")
             + ", \(tcpThreads) stream thread(s))"
             + (configuration.synthesisSuffix.map { ", synthesizing under \($0)" } ?? "")

@@ -122,7 +122,7 @@ import Glibc
         ledger.record(0)
         #expect(answer.rcode == .noError)
         #expect(responder.counters().received == 1)
-        engine.shutdown()
+        await engine.shutdown()
         let audit = reactor.audit(since: baseline, ledger: ledger, started: 1)
         #expect(audit.ok, "\(audit)")
         #expect(audit.started == 1)

@@ -34,6 +34,31 @@ import Glibc
         }
     }
 
+    @Test func onIPv6LoopbackASecondResponderOnATakenPortIsRefusedToo() throws {
+        var configuration = DNSResponder.Configuration()
+        configuration.address = "::1"
+        configuration.threads = 2
+        let first = try DNSResponder(configuration)
+        try first.start()
+        defer { first.stop() }
+        #expect(first.port != 0)
+        configuration.port = first.port
+        let second = try DNSResponder(configuration)
+        #expect(throws: DNSResponderError(
+            "bind", errno: EADDRINUSE,
+            detail: "UDP port \(first.port) is held by another socket (set sharePort, or evq serve --share-port, to share it)"
+        )) { try second.start() }
+    }
+
+    @Test(arguments: ["localhost", "::1:x", "127.0.0.256"])
+    func anAddressThatIsNotANumericIPv4OrIPv6AddressIsRefusedInWords(_ address: String) {
+        var configuration = DNSResponder.Configuration()
+        configuration.address = address
+        #expect(throws: DNSResponderError("address", detail: "\(address) is not a numeric IPv4 or IPv6 address")) {
+            try DNSResponder(configuration)
+        }
+    }
+
     @Test func aPortHeldByAPlainTCPListenerIsRefusedForTCP() throws {
         // A UDP port the kernel chose, whose TCP twin another socket listens on.
         let probe = try started(threads: 1)

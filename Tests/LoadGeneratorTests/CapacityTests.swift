@@ -3,6 +3,7 @@ import DNSResponder
 import EventReactor
 import Foundation
 import Histogram
+import LinuxSystem
 import Testing
 
 @testable import LoadGenerator
@@ -295,49 +296,43 @@ struct CapacityTests {
     }
 }
 
-/// A UDP server on 127.0.0.1 that answers every query with itself, QR set (NOERROR, no records),
-/// and keeps what it received: the query bytes exactly as the client sent them.
-private final class EchoServer: @unchecked Sendable {
+/// A UDP server on `host` (127.0.0.1, ::1) that answers every query with itself, QR set (NOERROR,
+/// no records), and keeps what it received: the query bytes exactly as the client sent them, and
+/// the source address each came from.
+final class EchoServer: @unchecked Sendable {
     let port: UInt16
     private let fd: Int32
-    private let received = Locked<[[UInt8]]>([])
+    private let received = Locked<[(bytes: [UInt8], source: String)]>([])
     private let running = Locked(true)
     private let done = DispatchSemaphore(value: 0)
 
-    var queries: [[UInt8]] { received.withLock { $0 } }
+    var queries: [[UInt8]] { received.withLock { $0.map(\.bytes) } }
+    /// Queries received by source address (`127.0.0.2`, `::1`).
+    var sources: [String: Int] { received.withLock { Dictionary($0.map { ($0.source, 1) }, uniquingKeysWith: +) } }
 
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        self.fd = fd
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw LoadRun.Failure("echo server: \(String(cString: strerror(errno)))") }
-        port = UInt16(bigEndian: address.sin_port)
-        var wait = timeval(tv_sec: 0, tv_usec: 50_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+    init(host: String = "127.0.0.1") throws {
+        let address = try #require(DatagramAddress(numericHost: host, port: 0))
+        fd = try Socket.bound(address, stream: false, reusePort: false)
+        port = try #require(Socket.localAddress(fd)).port
         Thread.detachNewThread { [self] in serve() }
     }
 
     private func serve() {
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        let batch = DatagramBatch(capacity: 16, slotSize: 4096, addressed: true)
+        guard let readiness = try? ReadinessSet(), (try? readiness.watchReadable(fd, token: 0)) != nil else {
+            done.signal()
+            return
+        }
         while running.withLock({ $0 }) {
-            var peer = sockaddr_storage()
-            var peerLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let count = withUnsafeMutablePointer(to: &peer) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &peerLength) }
-            }
-            guard count >= 12 else { continue }
-            let query = Array(buffer[0..<count])
-            received.withLock { $0.append(query) }
-            var reply = query
-            reply[2] |= 0x80
-            _ = withUnsafePointer(to: &peer) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, reply, reply.count, 0, $0, peerLength) }
+            _ = readiness.wait(timeoutMillis: 50) { _ in }
+            while let count = try? batch.receive(on: fd), count > 0 {
+                for index in 0..<count where batch.length(index) >= 12 {
+                    var reply = Array(batch.datagram(index))
+                    let source = batch.address(index)
+                    received.withLock { $0.append((reply, source.host)) }
+                    reply[2] |= 0x80
+                    _ = reply.withUnsafeBytes { Socket.send(fd, $0, to: source) }
+                }
             }
         }
         done.signal()
@@ -346,6 +341,6 @@ private final class EchoServer: @unchecked Sendable {
     func stop() {
         running.withLock { $0 = false }
         done.wait()
-        close(fd)
+        Socket.close(fd)
     }
 }

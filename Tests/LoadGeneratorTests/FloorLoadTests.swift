@@ -182,10 +182,12 @@ struct FloorLoadTests {
         var configuration = Self.floor(responder.server, outstanding: 20, queries: 200)
         configuration.timeout = .milliseconds(200)
         let (report, _) = try LoadRun.run(configuration)
-        let answered = report.outcomes["answered"] ?? 0, timeouts = report.outcomes["timeout"] ?? 0
+        // The responder echoes the query with QR set: NOERROR with no answer record, NODATA.
+        let replies = report.outcomes["nodata"] ?? 0, timeouts = report.outcomes["timeout"] ?? 0
         #expect(report.sent == 200)
-        #expect(answered > 0 && timeouts > 0)
-        #expect(answered + timeouts == report.sent, "outcomes \(report.outcomes)")
+        #expect(replies > 0 && timeouts > 0)
+        #expect(replies + timeouts == report.sent, "outcomes \(report.outcomes)")
+        #expect(report.rcodes == ["NOERROR": replies] && report.nodata == replies)
         #expect(report.audit.ok, "audit: \(report.audit)")
     }
 
