@@ -30,7 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        // Prometheus text for swift-metrics: `EVQ_OBSERVE=1 evq load` (the cost of observability).
+        // Prometheus text for swift-metrics: `evq load --metrics-listen`, `EVQ_OBSERVE=1 evq load`.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         // `swift package generate-documentation` (tools/docs.sh builds every library's catalog).
@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "EventReactor",
             dependencies: [
-                "CLibevent", "LinuxSystem", .product(name: "Atomics", package: "swift-atomics"),
+                "CLibevent", "COpenSSL", "LinuxSystem", .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
@@ -105,6 +105,7 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),

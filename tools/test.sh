@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README): installs what the tests need, checks the documentation (links, the
 # README's example, no history in the tree), builds, runs every test target (the README's example
-# among them), builds and runs every fuzzer for a bounded time (tools/fuzz.sh: about 16 min on 2
+# among them), checks deploy/kubernetes offline, runs a fleet of generators in network namespaces
+# with Prometheus (tools/fleet-test.sh, root), builds and runs every fuzzer for a bounded time (tools/fuzz.sh: about 16 min on 2
 # busy cores, 4 on idle ones; EVQ_SKIP_FUZZ=1 skips it), builds the DocC documentation
 # (tools/docs.sh: about 10 min from a cold .build-docs on 2 busy cores, 1.5 min warm;
 # EVQ_SKIP_DOCS=1 skips it), then the multi-threaded test targets again under ThreadSanitizer.
@@ -19,6 +20,11 @@ swift build --build-tests
 echo "== swift test"
 swift test --skip-build 2>&1 | tee .build/test-output.txt
 tools/example-service-test.sh  # Examples/ResolverService built (its own .build), run against evq serve, SIGTERM, audit
+echo "== deploy/kubernetes checked offline (tools/check-kubernetes.py)"
+python3 -c 'import yaml' 2>/dev/null || python3 -m pip install --quiet pyyaml >&2
+python3 tools/check-kubernetes.py
+echo "== tools/fleet-test.sh: three generators, a responder and Prometheus in network namespaces"
+tools/fleet-test.sh .build/debug/evq
 if [ "${EVQ_SKIP_FUZZ:-0}" != 1 ]; then
   # Every libFuzzer target is built (a fuzzer that no longer builds fails here) and run for a
   # bounded time; a finding fails the step.

@@ -12,4 +12,8 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <event2/dns.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
 #endif

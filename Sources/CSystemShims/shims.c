@@ -73,6 +73,9 @@ int evq_zlib_compress(unsigned char *dst, unsigned long *dst_len, const unsigned
     return compress2(dst, dst_len, src, src_len, Z_DEFAULT_COMPRESSION);
 }
 unsigned long evq_zlib_compress_bound(unsigned long src_len) { return compressBound(src_len); }
+int evq_zlib_uncompress(unsigned char *dst, unsigned long *dst_len, const unsigned char *src, unsigned long src_len) {
+    return uncompress2(dst, dst_len, src, &src_len);
+}
 #include <sys/random.h>
 ssize_t evq_getrandom(void *buf, size_t len) { return getrandom(buf, len, 0); }
 int evq_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }

@@ -63,6 +63,19 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
     /// UDP sockets opened and closed (rotation closes old ones after their quarantine).
     public var socketsOpened = 0
     public var socketsClosed = 0
+    /// Stream connections (TCP, TLS) opened and closed.
+    public var connectionsOpened = 0
+    public var connectionsClosed = 0
+    /// Connections opened again in a slot whose earlier connection had closed (idle, or by the server).
+    public var reconnects = 0
+    /// Connections that ended with queries outstanding, mid-reply, or in a TLS failure, and
+    /// connections that could not be opened.
+    public var connectionsFailed = 0
+    /// TLS handshakes completed, and how many of them resumed a kept session.
+    public var tlsHandshakes = 0
+    public var tlsResumed = 0
+    /// TLS failures: a certificate or name that did not verify, a handshake or record error.
+    public var tlsFailures = 0
     /// Queries started with a tag on the loop that took the object of one that had ended there,
     /// instead of allocating one.
     public var queriesReused = 0
@@ -105,6 +118,13 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
         sum.socketsOpened += b.socketsOpened
         sum.socketsClosed += b.socketsClosed
         sum.queriesReused += b.queriesReused
+        sum.connectionsOpened += b.connectionsOpened
+        sum.connectionsClosed += b.connectionsClosed
+        sum.reconnects += b.reconnects
+        sum.connectionsFailed += b.connectionsFailed
+        sum.tlsHandshakes += b.tlsHandshakes
+        sum.tlsResumed += b.tlsResumed
+        sum.tlsFailures += b.tlsFailures
         return sum
     }
 
@@ -116,6 +136,9 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
             + "truncated=\(truncated) "
             + "tcp_fallbacks=\(tcpFallbacks) edns_fallbacks=\(ednsFallbacks) retransmits=\(retransmits) "
             + "timeouts=\(timeouts) limit=\(limitReached) unreachable=\(unreachable) "
-            + "sockets=\(socketsOpened)/\(socketsClosed) reused=\(queriesReused)"
+            + "sockets=\(socketsOpened)/\(socketsClosed) reused=\(queriesReused) "
+            + "connections=\(connectionsOpened)/\(connectionsClosed) reconnects=\(reconnects) "
+            + "connection_failures=\(connectionsFailed) tls_handshakes=\(tlsHandshakes) (resumed \(tlsResumed)) "
+            + "tls_failures=\(tlsFailures)"
     }
 }

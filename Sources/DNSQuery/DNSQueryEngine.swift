@@ -39,6 +39,21 @@ public final class DNSQueryEngine: Sendable {
         public var localAddresses: [DNSServer] = []
         /// Start each query at the next server instead of the first; nil: resolv.conf's `rotate`.
         public var rotate: Bool?
+        /// How every server is asked unless `serverTransports` names another way for it (UDP).
+        public var transport = DNSTransport.udp
+        /// The transport of single servers, over `transport`.
+        public var serverTransports: [DNSServer: DNSTransport] = [:]
+        /// Stream connections (TCP, TLS) per server, opened as queries come (1): queries go to them
+        /// in turn, many pipelined on each.
+        public var connectionsPerServer = 1
+        /// The PEM file of the certificates TLS servers are checked against; nil: the system's store.
+        public var tlsCAFile: String?
+        /// Whether a TLS server's certificate and name are checked (true). Off only for test servers
+        /// with self-signed certificates (`evq --insecure`).
+        public var tlsVerifiesPeer = true
+        /// The name a TLS server's certificate must carry, also sent as SNI; nil: the certificate
+        /// must carry the server's IP address.
+        public var tlsServerName: String?
         /// Where the resolv.conf is read from when `servers` is nil (and for the search list).
         public var resolvConfPath = "/etc/resolv.conf"
         /// A query's deadline, counted from `start` (5 s).
@@ -150,6 +165,9 @@ public final class DNSQueryEngine: Sendable {
 
         /// The defaults.
         public init() {}
+
+        /// The transport `server` is asked over: its own in `serverTransports`, else `transport`.
+        public func transport(of server: DNSServer) -> DNSTransport { serverTransports[server] ?? transport }
 
         /// The defaults with resolv.conf's servers, rotation and timing: the first wait is its
         /// `timeout:`, attempts are `attempts:` rounds over its servers, and the deadline is the
@@ -305,7 +323,11 @@ public final class DNSQueryEngine: Sendable {
         // Once: after the reactors stopped, two threads calling this at once would otherwise close
         // the same shard on two global-queue threads together.
         guard isShutDown.withLock({ done in defer { done = true }; return !done }) else { return }
-        for shard in shards { onLoop(of: shard) { shard.close() } }
+        for shard in shards {
+            onLoop(of: shard) { shard.close() }
+            // A closed stream connection's libevent objects are freed on the loop's next pass.
+            if !shard.reactor.inLoop { shard.reactor.settle() }
+        }
     }
 
     private func onLoop<T: Sendable>(of shard: EngineShard, _ work: @escaping @Sendable () -> T) -> T {

@@ -19,6 +19,11 @@ public enum DNSQueryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A socket call failed (`errno`): no route, connection refused or reset, no server to ask
     /// (`EDESTADDRREQ`). Windows: `WSAE*` codes.
     case network(errno: Int32)
+    /// A TCP or TLS connection failed or closed under the query, on every attempt, for a reason that is
+    /// not a system call's errno (those are `.network`), in words (`certificate verify failed:
+    /// self-signed certificate`, `the server closed the connection inside a reply`).
+    /// Windows: `WSAECONNRESET` and the `SEC_E_*` codes.
+    case connectionFailed(String)
     /// The engine's `maxOutstanding` (or a socket pool's capacity, or the reactor's table) was full.
     /// Windows: `ERROR_NOT_ENOUGH_QUOTA`.
     case limitReached
@@ -39,6 +44,7 @@ public enum DNSQueryError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformedReply: "the reply could not be parsed"
         case .network(EDESTADDRREQ): "no server to ask: the server list is empty"
         case .network(let errno): "no reply: \(errnoText(errno))"
+        case .connectionFailed(let reason): "no reply: \(reason)"
         case .limitReached: "too many queries outstanding (the engine's limit)"
         case .cancelled(let info): "cancelled (\(info.reason))"
         case .invalidName(let name, let reason): "invalid name \"\(name)\": \(reason)"

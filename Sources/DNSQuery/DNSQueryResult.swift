@@ -23,7 +23,7 @@ public struct DNSQueryResult: Sendable {
     var answeredName: QueryName
     /// The server that answered.
     public var server: DNSServer
-    /// UDP, or TCP after a truncated reply (or with `tcpOnly`).
+    /// UDP; TCP after a truncated reply, with `tcpOnly`, or from a TCP server; TLS from a TLS server.
     public var transport: DNSTransport
     /// Sends made for this answer (retransmissions, other servers, TCP and EDNS fallbacks included).
     public var attempts: Int

@@ -93,7 +93,7 @@ final class EngineObserver {
             case .serverFailure(let rcode): slot = Self.failureBase + Int(min(rcode.rawValue, 16))
             case .timeout: slot = Self.timeout
             case .malformedReply: slot = Self.malformed
-            case .network: slot = Self.network
+            case .network, .connectionFailed: slot = Self.network
             case .limitReached: slot = Self.limit
             case .invalidName: slot = Self.invalidName
             case .cancelled(let info):

@@ -23,6 +23,8 @@ final class EngineShard: @unchecked Sendable {
     /// Queries whose failure waits for the next loop turn (`QueryOperation.park`): they hold no
     /// transaction id, so `cancelAll` finds them here. Rare paths only (errors, limits).
     var parkedQueries: [ObjectIdentifier: QueryOperation] = [:]
+    /// The words of the stream failure each query parked with `.connection` waits to report.
+    var connectionFailures: [ObjectIdentifier: String] = [:]
     /// After `close()`: a query that reaches the loop later ends with `cancelled(shutdown)`.
     private(set) var isClosed = false
     private let epoch = MonotonicClock.now()
@@ -39,6 +41,8 @@ final class EngineShard: @unchecked Sendable {
     /// Counts outcomes for metrics and logs what changed each tick; nil when neither is wanted.
     /// Set once, in init.
     @exclusivity(unchecked) private(set) var observer: EngineObserver?
+    /// The TLS client context of the shard's TLS connections (their kept sessions), on first need.
+    private var tlsContext: TLSClientContext?
 
     // Preallocated I/O memory: one query, one receive batch, one TCP read, one 0x20 name.
     private let sendBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 + 512, alignment: 8)
@@ -67,7 +71,8 @@ final class EngineShard: @unchecked Sendable {
         var known: [DNSServer: ServerState] = [:]
         let states = (configuration.servers ?? resolvConf.servers).map { address in
             if let state = known[address] { return state }
-            let state = ServerState(address: address, localAddresses: configuration.localAddresses)
+            let state = ServerState(address: address, localAddresses: configuration.localAddresses,
+                                    transport: configuration.transport(of: address))
             known[address] = state
             return state
         }
@@ -206,7 +211,8 @@ final class EngineShard: @unchecked Sendable {
 
     private func serverState(_ address: DNSServer) -> ServerState {
         if let state = servers[address] { return state }
-        let state = ServerState(address: address, localAddresses: configuration.localAddresses)
+        let state = ServerState(address: address, localAddresses: configuration.localAddresses,
+                                    transport: configuration.transport(of: address))
         servers[address] = state
         return state
     }
@@ -354,19 +360,17 @@ final class EngineShard: @unchecked Sendable {
         armMaintenance()
     }
 
-    /// Places `query`'s attempt on `server`'s TCP connection (opening it if needed) and queues it.
-    func sendTCP(_ query: QueryOperation, to server: ServerState) -> QueryOperation.Parked? {
+    /// Places `query`'s attempt on one of `server`'s stream connections (the next slot of its pool,
+    /// opening a connection there if it has none) and queues it: over TLS for a TLS server, else TCP
+    /// (a TCP-only query, or one moved to TCP after a truncated UDP reply).
+    func sendStream(_ query: QueryOperation, to server: ServerState) -> QueryOperation.Parked? {
         let connection: TCPConnection
-        if let existing = server.tcp, existing.isUsable {
-            connection = existing
-        } else {
-            do {
-                connection = try TCPConnection(server: server, shard: self)
-            } catch {
-                counters.sendErrors += 1
-                return .network(error.errno)
-            }
-            server.tcp = connection
+        do {
+            connection = try streamConnection(to: server)
+        } catch {
+            counters.sendErrors += 1
+            counters.connectionsFailed += 1
+            return parked(for: error, of: query)
         }
         let owner = Unmanaged.passUnretained(query).toOpaque()
         guard let id = connection.allocateID(owner: owner, ids: ids, nowMs: nowMs) else { return .limitReached }
@@ -378,6 +382,42 @@ final class EngineShard: @unchecked Sendable {
         counters.sentTCP += 1
         connection.enqueue(UnsafeRawBufferPointer(rebasing: sendBuffer[..<(length + 2)]))
         return nil
+    }
+
+    /// How `query` parks after the stream failure `error`: a system call's errno as `.network`, else
+    /// `.connection` with the words kept in `connectionFailures`.
+    func parked(for error: StreamError, of query: QueryOperation) -> QueryOperation.Parked {
+        if error.errno != 0 { return .network(error.errno) }
+        connectionFailures[ObjectIdentifier(query)] = error.description
+        return .connection
+    }
+
+    /// The connection of `server`'s next pool slot, opened now if the slot has none.
+    private func streamConnection(to server: ServerState) throws(StreamError) -> TCPConnection {
+        let slots = max(configuration.connectionsPerServer, 1)
+        if server.streams.count != slots {
+            server.streams = Array(repeating: nil, count: slots)
+            server.streamsUsed = Array(repeating: false, count: slots)
+        }
+        let slot = server.streamCursor % slots
+        server.streamCursor &+= 1
+        if let existing = server.streams[slot], existing.isUsable { return existing }
+        let kind: DNSTransport = server.transport == .tls ? .tls : .tcp
+        let tls = kind == .tls ? try tlsClientContext() : nil
+        let connection = try TCPConnection(server: server, shard: self, kind: kind, tls: tls)
+        server.streams[slot] = connection
+        counters.connectionsOpened += 1
+        if server.streamsUsed[slot] { counters.reconnects += 1 }
+        server.streamsUsed[slot] = true
+        return connection
+    }
+
+    /// The shard's TLS client context, made on first need from the configuration.
+    private func tlsClientContext() throws(StreamError) -> TLSClientContext {
+        if let tlsContext { return tlsContext }
+        let context = try TLSClientContext(caFile: configuration.tlsCAFile, verifyPeer: configuration.tlsVerifiesPeer)
+        tlsContext = context
+        return context
     }
 
     /// Views `bytes` as a reply to `query`'s current attempt and says whether its question is the one
@@ -559,7 +599,7 @@ final class EngineShard: @unchecked Sendable {
         for server in servers.values {
             all += server.sockets as [QueryChannel]
             all += server.retired as [QueryChannel]
-            if let tcp = server.tcp { all.append(tcp) }
+            all += server.streams.compactMap { $0 } as [QueryChannel]
         }
         return all
     }
@@ -611,7 +651,7 @@ final class EngineShard: @unchecked Sendable {
             }
             server.sockets = []
             server.retired = []
-            server.tcp?.close(failing: 0, onLoop: onLoop)
+            for connection in server.streams { connection?.close(failing: nil, onLoop: onLoop) }
         }
         if onLoop { maintenance?.free() }
         maintenance = nil

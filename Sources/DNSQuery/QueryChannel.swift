@@ -36,12 +36,19 @@ class QueryChannel {
     func didRelease() {}
 }
 
-/// The transport an answer came over.
-public enum DNSTransport: Sendable, Equatable, CustomStringConvertible {
-    /// UDP (RFC 1035 §4.2.1).
+/// How a server is asked, and the transport an answer came over.
+public enum DNSTransport: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// UDP (RFC 1035 §4.2.1), with TCP after a truncated reply.
     case udp
-    /// TCP, with the two-byte length prefix (RFC 1035 §4.2.2, RFC 7766).
+    /// TCP, with the two-byte length prefix (RFC 1035 §4.2.2): persistent connections, queries
+    /// pipelined and answered in any order (RFC 7766).
     case tcp
+    /// DNS over TLS (RFC 7858): TCP framing inside TLS 1.2 or 1.3, port 853 by convention.
+    case tls
 
-    public var description: String { self == .udp ? "UDP" : "TCP" }
+    /// `UDP`, `TCP`, `TLS`.
+    public var description: String { rawValue.uppercased() }
+
+    /// Whether queries go over a stream connection (TCP or TLS).
+    public var isStream: Bool { self != .udp }
 }

@@ -23,6 +23,9 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// `start`): it is parked here and delivered from a zero timer on the next loop turn.
     enum Parked {
         case limitReached, network(Int32), shutDown
+        /// A stream connection failed; its words wait in the shard's `connectionFailures` (kept out
+        /// of the query object, which stays as small as before).
+        case connection
     }
 
     struct Flags: OptionSet {
@@ -46,6 +49,8 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         static let noEDNS = State(rawValue: 1 << 2)
         /// `attach` found the servers to ask (`list`).
         static let listed = State(rawValue: 1 << 3)
+        /// The current attempt went over a stream connection (TCP or TLS).
+        static let streamAttempt = State(rawValue: 1 << 4)
     }
 
     // Fields are declared in this order so that the object, laid out in declaration order, packs
@@ -209,6 +214,9 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     func timerFired(_ operation: OperationHandle, on reactor: Reactor) {
         let now = shard.reactor.loopTime
         if let parked {
+            // A stream failure's words, taken before `unpark` forgets them.
+            let reason = shard.connectionFailures.isEmpty ? nil
+                : shard.connectionFailures.removeValue(forKey: ObjectIdentifier(self))
             unpark()
             switch parked {
             case .limitReached:
@@ -220,6 +228,12 @@ class QueryOperation: OperationBody, @unchecked Sendable {
             case .network(let code):
                 guard attempts < maxAttempts, now < deadline, list != nil else {
                     return complete(.failure(.network(errno: code)), answered: false)
+                }
+                release(answered: false)
+                return nextAttempt()
+            case .connection:
+                guard attempts < maxAttempts, now < deadline, list != nil else {
+                    return complete(.failure(.connectionFailed(reason ?? "the connection failed")), answered: false)
                 }
                 release(answered: false)
                 return nextAttempt()
@@ -298,7 +312,12 @@ class QueryOperation: OperationBody, @unchecked Sendable {
             // Borrowed: `list` holds its servers for good (taken into a local, each send was a retain
             // and a release).
             failure = Unmanaged.passUnretained(list.servers[index])._withUnsafeGuaranteedRef { server in
-                state.contains(.onTCP) ? shard.sendTCP(self, to: server) : shard.sendUDP(self, to: server)
+                guard state.contains(.onTCP) || server.transport.isStream else {
+                    state.remove(.streamAttempt)
+                    return shard.sendUDP(self, to: server)
+                }
+                state.insert(.streamAttempt)
+                return shard.sendStream(self, to: server)
             }
         }
         if let failure { return park(failure) }
@@ -306,7 +325,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         let now = shard.reactor.loopTime
         let remaining = deadline > now ? deadline - now : 0
         var wait: UInt64
-        if state.contains(.onTCP) {
+        if state.contains(.streamAttempt) {
             wait = shard.configuration.tcpTimeoutNanos
         } else {
             let shift = UInt64(min(attempts - 1, 16))
@@ -328,6 +347,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
     /// shard keeps for reuse carries no parked failure into its next life).
     private func unpark() {
         guard parked != nil else { return }
+        if !shard.connectionFailures.isEmpty { shard.connectionFailures[ObjectIdentifier(self)] = nil }
         parked = nil
         shard.parkedQueries[ObjectIdentifier(self)] = nil
     }
@@ -362,6 +382,14 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         guard isPending else { return }
         release(answered: false)
         park(.network(errno))
+    }
+
+    /// The attempt's stream connection failed or closed (`error` says why): move on from a zero timer.
+    /// A system call's failure keeps its errno (`.network`); TLS and the peer's close, their words.
+    func channelFailed(_ error: StreamError) {
+        guard isPending else { return }
+        release(answered: false)
+        park(shard.parked(for: error, of: self))
     }
 
     /// Releases the current transaction id: briefly when answered (a second copy is then counted as

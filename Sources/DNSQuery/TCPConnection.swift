@@ -5,155 +5,131 @@ import LinuxSystem
 import Glibc
 #endif
 
-/// The one TCP connection of a server (RFC 7766): queries are pipelined on it, each framed with a
-/// two-byte length, and answers are matched by id and question like UDP ones, in any order.
-/// It has a read watcher, and a write watcher armed only
-/// while a connect is in progress or output is waiting. It closes after `tcpIdleNanos` without a
-/// query. Loop-owned.
+/// One TCP or TLS connection to a server (RFC 7766, RFC 7858), one of the server's pool of
+/// `connectionsPerServer`: queries are pipelined on it, each framed with a two-byte length, and
+/// answers are matched by id and question like UDP ones, in any order. Its ids live in its own
+/// transaction table, so the id of a cancelled or timed-out query stays in quarantine until its
+/// reply comes or the connection closes. It closes after `tcpIdle` with no query outstanding; when
+/// the server closes it (or it fails), every query waiting on it moves on to its next attempt, which
+/// opens a new connection. The bytes go through the reactor's `StreamConnection`. Loop-owned.
 final class TCPConnection: QueryChannel {
-    private enum State { case connecting, open, closed }
-
-    let fd: Int32
     private unowned let shard: EngineShard
-    private var state = State.connecting
-    private var readWatcher: FDWatcher?
-    private var writeWatcher: FDWatcher?
+    private var stream: StreamConnection?
     private var idleTimer: LoopTimer?
-    private var output: [UInt8] = []
-    private var outputStart = 0
-    private var input: [UInt8] = []
+    private let kind: DNSTransport
 
-    override var transport: DNSTransport { .tcp }
+    override var transport: DNSTransport { kind }
 
-    /// Starts a non-blocking connect to `server`.
-    init(server: ServerState, shard: EngineShard) throws(SystemError) {
+    /// Starts a non-blocking connect to `server` (and, with `tls`, the handshake), over `kind`.
+    init(server: ServerState, shard: EngineShard, kind: DNSTransport, tls: TLSClientContext?) throws(StreamError) {
         // The table first: no fd to close when the arena cannot map one.
-        let table = try TransactionTable(in: shard.tables)
-        fd = try server.address.connectedSocket(stream: true, receiveBuffer: 0, from: server.nextSource())
-        self.shard = shard
-        super.init(server: server, table: table)
-        let reactor = shard.reactor
-        readWatcher = FDWatcher(reactor: reactor, fd: fd, interest: .read) { [unowned self] in readable() }
-        writeWatcher = FDWatcher(reactor: reactor, fd: fd, interest: .write) { [unowned self] in writable() }
-        idleTimer = LoopTimer(reactor: reactor) { [unowned self] in
-            if table.outstanding == 0 { close(failing: 0) }
+        let table: TransactionTable
+        let fd: Int32
+        do {
+            table = try TransactionTable(in: shard.tables)
+            fd = try server.address.connectedSocket(stream: true, receiveBuffer: 0, from: server.nextSource())
+        } catch {
+            throw StreamError(errno: error.errno, error.call)
         }
-        readWatcher?.arm()
-        writeWatcher?.arm()
+        self.shard = shard
+        self.kind = kind
+        super.init(server: server, table: table)
+        let configuration = shard.configuration
+        stream = try StreamConnection(
+            reactor: shard.reactor, fd: fd, tls: tls, serverName: configuration.tlsServerName,
+            addressText: server.address.hostText
+        ) { [unowned self] event in
+            switch event {
+            case .connected: connected()
+            case .readable: deliverFrames()
+            case .closed(let error): closed(error)
+            }
+        }
+        idleTimer = LoopTimer(reactor: shard.reactor) { [unowned self] in
+            if table.outstanding == 0 { close(failing: nil) }
+        }
     }
 
     /// Whether new queries may be placed on this connection.
-    var isUsable: Bool { state != .closed }
+    var isUsable: Bool { stream != nil }
 
-    /// Queues one framed query (length prefix included) and writes what the socket takes now.
+    /// Queues one framed query (length prefix included); it leaves when the connection (and its TLS
+    /// handshake) allow.
     func enqueue(_ frame: UnsafeRawBufferPointer) {
         idleTimer?.disarm()
-        output.append(contentsOf: frame)
-        if state == .open { flush() }
+        stream?.write(frame)
     }
 
     override func didRelease() {
-        if table.outstanding == 0, state != .closed { idleTimer?.arm(after: .nanoseconds(Int64(clamping: shard.configuration.tcpIdleNanos))) }
-    }
-
-    private func writable() {
-        guard connected() else { return }
-        flush()
-    }
-
-    /// Completes a non-blocking connect when the socket first reports ready; false if it failed
-    /// (the connection is then closed).
-    private func connected() -> Bool {
-        guard state == .connecting else { return state == .open }
-        let error = Socket.pendingError(fd)
-        guard error == 0 else {
-            close(failing: error)
-            return false
+        if table.outstanding == 0, stream != nil {
+            idleTimer?.arm(after: .nanoseconds(Int64(clamping: shard.configuration.tcpIdleNanos)))
         }
-        state = .open
-        flush()
-        return state == .open
     }
 
-    private func flush() {
-        while outputStart < output.count {
-            let attempt = output.withUnsafeBytes { raw in
-                Result { () throws(SystemError) -> Int? in
-                    try Socket.send(fd, UnsafeRawBufferPointer(rebasing: raw[outputStart...]))
-                }
-            }
-            let sent: Int?
-            switch attempt {
-            case .success(let count): sent = count
-            case .failure(let failure): return close(failing: failure.errno)
-            }
-            guard let sent else {
-                writeWatcher?.arm()
-                return
-            }
-            outputStart += sent
-        }
-        output.removeAll(keepingCapacity: true)
-        outputStart = 0
-        writeWatcher?.disarm()
+    private func connected() {
+        shard.counters.tlsHandshakes += 1
+        if stream?.resumedSession == true { shard.counters.tlsResumed += 1 }
     }
 
-    private func readable() {
-        guard connected() else { return }
-        let count: Int?
-        do {
-            count = try shard.withScratch { buffer throws(SystemError) in
-                let n = try Socket.receive(fd, into: buffer)
-                if let n, n > 0 { input.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<n])) }
-                return n
-            }
-        } catch {
-            return close(failing: error.errno)
-        }
-        guard let count else { return }
-        if count == 0 { return close(failing: table.outstanding > 0 ? ECONNRESET : 0) }
-        deliverFrames()
-    }
-
+    /// Hands every whole frame in the input to the shard, in order.
     private func deliverFrames() {
-        var start = 0
-        while input.count - start >= 2 {
-            let length = Int(input[start]) << 8 | Int(input[start + 1])
-            guard input.count - start - 2 >= length else { break }
-            input.withUnsafeBytes { raw in
-                shard.dispatch(UnsafeRawBufferPointer(rebasing: raw[(start + 2)..<(start + 2 + length)]), on: self)
-            }
-            start += 2 + length
-            if state == .closed { return }
+        while let stream, let prefix = stream.peekInput(2) {
+            let length = Int(prefix[0]) << 8 | Int(prefix[1])
+            guard let frame = stream.peekInput(2 + length) else { return }
+            shard.dispatch(UnsafeRawBufferPointer(rebasing: frame[2...]), on: self)
+            // A completion may have closed the connection (the engine shut down): nothing to drain.
+            guard self.stream != nil else { return }
+            stream.drainInput(2 + length)
         }
-        if start > 0 { input.removeFirst(start) }
+    }
+
+    /// The stream ended: a close with queries outstanding (or bytes of a frame left unread, a length
+    /// prefix longer than what came) is a failure for them.
+    private func closed(_ error: StreamError) {
+        let cut = (stream?.inputCount ?? 0) > 0
+        stream = nil  // it closes itself when this returns
+        if error.isTLS { shard.counters.tlsFailures += 1 }
+        if error.isTLS || table.outstanding > 0 || cut { shard.counters.connectionsFailed += 1 }
+        if cut { shard.counters.droppedMalformed += 1 }
+        close(failing: cut && !error.isTLS ? StreamError(closedBy: "the server closed the connection inside a reply")
+              : error)
     }
 
     /// Closes the connection; every query still waiting on it moves on (another attempt, or the
-    /// network error `errno`, ECONNRESET when 0).
-    func close(failing errno: Int32) { close(failing: errno, onLoop: shard.reactor.inLoop) }
+    /// connection's failure when none is left).
+    func close(failing error: StreamError?) { close(failing: error, onLoop: shard.reactor.inLoop) }
 
     /// `close(failing:)` by a caller that says whether it runs on the loop: the shard's deinit, when
     /// the connection may no longer reach the shard.
-    func close(failing errno: Int32, onLoop: Bool) {
-        guard state != .closed else { return }
-        state = .closed
+    func close(failing error: StreamError?, onLoop: Bool) {
+        guard !isClosed else { return }
+        isClosed = true
         if onLoop {
-            readWatcher?.free()
-            writeWatcher?.free()
+            stream?.close()
             idleTimer?.free()
+        } else {
+            stream?.abandon()
         }
-        readWatcher = nil
-        writeWatcher = nil
+        stream = nil
         idleTimer = nil
-        Socket.close(fd)
-        if server.tcp === self { server.tcp = nil }
-        output = []
-        input = []
+        server.remove(self)
         guard onLoop else { return }
+        shard.counters.connectionsClosed += 1
+        let reason = error ?? StreamError(closedBy: "the connection closed")
         for owner in table.allOwners() {
-            Unmanaged<QueryOperation>.fromOpaque(owner).takeUnretainedValue()
-                .channelFailed(errno: errno == 0 ? ECONNRESET : errno)
+            Unmanaged<QueryOperation>.fromOpaque(owner).takeUnretainedValue().channelFailed(reason)
         }
+    }
+
+    private var isClosed = false
+}
+
+extension DNSServer {
+    /// The address without its port (`127.0.0.1`, `::1`): what a TLS certificate names.
+    var hostText: String {
+        let text = description
+        guard let colon = text.lastIndex(of: ":") else { return text }
+        let host = text[..<colon]
+        return host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : String(host)
     }
 }

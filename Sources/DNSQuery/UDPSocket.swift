@@ -56,8 +56,15 @@ final class ServerState {
     /// queries their completions start go out on it, in one `sendmmsg`, as in a closed loop over
     /// each socket (unretained: the pool or the retired list holds it while it is read).
     @exclusivity(unchecked) var replying: Unmanaged<UDPSocket>?
-    /// The one TCP connection (opened on first need).
-    var tcp: TCPConnection?
+    /// How the server is asked: UDP (with TCP after truncation), or over TCP or TLS from the start.
+    let transport: DNSTransport
+    /// The server's stream connections (TCP or TLS), `connectionsPerServer` slots opened on need;
+    /// a slot is nil until its first query and again after its connection closed.
+    var streams: [TCPConnection?] = []
+    /// Round-robin position in `streams`.
+    var streamCursor = 0
+    /// Slots that have had a connection: opening one there again is a reconnect.
+    var streamsUsed: [Bool] = []
     /// Until when (monotonic ns) the server is skipped after a timeout, if others are available.
     var penaltyUntil: UInt64 = 0
 
@@ -68,8 +75,9 @@ final class ServerState {
     let lacksSourceOfFamily: Bool
     private var sourceCursor = 0
 
-    init(address: DNSServer, localAddresses: [DNSServer] = []) {
+    init(address: DNSServer, localAddresses: [DNSServer] = [], transport: DNSTransport = .udp) {
         self.address = address
+        self.transport = transport
         sources = localAddresses.filter { $0.isIPv6 == address.isIPv6 }
         lacksSourceOfFamily = !localAddresses.isEmpty && sources.isEmpty
     }
@@ -81,6 +89,11 @@ final class ServerState {
         guard !sources.isEmpty else { return nil }
         defer { sourceCursor &+= 1 }
         return sources[sourceCursor % sources.count]
+    }
+
+    /// Takes a closed connection out of its slot.
+    func remove(_ connection: TCPConnection) {
+        if let index = streams.firstIndex(where: { $0 === connection }) { streams[index] = nil }
     }
 }
 

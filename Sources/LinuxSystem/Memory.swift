@@ -1,4 +1,7 @@
 import CSystemShims
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Byte searches over raw memory that Swift's Glibc module hides (they need `_GNU_SOURCE`).
 public enum Memory {
@@ -39,6 +42,31 @@ public enum Compression {
         guard status == 0 else { throw SystemError("compress2", errno: status) }
         compressed.removeSubrange(Int(length)...)
         return compressed
+    }
+
+    /// `bytes` in zlib's format inflated (`uncompress2`), at most `limit` bytes of output.
+    /// - Throws: `SystemError("uncompress", …)` when the data is not zlib's format or is cut
+    ///   short (`EINVAL`), or inflates past `limit` (`EFBIG`).
+    public static func unzlib(_ bytes: [UInt8], limit: Int) throws(SystemError) -> [UInt8] {
+        var capacity = max(64, min(limit, bytes.count * 4))
+        while true {
+            var output = [UInt8](repeating: 0, count: capacity)
+            var length = UInt(capacity)
+            let status = bytes.withUnsafeBufferPointer { source in
+                evq_zlib_uncompress(&output, &length, source.baseAddress, UInt(source.count))
+            }
+            switch status {
+            case 0:
+                output.removeSubrange(Int(length)...)
+                return output
+            case -5 where capacity < limit && length == UInt(capacity):  // Z_BUF_ERROR: the output did not fit
+                capacity = min(limit, capacity * 4)
+            case -5 where length == UInt(capacity):
+                throw SystemError("uncompress", errno: EFBIG)
+            default:  // Z_DATA_ERROR, or Z_BUF_ERROR with room left: the input is cut short
+                throw SystemError("uncompress", errno: EINVAL)
+            }
+        }
     }
 }
 

@@ -13,15 +13,21 @@ public struct LatencySummary: Sendable, Codable, Equatable {
         case count, p50, p90, p99, p999, max
     }
 
-    /// Summarises a histogram of nanoseconds into microseconds.
+    /// Summarises a histogram of nanoseconds into microseconds. A percentile is the highest value
+    /// equivalent to the one at its rank (HdrHistogram's convention, not clamped to the largest
+    /// sample), so it depends on the bucket counts alone: merged histograms (`evq merge`) give the
+    /// percentiles of one histogram of all their samples.
     public init(nanoseconds histogram: Histogram<UInt64>) {
-        count = histogram.totalCount
-        func micros(_ value: UInt64) -> Double { Double(value) / 1000 }
-        p50 = micros(histogram.valueAtPercentile(50))
-        p90 = micros(histogram.valueAtPercentile(90))
-        p99 = micros(histogram.valueAtPercentile(99))
-        p999 = micros(histogram.valueAtPercentile(99.9))
-        max = micros(histogram.max)
+        let count = histogram.totalCount
+        self.count = count
+        func micros(_ percentile: Double) -> Double {
+            count == 0 ? 0 : Double(histogram.highestEquivalentForValue(histogram.valueAtPercentile(percentile))) / 1000
+        }
+        p50 = micros(50)
+        p90 = micros(90)
+        p99 = micros(99)
+        p999 = micros(99.9)
+        max = Double(histogram.max) / 1000
     }
 
     /// One table row: `p50 p90 p99 p99.9 max count`.

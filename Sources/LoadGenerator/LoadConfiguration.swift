@@ -74,9 +74,31 @@ public struct LoadConfiguration: Sendable {
     /// The evquery engine takes replies the kernel coalesced (UDP GRO:
     /// `DNSQueryEngine.Configuration.receiveCoalescing`); false reads each alone.
     public var receiveCoalescing = true
+    /// How the evquery engine asks (`--transport`): UDP, TCP or DNS over TLS.
+    public var transport = DNSTransport.udp
+    /// Stream connections per server and reactor over TCP and TLS (`--connections`).
+    public var connections = 1
+    /// TLS: the CA file (`--tls-ca`; nil: the system's store), whether certificates are checked
+    /// (`--insecure` turns it off), and the name they must carry (`--tls-name`; nil: the address).
+    public var tlsCAFile: String?
+    public var tlsVerifiesPeer = true
+    public var tlsServerName: String?
     public var seed: UInt64 = 1
     /// No live line.
     public var quiet = false
+    /// This generator's part of a fleet (`--shard I/N`); `LoadRun.run` takes its share
+    /// (`forShard()`). Nil: the whole load.
+    public var shard: LoadShard?
+    /// When to start, seconds since the Unix epoch (`--start-at`): the run waits for it after its
+    /// setup, so that a fleet's generators start together. Nil: at once.
+    public var startAt: Double?
+    /// The user's labels (`--label KEY=VALUE`), on the report and every metric.
+    public var labels: [String: String] = [:]
+    /// Ends the run early when pulled (on SIGTERM or SIGINT): no query starts after it, those in
+    /// flight complete, and the report is marked incomplete. The evquery engine only.
+    public var stopSwitch: LoadStopSwitch?
+    /// Live metrics to publish while the run goes (`--metrics-listen`); the evquery engine only.
+    public var metrics: LoadMetrics?
 
     /// The defaults: embedded responder, closed loop of 100, 5 s, 5 % cancels.
     public init() {}
@@ -163,8 +185,16 @@ extension LoadConfiguration {
                 throw Failure("query flags (--dnssec-ok, --edns-size, …) go with the evquery engine only")
             }
             if scanJobs > 0 { throw Failure("--scan-jobs mix with the evquery engine only") }
+            if metrics != nil { throw Failure("--metrics-listen goes with the evquery engine only") }
         }
         guard !queries.isEmpty else { throw Failure("the workload has no queries") }
+        if let startAt {
+            let now = Date().timeIntervalSince1970
+            guard startAt > now else {
+                throw Failure("--start-at \(LoadStartTime.rfc3339(startAt)) is in the past (now \(LoadStartTime.rfc3339(now)))")
+            }
+            guard startAt - now <= 86_400 else { throw Failure("--start-at must be within a day from now") }
+        }
     }
 }
 

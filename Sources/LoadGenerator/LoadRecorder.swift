@@ -231,6 +231,8 @@ public final class LoadRecorder: Sendable {
             let length = max(0.001, now - previous)
             if final && length < Double(intervalNanos) / 4e9 && !rows.isEmpty {
                 rows[rows.count - 1].absorb(outcomes: outcomes, rcodes: rcodes, until: now)
+                // The log keeps the tail as an interval of its own: its intervals add up to the report's histogram.
+                if merged.totalCount > 0 { intervalLog.withLock { $0.append(merged, start: previous, length: length) } }
                 return nil
             }
             var row = LoadReport.Interval(time: now, seconds: length, outcomes: outcomes, rcodes: rcodes,
@@ -293,6 +295,29 @@ public final class LoadRecorder: Sendable {
 
     /// The HdrHistogram interval log so far.
     public var histogramLog: String { intervalLog.withLock { $0.text } }
+
+    /// What the live metrics publish (`LoadMetrics`): the three DNS latency histograms of every
+    /// shard added into `latency` (reset first, so nothing is allocated), and the outcome counts by
+    /// `LoadOutcome.index` and replies by rcode.
+    func reading(into latency: inout (query: Histogram<UInt64>, cancelLoop: Histogram<UInt64>,
+                                      cancelThread: Histogram<UInt64>)) -> (outcomes: [Int], rcodes: [Int]) {
+        latency.query.reset()
+        latency.cancelLoop.reset()
+        latency.cancelThread.reset()
+        var outcomes = [Int](repeating: 0, count: LoadOutcome.allCases.count)
+        var rcodes = [Int](repeating: 0, count: Self.rcodeCount)
+        for shard in shards {
+            shard.tallies.withLock { tally in
+                latency.query.add(tally.query)
+                latency.query.add(tally.interval)
+                latency.cancelLoop.add(tally.cancelLoop)
+                latency.cancelThread.add(tally.cancelThread)
+                for index in outcomes.indices { outcomes[index] += tally.outcomes[index] + tally.intervalOutcomes[index] }
+                for code in rcodes.indices { rcodes[code] += tally.rcodes[code] + tally.intervalRcodes[code] }
+            }
+        }
+        return (outcomes, rcodes)
+    }
 
     /// The shards merged (all of them unless told): query latency, cancel latencies, outcome counts
     /// and replies by rcode.

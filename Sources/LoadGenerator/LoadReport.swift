@@ -108,6 +108,11 @@ public struct LoadReport: Codable, Sendable {
 
     public var engine: String
     public var server: String
+    /// How the evquery engine asked: `udp`, `tcp` or `dot`; nil for the other engines.
+    public var transport: String?
+    /// The evquery engine's stream connections over tcp and dot: `opened`, `closed`, `reconnects`,
+    /// `failures`, `tls_handshakes`, `tls_resumed`, `tls_failures`; nil over UDP.
+    public var connections: [String: Int]?
     /// `closed` (N outstanding) or `open` (target rate).
     public var mode: String
     public var outstanding: Int?
@@ -151,6 +156,22 @@ public struct LoadReport: Codable, Sendable {
     public var servers: [ServerRow]?
     /// The embedded responder's own counters (nil against another server).
     public var responder: String?
+    /// The report format's version: `evq merge` takes reports of its own version only.
+    public var reportFormat = LoadReport.currentFormat
+    /// Whether the run went its whole course: false for a run stopped early (SIGTERM, SIGINT) and
+    /// for a merge that lacks a shard or took an incomplete one.
+    public var complete = true
+    /// Why the report is incomplete, one sentence each; nil when complete.
+    public var incomplete: [String]?
+    /// This generator's shard, `I/N` (`--shard`); nil for a whole load and for a merged report.
+    public var shard: String?
+    /// The user's labels (`--label KEY=VALUE`); a merged report keeps those all its shards share.
+    public var labels: [String: String] = [:]
+    /// The histograms behind the percentiles, in HdrHistogram's own encoding, so that reports from
+    /// several generators merge exactly (`evq merge`).
+    public var histograms: EncodedHistograms?
+    /// A merged report's generators, one row each; nil for one generator's report.
+    public var shards: [ShardRow]?
 
     /// Makes a report from its figures.
     public init(
@@ -192,7 +213,13 @@ public struct LoadReport: Codable, Sendable {
         var lines: [String] = []
         var shape = mode == "open" ? "open loop at \(Int(targetRate ?? 0)) q/s" : "closed loop, \(outstanding ?? 0) outstanding"
         if let ramp { shape = "open loop rising \(Int(ramp.fromRate))→\(Int(ramp.toRate)) q/s over \(format(ramp.seconds)) s" }
-        lines.append("evq load: \(engine) → \(server), \(shape), \(reactors) reactor(s), \(format1(seconds, 2)) s")
+        let title = shards.map { "evq merge of \($0.count) generators" } ?? "evq load"
+        lines.append("\(title): \(engine)\(transport.map { " over \($0)" } ?? "") → \(server), \(shape), \(reactors) reactor(s), \(format1(seconds, 2)) s")
+        if shard != nil || !labels.isEmpty {
+            lines.append("  fleet           " + ((shard.map { ["shard=\($0)"] } ?? []) + labels.sorted { $0.key < $1.key }
+                .map { "\($0.key)=\($0.value)" }).joined(separator: " "))
+        }
+        if let incomplete { lines.append("  INCOMPLETE      " + incomplete.joined(separator: "; ")) }
         lines.append("  throughput      \(Int(qps.rounded())) responses/s   sent=\(sent)")
         lines.append("  cpu             \(format1(cpuSeconds, 2)) s = \(format1(cpuSecondsPerMillion, 2)) s per million queries"
             + "   rss=\(rssBytes / 1_048_576) MiB")
@@ -220,7 +247,18 @@ public struct LoadReport: Codable, Sendable {
                     + "  " + counts(row.rcodes))
             }
         }
+        if let shards {
+            lines.append("  " + pad("generator", 24) + pad("shard", 7) + pad("sent", 11) + pad("q/s", 10)
+                + pad("cpu s/M", 9) + pad("p50 µs", 10) + pad("p99 µs", 10) + pad("audit", 7) + "  complete")
+            for row in shards {
+                lines.append("  " + pad(URL(fileURLWithPath: row.source).lastPathComponent, 24) + pad(row.shard ?? "-", 7) + pad("\(row.sent)", 11)
+                    + pad("\(Int(row.qps.rounded()))", 10) + pad(format1(row.cpuSecondsPerMillion, 2), 9)
+                    + pad(format(row.latencyUs.p50), 10) + pad(format(row.latencyUs.p99), 10)
+                    + pad(row.auditOK ? "OK" : "FAILED", 7) + "  " + (row.complete ? "yes" : "no"))
+            }
+        }
         if let sends { lines.append("  sends           " + counts(sends)) }
+        if let connections { lines.append("  connections     " + counts(connections)) }
         if let dropped = repliesDropped { lines.append("  replies dropped " + counts(dropped)) }
         return lines.joined(separator: "\n")
     }

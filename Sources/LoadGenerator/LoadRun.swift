@@ -95,6 +95,8 @@ public enum LoadRun {
             audit: audit, intervals: recorder.intervals, curves: curves)
         report.rcodes = Dictionary(uniqueKeysWithValues: totals.rcodes.map { (LoadReport.rcodeName($0.key), $0.value) })
         report.nodata = totals.outcomes[LoadOutcome.nodata.rawValue] ?? 0
+        report.histograms = EncodedHistograms(query: totals.query, cancelLoop: totals.cancelLoop,
+                                              cancelThread: totals.cancelThread)
         if let rate = configuration.rate, let rampTo = configuration.rampTo {
             report.ramp = LoadReport.Ramp(fromRate: rate, toRate: rampTo,
                                           seconds: configuration.rampSeconds ?? configuration.duration.inSeconds,
@@ -131,7 +133,12 @@ extension LoadRun {
     /// Runs a load as configured: the engine against `server`, or against the embedded responder
     /// (started on 127.0.0.1 and stopped here) when there is none. With the embedded responder, the
     /// CPU figures count the client's threads only.
-    public static func run(_ configuration: LoadConfiguration) throws -> (LoadReport, LoadRecorder) {
+    ///
+    /// With a shard (`--shard`), the run is the shard's share (`LoadConfiguration.forShard()`); with
+    /// a start time (`--start-at`), it waits for it once set up.
+    public static func run(_ whole: LoadConfiguration) throws -> (LoadReport, LoadRecorder) {
+        try whole.validate()
+        let configuration = try whole.forShard()
         try configuration.validate()
         guard configuration.servers.isEmpty else { return try run(configuration, servers: configuration.servers) }
         var target = DNSResponder.Configuration()
@@ -150,10 +157,18 @@ extension LoadRun {
     }
 
     private static func run(_ configuration: LoadConfiguration, servers: [String]) throws -> (LoadReport, LoadRecorder) {
-        switch configuration.engine {
+        if let startAt = configuration.startAt { LoadStartTime.wait(until: startAt) }
+        var (report, recorder) = switch configuration.engine {
         case .evdns: try runEvdns(configuration, server: servers[0])
         case .floor: try runFloor(configuration, server: servers[0])
         case .evquery: try runEvquery(configuration, servers: servers)
         }
+        report.shard = configuration.shard?.description
+        report.labels = configuration.labels
+        if let reason = configuration.stopSwitch?.reason {
+            report.complete = false
+            report.incomplete = ["stopped early by \(reason)"]
+        }
+        return (report, recorder)
     }
 }

@@ -13,7 +13,7 @@ extension LoadRun {
     /// canceller thread. Ends with the exactly-once audit over every query and timer.
     static func runEvquery(_ configuration: LoadConfiguration, servers: [String]) throws -> (LoadReport, LoadRecorder) {
         let addresses = try servers.map { server throws(Failure) -> DNSServer in
-            do { return try DNSServer(parsing: server) } catch { throw Failure("--\(error)") }
+            do { return try DNSServer(parsing: server, defaultPort: configuration.transport == .tls ? 853 : 53) } catch { throw Failure("--\(error)") }
         }
         // Summary results: the rcode and counts are all a load run reads, and they cost no allocation.
         // The timeout is the engines' (below), not each request's: a request with limits of its own
@@ -50,6 +50,11 @@ extension LoadRun {
         engineConfiguration.localAddresses = try configuration.sourceAddresses()
         engineConfiguration.metricsFactory = observability?.factory
         engineConfiguration.logger = observability?.logger
+        engineConfiguration.transport = configuration.transport
+        engineConfiguration.connectionsPerServer = configuration.connections
+        engineConfiguration.tlsCAFile = configuration.tlsCAFile
+        engineConfiguration.tlsVerifiesPeer = configuration.tlsVerifiesPeer
+        engineConfiguration.tlsServerName = configuration.tlsServerName
         // engines[reactor][server]
         let engineSets = group.reactors.map { reactor in
             addresses.map { address in
@@ -86,9 +91,11 @@ extension LoadRun {
         let reporter = LiveReporter(recorder: recorder, quiet: configuration.quiet) {
             max(0, plan.started - recorder.completedQueries)
         }
+        configuration.metrics?.startPublishing(recorder: recorder) { plan.started }
         let before = ProcessUsage.now()
         let begin = MonotonicClock.now()
         plan.begin(at: begin)
+        configuration.stopSwitch?.onPull { plan.stopStarting() }
         for driver in drivers { driver.reactor.execute { driver.begin() } }
         for job in jobs { job.begin() }
         for _ in drivers { plan.driverFinished.wait() }
@@ -107,6 +114,7 @@ extension LoadRun {
             audit.doubleCompletions += scans.ledger.doubleCompletions
             audit.missed += scans.ledger.missed(started: scans.started)
         }
+        configuration.metrics?.finish(recorder: recorder, started: sent, audit: audit)
         var report = assemble(engine: "evquery", server: servers.joined(separator: ", "), configuration: configuration,
                               recorder: recorder,
                               seconds: seconds, sent: sent, usage: (before, after), audit: audit)
@@ -117,6 +125,15 @@ extension LoadRun {
         ]
         report.sends = ["udp": total(\.sentUDP), "segmented": total(\.sentSegmented), "tcp": total(\.sentTCP),
                         "replies_coalesced": total(\.repliesCoalesced)]
+        report.transport = configuration.transport == .tls ? "dot" : configuration.transport.rawValue
+        if configuration.transport.isStream {
+            report.connections = [
+                "opened": total(\.connectionsOpened), "closed": total(\.connectionsClosed),
+                "reconnects": total(\.reconnects), "failures": total(\.connectionsFailed),
+                "tls_handshakes": total(\.tlsHandshakes), "tls_resumed": total(\.tlsResumed),
+                "tls_failures": total(\.tlsFailures),
+            ]
+        }
         if let scans { report.outcomes.merge(scans.outcomes) { $1 } }
         if servers.count > 1 {
             report.servers = servers.enumerated().map { index, server in
@@ -180,6 +197,11 @@ final class QueryLoadPlan: Sendable {
     /// Starts the clock: no query is numbered after `start + duration`.
     func begin(at start: UInt64) {
         deadline.store(start &+ configuration.duration.clampedNanoseconds, ordering: .relaxed)
+    }
+
+    /// Ends the run's time now (from any thread): no query is numbered after this.
+    func stopStarting() {
+        deadline.store(0, ordering: .relaxed)
     }
 
     /// The next query's number, or nil once the run's time or count is over.
@@ -419,7 +441,7 @@ extension LoadOutcome {
         case .timeout: self = .timeout
         case .serverFailure(let rcode): self = LoadOutcome(rcode: rcode.rawValue, answers: 0)
         case .malformedReply: self = .malformed
-        case .network: self = .networkError
+        case .network, .connectionFailed: self = .networkError
         case .limitReached: self = .limitReached
         case .cancelled: self = .cancelled
         case .invalidName: self = .error

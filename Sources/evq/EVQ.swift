@@ -20,7 +20,7 @@ struct EVQ: ParsableCommand {
         discussion: CommandFailure.exitCodesHelp,
         subcommands: [
             RaceCommand.self, CancelLatencyCommand.self, LoadCommand.self, ReactorProbeCommand.self, ScanCommand.self,
-            ServeCommand.self, ResolveCommand.self, HoldCommand.self,
+            ServeCommand.self, ResolveCommand.self, HoldCommand.self, MergeCommand.self,
         ],
         defaultSubcommand: LoadCommand.self
     )
@@ -82,6 +82,9 @@ struct CommandFailure: Error, CustomStringConvertible {
         /// The DNS server gave no usable answer: unreachable, refused, timed out, or a failure rcode
         /// (dig's "no reply" status).
         case dns = 9
+        /// Input that could not be used as it is: reports or histograms of another format or with
+        /// other settings (merge), sysexits' `EX_DATAERR`.
+        case data = 65
         /// A file could not be opened or read (scan's log, --datafile, --zone).
         case file = 66
         /// A port or socket could not be had (serve: the port is taken).
@@ -97,7 +100,7 @@ struct CommandFailure: Error, CustomStringConvertible {
     static let exitCodesHelp = """
         Exit codes: 0 success; 1 the exactly-once audit failed; 9 the DNS server gave no usable \
         answer (unreachable, refused, timed out, a failure rcode); 64 usage error (bad flag or value); \
-        66 a file could not be read; 69 a port could not be had (taken); 70 any other failure.
+        65 reports that cannot be merged (another format, other histogram settings); 66 a file could not be read; 69 a port could not be had (taken); 70 any other failure.
         """
 
     let kind: Kind

@@ -41,6 +41,7 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "A malformed datafile line: skip (report it with its number and go on) or stop.")
     var datafileErrors = "stop"
     @OptionGroup var queryFlags: QueryFlagOptions
+    @OptionGroup var transportOptions: TransportOptions
     @Option(help: "Seconds to run (default 5, or --ramp-seconds).")
     var duration: Double?
     @Option(help: "Stop after this many queries.")
@@ -71,6 +72,16 @@ struct LoadCommand: ParsableCommand {
     var histogramLog: String?
     @Option(help: "Write an SVG plot here.")
     var plot: String?
+    @Option(help: "This generator's part of a fleet, I/N (I from 0): every Nth datafile line from line I and 1/N of the rate or outstanding; auto/N takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).")
+    var shard: String?
+    @Option(help: "Start at this time, RFC 3339 (2026-12-07T20:00:00Z) or seconds since the epoch, so that a fleet starts together.")
+    var startAt: String?
+    @Option(help: "KEY=VALUE on the report and every metric, repeatable.")
+    var label: [String] = []
+    @Option(help: "Serve live Prometheus metrics at http://HOST:PORT/metrics (IPv6 as [::1]:9100) while the load runs.")
+    var metricsListen: String?
+    @Option(help: "Seconds to keep serving the metrics after the run, for a last scrape.")
+    var metricsLinger: Double = 0
     @Flag(help: "No live line.")
     var quiet = false
     @Flag(help: "evquery: one message per query (sendmmsg, as the floor) instead of UDP GSO for equal-length queries.")
@@ -79,6 +90,7 @@ struct LoadCommand: ParsableCommand {
     var noReceiveCoalescing = false
 
     func validate() throws {
+        if !(metricsLinger.isFinite && (0...600).contains(metricsLinger)) { throw ValidationError("--metrics-linger must be 0…600 seconds") }
         if outstanding != nil && rate != nil { throw ValidationError("give --outstanding (closed loop) or --rate (open loop), not both") }
         if Datafile.ErrorPolicy(rawValue: datafileErrors) == nil { throw ValidationError("--datafile-errors must be skip or stop") }
         do { try configuration().validate() } catch let failure as LoadRun.Failure { throw ValidationError(failure.description) }
@@ -130,6 +142,19 @@ struct LoadCommand: ParsableCommand {
         configuration.quiet = quiet
         configuration.segmentOffload = !noSegmentOffload
         configuration.receiveCoalescing = !noReceiveCoalescing
+        configuration.transport = try transportOptions.parsedTransport()
+        if configuration.transport != .udp && kind != .evquery {
+            throw ValidationError("--transport \(transportOptions.transport) needs --engine evquery")
+        }
+        configuration.connections = transportOptions.connections
+        configuration.tlsCAFile = transportOptions.tlsCa
+        configuration.tlsVerifiesPeer = !transportOptions.insecure
+        configuration.tlsServerName = transportOptions.tlsName
+        do {
+            configuration.shard = try shard.map { try LoadShard(parsing: $0) }
+            configuration.startAt = try startAt.map(LoadStartTime.parse)
+            configuration.labels = try LoadLabels.parse(label)
+        } catch let failure as LoadRun.Failure { throw ValidationError(failure.description) }
         return configuration
     }
 
@@ -155,13 +180,76 @@ struct LoadCommand: ParsableCommand {
                     + "flags win)\n").utf8))
             }
         }
+        // SIGTERM or SIGINT (a Job's pod deleted, ^C) stops starting queries; those in flight drain and the
+        // reports are written, marked incomplete, before the exit status says which signal it was.
+        let stopSwitch = LoadStopSwitch()
+        let signals = configuration.engine == .evquery ? StopSignals(stopSwitch) : nil
+        configuration.stopSwitch = stopSwitch
+        let metrics = try metricsListen.map { address in
+            try serveMetrics(at: address, shard: configuration.shard, labels: configuration.labels)
+        }
+        defer { metrics?.close() }
+        configuration.metrics = metrics
         let (report, recorder) = try LoadRun.run(configuration)
         print(report.text)
+        if let metrics, report.sent > 0 {
+            print("  metrics         their threads used \(String(format: "%.2f", metrics.cpuSeconds)) s CPU = "
+                + String(format: "%.3f", metrics.cpuSeconds / Double(report.sent) * 1e6) + " s per million queries")
+        }
         if let json { try report.json().write(toFile: json, atomically: true, encoding: .utf8) }
         if let histogramLog { try recorder.histogramLog.write(toFile: histogramLog, atomically: true, encoding: .utf8) }
         if let intervalCsv { try report.intervalCSV.write(toFile: intervalCsv, atomically: true, encoding: .utf8) }
         if let plot { try SVGPlot.render(report).write(toFile: plot, atomically: true, encoding: .utf8) }
         if !report.audit.ok { throw CommandFailure(.audit, "the exactly-once audit failed (see the report's audit line)") }
+        if metrics != nil && metricsLinger > 0 && signals?.received == nil { usleep(UInt32(metricsLinger * 1e6)) }
+        if let signal = signals?.received { throw ExitCode(128 + signal) }
+    }
+
+    /// Starts the metrics endpoint on `address` (`HOST:PORT`, `[IPv6]:PORT`).
+    private func serveMetrics(at address: String, shard: LoadShard?, labels: [String: String]) throws -> LoadMetrics {
+        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else {
+            throw ValidationError("--metrics-listen \(address): expected HOST:PORT")
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let metrics = LoadMetrics(shard: shard, labels: labels)
+        do {
+            let bound = try metrics.listen(host: host, port: port)
+            FileHandle.standardError.write(Data("evq load: metrics at http://\(address.hasSuffix(":0") ? String(address.dropLast(1)) + String(bound) : address)/metrics\n".utf8))
+        } catch {
+            throw CommandFailure(.unavailable, "--metrics-listen \(address): \(error)")
+        }
+        return metrics
+    }
+}
+
+/// SIGTERM and SIGINT, caught for the life of a load run: the first pulls the run's stop switch;
+/// the default action (the process ends) comes back when this is released.
+final class StopSignals {
+    private let sources: [any DispatchSourceSignal]
+    private let caught = Locked<Int32?>(nil)
+
+    init(_ stopSwitch: LoadStopSwitch) {
+        let caught = caught
+        sources = [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")].map { number, name in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                caught.withLock { $0 = $0 ?? number }
+                stopSwitch.pull(reason: name)
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    /// The first signal caught, if any.
+    var received: Int32? { caught.withLock { $0 } }
+
+    deinit {
+        for source in sources { source.cancel() }
+        signal(SIGTERM, SIG_DFL)
+        signal(SIGINT, SIG_DFL)
     }
 }
 

@@ -38,6 +38,7 @@ struct ResolveCommand: ParsableCommand {
     @Flag(help: "Ask over TCP from the start.")
     var tcp = false
     @OptionGroup var queryFlags: QueryFlagOptions
+    @OptionGroup var transportOptions: TransportOptions
     @Flag(help: "Clear RD (no recursion).")
     var norecurse = false
     @Option(help: "The whole query's deadline, seconds.")
@@ -49,7 +50,9 @@ struct ResolveCommand: ParsableCommand {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] seconds") }
         guard (1...255).contains(attempts) else { throw ValidationError("--attempts must be 1…255") }
         if let server {
-            do { _ = try DNSServer(parsing: server) } catch { throw ValidationError("--server: \(error)") }
+            do { _ = try DNSServer(parsing: server, defaultPort: transportOptions.defaultPort) } catch {
+                throw ValidationError("--server: \(error)")
+            }
         }
         _ = try sources()
         _ = try queryFlags.flags()
@@ -96,8 +99,9 @@ struct ResolveCommand: ParsableCommand {
             throw ValidationError("\(error)")
         }
         var configuration = DNSQueryEngine.Configuration()
-        if let server { configuration.servers = [try DNSServer(parsing: server)] }
+        if let server { configuration.servers = [try DNSServer(parsing: server, defaultPort: transportOptions.defaultPort)] }
         configuration.localAddresses = try sources()
+        try transportOptions.apply(to: &configuration)
         configuration.timeout = .nanoseconds(Int64(nanos))
         configuration.attempts = attempts
         configuration.maxRetransmitInterval = min(configuration.maxRetransmitInterval, configuration.timeout)

@@ -65,10 +65,10 @@ enum KnotPeer {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// Runs `bash tools/knot-server.sh ARGUMENTS` and waits for it (posix_spawn + waitpid:
-    /// Foundation's `Process.waitUntilExit` does not return here when the script leaves a daemon).
-    static func run(_ arguments: [String]) -> Int32 {
-        let argv = ["/bin/bash", repository.appendingPathComponent("tools/knot-server.sh").path] + arguments
+    /// Runs `bash SCRIPT ARGUMENTS` (tools/knot-server.sh by default) and waits for it (posix_spawn +
+    /// waitpid: Foundation's `Process.waitUntilExit` does not return here when the script leaves a daemon).
+    static func run(_ arguments: [String], script: String = "tools/knot-server.sh") -> Int32 {
+        let argv = ["/bin/bash", repository.appendingPathComponent(script).path] + arguments
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
         var pid: pid_t = 0

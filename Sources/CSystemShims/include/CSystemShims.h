@@ -64,6 +64,9 @@ int evq_epoll_wait_one(int epfd, int timeout_ms);
 int evq_zlib_compress(unsigned char *dst, unsigned long *dst_len, const unsigned char *src, unsigned long src_len);
 /// zlib's `compressBound(src_len)`.
 unsigned long evq_zlib_compress_bound(unsigned long src_len);
+/// zlib's `uncompress2`: inflates zlib-format `src` into `dst` (`*dst_len` bytes; set to the length
+/// written). Returns zlib's status (0 = Z_OK, -5 = Z_BUF_ERROR: `dst` too small, -3: bad data).
+int evq_zlib_uncompress(unsigned char *dst, unsigned long *dst_len, const unsigned char *src, unsigned long src_len);
 /// `getrandom(buf, len, 0)`: bytes from the kernel CSPRNG (DNS transaction ids).
 ssize_t evq_getrandom(void *buf, size_t len);
 /// `epoll_create1(EPOLL_CLOEXEC)`.
