@@ -129,7 +129,7 @@ let package = Package(
         ),
         .testTarget(name: "LinuxSystemTests", dependencies: ["LinuxSystem"]),
         .testTarget(name: "DNSMessageTests", dependencies: ["DNSMessage"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "DNSMessage", "EventReactor"]),
+        .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "DNSMessage", "EventReactor", "LinuxSystem"]),
         .testTarget(
             name: "DNSQueryTests",
             dependencies: [

@@ -5,14 +5,18 @@
 # `--engine evquery`, closed loop at each outstanding count, one datafile for all.
 #   evquery q/s            target >= 0.95x the floor (so ahead of dnsperf and evdns)
 #   evquery CPU-s/million  target <= 1.1x the floor
-# evquery runs twice: as it comes (equal-length queries to a socket leave as one UDP GSO message),
-# and as `evquery-mmsg` with --no-segment-offload (one message per query, sendmmsg, as the floor
-# sends): the second is the engine's own overhead over the floor, like for like.
+# evquery runs twice: as it comes (equal-length queries to a socket leave as one UDP GSO message,
+# replies the kernel coalesced are taken as one message, UDP GRO), and as `evquery-mmsg` with
+# --no-segment-offload --no-receive-coalescing (one message per query each way, sendmmsg/recvmmsg,
+# as the floor): the second is the engine's own overhead over the floor, like for like. `evq serve`
+# takes coalesced queries and sends equal-length answers to one client as one GSO message unless
+# --no-serve-offload (the responder as it was before both offloads).
 #
 # Usage: tools/compare-load.sh [--outstanding N]... [--duration S] [--server-threads T] [--knot]
 #   --outstanding N      closed-loop depth; repeat for several (default: 100 and 1000)
 #   --duration S         seconds per run (default 5)
 #   --server-threads T   responder threads / knotd UDP workers (default 1)
+#   --no-serve-offload   `evq serve --no-offload`: one datagram per receive and per send
 #   --knot               target knotd (tools/knot-server.sh) instead of `evq serve`; used anyway
 #                        while this evq has no `serve` command
 #   --names N            names in the datafile, qN.load.evq.test A (default 10000)
@@ -45,12 +49,14 @@ rounds=1
 ramp_max=""
 ramp_seconds=20
 server_max_qps=""
+serve_offload=()
 while [ $# -gt 0 ]; do
     case $1 in
     --outstanding) outstanding+=("$2"); shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --server-threads) threads=$2; shift 2 ;;
     --knot) use_knot=1; shift ;;
+    --no-serve-offload) serve_offload=(--no-offload); shift ;;
     --names) names=$2; shift 2 ;;
     --varied-names) varied=1; shift ;;
     --rounds) rounds=$2; shift 2 ;;
@@ -58,7 +64,7 @@ while [ $# -gt 0 ]; do
     --ramp-seconds) ramp_seconds=$2; shift 2 ;;
     --server-max-qps) server_max_qps=$2; shift 2 ;;
     *) echo "usage: $0 [--outstanding N]... [--duration S] [--server-threads T] [--knot] [--names N]" \
-            "[--varied-names] [--rounds R] [--ramp MAX [--ramp-seconds S] [--server-max-qps N]]" >&2; exit 2 ;;
+            "[--no-serve-offload] [--varied-names] [--rounds R] [--ramp MAX [--ramp-seconds S] [--server-max-qps N]]" >&2; exit 2 ;;
     esac
 done
 [ ${#outstanding[@]} -gt 0 ] || outstanding=(100 1000)
@@ -109,10 +115,10 @@ if [ "$use_knot" = 1 ]; then
     target="knotd 1 zone, $threads UDP worker(s)"
     KNOT_UDP_WORKERS=$threads tools/knot-server.sh start "$work/knot" "$port" "$work/$suffix.zone"
 else
-    target="evq serve, $threads thread(s), synthesis"
+    target="evq serve, $threads thread(s), synthesis${serve_offload:+, --no-offload}"
     limit=()
     if [ -n "$server_max_qps" ]; then limit=(--max-qps "$server_max_qps"); target+=", --max-qps $server_max_qps"; fi
-    "$evq" serve --port "$port" --threads "$threads" --suffix "$suffix" "${limit[@]}" >"$work/serve.log" 2>&1 &
+    "$evq" serve --port "$port" --threads "$threads" --suffix "$suffix" "${limit[@]}" "${serve_offload[@]}" >"$work/serve.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
         kdig -p "$port" @127.0.0.1 +short +timeout=1 +retry=0 "q0.$suffix" A 2>/dev/null | grep -q . && break
@@ -218,7 +224,7 @@ PY
 
 run_evq() {
     local label=$1 n=$2 json=$work/$1-$2.json out=$work/$1-$2.out status=ok engine=$1 extra=()
-    if [ "$label" = evquery-mmsg ]; then engine=evquery extra=(--no-segment-offload); fi
+    if [ "$label" = evquery-mmsg ]; then engine=evquery extra=(--no-segment-offload --no-receive-coalescing); fi
     rm -f "$json"
     timeout "$bound" "$evq" load --engine "$engine" --server "127.0.0.1:$port" --outstanding "$n" \
         --duration "$duration" --datafile "$data" --cancel-rate 0 --quiet --json "$json" "${extra[@]}" >"$out" 2>&1 \

@@ -14,7 +14,8 @@
 #   tools/instructions-per-query.sh [N] [OUTSTANDING]     (default 30000 queries, 100 outstanding)
 #
 # Env: SCRATCH (the build folder, default .build-release), EVQ (a prebuilt evq binary to use),
-# CACHE=1 (the cache simulation, about twice as slow).
+# CACHE=1 (the cache simulation, about twice as slow), SERVE_FLAGS (more `evq serve` flags, e.g.
+# --no-offload), LOAD_FLAGS (more `evq load` flags for the evquery engine, e.g. --no-receive-coalescing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-30000}
@@ -43,7 +44,9 @@ with open('$work/queries.txt', 'w') as out:
     out.writelines(f'q{i}.$suffix A\n' for i in range(10000))"
 port=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$EVQ" serve --port "$port" --threads 1 --suffix "$suffix" >"$work/serve.log" 2>&1 &
+read -r -a serve_flags <<<"${SERVE_FLAGS:-}"
+read -r -a load_flags <<<"${LOAD_FLAGS:-}"
+"$EVQ" serve --port "$port" --threads 1 --suffix "$suffix" "${serve_flags[@]}" >"$work/serve.log" 2>&1 &
 server_pid=$!
 sleep 0.5
 
@@ -56,10 +59,12 @@ else
     printf '%-8s %8s %12s %26s\n' engine queries outstanding "loop instructions/query"
 fi
 for engine in evquery floor; do
+    extra=()
+    if [ "$engine" = evquery ]; then extra=("${load_flags[@]}"); fi
     valgrind --tool=callgrind "${cache_options[@]}" --callgrind-out-file="$work/$engine.out" "$work/evq" load \
         --engine "$engine" \
         --server "127.0.0.1:$port" --outstanding "$OUTSTANDING" --queries "$N" --duration 3600 \
-        --datafile "$work/queries.txt" --cancel-rate 0 --quiet --json "$work/$engine.json" \
+        --datafile "$work/queries.txt" --cancel-rate 0 --quiet --json "$work/$engine.json" "${extra[@]}" \
         >/dev/null 2>"$work/$engine.err" || { cat "$work/$engine.err" >&2; exit 1; }
     case $engine in
         evquery) loop='EventReactor0B0C7runLoop' ;;

@@ -37,6 +37,21 @@ int evq_udp_segment_supported(int fd) {
     int size = 0;
     return setsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, sizeof size) == 0 ? 0 : errno;
 }
+int evq_udp_gro_enable(int fd) {
+    int on = 1;
+    return setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0 ? 0 : errno;
+}
+size_t evq_udp_gro_control_space(void) { return CMSG_SPACE(sizeof(int)); }
+int evq_udp_gro_segment_size(const struct msghdr *message) {
+    for (struct cmsghdr *control = CMSG_FIRSTHDR(message); control; control = CMSG_NXTHDR((struct msghdr *)message, control)) {
+        if (control->cmsg_level == SOL_UDP && control->cmsg_type == UDP_GRO) {
+            int size;
+            memcpy(&size, CMSG_DATA(control), sizeof size);
+            return size;
+        }
+    }
+    return 0;
+}
 void *evq_memmem(const void *h, size_t hl, const void *n, size_t nl) { return memmem(h, hl, n, nl); }
 void *evq_memrchr(const void *s, int c, size_t n) { return memrchr(s, c, n); }
 int evq_msg_waitforone(void) { return MSG_WAITFORONE; }

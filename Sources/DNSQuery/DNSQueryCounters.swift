@@ -25,6 +25,9 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
     public var unreachable = 0
     /// Replies read (UDP datagrams and TCP frames).
     public var replies = 0
+    /// UDP replies that arrived several to a message, coalesced by the kernel (UDP GRO:
+    /// `DNSQueryEngine.Configuration.receiveCoalescing`); included in `replies`.
+    public var repliesCoalesced = 0
     /// Queries completed with an answer.
     public var answered = 0
     /// Replies dropped: no query outstanding or quarantined under that id on that socket.
@@ -97,6 +100,7 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
         sum.receiveErrors += b.receiveErrors
         sum.unreachable += b.unreachable
         sum.replies += b.replies
+        sum.repliesCoalesced += b.repliesCoalesced
         sum.answered += b.answered
         sum.droppedWrongID += b.droppedWrongID
         sum.droppedWrongQuestion += b.droppedWrongQuestion
@@ -125,7 +129,7 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        "sent udp=\(sentUDP) (segmented \(sentSegmented)) tcp=\(sentTCP) replies=\(replies) answered=\(answered) dropped: "
+        "sent udp=\(sentUDP) (segmented \(sentSegmented)) tcp=\(sentTCP) replies=\(replies) (coalesced \(repliesCoalesced)) answered=\(answered) dropped: "
             + "wrong_id=\(droppedWrongID) wrong_question=\(droppedWrongQuestion) "
             + "wrong_opcode=\(droppedWrongOpcode) malformed=\(droppedMalformed) "
             + "late=\(droppedLate) duplicate=\(droppedDuplicate); trailing_bytes=\(repliesWithTrailingBytes) "

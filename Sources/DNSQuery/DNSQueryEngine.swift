@@ -137,7 +137,12 @@ public final class DNSQueryEngine: Sendable {
         /// datagrams on the wire for less CPU. On by default; a kernel without UDP GSO, or a device
         /// that cannot segment, turns it off for the shard (`DNSQueryCounters.segmentOffloadRefused`).
         public var segmentOffload = true
-        /// Datagrams read per `recvmmsg` (32).
+        /// Whether each UDP socket takes the replies the kernel coalesced (UDP GRO, `UDP_GRO`; Linux
+        /// 5.0): equal-length replies a server sent as one UDP GSO message arrive in one message of
+        /// the receive batch and are read one by one from it, with the same checks as any reply. On
+        /// by default; a kernel without it delivers each reply alone, read the same way.
+        public var receiveCoalescing = true
+        /// Messages read per `recvmmsg` (32): a datagram each, or several coalesced ones.
         public var receiveBatch = 32
         /// Where the engine logs: a server penalised or restored, send and receive errors, UDP
         /// segmentation refused, resolv.conf problems, a shutdown that cancels queries (nothing per

@@ -49,7 +49,8 @@ final class EngineShard: @unchecked Sendable {
     private let nameScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 8)
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
     private let batch: Int
-    /// The receive ring: `batch` datagrams of up to 4 KiB per `recvmmsg`.
+    /// The receive ring: `batch` messages per `recvmmsg`, each a datagram of up to 4 KiB or, with
+    /// `receiveCoalescing`, up to 64 KiB of replies the kernel coalesced (UDP GRO).
     private let received: DatagramBatch
     /// The UDP queries written during the current loop callback, sent together after it.
     private let sendBatch: UDPSendBatch
@@ -79,7 +80,9 @@ final class EngineShard: @unchecked Sendable {
         defaultList = ServerList(servers: states, rotate: configuration.rotate ?? resolvConf.rotate)
         batch = max(configuration.receiveBatch, 1)
         sendBatch = UDPSendBatch(capacity: configuration.sendBatch, segmentOffload: configuration.segmentOffload)
-        received = DatagramBatch(capacity: batch, slotSize: 4096)
+        received = DatagramBatch(capacity: batch,
+                                 slotSize: configuration.receiveCoalescing ? DatagramBatch.maxCoalescedBytes : 4096,
+                                 coalescing: configuration.receiveCoalescing)
         logger = configuration.logger ?? reactor.logger
         let observer = EngineObserver(shard: self, logger: logger, factory: configuration.metricsFactory)
         if observer.needsTick {
@@ -338,6 +341,8 @@ final class EngineShard: @unchecked Sendable {
             throw error
         }
         sendBatch.probeSegmentOffload(on: fd, shard: self)
+        // Refused by a kernel before 5.0: its replies then come one per message, read the same way.
+        if configuration.receiveCoalescing { DatagramBatch.enableReceiveCoalescing(on: fd) }
         let socket = UDPSocket(server: server, fd: fd, table: table)
         socket.watch(on: reactor, shard: self)
         server.sockets.append(socket)
@@ -457,37 +462,48 @@ final class EngineShard: @unchecked Sendable {
             // Each reply's table entry is a random line of a 512 KiB table, and its query an object
             // last touched when it was sent: fetch all the entries, then all the queries, so that
             // the batch's misses overlap instead of stalling one reply after another.
-            for index in 0..<count where received.length(index) >= 2 {
-                socket.table.prefetch(replyID(index))
-            }
-            for index in 0..<count where received.length(index) >= 2 {
-                // Every line of its first 192 bytes (a tagged query is 160, 16-byte aligned).
-                guard let owner = socket.table.owner(of: replyID(index)) else { continue }
-                prefetchForWrite(owner)
-                prefetchForWrite(owner + 64)
-                prefetchForWrite(owner + 128)
-                prefetchForWrite(owner + 191)
+            // A message is one reply, or several the kernel coalesced (UDP GRO).
+            for index in 0..<count {
+                _ = received.forEachDatagram(in: index) { reply, _ in
+                    if reply.count >= 2 { socket.table.prefetch(Self.replyID(reply)) }
+                    return true
+                }
             }
             for index in 0..<count {
-                if received.isTruncated(index) {
-                    counters.replies += 1
-                    counters.droppedMalformed += 1
-                    continue
+                _ = received.forEachDatagram(in: index) { reply, _ in
+                    // Every line of its first 192 bytes (a tagged query is 160, 16-byte aligned).
+                    guard reply.count >= 2, let owner = socket.table.owner(of: Self.replyID(reply)) else { return true }
+                    prefetchForWrite(owner)
+                    prefetchForWrite(owner + 64)
+                    prefetchForWrite(owner + 128)
+                    prefetchForWrite(owner + 191)
+                    return true
                 }
-                dispatch(received.datagram(index), on: socket)
-                // A completion may have shut the engine down: its fd is closed (and its number may
-                // already name another file), so nothing more is read from it.
-                if socket.isClosed { return }
+            }
+            for index in 0..<count {
+                let truncated = received.isTruncated(index), coalesced = received.segmentSize(index) > 0
+                let whole = received.forEachDatagram(in: index) { reply, isLast in
+                    if coalesced { counters.repliesCoalesced += 1 }
+                    if truncated && isLast {  // cut by the slot: its tail is lost
+                        counters.replies += 1
+                        counters.droppedMalformed += 1
+                        return true
+                    }
+                    dispatch(reply, on: socket)
+                    // A completion may have shut the engine down: its fd is closed (and its number may
+                    // already name another file), so nothing more is read from it.
+                    return !socket.isClosed
+                }
+                if !whole { return }
             }
             if count < batch { return }
         }
     }
 
-    /// The transaction id of the datagram in receive slot `index` (at least 2 bytes long).
+    /// The transaction id of `reply` (at least 2 bytes long).
     @inline(__always)
-    private func replyID(_ index: Int) -> UInt16 {
-        let slot = received.slot(index)
-        return UInt16(slot.load(as: UInt8.self)) << 8 | UInt16(slot.load(fromByteOffset: 1, as: UInt8.self))
+    private static func replyID(_ reply: UnsafeRawBufferPointer) -> UInt16 {
+        UInt16(reply[0]) << 8 | UInt16(reply[1])
     }
 
     /// Whether `code` is an ICMP error the kernel reports on a connected UDP socket: the server's

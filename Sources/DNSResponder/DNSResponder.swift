@@ -50,6 +50,16 @@ public final class DNSResponder: Sendable {
         /// Open stream connections at most, TCP, DoT and DoH together (each stream thread takes its
         /// share); one more is accepted and closed at once, and counted as refused.
         public var maxTCPConnections = 256
+        /// Whether each UDP thread takes the queries the kernel coalesced (UDP GRO, `UDP_GRO`; Linux
+        /// 5.0): a client's UDP GSO message of equal-length queries arrives as one message of the
+        /// receive batch, every query in it read and answered as if it came alone. A kernel without
+        /// it delivers each query alone.
+        public var receiveCoalescing = true
+        /// Whether equal-length UDP answers to one client, written in one pass over a receive
+        /// batch, leave as one message the kernel cuts into datagrams (UDP GSO, `UDP_SEGMENT`; Linux
+        /// 4.18): the same datagrams on the wire for less CPU. A kernel or device that refuses it
+        /// turns it off for the thread (`DNSResponderCounters.segmentOffloadRefused`).
+        public var segmentOffload = true
         /// Stream threads (TCP, DoT, DoH), each with its own listeners and epoll.
         public var tcpThreads = 1
         /// A stream connection that sends and receives nothing this long is closed (RFC 7766 §6.2.3);

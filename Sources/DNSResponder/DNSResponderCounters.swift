@@ -66,6 +66,15 @@ public struct DNSResponderCounters: Sendable, Equatable, CustomStringConvertible
     }
     /// Send calls that failed (the answer is lost; errno not kept per packet).
     public var sendErrors = 0
+    /// UDP queries that arrived several to a message, coalesced by the kernel (UDP GRO:
+    /// `DNSResponder.Configuration.receiveCoalescing`); included in `received`.
+    public var receivedCoalesced = 0
+    /// UDP answers that left in segmented messages (UDP GSO: equal-length answers to one client in
+    /// one message, cut into datagrams by the kernel: `DNSResponder.Configuration.segmentOffload`).
+    public var sentSegmented = 0
+    /// Segmented sends the kernel refused (or a kernel without UDP GSO): the thread then sends one
+    /// message per answer.
+    public var segmentOffloadRefused = 0
 
     /// All zero.
     public init() {}
@@ -98,6 +107,9 @@ public struct DNSResponderCounters: Sendable, Equatable, CustomStringConvertible
         sum.dot = a.dot + b.dot
         sum.doh = a.doh + b.doh
         sum.sendErrors += b.sendErrors
+        sum.receivedCoalesced += b.receivedCoalesced
+        sum.sentSegmented += b.sentSegmented
+        sum.segmentOffloadRefused += b.segmentOffloadRefused
         return sum
     }
 
@@ -113,6 +125,8 @@ public struct DNSResponderCounters: Sendable, Equatable, CustomStringConvertible
             ("fault_wrong_question", faultWrongQuestion), ("fault_duplicated", faultDuplicated),
             ("fault_wrong_source_port", faultWrongSourcePort), ("fault_rate_limited", faultRateLimited),
             ("fault_reset", faultReset), ("fault_split", faultSplit), ("send_errors", sendErrors),
+            ("received_coalesced", receivedCoalesced), ("sent_segmented", sentSegmented),
+            ("segment_offload_refused", segmentOffloadRefused),
         ] + tcp.fields("tcp") + dot.fields("dot") + doh.fields("doh")
         return fields.filter { $0.1 != 0 || $0.0 == "received" }.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
     }

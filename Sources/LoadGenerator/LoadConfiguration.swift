@@ -71,6 +71,9 @@ public struct LoadConfiguration: Sendable {
     /// (`DNSQueryEngine.Configuration.segmentOffload`); false sends one message per query, as the
     /// floor does.
     public var segmentOffload = true
+    /// The evquery engine takes replies the kernel coalesced (UDP GRO:
+    /// `DNSQueryEngine.Configuration.receiveCoalescing`); false reads each alone.
+    public var receiveCoalescing = true
     /// How the evquery engine asks (`--transport`): UDP, TCP or DNS over TLS.
     public var transport = DNSTransport.udp
     /// Stream connections per server and reactor over TCP and TLS (`--connections`).

@@ -149,7 +149,8 @@ public struct LoadReport: Codable, Sendable {
     /// for engines that do not count them.
     public var repliesDropped: [String: Int]?
     /// What the engine sent, by kind (evquery: `udp` queries, of which `segmented` went out in
-    /// UDP GSO messages, and `tcp`); nil for engines that do not count them.
+    /// UDP GSO messages, and `tcp`; and `replies_coalesced`, the replies that came several to a
+    /// message by UDP GRO); nil for engines that do not count them.
     public var sends: [String: Int]?
     /// Per server, with more than one (`--server` repeated); nil with one.
     public var servers: [ServerRow]?

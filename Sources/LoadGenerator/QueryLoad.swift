@@ -46,6 +46,7 @@ extension LoadRun {
         var engineConfiguration = DNSQueryEngine.Configuration()
         engineConfiguration.timeout = configuration.timeout
         engineConfiguration.segmentOffload = configuration.segmentOffload
+        engineConfiguration.receiveCoalescing = configuration.receiveCoalescing
         engineConfiguration.localAddresses = try configuration.sourceAddresses()
         engineConfiguration.metricsFactory = observability?.factory
         engineConfiguration.logger = observability?.logger
@@ -122,7 +123,8 @@ extension LoadRun {
             "wrong_opcode": total(\.droppedWrongOpcode),
             "malformed": total(\.droppedMalformed), "late": total(\.droppedLate), "duplicate": total(\.droppedDuplicate),
         ]
-        report.sends = ["udp": total(\.sentUDP), "segmented": total(\.sentSegmented), "tcp": total(\.sentTCP)]
+        report.sends = ["udp": total(\.sentUDP), "segmented": total(\.sentSegmented), "tcp": total(\.sentTCP),
+                        "replies_coalesced": total(\.repliesCoalesced)]
         report.transport = configuration.transport == .tls ? "dot" : configuration.transport.rawValue
         if configuration.transport.isStream {
             report.connections = [

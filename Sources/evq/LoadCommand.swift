@@ -86,6 +86,8 @@ struct LoadCommand: ParsableCommand {
     var quiet = false
     @Flag(help: "evquery: one message per query (sendmmsg, as the floor) instead of UDP GSO for equal-length queries.")
     var noSegmentOffload = false
+    @Flag(help: "evquery: read each reply alone (recvmmsg) instead of taking coalesced replies (UDP GRO).")
+    var noReceiveCoalescing = false
 
     func validate() throws {
         if !(metricsLinger.isFinite && (0...600).contains(metricsLinger)) { throw ValidationError("--metrics-linger must be 0…600 seconds") }
@@ -139,6 +141,7 @@ struct LoadCommand: ParsableCommand {
         configuration.seed = seed
         configuration.quiet = quiet
         configuration.segmentOffload = !noSegmentOffload
+        configuration.receiveCoalescing = !noReceiveCoalescing
         configuration.transport = try transportOptions.parsedTransport()
         if configuration.transport != .udp && kind != .evquery {
             throw ValidationError("--transport \(transportOptions.transport) needs --engine evquery")

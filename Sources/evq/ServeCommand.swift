@@ -76,6 +76,8 @@ struct ServeCommand: ParsableCommand {
     var split = 0.0
     @Option(help: "Answer at most this many UDP queries per second (all threads), dropping the rest: a server of known capacity.")
     var maxQps: Double?
+    @Flag(help: "UDP: read each query alone (no GRO) and send each answer alone (no GSO), as before both offloads.")
+    var noOffload = false
 
     func validate() throws {
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be 1…64") }
@@ -103,6 +105,8 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         var configuration = DNSResponder.Configuration()
         configuration.sharePort = sharePort
+        configuration.receiveCoalescing = !noOffload
+        configuration.segmentOffload = !noOffload
         configuration.address = address
         configuration.port = port
         configuration.threads = threads

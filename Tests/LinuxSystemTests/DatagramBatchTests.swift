@@ -126,6 +126,71 @@ import Glibc
         }
         #expect(datagrams == (0..<5).map { [UInt8](repeating: UInt8($0), count: 20) })
     }
+
+    /// Reads `fd` with a coalescing batch until `expected` datagrams came (or 2 s passed): each
+    /// message cut at its segment size. Returns the datagrams and how many messages held them.
+    private func receiveCoalesced(_ fd: Int32, expected: Int) throws -> (datagrams: [[UInt8]], messages: Int) {
+        let incoming = DatagramBatch(capacity: 8, slotSize: DatagramBatch.maxCoalescedBytes, coalescing: true)
+        var datagrams: [[UInt8]] = [], messages = 0
+        while datagrams.count < expected, waitReadable(fd) {
+            let count = try incoming.receive(on: fd)
+            for index in 0..<count {
+                #expect(!incoming.isTruncated(index))
+                _ = incoming.forEachDatagram(in: index) { datagram, _ in
+                    datagrams.append(Array(datagram))
+                    return true
+                }
+                messages += 1
+            }
+        }
+        return (datagrams, messages)
+    }
+
+    /// One segmented send of ten 40-byte datagrams and a shorter last one, then two sent singly.
+    private func sendTenSegmentsAndTwoSingles(from client: Int32) throws {
+        try #require(DatagramBatch.segmentOffloadSupported(on: client))
+        let outgoing = DatagramBatch(capacity: 11, slotSize: 64, segmentable: true)
+        for index in 0..<11 {
+            let length = index == 10 ? 25 : 40
+            outgoing.slot(index).initializeMemory(as: UInt8.self, repeating: UInt8(index), count: length)
+            outgoing.setVectorLength(index, length)
+        }
+        outgoing.setMessage(0, firstVector: 0, vectorCount: 11, segmentSize: 40)
+        #expect(outgoing.send(on: client, count: 1) == .sent(1))
+        for value in [UInt8(11), 12] {
+            let bytes = [UInt8](repeating: value, count: 30)
+            #expect(try bytes.withUnsafeBytes { try Socket.send(client, $0) } == 30)
+        }
+    }
+
+    private var tenSegmentsAndTwoSingles: [[UInt8]] {
+        (0..<10).map { [UInt8](repeating: UInt8($0), count: 40) } + [[UInt8](repeating: 10, count: 25)]
+            + [[UInt8](repeating: 11, count: 30), [UInt8](repeating: 12, count: 30)]
+    }
+
+    @Test func aSegmentedMessageArrivesWholeWithItsSegmentSizeOnASocketThatTakesCoalescedDatagrams() throws {
+        let server = try boundSocket()
+        defer { Socket.close(server.fd) }
+        try #require(DatagramBatch.enableReceiveCoalescing(on: server.fd), "UDP_GRO (Linux 5.0)")
+        let client = try connectedSocket(to: server.port)
+        defer { Socket.close(client) }
+        try sendTenSegmentsAndTwoSingles(from: client)
+        let (datagrams, messages) = try receiveCoalesced(server.fd, expected: 13)
+        #expect(datagrams == tenSegmentsAndTwoSingles)
+        // The segmented send in one message, each single in its own.
+        #expect(messages == 3)
+    }
+
+    @Test func withoutCoalescingTheSameSendsArriveOneDatagramPerMessageAndReadTheSame() throws {
+        let server = try boundSocket()
+        defer { Socket.close(server.fd) }
+        let client = try connectedSocket(to: server.port)
+        defer { Socket.close(client) }
+        try sendTenSegmentsAndTwoSingles(from: client)
+        let (datagrams, messages) = try receiveCoalesced(server.fd, expected: 13)
+        #expect(datagrams == tenSegmentsAndTwoSingles)
+        #expect(messages == 13)
+    }
 }
 
 @Suite struct SystemErrorTests {

@@ -1,6 +1,6 @@
 // Linux calls that Swift's Glibc module hides because they need _GNU_SOURCE, wrapped once.
 // No logic: each function forwards to the libc call of the same name without the prefix, except the
-// SIGBUS guard (mapping_guard.c), the UDP_SEGMENT control message and the prefetch hint below.
+// SIGBUS guard (mapping_guard.c), the UDP_SEGMENT and UDP_GRO control messages and the prefetch hint below.
 #ifndef EVQUERY_CSYSTEMSHIMS_H
 #define EVQUERY_CSYSTEMSHIMS_H
 #include <stddef.h>
@@ -28,6 +28,15 @@ size_t evq_udp_segment_control(void *control, unsigned short segment_size);
 /// `setsockopt(fd, SOL_UDP, UDP_SEGMENT, 0)`: 0 when the kernel knows UDP GSO (Linux 4.18), else
 /// the errno (`ENOPROTOOPT`).
 int evq_udp_segment_supported(int fd);
+/// `setsockopt(fd, SOL_UDP, UDP_GRO, 1)`: the socket takes datagrams the kernel coalesced (UDP GRO,
+/// Linux 5.0; a UDP GSO message over loopback arrives whole) as one buffer, with their size in a
+/// control message. 0 on success, else the errno (`ENOPROTOOPT` on an older kernel).
+int evq_udp_gro_enable(int fd);
+/// The control-message space a receive needs for the `UDP_GRO` segment size (`CMSG_SPACE(sizeof(int))`).
+size_t evq_udp_gro_control_space(void);
+/// The segment size in a received message's `SOL_UDP`/`UDP_GRO` control message, or 0 when it has
+/// none (the message is one datagram).
+int evq_udp_gro_segment_size(const struct msghdr *message);
 /// `strerror_r(3)` (the GNU form): the text for `code`, written into `buffer` when the C library
 /// has no static text for it.
 const char *evq_strerror(int code, char *buffer, size_t length);
