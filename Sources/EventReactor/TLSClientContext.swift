@@ -105,6 +105,6 @@ public final class TLSClientContext {
         if let reason = ERR_reason_error_string(code) { return String(cString: reason) }
         var buffer = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(code, &buffer, buffer.count)
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
