@@ -8,7 +8,8 @@
 #
 # - Two binaries in .build-fuzz/, built with -sanitize=fuzzer,address: the DNSMessage sources with
 #   tools/fuzz/DNSMessageFuzzer.swift, and the LogQuery sources with tools/fuzz/LogQueryFuzzer.swift
-#   (compiled together, so internals are reachable; EventReactor, LinuxSystem, Atomics and the C shims are
+#   (compiled together, so internals are reachable; EventReactor, LinuxSystem, Atomics, swift-log,
+#   swift-metrics' CoreMetrics and the C shims are
 #   linked from the package's debug build, which this builds first if it is missing). A source
 #   change that breaks a fuzzer fails this script, and so the test command.
 # - Each target starts from its seed corpus tools/fuzz/corpus/TARGET/ (in the repository) plus
@@ -43,15 +44,16 @@ if needs rfc3164 rfc5424 jsonl filter bookmark; then
   package=$(grep -m1 '"-module-name","EventReactor"' .build/debug.yaml | grep -o '"-package-name","[^"]*"' | cut -d'"' -f4)
   [ -n "$package" ] || { echo "fuzz: no -package-name for EventReactor in .build/debug.yaml" >&2; exit 1; }
   echo "== fuzz: building $out/logquery-fuzzer"
-  mapfile -t objects < <(find "$bin"/{EventReactor,LinuxSystem,Atomics,_AtomicsShims,CSystemShims}.build -name '*.o')
+  mapfile -t objects < <(find "$bin"/{EventReactor,LinuxSystem,Atomics,_AtomicsShims,CSystemShims,Logging,CoreMetrics}.build -name '*.o')
   swiftc "${flags[@]}" -package-name "$package" -module-name LogQueryFuzzer -I "$bin/Modules" \
     -Xcc -fmodule-map-file=Sources/CLibevent/module.modulemap -Xcc -fmodule-map-file=Sources/CZlib/module.modulemap \
     -Xcc -fmodule-map-file=Sources/CPCRE2/module.modulemap \
+    -Xcc -fmodule-map-file=Sources/COpenSSL/module.modulemap \
     -Xcc -fmodule-map-file="$bin/CSystemShims.build/module.modulemap" -Xcc -ISources/CSystemShims/include \
     -Xcc -fmodule-map-file=.build/checkouts/swift-atomics/Sources/_AtomicsShims/include/module.modulemap \
     Sources/LogQuery/*.swift tools/fuzz/LogQueryFuzzer.swift \
     "${objects[@]}" \
-    $(pkg-config --libs libevent_pthreads) -lz -lpcre2-8 \
+    $(pkg-config --libs libevent_pthreads libevent_openssl openssl) -lz -lpcre2-8 \
     -o "$out/logquery-fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
 fi
 
