@@ -40,6 +40,6 @@ if [ "${EVQ_SKIP_TSAN:-0}" != 1 ]; then
   swift build --build-tests --sanitize=thread --scratch-path .build-tsan
   # AddressSpaceLimitTests limit the child's address space: ThreadSanitizer's own allocator then
   # fails ("internal allocator is out of memory") before the engine's mapping does.
-  swift test --skip-build --sanitize=thread --scratch-path .build-tsan --filter 'EventReactorTests|LoadGeneratorTests|DNSResponderTests|DNSQueryTests|LogQueryTests' \
+  swift test --skip-build --sanitize=thread --scratch-path .build-tsan --filter 'EventReactorTests|LoadGeneratorTests|DNSResponderTests|DNSQueryTests|LogQueryTests|EvqueryLifecycleTests' \
     --skip AddressSpaceLimitTests
 fi
