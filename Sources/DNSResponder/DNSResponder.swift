@@ -47,8 +47,10 @@ public final class DNSResponder: Sendable {
         /// processes, the kernel then splits the traffic). Off: `start` refuses a port another
         /// socket holds (`EADDRINUSE`), and only the responder's own threads share it.
         public var sharePort = false
-        /// Open stream connections at most, TCP, DoT and DoH together (each stream thread takes its
-        /// share); one more is accepted and closed at once, and counted as refused.
+        /// Open stream connections, TCP, DoT and DoH together, shared among the stream threads:
+        /// each thread holds at most its share (this divided by `tcpThreads`, rounded up), and one
+        /// more accepted by a full thread is closed at once and counted as refused. The kernel spreads
+        /// new connections over the threads unevenly, so refusals may begin before the total is reached.
         public var maxTCPConnections = 256
         /// Whether each UDP thread takes the queries the kernel coalesced (UDP GRO, `UDP_GRO`; Linux
         /// 5.0): a client's UDP GSO message of equal-length queries arrives as one message of the

@@ -170,7 +170,8 @@ public final class StreamConnection {
     }
 
     /// Gives up the socket without freeing libevent's objects: for an owner torn down off the loop
-    /// after the loop stopped (the base, when it is freed, drops what remains). Closes the fd.
+    /// after the loop stopped. Closes the fd; the bufferevent, its `SSL` and this object are left
+    /// allocated (the base does not free them), as every event torn down off its loop is.
     public func abandon() {
         guard let bufferEvent else { return }
         self.bufferEvent = nil

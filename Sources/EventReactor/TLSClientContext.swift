@@ -69,8 +69,11 @@ public final class TLSClientContext {
                  sessionKey: String) {
         SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(connection).toOpaque())
         if let serverName {
-            _ = SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name),
-                         UnsafeMutableRawPointer(mutating: serverName))
+            // OpenSSL copies the name during the call.
+            _ = serverName.withCString { name in
+                SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name),
+                         UnsafeMutableRawPointer(mutating: name))
+            }
             if verifiesPeer { _ = SSL_set1_host(ssl, serverName) }
         } else if verifiesPeer {
             _ = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), addressText)
@@ -84,9 +87,11 @@ public final class TLSClientContext {
         if SSL_version(ssl) < TLS1_3_VERSION, let session = SSL_get1_session(ssl) { keep(session, for: sessionKey) }
     }
 
-    /// Keeps `session` (a reference the context now owns) as the one to resume for `key`.
+    /// Keeps `session` (a reference the context now owns) as the one to resume for `key`; the
+    /// reference it replaces is dropped (a resumed TLS 1.2 session comes back as the same one with
+    /// one more reference, which is dropped too).
     func keep(_ session: OpaquePointer, for key: String) {
-        if let old = sessions.updateValue(session, forKey: key), old != session { SSL_SESSION_free(old) }
+        if let old = sessions.updateValue(session, forKey: key) { SSL_SESSION_free(old) }
     }
 
     /// OpenSSL's queued errors of this thread in words, cleared.

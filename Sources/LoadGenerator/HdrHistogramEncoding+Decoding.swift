@@ -69,7 +69,10 @@ extension HdrHistogramEncoding {
         while position < bytes.count {
             let value = try zigZag(bytes, at: &position)
             if value < 0 {
-                guard value > Int64.min else { throw DecodingError(description: "a run of zeros out of range") }
+                // A run may reach one past the last bucket, never further (nor overflow the index).
+                guard value > Int64.min, -value <= Int64(lastIndex + 1 - index) else {
+                    throw DecodingError(description: "a run of zeros out of range")
+                }
                 index += Int(-value)
                 continue
             }
@@ -179,7 +182,16 @@ extension HistogramLogReader {
             let log: (histogram: Histogram<UInt64>, intervals: Int)
             do { log = try merged(text) } catch { throw .init(description: "\(source): \(error)") }
             intervals += log.intervals
-            if total == nil { total = log.histogram } else { total!.add(log.histogram) }
+            guard log.intervals > 0 else { continue }  // an empty log adds nothing
+            guard let first = total else {
+                total = log.histogram
+                continue
+            }
+            guard first.lowestDiscernibleValue == log.histogram.lowestDiscernibleValue,
+                first.highestTrackableValue == log.histogram.highestTrackableValue,
+                first.numberOfSignificantValueDigits == log.histogram.numberOfSignificantValueDigits
+            else { throw .init(description: "\(source): histogram settings differ from the first log's") }
+            total!.add(log.histogram)
         }
         let expected = try report.decoded().query
         let logs = total ?? makeLatencyHistogram()

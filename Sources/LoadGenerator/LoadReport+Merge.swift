@@ -155,11 +155,13 @@ extension LoadReport {
             }
         }
         let (query, loop, thread) = histograms!
-        func sum(_ field: (LoadReport) -> Int) -> Int { reports.reduce(0) { $0 + field($1.report) } }
+        // Counts from files: a sum past Int.max stops there instead of trapping.
+        func plus(_ a: Int, _ b: Int) -> Int { let (r, o) = a.addingReportingOverflow(b); return o ? (b < 0 ? .min : .max) : r }
+        func sum(_ field: (LoadReport) -> Int) -> Int { reports.reduce(0) { plus($0, field($1.report)) } }
         func sumD(_ field: (LoadReport) -> Double) -> Double { reports.reduce(0) { $0 + field($1.report) } }
         func sumCounts(_ field: (LoadReport) -> [String: Int]?) -> [String: Int]? {
             let all = reports.compactMap { field($0.report) }
-            return all.isEmpty ? nil : all.reduce(into: [:]) { total, one in total.merge(one, uniquingKeysWith: +) }
+            return all.isEmpty ? nil : all.reduce(into: [:]) { total, one in total.merge(one, uniquingKeysWith: plus) }
         }
         func joined(_ field: (LoadReport) -> String) -> String {
             var seen: [String] = []
@@ -168,11 +170,11 @@ extension LoadReport {
         }
         let audits = reports.map(\.report.audit)
         let audit = ExactlyOnceAudit(
-            started: audits.reduce(0) { $0 + $1.started }, completed: audits.reduce(0) { $0 + $1.completed },
-            doubleCompletions: audits.reduce(0) { $0 + $1.doubleCompletions }, missed: audits.reduce(0) { $0 + $1.missed },
-            eventsAfterDrain: audits.reduce(0) { $0 + $1.eventsAfterDrain },
-            eventsBaseline: audits.reduce(0) { $0 + $1.eventsBaseline },
-            timersAfterDrain: audits.reduce(0) { $0 + $1.timersAfterDrain })
+            started: audits.reduce(0) { plus($0, $1.started) }, completed: audits.reduce(0) { plus($0, $1.completed) },
+            doubleCompletions: audits.reduce(0) { plus($0, $1.doubleCompletions) }, missed: audits.reduce(0) { plus($0, $1.missed) },
+            eventsAfterDrain: audits.reduce(0) { plus($0, $1.eventsAfterDrain) },
+            eventsBaseline: audits.reduce(0) { plus($0, $1.eventsBaseline) },
+            timersAfterDrain: audits.reduce(0) { plus($0, $1.timersAfterDrain) })
         let sent = sum(\.sent), cpu = sumD(\.cpuSeconds)
         let closed = reports.allSatisfy { $0.report.mode == "closed" }
         var merged = LoadReport(

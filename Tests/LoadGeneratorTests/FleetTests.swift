@@ -116,6 +116,45 @@ struct FleetTests {
         }
     }
 
+    @Test func aRunOfZerosPastTheLastBucketIsAnErrorNotAnOverflow() {
+        // The header of an empty histogram, then a run of Int64.max zeros and one count: the index
+        // would pass Int.max.
+        var bytes = HdrHistogramEncoding.encode(makeLatencyHistogram())
+        bytes.removeSubrange(40...)
+        func zigZag(_ value: Int64) {
+            var raw = UInt64(bitPattern: (value << 1) ^ (value >> 63))
+            for _ in 0..<8 {
+                guard raw >= 0x80 else { bytes.append(UInt8(raw)); return }
+                bytes.append(UInt8(raw & 0x7f) | 0x80)
+                raw >>= 7
+            }
+            bytes.append(UInt8(truncatingIfNeeded: raw))
+        }
+        zigZag(-Int64.max)
+        zigZag(-Int64.max)
+        zigZag(1)
+        let length = UInt32(bytes.count - 40)
+        for (index, byte) in withUnsafeBytes(of: length.bigEndian, Array.init).enumerated() { bytes[4 + index] = byte }
+        #expect(throws: HdrHistogramEncoding.DecodingError.self) { try HdrHistogramEncoding.decode(bytes) }
+    }
+
+    @Test func intervalLogsOfOtherHistogramSettingsAreRefusedNotAdded() throws {
+        var fine = makeLatencyHistogram()
+        _ = fine.record(1_000)
+        var coarse = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 1_000_000,
+                                       numberOfSignificantValueDigits: .one)
+        _ = coarse.record(1_000)
+        func log(_ histogram: Histogram<UInt64>) -> String {
+            "#[StartTime: 0.000 (seconds since epoch)]\n\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n"
+                + "0.000,1.000,1.000,\(HdrHistogramEncoding.compressedBase64(histogram))\n"
+        }
+        let report = EncodedHistograms(query: fine, cancelLoop: makeLatencyHistogram(), cancelThread: makeLatencyHistogram())
+        _ = try HistogramLogReader.compare([("a.hlog", log(fine))], with: report)
+        #expect(throws: HdrHistogramEncoding.DecodingError.self) {
+            try HistogramLogReader.compare([("a.hlog", log(fine)), ("b.hlog", log(coarse))], with: report)
+        }
+    }
+
     /// A report as a generator writes it, from the histograms of its samples.
     private func report(query: Histogram<UInt64>, shard: String?, sent: Int) -> LoadReport {
         let empty = makeLatencyHistogram()
