@@ -69,6 +69,7 @@ public final class StreamConnection {
     /// closed with the connection, also when this throws).
     /// - Parameters:
     ///   - reactor: the loop; call on its thread.
+    ///   - fd: the connected or connecting stream socket, owned by the connection from here on.
     ///   - tls: with a context, the connection speaks TLS (client side); nil: plain TCP.
     ///   - serverName: with TLS, the name sent (SNI) and the certificate must carry; nil: the
     ///     certificate must carry the address `addressText` instead.
