@@ -507,19 +507,19 @@ public final class Reactor: @unchecked Sendable {
         }, box)
         precondition(rc == 0, "pthread_create failed: \(rc)")
         lifecycle.waitStarted()
-        loopThreadForJoin = thread
+        loopThreadForJoin.withLock { $0 = thread }
     }
 
-    private var loopThreadForJoin: pthread_t?
-    /// Guards the join: `shutdown()` and `shutdown() async` may race to reap the thread.
-    private let joinLock = Locked(())
+    /// The loop thread until it is joined or detached, behind a lock: `shutdown()` and
+    /// `shutdown() async` may race to reap it.
+    private let loopThreadForJoin = Locked<pthread_t?>(nil)
 
     /// Joins the loop thread once it has stopped (only the first caller joins).
     private func joinLoopThread() {
-        joinLock.withLock { _ in
-            if let thread = loopThreadForJoin {
-                pthread_join(thread, nil)
-                loopThreadForJoin = nil
+        loopThreadForJoin.withLock { thread in
+            if let joined = thread {
+                pthread_join(joined, nil)
+                thread = nil
             }
         }
     }
@@ -576,7 +576,7 @@ public final class Reactor: @unchecked Sendable {
     }
 
     deinit {
-        joinLock.withLock { _ in if let thread = loopThreadForJoin { pthread_detach(thread) } }
+        loopThreadForJoin.withLock { thread in if let detached = thread { pthread_detach(detached) } }
         loopClock.deallocate()
     }
 }
