@@ -11,6 +11,9 @@ struct CancelRaceTests {
         configuration.threads = 4
         configuration.seed = 42
         configuration.kinds = [.timer, .socket]
+        // Every operation starts however slow the run (ThreadSanitizer beside the parallel tests
+        // took more than the default 10 s); the count still bounds it.
+        configuration.durationSeconds = 300
         let report = try CancelRace.run(configuration)
         #expect(report.audit.ok, "\(report.audit)")
         #expect(report.started == 30_000)
