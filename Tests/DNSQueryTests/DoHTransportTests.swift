@@ -47,18 +47,8 @@ import Glibc
         configuration.dohMethod = method
         configuration.connectionsPerServer = 2
         let count = 600
-        let outcomes = Outcomes()
-        var counters = DNSQueryCounters()
-        try withEngine(configuration, operations: count) { reactor, engine, ledger in
-            for index in 0..<count {
-                engine.start(try DNSQueryRequest("d\(index).load.evq.test.", type: .a),
-                             completion: recording(index, ledger, outcomes))
-            }
-            #expect(reactor.waitForDrain(timeoutNanos: 30_000_000_000))
-            counters = engine.counters()
-            return count
-        }
-        let results = (0..<count).compactMap { outcomes[$0]?.result }
+        let (outcomes, counters) = try askAll(configuration, (0..<count).map { "d\($0).load.evq.test." })
+        let results = outcomes.compactMap { $0.result }
         #expect(results.count == count)
         #expect(results.allSatisfy { $0.transport == .doh && $0.rcode == .noError && $0.answers.count == 1 })
         #expect(try results[7].name == DNSName(parsing: "d7.load.evq.test."))
@@ -141,19 +131,10 @@ import Glibc
         var configuration = Self.configuration(port: responder.dohPort!, certificate)
         configuration.dohPath = "/not-dns"
         configuration.attempts = 1
-        let outcomes = Outcomes()
-        var counters = DNSQueryCounters()
-        try withEngine(configuration, operations: 2) { reactor, engine, ledger in
-            for index in 0..<2 {
-                engine.start(try DNSQueryRequest("p\(index).load.evq.test.", type: .a),
-                             completion: recording(index, ledger, outcomes))
-            }
-            #expect(reactor.waitForDrain(timeoutNanos: 20_000_000_000))
-            counters = engine.counters()
-            return 2
-        }
-        for index in 0..<2 {
-            #expect(outcomes[index]?.error == .connectionFailed("the DoH server answered HTTP status 404"))
+        let (outcomes, counters) = try askAll(configuration, ["p0.load.evq.test.", "p1.load.evq.test."])
+        #expect(outcomes.count == 2)
+        for outcome in outcomes {
+            #expect(outcome.error == .connectionFailed("the DoH server answered HTTP status 404"))
         }
         #expect(counters.dohRefused == 2 && counters.connectionsFailed == 0)
     }
@@ -165,13 +146,7 @@ import Glibc
         // The DoT port speaks TLS but offers no ALPN.
         var configuration = Self.configuration(port: responder.dotPort!, certificate)
         configuration.attempts = 1
-        let outcomes = Outcomes()
-        try withEngine(configuration, operations: 1) { reactor, engine, ledger in
-            engine.start(try DNSQueryRequest("alpn.load.evq.test.", type: .a), completion: recording(0, ledger, outcomes))
-            #expect(reactor.waitForDrain(timeoutNanos: 20_000_000_000))
-            return 1
-        }
-        let error = try #require(outcomes[0]?.error)
+        let error = try #require(try askAll(configuration, ["alpn.load.evq.test."]).outcomes.first?.error)
         #expect("\(error)".contains("did not agree to HTTP/2 by ALPN (chose none)"), "\(error)")
     }
 
@@ -182,18 +157,7 @@ import Glibc
         var configuration = Self.configuration(port: responder.dohPort!, certificate)
         configuration.attempts = 1
         let count = 200
-        let outcomes = Outcomes()
-        var counters = DNSQueryCounters()
-        try withEngine(configuration, operations: count) { reactor, engine, ledger in
-            for index in 0..<count {
-                engine.start(try DNSQueryRequest("x\(index).load.evq.test.", type: .a),
-                             completion: recording(index, ledger, outcomes))
-            }
-            #expect(reactor.waitForDrain(timeoutNanos: 20_000_000_000))
-            counters = engine.counters()
-            return count
-        }
-        let all = (0..<count).compactMap { outcomes[$0] }
+        let (all, counters) = try askAll(configuration, (0..<count).map { "x\($0).load.evq.test." })
         let reset = all.filter { $0.error == .connectionFailed("the DoH server reset the stream (INTERNAL_ERROR)") }
         #expect(all.count == count)
         #expect(reset.count == counters.streamResets && reset.count == responder.counters().faultReset, "\(counters)")
@@ -208,6 +172,24 @@ import Glibc
         configuration.connectionsPerServer = 3
         try cancelStorm(configuration, count: 3_000)
     }
+}
+
+/// Starts one A query per name on a fresh engine, waits for them all, and returns the outcomes that
+/// came (in order) and the counters, after the exactly-once audit.
+func askAll(_ configuration: DNSQueryEngine.Configuration, _ names: [String],
+            sourceLocation: SourceLocation = #_sourceLocation) throws -> (outcomes: [DNSQueryOutcome], counters: DNSQueryCounters)
+{
+    let outcomes = Outcomes()
+    var counters = DNSQueryCounters()
+    try withEngine(configuration, operations: names.count, { reactor, engine, ledger in
+        for (index, name) in names.enumerated() {
+            engine.start(try DNSQueryRequest(name, type: .a), completion: recording(index, ledger, outcomes))
+        }
+        #expect(reactor.waitForDrain(timeoutNanos: 30_000_000_000), sourceLocation: sourceLocation)
+        counters = engine.counters()
+        return names.count
+    }, sourceLocation: sourceLocation)
+    return (names.indices.compactMap { outcomes[$0] }, counters)
 }
 
 /// A self-signed certificate for `localhost` and 127.0.0.1 (EC P-256, a day), made by `openssl` in a
@@ -268,18 +250,9 @@ func spawnAndWait(_ argv: [String]) -> Int32 {
         firstAttemptWaitsLong(&configuration)
         configuration.attempts = attempts
         configure(&configuration)
-        let outcomes = Outcomes()
-        var counters = DNSQueryCounters()
-        try withEngine(configuration, operations: count) { reactor, engine, ledger in
-            for index in 0..<count {
-                engine.start(try DNSQueryRequest("b\(index).example.test.", type: .a),
-                             completion: recording(index, ledger, outcomes))
-            }
-            #expect(reactor.waitForDrain(timeoutNanos: 20_000_000_000))
-            counters = engine.counters()
-            return count
-        }
-        return ((0..<count).compactMap { outcomes[$0] }, counters)
+        let (outcomes, counters) = try askAll(configuration, (0..<count).map { "b\($0).example.test." })
+        try #require(outcomes.count == count)
+        return (outcomes, counters)
     }
 
     @Test func httpErrorStatusFailsItsQueryNamingTheStatusAndTheOtherIsAnswered() throws {
@@ -379,15 +352,8 @@ func spawnAndWait(_ argv: [String]) -> Int32 {
         configuration.tlsCAFile = certificate.certificate
         firstAttemptWaitsLong(&configuration)
         configuration.attempts = 1
-        let outcomes = Outcomes()
-        var counters = DNSQueryCounters()
-        try withEngine(configuration, operations: 1) { reactor, engine, ledger in
-            engine.start(try DNSQueryRequest("t.example.test.", type: .a), completion: recording(0, ledger, outcomes))
-            #expect(reactor.waitForDrain(timeoutNanos: 20_000_000_000))
-            counters = engine.counters()
-            return 1
-        }
-        return (outcomes[0], counters)
+        let (outcomes, counters) = try askAll(configuration, ["t.example.test."])
+        return (outcomes.first, counters)
     }
 
     @Test func dotServerClosingMidStreamFailsTheQueryInWords() throws {
