@@ -1,20 +1,84 @@
 #!/usr/bin/env bash
-# The cost of observability (docs/performance.md): the same `evq load` run with swift-metrics and
-# swift-log off, then on (EVQ_OBSERVE=1: a Prometheus registry scraped every second, a logger at
-# .notice), interleaved for ROUNDS rounds in one session; prints each round's client CPU seconds
-# per million queries and q/s, and the median ratio on/off.
+# The cost of observability (docs/performance.md): the same `evq load` with swift-metrics and swift-log
+# off, then on (EVQ_OBSERVE=1: a Prometheus registry scraped every second, a logger at .notice).
+#
+# 1. Instructions, counted by valgrind's callgrind (they repeat to within a few per query whatever
+#    else the machine does, where CPU seconds do not): `evq load --queries N --outstanding 100`
+#    against a separate `evq serve`, off then on, in one run. Printed per completed query: the
+#    loop thread's instructions (`Reactor.runLoop`: the counting on the loop, per query) and the
+#    whole process's (every thread: the loop, the metrics publishers, the scraper). Valgrind runs
+#    the program some 50× slower, so the timer-driven work (a snapshot each 100 ms, a scrape each
+#    second) falls on 50× fewer queries than at full speed: the whole-process ratio is an upper bound.
+# 2. CPU seconds per million queries, ROUNDS interleaved rounds off/on at full speed, and the
+#    median ratio.
+#
 #   tools/observe-cost.sh [ROUNDS] [evq load arguments...]   (default: 3, --duration 5 --outstanding 1000)
-# Env: EVQ (default .build-release/release/evq, built if missing).
+# Env: EVQ (default .build-release/release/evq, built if missing), QUERIES (the counted runs' queries,
+# default 20000; 0 skips the instruction count).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 shift || true
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(--duration 5 --outstanding 1000)
+queries=${QUERIES:-20000}
 evq=${EVQ:-.build-release/release/evq}
 [ -x "$evq" ] || swift build -c release --product evq --scratch-path .build-release
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$out"
+}
+trap cleanup EXIT
+
+if [ "$queries" -gt 0 ]; then
+  command -v valgrind >/dev/null || tools/install-deps.sh valgrind
+  # valgrind 3.19 (Debian 12) cannot read Swift's DWARF 5: count on a copy without debug info (symbols stay).
+  objcopy --strip-debug "$evq" "$out/evq"
+  suffix=load.evq.test
+  python3 -c "
+with open('$out/queries.txt', 'w') as f:
+    f.writelines(f'q{i}.$suffix A\n' for i in range(10000))"
+  port=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$evq" serve --port "$port" --threads 1 --suffix "$suffix" >"$out/serve.log" 2>&1 &
+  server_pid=$!
+  sleep 0.5
+  for mode in off on; do
+    observe=0
+    [ "$mode" = on ] && observe=1
+    EVQ_OBSERVE=$observe valgrind --tool=callgrind --callgrind-out-file="$out/$mode.out" "$out/evq" load \
+      --server "127.0.0.1:$port" --outstanding 100 --queries "$queries" --duration 3600 --timeout 30 \
+      --datafile "$out/queries.txt" --cancel-rate 0 --quiet --json "$out/count-$mode.json" \
+      >/dev/null 2>"$out/$mode.err" || { cat "$out/$mode.err" >&2; exit 1; }
+  done
+  python3 - "$out" <<'PY'
+import json, re, subprocess, sys
+out = sys.argv[1]
+figures = {}
+for mode in ("off", "on"):
+    report = json.load(open(f"{out}/count-{mode}.json"))
+    completed = report["audit"]["completed"]
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", "--show=Ir",
+                           "--show-percs=no", f"{out}/{mode}.out"], capture_output=True, text=True, check=True).stdout
+    total = loop = None
+    for line in text.splitlines():
+        count = re.match(r"\s*([\d,]+)\s", line)
+        if count and "PROGRAM TOTALS" in line:
+            total = int(count.group(1).replace(",", ""))
+        elif count and "EventReactor0B0C7runLoop" in line:
+            loop = max(loop or 0, int(count.group(1).replace(",", "")))
+    if total is None or loop is None or not report["audit"]["ok"]:
+        sys.exit(f"observe-cost: {mode}: totals {total}, loop {loop}, audit ok {report['audit']['ok']}")
+    figures[mode] = (total / completed, loop / completed, completed, report["outcomes"].get("answered", 0))
+    print(f"instructions, observability {mode:3}: {figures[mode][0]:8.0f} per query in the process, "
+          f"{figures[mode][1]:6.0f} on the loop ({completed} completed, {figures[mode][3]} answered)")
+off, on = figures["off"], figures["on"]
+print(f"instructions per query, on/off: process {on[0] / off[0]:.3f}x (an upper bound), loop {on[1] / off[1]:.3f}x")
+PY
+fi
+
 for round in $(seq "$rounds"); do
   "$evq" load "${args[@]}" --json "$out/off-$round.json" >/dev/null
   EVQ_OBSERVE=1 "$evq" load "${args[@]}" --json "$out/on-$round.json" >/dev/null
