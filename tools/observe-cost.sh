@@ -3,16 +3,18 @@
 # off, then on (EVQ_OBSERVE=1: a Prometheus registry scraped every second, a logger at .notice).
 #
 # 1. Instructions, counted by valgrind's callgrind (they repeat to within a few per query whatever
-#    else the machine does, where CPU seconds do not): `evq load --queries N --outstanding 100`
-#    against a separate `evq serve`, off then on, in one run. Printed per completed query: the
-#    loop thread's instructions (`Reactor.runLoop`: the counting on the loop, per query) and the
-#    whole process's (every thread: the loop, the metrics publishers, the scraper). Valgrind runs
+#    else the machine does, where CPU seconds do not): `evq load --queries N --outstanding 100`, and
+#    2N, against a separate `evq serve`, off then on, in one run; the difference of the two runs is
+#    N queries' work, without the process's start and end. Printed per query: the loop thread's
+#    instructions (`Reactor.runLoop`: the counting on the loop, per query) and the whole process's
+#    (every thread: the loop, the metrics publishers, the scraper). Valgrind runs
 #    the program some 50× slower, so the timer-driven work (a snapshot each 100 ms, a scrape each
 #    second) falls on 50× fewer queries than at full speed: the whole-process ratio is an upper bound.
 # 2. CPU seconds per million queries, ROUNDS interleaved rounds off/on at full speed, and the
 #    median ratio.
 #
-#   tools/observe-cost.sh [ROUNDS] [evq load arguments...]   (default: 3, --duration 5 --outstanding 1000)
+#   tools/observe-cost.sh [ROUNDS] [evq load arguments...]   (default: 3, --duration 5 --outstanding 1000;
+#                                                            ROUNDS 0: the instruction count only)
 # Env: EVQ (default .build-release/release/evq, built if missing), QUERIES (the counted runs' queries,
 # default 20000; 0 skips the instruction count).
 set -euo pipefail
@@ -45,23 +47,25 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   "$evq" serve --port "$port" --threads 1 --suffix "$suffix" >"$out/serve.log" 2>&1 &
   server_pid=$!
   sleep 0.5
+  # Each mode at N and 2N queries: the difference is N queries' work, without the start and the end.
   for mode in off on; do
     observe=0
     [ "$mode" = on ] && observe=1
-    EVQ_OBSERVE=$observe valgrind --tool=callgrind --callgrind-out-file="$out/$mode.out" "$out/evq" load \
-      --server "127.0.0.1:$port" --outstanding 100 --queries "$queries" --duration 3600 --timeout 30 \
-      --datafile "$out/queries.txt" --cancel-rate 0 --quiet --json "$out/count-$mode.json" \
-      >/dev/null 2>"$out/$mode.err" || { cat "$out/$mode.err" >&2; exit 1; }
+    for n in "$queries" $((2 * queries)); do
+      EVQ_OBSERVE=$observe valgrind --tool=callgrind --callgrind-out-file="$out/$mode-$n.out" "$out/evq" load \
+        --server "127.0.0.1:$port" --outstanding 100 --queries "$n" --duration 3600 --timeout 30 \
+        --datafile "$out/queries.txt" --cancel-rate 0 --quiet --json "$out/count-$mode-$n.json" \
+        >/dev/null 2>"$out/$mode.err" || { cat "$out/$mode.err" >&2; exit 1; }
+    done
   done
-  python3 - "$out" <<'PY'
+  python3 - "$out" "$queries" <<'PY'
 import json, re, subprocess, sys
-out = sys.argv[1]
-figures = {}
-for mode in ("off", "on"):
-    report = json.load(open(f"{out}/count-{mode}.json"))
-    completed = report["audit"]["completed"]
+out, n = sys.argv[1], int(sys.argv[2])
+def counts(mode, queries):
+    report = json.load(open(f"{out}/count-{mode}-{queries}.json"))
     text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", "--show=Ir",
-                           "--show-percs=no", f"{out}/{mode}.out"], capture_output=True, text=True, check=True).stdout
+                           "--show-percs=no", f"{out}/{mode}-{queries}.out"],
+                          capture_output=True, text=True, check=True).stdout
     total = loop = None
     for line in text.splitlines():
         count = re.match(r"\s*([\d,]+)\s", line)
@@ -69,16 +73,23 @@ for mode in ("off", "on"):
             total = int(count.group(1).replace(",", ""))
         elif count and "EventReactor0B0C7runLoop" in line:
             loop = max(loop or 0, int(count.group(1).replace(",", "")))
-    if total is None or loop is None or not report["audit"]["ok"]:
-        sys.exit(f"observe-cost: {mode}: totals {total}, loop {loop}, audit ok {report['audit']['ok']}")
-    figures[mode] = (total / completed, loop / completed, completed, report["outcomes"].get("answered", 0))
-    print(f"instructions, observability {mode:3}: {figures[mode][0]:8.0f} per query in the process, "
-          f"{figures[mode][1]:6.0f} on the loop ({completed} completed, {figures[mode][3]} answered)")
+    answered = report["outcomes"].get("answered", 0)
+    if total is None or loop is None or not report["audit"]["ok"] or answered != queries:
+        sys.exit(f"observe-cost: {mode}, {queries} queries: totals {total}, loop {loop}, "
+                 f"audit ok {report['audit']['ok']}, {answered} answered")
+    return total, loop
+figures = {}
+for mode in ("off", "on"):
+    (total1, loop1), (total2, loop2) = counts(mode, n), counts(mode, 2 * n)
+    figures[mode] = ((total2 - total1) / n, (loop2 - loop1) / n)
+    print(f"instructions per query, observability {mode:3}: {figures[mode][0]:7.0f} in the process, "
+          f"{figures[mode][1]:6.0f} on the loop (the runs of {n} and {2 * n} queries, differenced)")
 off, on = figures["off"], figures["on"]
 print(f"instructions per query, on/off: process {on[0] / off[0]:.3f}x (an upper bound), loop {on[1] / off[1]:.3f}x")
 PY
 fi
 
+[ "$rounds" -gt 0 ] || exit 0
 for round in $(seq "$rounds"); do
   "$evq" load "${args[@]}" --json "$out/off-$round.json" >/dev/null
   EVQ_OBSERVE=1 "$evq" load "${args[@]}" --json "$out/on-$round.json" >/dev/null
