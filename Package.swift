@@ -144,6 +144,7 @@ let package = Package(
             dependencies: [
                 "LogQuery", "EventReactor", "LinuxSystem",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         .testTarget(
