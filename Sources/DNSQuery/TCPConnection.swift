@@ -117,7 +117,7 @@ class TCPConnection: QueryChannel {
         guard !isClosed else { return }
         isClosed = true
         if onLoop {
-            if closesWhenWritten { stream?.closeWhenWritten() } else { stream?.close() }
+            if closesWhenWritten { stream?.closeWhenWritten(within: Self.lastWordsLimit) } else { stream?.close() }
             idleTimer?.free()
         } else {
             stream?.abandon()
@@ -138,6 +138,10 @@ class TCPConnection: QueryChannel {
     /// Set before an orderly close (`DoHConnection`'s GOAWAY): the stream closes once what it
     /// queued has left.
     var closesWhenWritten = false
+
+    /// How long a closing connection's last words (a DoH GOAWAY) may wait for a server that stopped
+    /// reading before the connection is closed anyway.
+    static let lastWordsLimit: Duration = .seconds(1)
 
     /// Called by `close` once the stream is closed (or closing) and out of its slot, before the
     /// queries still waiting move on: a subclass frees what it holds.

@@ -17,7 +17,7 @@ private let streamReadTrampoline: @convention(c) (OpaquePointer?, UnsafeMutableR
     connection.reactor.afterCallback()
 }
 
-/// The output of a connection closing once written (`closeWhenWritten`) has left: it closes now.
+/// The output of a connection closing once written (`closeWhenWritten(within:)`) has left: it closes now.
 private let streamWrittenTrampoline: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { _, arg in
     guard let arg else { return }
     Unmanaged<StreamConnection>.fromOpaque(arg).takeUnretainedValue().close()
@@ -142,20 +142,25 @@ public final class StreamConnection {
         return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
     }
 
-    /// Closes the connection once the output queued so far has left (at once when none is queued):
-    /// the last words of a protocol (an HTTP/2 GOAWAY) reach the peer. Nothing is read meanwhile and
-    /// the handler does not run again; `close()` still closes it at once.
-    public func closeWhenWritten() {
+    /// Closes the connection once the output queued so far has left (at once when none is queued),
+    /// or when `limit` passes without the socket taking any of it (a peer that stopped reading):
+    /// the last words of a protocol (an HTTP/2 GOAWAY) reach the peer, and the connection is gone
+    /// within a bound either way. Nothing is read meanwhile and the handler does not run again;
+    /// `close()` still closes it at once. The corresponding C function is `bufferevent_set_timeouts`.
+    public func closeWhenWritten(within limit: Duration) {
         reactor.assertInLoop()
         guard let bufferEvent else { return }
         closing = true
         guard evbuffer_get_length(bufferevent_get_output(bufferEvent)) > 0 else { return close() }
+        let parts = max(limit, .microseconds(1)).components
+        var timeout = timeval(tv_sec: Int(parts.seconds), tv_usec: Int(parts.attoseconds / 1_000_000_000_000))
+        bufferevent_set_timeouts(bufferEvent, nil, &timeout)
         bufferevent_disable(bufferEvent, Int16(EV_READ))
         bufferevent_setcb(bufferEvent, nil, streamWrittenTrampoline, streamEventTrampoline,
                           Unmanaged.passUnretained(self).toOpaque())
     }
 
-    /// Set by `closeWhenWritten`: the handler is done with.
+    /// Set by `closeWhenWritten(within:)`: the handler is done with.
     private var closing = false
 
     /// Queues `bytes` for the peer (copied); false if the connection is closed or out of memory.
