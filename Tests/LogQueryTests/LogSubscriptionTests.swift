@@ -1,4 +1,5 @@
 import EventReactor
+import EvqueryTestSupport
 import Foundation
 import LogQuery
 import Testing
@@ -198,7 +199,7 @@ final class RawAppender {
                 writer.start()
                 #expect(writerDone.wait(seconds: 60) == true)
                 let last = (rotations + 1) * perSegment - 1
-                #expect(eventually(seconds: 30) { log.numbers.last == last })
+                #expect(eventually(within: .seconds(30)) { log.numbers.last == last })
                 subscription.cancel()
                 guard case .cancelled? = log.ended.wait() else {
                     Issue.record("expected a cancel")
