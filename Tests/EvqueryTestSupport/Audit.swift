@@ -32,12 +32,13 @@ public func withAudit<R: Auditable>(
     let drained = reactors.auditedReactors.allSatisfy { $0.waitForDrain(timeout: drain) }
     #expect(drained, "operations still in flight after \(drain)", sourceLocation: sourceLocation)
     await close()
-    expectAudit(reactors, baseline, ledger, started: started, drain: nil, sourceLocation: sourceLocation) {}
+    expectAudit(reactors, baseline, ledger, started: started, drain: nil, countsStarts: false,
+                sourceLocation: sourceLocation) {}
 }
 
 private func expectAudit<R: Auditable>(
     _ reactors: R, _ baseline: AuditBaseline, _ ledger: CompletionLedger, started: Int, drain: Duration?,
-    sourceLocation: SourceLocation, _ close: () -> Void
+    countsStarts: Bool = true, sourceLocation: SourceLocation, _ close: () -> Void
 ) {
     if let drain {
         let drained = reactors.auditedReactors.allSatisfy { $0.waitForDrain(timeout: drain) }
@@ -46,7 +47,9 @@ private func expectAudit<R: Auditable>(
     close()
     let audit = reactors.audit(since: baseline, ledger: ledger, started: started)
     #expect(audit.ok, "\(audit)", sourceLocation: sourceLocation)
-    #expect(audit.started == started, sourceLocation: sourceLocation)
+    // The reactors' own count of starts; an `async` form's operation (a task's query) may end
+    // before it is one, so the async harness checks the ledger only.
+    if countsStarts { #expect(audit.started == started, sourceLocation: sourceLocation) }
 }
 
 /// `withAudit` on a fresh reactor (shut down at the end) whose operations are numbered as they are

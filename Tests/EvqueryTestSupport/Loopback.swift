@@ -83,7 +83,8 @@ public enum Loopback {
         let text = try exchange("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", port: port)
         guard let end = text.range(of: "\r\n\r\n") else { return (text, "") }
         let head = text[..<end.lowerBound]
-        return (String(head.prefix { $0 != "\r" }), String(text[end.upperBound...]))
+        let statusLine = head.range(of: "\r\n").map { head[..<$0.lowerBound] } ?? head
+        return (String(statusLine), String(text[end.upperBound...]))
     }
 }
 
