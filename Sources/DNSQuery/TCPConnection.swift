@@ -62,7 +62,7 @@ final class TCPConnection: QueryChannel {
 
     override func didRelease() {
         if table.outstanding == 0, stream != nil {
-            idleTimer?.arm(after: .nanoseconds(Int64(clamping: shard.configuration.tcpIdleNanos)))
+            idleTimer?.arm(after: shard.configuration.tcpIdle)
         }
     }
 
