@@ -129,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LogQueryTests",
-            dependencies: ["LogQuery", "EventReactor", "EvqueryTestSupport", "LinuxSystem", logging]
+            dependencies: ["LogQuery", "EventReactor", "EvqueryTestSupport", "LinuxSystem", logging, metricsTestKit]
         ),
         .testTarget(
             name: "EvqueryLifecycleTests",

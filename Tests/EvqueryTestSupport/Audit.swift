@@ -55,10 +55,10 @@ private func expectAudit<R: Auditable>(
 /// `withAudit` on a fresh reactor (shut down at the end) whose operations are numbered as they are
 /// started, for tests that do not count their operations ahead.
 public func withAuditedReactor(
-    capacity: Int = 10_000, sourceLocation: SourceLocation = #_sourceLocation,
-    _ body: (Reactor, OperationLedger) throws -> Void
+    capacity: Int = 10_000, configuration: Reactor.Configuration = Reactor.Configuration(),
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: (Reactor, OperationLedger) throws -> Void
 ) throws {
-    let reactor = try Reactor()
+    let reactor = try Reactor(configuration: configuration)
     defer { reactor.shutdown() }
     try withAudit(reactor, operations: capacity, sourceLocation: sourceLocation) { reactor, ledger in
         let numbered = OperationLedger(ledger)
