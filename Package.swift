@@ -8,6 +8,18 @@
 // the mapped-file guard, inotify, process usage): the modules above it call the kernel through it.
 import PackageDescription
 
+// The products of the dependencies, named once for the targets below.
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let metricsTestKit = Target.Dependency.product(name: "MetricsTestKit", package: "swift-metrics")
+let atomics = Target.Dependency.product(name: "Atomics", package: "swift-atomics")
+let histogram = Target.Dependency.product(name: "Histogram", package: "hdrhistogram-swift")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let benchmark = Target.Dependency.product(name: "Benchmark", package: "benchmark")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+
 let package = Package(
     name: "evquery",
     // Linux only (epoll, recvmmsg/sendmmsg, UDP GSO, inotify): no other platform is claimed.
@@ -52,48 +64,30 @@ let package = Package(
 
         // The reactor: one event_base per thread, operations with the exactly-once gate.
         .target(
-            name: "EventReactor",
-            dependencies: [
-                "CLibevent", "COpenSSL", "LinuxSystem", .product(name: "Atomics", package: "swift-atomics"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-            ]
+            name: "EventReactor", dependencies: ["CLibevent", "COpenSSL", "LinuxSystem", atomics, logging, coreMetrics]
         ),
         // Pure Swift DNS wire format. Imports nothing of ours.
         .target(name: "DNSMessage"),
-        .target(
-            name: "DNSQuery",
-            dependencies: [
-                "EventReactor", "DNSMessage", "LinuxSystem", "CNghttp2",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-            ]
-        ),
+        .target(name: "DNSQuery", dependencies: ["EventReactor", "DNSMessage", "LinuxSystem", "CNghttp2", logging, coreMetrics]),
         // zlib, to read rotated .gz logs in place.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // PCRE2 with its JIT, behind the log filter's `~`.
         .systemLibrary(
             name: "CPCRE2", path: "Sources/CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]
         ),
-        .target(name: "LogQuery", dependencies: ["LinuxSystem", "CZlib", "CPCRE2", "EventReactor",
-                                               .product(name: "Logging", package: "swift-log"),
-                                               .product(name: "CoreMetrics", package: "swift-metrics")]),
+        .target(
+            name: "LogQuery", dependencies: ["LinuxSystem", "CZlib", "CPCRE2", "EventReactor", logging, coreMetrics]
+        ),
         // ServiceLifecycle's `Service` for the reactor group and the engines, kept apart so that
         // an embedder who does not run under ServiceLifecycle does not build it.
         .target(
-            name: "EvqueryLifecycle",
-            dependencies: [
-                "EventReactor", "DNSQuery", "LogQuery",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            name: "EvqueryLifecycle", dependencies: ["EventReactor", "DNSQuery", "LogQuery", serviceLifecycle, logging]
         ),
         // OpenSSL and libnghttp2 from Debian, for the stream transports (DNS over TLS and HTTPS).
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CNghttp2", path: "Sources/CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .target(
-            name: "DNSResponder",
-            dependencies: ["DNSMessage", "EventReactor", "LinuxSystem", "COpenSSL", "CNghttp2"]
+            name: "DNSResponder", dependencies: ["DNSMessage", "EventReactor", "LinuxSystem", "COpenSSL", "CNghttp2"]
         ),
         // The one module above EventReactor allowed to call libevent: evdns, the in-run peer.
         .target(name: "EvdnsBaseline", dependencies: ["CLibevent", "EventReactor"]),
@@ -101,12 +95,7 @@ let package = Package(
             name: "LoadGenerator",
             dependencies: [
                 "EventReactor", "EvdnsBaseline", "LinuxSystem", "DNSQuery", "DNSMessage", "LogQuery", "DNSResponder",
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "Atomics", package: "swift-atomics"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                histogram, atomics, logging, coreMetrics, metrics, prometheus,
             ]
         ),
         .executableTarget(
@@ -114,77 +103,63 @@ let package = Package(
             dependencies: [
                 // Each subcommand's module is added here with the command (serve: DNSResponder, …).
                 "LoadGenerator", "EventReactor", "LinuxSystem", "LogQuery", "DNSResponder", "DNSMessage", "DNSQuery",
-                "EvdnsBaseline",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "EvdnsBaseline", argumentParser,
             ]
         ),
 
+        // What the test targets share: the exactly-once audit harness, child processes without
+        // Foundation's Process, loopback sockets, the knotd/unbound fixtures. Only test targets use it.
+        .target(name: "EvqueryTestSupport", dependencies: ["EventReactor", atomics], path: "Tests/EvqueryTestSupport"),
         .testTarget(
             name: "EventReactorTests",
-            dependencies: [
-                "EventReactor", "LinuxSystem", .product(name: "Atomics", package: "swift-atomics"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
-            ]
+            dependencies: ["EventReactor", "EvqueryTestSupport", "LinuxSystem", atomics, logging, metricsTestKit]
         ),
-        .testTarget(name: "LinuxSystemTests", dependencies: ["LinuxSystem"]),
+        .testTarget(name: "LinuxSystemTests", dependencies: ["LinuxSystem", "EvqueryTestSupport"]),
         .testTarget(name: "DNSMessageTests", dependencies: ["DNSMessage"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DNSResponderTests", dependencies: ["DNSResponder", "DNSMessage", "EventReactor", "LinuxSystem"]),
+        .testTarget(
+            name: "DNSResponderTests",
+            dependencies: ["DNSResponder", "DNSMessage", "EventReactor", "EvqueryTestSupport", "LinuxSystem"]
+        ),
         .testTarget(
             name: "DNSQueryTests",
             dependencies: [
-                "DNSQuery", "DNSResponder", "DNSMessage", "EventReactor", "COpenSSL", "CNghttp2",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                "DNSQuery", "DNSResponder", "DNSMessage", "EventReactor", "EvqueryTestSupport", "COpenSSL", "CNghttp2",
+                logging, coreMetrics, metricsTestKit,
             ]
         ),
         .testTarget(
             name: "LogQueryTests",
-            dependencies: [
-                "LogQuery", "EventReactor", "LinuxSystem",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
-            ]
+            dependencies: ["LogQuery", "EventReactor", "EvqueryTestSupport", "LinuxSystem", logging, metricsTestKit]
         ),
         .testTarget(
             name: "EvqueryLifecycleTests",
-            dependencies: [
-                "EvqueryLifecycle", "DNSQuery", "DNSResponder", "EventReactor",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["EvqueryLifecycle", "DNSQuery", "DNSResponder", "EventReactor", serviceLifecycle, logging]
         ),
         // Runs the built `evq` as a subprocess: its messages and exit codes under each failure.
-        .testTarget(name: "EvqTests"),
+        .testTarget(name: "EvqTests", dependencies: ["EvqueryTestSupport"]),
         .testTarget(
             name: "LoadGeneratorTests",
             dependencies: [
-                "LoadGenerator", "EventReactor", "LinuxSystem", "DNSResponder", .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "LoadGenerator", "EventReactor", "EvqueryTestSupport", "LinuxSystem", "DNSResponder", histogram,
             ]
         ),
 
         // package-benchmark suites: `swift package benchmark` (see docs/performance.md).
         .executableTarget(
             name: "ReactorBenchmarks",
-            dependencies: [
-                "EventReactor", "LoadGenerator", "LinuxSystem",
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "Atomics", package: "swift-atomics"),
-            ],
+            dependencies: ["EventReactor", "LoadGenerator", "LinuxSystem", benchmark, atomics],
             path: "Benchmarks/ReactorBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
             name: "DNSMessageBenchmarks",
-            dependencies: ["DNSMessage", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: ["DNSMessage", benchmark],
             path: "Benchmarks/DNSMessageBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
             name: "DNSQueryBenchmarks",
-            dependencies: ["DNSQuery", "DNSResponder", "DNSMessage", "EventReactor",
-                           .product(name: "Benchmark", package: "benchmark")],
+            dependencies: ["DNSQuery", "DNSResponder", "DNSMessage", "EventReactor", benchmark],
             path: "Benchmarks/DNSQueryBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),

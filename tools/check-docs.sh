@@ -7,6 +7,9 @@
 #      README's `import` lines.
 #   3. No line of README.md, docs/ or Sources/ speaks of development history instead of the
 #      project (development rounds, issue numbers) or cites a design file outside the repository.
+#   4. Every package an example's manifest (Examples/*/Package.swift) shares with the root
+#      Package.swift is required at the same version there, and no manifest claims a platform
+#      (the code is Linux-only: epoll, recvmmsg, inotify).
 # Needs python3 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -106,9 +109,23 @@ for base in ["README.md", "docs", "Sources"]:
             if history.search(line):
                 failures.append(f"{path}:{number}: names development history or an outside file: {line.strip()}")
 
+# 4. Manifests in step.
+def requirements(path):
+    text = open(path, encoding="utf-8").read()
+    if "platforms:" in text:
+        failures.append(f"{path}: claims platforms; evquery is Linux-only")
+    return dict(re.findall(r'\.package\(url: "([^"]+)", from: "([^"]+)"', text))
+root_versions = requirements("Package.swift")
+examples = sorted(os.path.join("Examples", d, "Package.swift") for d in os.listdir("Examples")
+                  if os.path.isfile(os.path.join("Examples", d, "Package.swift")))
+for manifest in examples:
+    for url, version in requirements(manifest).items():
+        if url in root_versions and root_versions[url] != version:
+            failures.append(f"{manifest}: {url} from {version}, but Package.swift requires {root_versions[url]}")
+
 for failure in failures:
     print(failure, file=sys.stderr)
-print(f"check-docs: {checked} relative links, the README example, history: "
+print(f"check-docs: {checked} relative links, the README example, history, {len(examples)} example manifests: "
       f"{'FAILED' if failures else 'OK'}")
 sys.exit(1 if failures else 0)
 PY

@@ -14,17 +14,11 @@
 #   evq load gets --connections C --outstanding Q --duration S.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=tools/server-lib.sh
+source tools/server-lib.sh
 
 duration=5 clients=4 outstanding=200 rounds=3 names=10000
-while [ $# -gt 0 ]; do
-    case $1 in
-    --duration) duration=$2; shift 2 ;;
-    --clients) clients=$2; shift 2 ;;
-    --outstanding) outstanding=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    *) echo "usage: $0 [--duration S] [--clients C] [--outstanding Q] [--rounds R]" >&2; exit 2 ;;
-    esac
-done
+parse_load_flags "$@"
 
 command -v dnsperf >/dev/null || tools/install-dns-peers.sh
 command -v unbound >/dev/null || tools/install-deps.sh unbound

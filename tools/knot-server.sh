@@ -18,6 +18,8 @@
 #   knotd behind. A detached watchdog polls PID once a second.
 # - Needs knotd and kdig: tools/install-dns-peers.sh.
 set -euo pipefail
+# shellcheck source=tools/server-lib.sh
+source "$(dirname "$0")/server-lib.sh"
 
 die() { echo "knot-server: $*" >&2; exit 1; }
 
@@ -83,14 +85,7 @@ start)
   for _ in $(seq 1 100); do
     if kdig -p "$port" @127.0.0.1 +short +timeout=1 +retry=0 "$first_zone" SOA 2>/dev/null | grep -q .; then
       echo "knot-server: knotd pid $(cat "$dir/knotd.pid") answering on 127.0.0.1:$port" >&2
-      if [ -n "${KNOT_WATCH_PID:-}" ]; then
-        # setsid: the watchdog outlives this script and its caller's process group.
-        setsid bash -c 'while kill -0 "$1" 2>/dev/null; do kill -0 "$2" 2>/dev/null || exit 0; sleep 1; done
-          kill "$2" 2>/dev/null || exit 0
-          for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$2" 2>/dev/null || exit 0; sleep 0.2; done
-          kill -9 "$2" 2>/dev/null' knot-watchdog "$KNOT_WATCH_PID" "$(cat "$dir/knotd.pid")" \
-          </dev/null >/dev/null 2>&1 &
-      fi
+      if [ -n "${KNOT_WATCH_PID:-}" ]; then watch_parent "$KNOT_WATCH_PID" "$(cat "$dir/knotd.pid")" knot-watchdog; fi
       exit 0
     fi
     kill -0 "$(cat "$dir/knotd.pid")" 2>/dev/null || { cat "$dir/knotd.log" >&2; die "knotd exited"; }
@@ -104,12 +99,7 @@ stop)
   [ $# -eq 2 ] || die "usage: $0 stop DIR"
   pidfile="$2/knotd.pid"
   [ -f "$pidfile" ] || { echo "knot-server: nothing to stop in $2" >&2; exit 0; }
-  pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-  fi
+  stop_pid "$(cat "$pidfile")"
   rm -f "$pidfile"
   ;;
 *)

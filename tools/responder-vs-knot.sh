@@ -9,17 +9,11 @@
 # Server CPU is user+system ticks of the server process (/proc/PID/stat) over the dnsperf run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=tools/server-lib.sh
+source tools/server-lib.sh
 
 duration=5 clients=2 outstanding=500 rounds=3 names=10000
-while [ $# -gt 0 ]; do
-    case $1 in
-    --duration) duration=$2; shift 2 ;;
-    --clients) clients=$2; shift 2 ;;
-    --outstanding) outstanding=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    *) echo "usage: $0 [--duration S] [--clients C] [--outstanding Q] [--rounds R]" >&2; exit 2 ;;
-    esac
-done
+parse_load_flags "$@"
 
 command -v dnsperf >/dev/null && command -v knotd >/dev/null && command -v kdig >/dev/null \
     || tools/install-dns-peers.sh

@@ -17,6 +17,8 @@
 #   the log. UNBOUND_WATCH_PID=PID: unbound is stopped once process PID has exited, however it ended.
 # - UNBOUND_THREADS (default 1) sets num-threads.
 set -euo pipefail
+# shellcheck source=tools/server-lib.sh
+source "$(dirname "$0")/server-lib.sh"
 
 die() { echo "unbound-server: $*" >&2; exit 1; }
 
@@ -88,12 +90,7 @@ start)
     if kdig -p "$port" @127.0.0.1 +short +timeout=1 +retry=0 www.example.test A 2>/dev/null | grep -q .; then
       echo "$pid" > "$dir/unbound.pid"
       echo "unbound-server: unbound pid $pid on 127.0.0.1: dns $port, tls $tls_port, https $https_port" >&2
-      if [ -n "${UNBOUND_WATCH_PID:-}" ]; then
-        setsid bash -c 'while kill -0 "$1" 2>/dev/null; do kill -0 "$2" 2>/dev/null || exit 0; sleep 1; done
-          kill "$2" 2>/dev/null || exit 0
-          for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$2" 2>/dev/null || exit 0; sleep 0.2; done
-          kill -9 "$2" 2>/dev/null' unbound-watchdog "$UNBOUND_WATCH_PID" "$pid" </dev/null >/dev/null 2>&1 &
-      fi
+      if [ -n "${UNBOUND_WATCH_PID:-}" ]; then watch_parent "$UNBOUND_WATCH_PID" "$pid" unbound-watchdog; fi
       exit 0
     fi
     kill -0 "$pid" 2>/dev/null || { cat "$dir/unbound.log" >&2; die "unbound exited"; }
@@ -108,12 +105,7 @@ stop)
   pidfile="$2/unbound.pid"
   [ -f "$pidfile" ] || pidfile="$2/unbound.pid.start"
   [ -f "$pidfile" ] || { echo "unbound-server: nothing to stop in $2" >&2; exit 0; }
-  pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-  fi
+  stop_pid "$(cat "$pidfile")"
   rm -f "$2/unbound.pid" "$2/unbound.pid.start"
   ;;
 *)

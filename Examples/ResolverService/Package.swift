@@ -6,7 +6,6 @@ import PackageDescription
 
 let package = Package(
     name: "ResolverService",
-    platforms: [.macOS(.v14)],
     dependencies: [
         // evquery itself, by path; the name lets the products below say `package: "evquery"` whatever
         // the checkout folder is called.

@@ -62,66 +62,26 @@ public final class DNSQueryEngine: Sendable {
         /// Where the resolv.conf is read from when `servers` is nil (and for the search list).
         public var resolvConfPath = "/etc/resolv.conf"
         /// A query's deadline, counted from `start` (5 s).
-        public var timeout: Duration {
-            get { .nanoseconds(Int64(clamping: timeoutNanos)) }
-            set { timeoutNanos = newValue.clampedNanoseconds }
-        }
-        /// `timeout` in nanoseconds, as the loop reads it.
-        package var timeoutNanos: UInt64 = 5_000_000_000
+        public var timeout: Duration = .seconds(5)
         /// Sends per query at most, over all servers (3).
         public var attempts = 3
         /// The first attempt's wait for a reply; each retry doubles it (1 s)…
-        public var retransmitInterval: Duration {
-            get { .nanoseconds(Int64(clamping: retransmitNanos)) }
-            set { retransmitNanos = newValue.clampedNanoseconds }
-        }
-        /// `retransmitInterval` in nanoseconds, as the loop reads it.
-        package var retransmitNanos: UInt64 = 1_000_000_000
+        public var retransmitInterval: Duration = .seconds(1)
         /// …up to this (4 s). The last attempt waits until the deadline.
-        public var maxRetransmitInterval: Duration {
-            get { .nanoseconds(Int64(clamping: maxRetransmitNanos)) }
-            set { maxRetransmitNanos = newValue.clampedNanoseconds }
-        }
-        /// `maxRetransmitInterval` in nanoseconds, as the loop reads it.
-        package var maxRetransmitNanos: UInt64 = 4_000_000_000
+        public var maxRetransmitInterval: Duration = .seconds(4)
         /// An attempt over a stream (TCP, TLS, DoH) waits this long (3 s, within the deadline); a DoH
         /// server that sends no HTTP/2 SETTINGS within half of it fails its connection.
-        public var tcpTimeout: Duration {
-            get { .nanoseconds(Int64(clamping: tcpTimeoutNanos)) }
-            set { tcpTimeoutNanos = newValue.clampedNanoseconds }
-        }
-        /// `tcpTimeout` in nanoseconds, as the loop reads it.
-        package var tcpTimeoutNanos: UInt64 = 3_000_000_000
+        public var tcpTimeout: Duration = .seconds(3)
         /// A TCP connection with no query closes after this (10 s).
-        public var tcpIdle: Duration {
-            get { .nanoseconds(Int64(clamping: tcpIdleNanos)) }
-            set { tcpIdleNanos = newValue.clampedNanoseconds }
-        }
-        /// `tcpIdle` in nanoseconds, as the loop reads it.
-        package var tcpIdleNanos: UInt64 = 10_000_000_000
+        public var tcpIdle: Duration = .seconds(10)
         /// A server whose attempt timed out is skipped for this long when others are available (1 s).
-        public var serverPenalty: Duration {
-            get { .nanoseconds(Int64(clamping: serverPenaltyNanos)) }
-            set { serverPenaltyNanos = newValue.clampedNanoseconds }
-        }
-        /// `serverPenalty` in nanoseconds, as the loop reads it.
-        package var serverPenaltyNanos: UInt64 = 1_000_000_000
+        public var serverPenalty: Duration = .seconds(1)
         /// The ids of cancelled and timed-out attempts are not reused for this long, and late
         /// replies to them are dropped and counted (5 s: at least the default timeout).
-        public var quarantine: Duration {
-            get { .nanoseconds(Int64(clamping: quarantineNanos)) }
-            set { quarantineNanos = newValue.clampedNanoseconds }
-        }
-        /// `quarantine` in nanoseconds, as the loop reads it.
-        package var quarantineNanos: UInt64 = 5_000_000_000
+        public var quarantine: Duration = .seconds(5)
         /// The id of an answered query rests this long, so a second copy of the reply is counted as
         /// a duplicate (100 ms).
-        public var answeredQuarantine: Duration {
-            get { .nanoseconds(Int64(clamping: answeredQuarantineNanos)) }
-            set { answeredQuarantineNanos = newValue.clampedNanoseconds }
-        }
-        /// `answeredQuarantine` in nanoseconds, as the loop reads it.
-        package var answeredQuarantineNanos: UInt64 = 100_000_000
+        public var answeredQuarantine: Duration = .milliseconds(100)
         /// Queries in flight per shard at most; beyond, a query ends with `.limitReached`.
         public var maxOutstanding = 1_000_000
         /// UDP sockets a server's pool fills up to as queries come (4).
@@ -160,12 +120,7 @@ public final class DNSQueryEngine: Sendable {
         /// from a queue of the engine's own. nil (the default): none, and no per-query counting.
         public var metricsFactory: (any MetricsFactory)?
         /// How often each shard publishes its figures (100 ms).
-        public var metricsInterval: Duration {
-            get { .nanoseconds(Int64(clamping: metricsIntervalNanos)) }
-            set { metricsIntervalNanos = newValue.clampedNanoseconds }
-        }
-        /// `metricsInterval` in nanoseconds.
-        package var metricsIntervalNanos: UInt64 = 100_000_000
+        public var metricsInterval: Duration = .milliseconds(100)
         /// `recvmmsg` batches per readable event before returning to the loop (16).
         public var maxBatchesPerWake = 16
 
@@ -181,10 +136,10 @@ public final class DNSQueryEngine: Sendable {
         public init(resolvConf: ResolvConf) {
             servers = resolvConf.servers.isEmpty ? nil : resolvConf.servers
             rotate = resolvConf.rotate
-            retransmitNanos = UInt64(resolvConf.timeoutSeconds) * 1_000_000_000
-            maxRetransmitNanos = retransmitNanos
+            retransmitInterval = .seconds(resolvConf.timeoutSeconds)
+            maxRetransmitInterval = retransmitInterval
             attempts = resolvConf.attempts * max(resolvConf.servers.count, 1)
-            timeoutNanos = retransmitNanos * UInt64(attempts)
+            timeout = retransmitInterval * attempts
         }
     }
 

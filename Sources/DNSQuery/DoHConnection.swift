@@ -103,7 +103,7 @@ final class DoHConnection: TCPConnection {
             guard !settingsReceived, !isClosed else { return }
             shard.counters.connectionsFailed += 1
             close(failing: StreamError(closedBy: "the DoH server sent no HTTP/2 SETTINGS within "
-                + "\(shard.configuration.tcpTimeoutNanos / 2_000_000) ms"))
+                + "\(shard.timing.tcpTimeout / 2_000_000) ms"))
         }
     }
 
@@ -178,7 +178,7 @@ final class DoHConnection: TCPConnection {
                 closedBy: "the server did not agree to HTTP/2 by ALPN (\(chose)): DNS over HTTPS needs h2"))
         }
         ready = true
-        settingsTimer?.arm(after: .nanoseconds(Int64(clamping: shard.configuration.tcpTimeoutNanos / 2)))
+        settingsTimer?.arm(after: .nanoseconds(Int64(clamping: shard.timing.tcpTimeout / 2)))
         pump()
     }
 

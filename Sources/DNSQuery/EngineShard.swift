@@ -13,6 +13,8 @@ import Glibc
 final class EngineShard: @unchecked Sendable {
     let reactor: Reactor
     let configuration: DNSQueryEngine.Configuration
+    /// The configuration's durations in nanoseconds, as the loop reads them.
+    let timing: EngineTiming
     let resolvConf: ResolvConf
     let ids = TransactionIDSource()
     /// The memory of its channels' transaction tables.
@@ -69,6 +71,7 @@ final class EngineShard: @unchecked Sendable {
     init(reactor: Reactor, configuration: DNSQueryEngine.Configuration, resolvConf: ResolvConf) {
         self.reactor = reactor
         self.configuration = configuration
+        timing = EngineTiming(configuration)
         self.resolvConf = resolvConf
         var known: [DNSServer: ServerState] = [:]
         let states = (configuration.servers ?? resolvConf.servers).map { address in
@@ -89,7 +92,7 @@ final class EngineShard: @unchecked Sendable {
         let observer = EngineObserver(shard: self, logger: logger, factory: configuration.metricsFactory)
         if observer.needsTick {
             self.observer = observer
-            let interval = configuration.metricsIntervalNanos
+            let interval = configuration.metricsInterval.clampedNanoseconds
             reactor.execute { [weak self] in if let self, !isClosed { self.observer?.start(everyNanos: interval) } }
         }
     }
@@ -121,7 +124,7 @@ final class EngineShard: @unchecked Sendable {
 
     /// When an id released now leaves quarantine.
     func quarantineExpiry(answered: Bool) -> UInt32 {
-        let nanos = answered ? configuration.answeredQuarantineNanos : configuration.quarantineNanos
+        let nanos = answered ? timing.answeredQuarantine : timing.quarantine
         guard nanos > 0 else { return 0 }
         return nowMs &+ UInt32(clamping: (nanos + 999_999) / 1_000_000)  // ≥ 1: 0 means "free"
     }
@@ -538,7 +541,7 @@ final class EngineShard: @unchecked Sendable {
     /// instead of waiting for its timeout. The server is penalised like one that timed out.
     private func socketUnreachable(_ socket: UDPSocket, errno code: Int32) {
         counters.unreachable += 1
-        socket.server.penaltyUntil = MonotonicClock.now() &+ configuration.serverPenaltyNanos
+        socket.server.penaltyUntil = MonotonicClock.now() &+ timing.serverPenalty
         for owner in socket.table.allOwners() {
             Unmanaged<QueryOperation>.fromOpaque(owner).takeUnretainedValue().channelFailed(errno: code)
         }

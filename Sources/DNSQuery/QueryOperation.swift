@@ -125,7 +125,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         ednsSize = fields.ednsSize
         submittedAt = now
         var attempts = shard.configuration.attempts
-        var timeoutNanos = shard.configuration.timeoutNanos
+        var timeoutNanos = shard.timing.timeout
         var servers: [DNSServer]?
         if fields.hasOwnLimits {
             attempts = fields.attempts ?? attempts
@@ -250,7 +250,7 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         // over UDP, the same transaction goes again (same socket, id and 0x20 case), so that a slow
         // reply to the first copy still answers; elsewhere the id goes into quarantine.
         guard let list else { return complete(.failure(.timeout), answered: false) }
-        list.servers[Int(serverIndex)].penaltyUntil = now &+ shard.configuration.serverPenaltyNanos
+        list.servers[Int(serverIndex)].penaltyUntil = now &+ shard.timing.serverPenalty
         shard.counters.retransmits += 1
         let index = list.server(first: Int(firstServer), attempt: Int(attempts), now: now)
         if index == Int(serverIndex), !state.contains(.onTCP), let socket = channel as? UDPSocket {
@@ -329,10 +329,10 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         let remaining = deadline > now ? deadline - now : 0
         var wait: UInt64
         if state.contains(.streamAttempt) {
-            wait = shard.configuration.tcpTimeoutNanos
+            wait = shard.timing.tcpTimeout
         } else {
             let shift = UInt64(min(attempts - 1, 16))
-            wait = min(shard.configuration.retransmitNanos << shift, shard.configuration.maxRetransmitNanos)
+            wait = min(shard.timing.retransmit << shift, shard.timing.maxRetransmit)
         }
         if attempts >= maxAttempts || wait > remaining { wait = remaining }
         shard.setTimer(slot: slot, generation: generation, afterNanos: wait)

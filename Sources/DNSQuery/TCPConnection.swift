@@ -70,7 +70,7 @@ class TCPConnection: QueryChannel {
 
     override func didRelease(_ id: UInt16) {
         if table.outstanding == 0, stream != nil {
-            idleTimer?.arm(after: .nanoseconds(Int64(clamping: shard.configuration.tcpIdleNanos)))
+            idleTimer?.arm(after: shard.configuration.tcpIdle)
         }
     }
 

@@ -22,13 +22,13 @@ final class RaceDNS: Sendable {
         try responder.start()
         var configuration = DNSQueryEngine.Configuration()
         configuration.servers = [DNSServer("127.0.0.1:\(responder.port)")!]
-        configuration.retransmitNanos = 5_000_000
-        configuration.maxRetransmitNanos = 20_000_000
-        configuration.timeoutNanos = 500_000_000
-        configuration.tcpTimeoutNanos = 200_000_000
+        configuration.retransmitInterval = .milliseconds(5)
+        configuration.maxRetransmitInterval = .milliseconds(20)
+        configuration.timeout = .milliseconds(500)
+        configuration.tcpTimeout = .milliseconds(200)
         // Cancelled ids wait out a short quarantine: a race cancels thousands a second.
-        configuration.quarantineNanos = 200_000_000
-        configuration.serverPenaltyNanos = 0
+        configuration.quarantine = .milliseconds(200)
+        configuration.serverPenalty = .zero
         engine = DNSQueryEngine(group: group, configuration: configuration)
         var options = DNSQueryOptions()
         options.resultDetail = .summary

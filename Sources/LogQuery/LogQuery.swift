@@ -1,4 +1,5 @@
 import EventReactor
+import LinuxSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -7,7 +8,7 @@ import EventReactor
 /// A log-scan query over one file, bound to one reactor: it owns the file descriptor and the
 /// scanner, and every operation on it (`next`, `seek`) is an operation of the reactor with the
 /// exactly-once contract. Operations run one after the other in the order they were installed;
-/// each advances in bounded slices (at most `sliceNanos` of loop time per turn) and re-arms itself
+/// each advances in bounded slices (at most `slice` of loop time per turn) and re-arms itself
 /// with a zero-timeout event, so sockets and other jobs on the loop interleave.
 ///
 /// Corresponds to the Windows result set of `EvtQuery`, with `EvtNext`, `EvtSeek`, `EvtCancel`
@@ -39,10 +40,12 @@ public final class LogQuery: @unchecked Sendable {
     public let follow: Bool
     /// The file's identity when it was opened (bookmarks name it).
     public let identity: FileIdentity
-    /// Loop time, slices and records of this query; `maxSliceNanos` is the longest loop stall it caused.
+    /// Loop time, slices and records of this query; `maxSlice` is the longest loop stall it caused.
     public let counters = LogQueryCounters()
-    /// The longest time one slice may hold the loop before yielding (nanoseconds).
-    public let sliceNanos: UInt64
+    /// The longest time one slice may hold the loop before yielding.
+    public let slice: Duration
+    /// `slice` in nanoseconds, as the loop reads it.
+    private let sliceNanos: UInt64
     /// Threads a `count` of a large file may use (its line-aligned ranges are counted on the global
     /// dispatch pool, off the loop); 1 counts in slices on the loop.
     public let countThreads: Int
@@ -69,7 +72,7 @@ public final class LogQuery: @unchecked Sendable {
 
     private init(
         reactor: Reactor, path: String, fd: Int32, scanner: LogScanner, follow: Bool, options: LogParseOptions,
-        sliceNanos: UInt64, countThreads: Int
+        slice: Duration, countThreads: Int
     ) {
         self.countThreads = countThreads
         self.reactor = reactor
@@ -81,7 +84,8 @@ public final class LogQuery: @unchecked Sendable {
         self.identity = scanner.identity
         self.follow = follow
         self.options = options
-        self.sliceNanos = sliceNanos
+        self.slice = slice
+        sliceNanos = slice.clampedNanoseconds
         scanMetrics = ScanMetrics.make(on: reactor)
     }
 
@@ -93,7 +97,7 @@ public final class LogQuery: @unchecked Sendable {
     ///   - format: `.auto` (decided from the first lines) or a fixed format.
     ///   - follow: forward only: at the end of the file `next` waits for new lines (until its
     ///     timeout) instead of ending with `.noMoreItems`; a partial last line is held back.
-    ///   - sliceNanos: the longest loop time one slice takes before yielding (default 0.25 ms).
+    ///   - slice: the longest loop time one slice takes before yielding (default 0.25 ms).
     ///   - countThreads: the threads a large `count` is split over (default: the cores, at most 4).
     ///   - options: the facts lines may lack: the UTC offset (or zone) and the year assumed for
     ///     RFC 3164 timestamps (its `format` is replaced by `format`).
@@ -104,7 +108,7 @@ public final class LogQuery: @unchecked Sendable {
     /// The corresponding Windows call is `EvtQuery`.
     public static func open(
         path: String, filter: LogFilter = .all, direction: ScanDirection = .forward, format: LogFormat = .auto,
-        follow: Bool = false, sliceNanos: UInt64 = 250_000, countThreads: Int = LogQuery.defaultCountThreads,
+        follow: Bool = false, slice: Duration = .microseconds(250), countThreads: Int = LogQuery.defaultCountThreads,
         options: LogParseOptions = LogParseOptions(), on reactor: Reactor
     ) throws(LogQueryError) -> LogQuery {
         guard direction == .forward || !follow else {
@@ -128,7 +132,7 @@ public final class LogQuery: @unchecked Sendable {
                 follow: follow, bufferSize: recordBufferSize)
             return LogQuery(
                 reactor: reactor, path: path, fd: fd, scanner: scanner, follow: follow, options: options,
-                sliceNanos: sliceNanos, countThreads: countThreads)
+                slice: slice, countThreads: countThreads)
         } catch {
             Glibc.close(fd)
             var error = error

@@ -11,17 +11,17 @@ public final class LogQueryCounters: Sendable {
     public struct Snapshot: Sendable, Equatable {
         /// Slices run on the loop.
         public var slices = 0
-        /// The longest single slice in nanoseconds: the longest loop stall the scan caused.
-        public var maxSliceNanos: UInt64 = 0
-        /// The sum of all slice times in nanoseconds.
-        public var totalSliceNanos: UInt64 = 0
+        /// The longest single slice: the longest loop stall the scan caused.
+        public var maxSlice = Duration.zero
+        /// The sum of all slice times.
+        public var totalSlice = Duration.zero
         /// Records handed to completions or to a subscriber.
         public var recordsDelivered = 0
         /// Slices that held the loop longer than 1 ms (the target): how rare the long ones are.
         public var slicesOverOneMillisecond = 0
         /// The most CPU time (of the loop thread) one slice used: the slice's own cost, without the
         /// time the thread waited for a core (a wall-clock stall far above it is preemption).
-        public var maxSliceCPUNanos: UInt64 = 0
+        public var maxSliceCPU = Duration.zero
     }
 
     private let state = Locked(Snapshot())
@@ -41,11 +41,13 @@ public final class LogQueryCounters: Sendable {
 
     /// Adds one slice of `nanos` (wall) and `cpuNanos` (thread CPU) that delivered `records` records.
     func recordSlice(nanos: UInt64, cpuNanos: UInt64, records: Int) {
+        let wall = Duration.nanoseconds(Int64(clamping: nanos))
+        let cpu = Duration.nanoseconds(Int64(clamping: cpuNanos))
         state.withLock { s in
-            if cpuNanos > s.maxSliceCPUNanos { s.maxSliceCPUNanos = cpuNanos }
+            if cpu > s.maxSliceCPU { s.maxSliceCPU = cpu }
             s.slices += 1
-            s.totalSliceNanos &+= nanos
-            if nanos > s.maxSliceNanos { s.maxSliceNanos = nanos }
+            s.totalSlice += wall
+            if wall > s.maxSlice { s.maxSlice = wall }
             if nanos > 1_000_000 { s.slicesOverOneMillisecond += 1 }
             s.recordsDelivered += records
         }

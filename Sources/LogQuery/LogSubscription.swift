@@ -1,4 +1,5 @@
 import EventReactor
+import LinuxSystem
 import Logging
 
 #if canImport(Glibc)
@@ -30,7 +31,7 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
     public let path: String
     /// The filter records must pass.
     public let filter: LogFilter
-    /// Loop time, slices and records; `maxSliceNanos` is the longest loop stall it caused.
+    /// Loop time, slices and records; `maxSlice` is the longest loop stall it caused.
     public let counters = LogQueryCounters()
 
     private let start: LogSubscriptionStart
@@ -447,8 +448,8 @@ extension LogQuery {
     ///   - start: `.future`, `.oldest` or `.afterBookmark(_, strict:)`.
     ///   - filter: records not passing it are skipped.
     ///   - format: `.auto` (decided from the first lines, or the first bytes of an empty file).
-    ///   - pollNanos: the fallback poll period (default 100 ms), should an inotify event be missed.
-    ///   - sliceNanos: the longest loop time one slice takes (default 0.25 ms).
+    ///   - poll: the fallback poll period (default 100 ms), should an inotify event be missed.
+    ///   - slice: the longest loop time one slice takes (default 0.25 ms).
     ///   - options: the UTC offset (or zone) and the year assumed for RFC 3164 timestamps (its
     ///     `format` is replaced by `format`).
     ///   - reactor: the loop the subscription runs on.
@@ -457,7 +458,8 @@ extension LogQuery {
     /// The corresponding Windows call is `EvtSubscribe` (callback form).
     public static func subscribe(
         path: String, start: LogSubscriptionStart = .future, filter: LogFilter = .all, format: LogFormat = .auto,
-        pollNanos: UInt64 = 100_000_000, sliceNanos: UInt64 = 250_000, options: LogParseOptions = LogParseOptions(),
+        poll: Duration = .milliseconds(100), slice: Duration = .microseconds(250),
+        options: LogParseOptions = LogParseOptions(),
         on reactor: Reactor,
         deliver: @escaping @Sendable (LogSubscriptionEvent) -> Void,
         ended: @escaping @Sendable (LogQueryError) -> Void
@@ -465,8 +467,8 @@ extension LogQuery {
         var options = options
         options.format = format
         let subscription = LogSubscription(
-            reactor: reactor, path: path, start: start, filter: filter, options: options, pollNanos: pollNanos,
-            sliceNanos: sliceNanos, deliver: deliver, ended: ended)
+            reactor: reactor, path: path, start: start, filter: filter, options: options,
+            pollNanos: poll.clampedNanoseconds, sliceNanos: slice.clampedNanoseconds, deliver: deliver, ended: ended)
         subscription.setHandle(reactor.start(subscription))
         return subscription
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import EventReactor
+import LinuxSystem
 import LogQuery
 
 #if canImport(Glibc)
@@ -259,9 +260,10 @@ struct ScanCommand: ParsableCommand {
     private func printStats(_ counters: LogQueryCounters) {
         do {
             let s = counters.snapshot
-            let mean = s.slices == 0 ? 0 : s.totalSliceNanos / UInt64(s.slices) / 1000
-            let line = "slices \(s.slices), longest slice \(s.maxSliceNanos / 1000) µs, mean \(mean) µs, "
-                + "over 1 ms: \(s.slicesOverOneMillisecond), most CPU in one slice \(s.maxSliceCPUNanos / 1000) µs\n"
+            let mean = s.slices == 0 ? 0 : s.totalSlice.clampedNanoseconds / UInt64(s.slices) / 1000
+            let line = "slices \(s.slices), longest slice \(s.maxSlice.clampedNanoseconds / 1000) µs, mean \(mean) µs, "
+                + "over 1 ms: \(s.slicesOverOneMillisecond), "
+                + "most CPU in one slice \(s.maxSliceCPU.clampedNanoseconds / 1000) µs\n"
             ScanOutput.toStandardError(line)
         }
     }

@@ -25,7 +25,7 @@ import Glibc
     @Test func queriesGoOutOnThePoolsOpenSocketsWhenAnotherCannotBeOpened() async {
         await #expect(processExitsWith: .success) {
             let server = ScriptedServer()
-            var configuration = testConfiguration(server.address, timeoutMillis: 60_000)
+            var configuration = testConfiguration(server.address, timeout: .seconds(60))
             configuration.attempts = 1
             configuration.socketsPerServer = 5  // four tables fill the first chunk: the fifth maps one
             let outcomes = Outcomes()
@@ -77,7 +77,7 @@ import Glibc
 /// the connection is refused. Ends with the exactly-once audit.
 private func queriesUnderAnAddressSpaceLimit(tcpOnly: Bool) throws {
     let server = ScriptedServer()
-    var configuration = testConfiguration(server.address, timeoutMillis: 60_000)
+    var configuration = testConfiguration(server.address, timeout: .seconds(60))
     configuration.attempts = 1
     var options = DNSQueryOptions()
     options.tcpOnly = tcpOnly

@@ -22,101 +22,81 @@ import Testing
         return handles
     }
 
-    @Test func cancelAndWaitReturnsAfterTheQueryCompletedWithCancelled() async throws {
-        let silent = ScriptedServer()
+    /// Asking `silent`, whose first attempt waits long for a reply that never comes.
+    private func silentConfiguration(_ silent: ScriptedServer) -> DNSQueryEngine.Configuration {
         var configuration = testConfiguration(silent.address)
         firstAttemptWaitsLong(&configuration)
-        let reactor = try Reactor()
-        let baseline = reactor.auditBaseline()
-        let engine = DNSQueryEngine(reactor: reactor, configuration: configuration)
-        let ledger = CompletionLedger(capacity: 10)
-        let outcomes = Outcomes()
-        let handles = try await startSilentQueries(engine, 10, ledger, outcomes)
-        for (index, handle) in handles.enumerated() {
-            #expect(await handle.cancelAndWait() == .cancelled)
-            #expect(outcomes[index]?.isCancelled == true, "query \(index) had not completed")
-        }
-        await engine.shutdown()
-        let audit = reactor.audit(since: baseline, ledger: ledger, started: 10)
-        #expect(audit.ok, "\(audit)")
-        await reactor.shutdown()
+        return configuration
     }
 
-    @Test func cancelAllAsyncReturnsOnceEveryQueryCompleted() async throws {
-        let silent = ScriptedServer()
-        var configuration = testConfiguration(silent.address)
-        firstAttemptWaitsLong(&configuration)
-        let reactor = try Reactor()
-        let baseline = reactor.auditBaseline()
-        let engine = DNSQueryEngine(reactor: reactor, configuration: configuration)
-        let ledger = CompletionLedger(capacity: 50)
-        let outcomes = Outcomes()
-        _ = try await startSilentQueries(engine, 50, ledger, outcomes)
-        await engine.cancelAll()
-        #expect(ledger.missed(started: 50) == 0)
-        for index in 0..<50 {
+    /// Expects queries 0..<count ended as cancelled for `reason`.
+    private func expectCancelled(_ outcomes: Outcomes, _ count: Int, reason: CancelReason) {
+        for index in 0..<count {
             guard case .failure(.cancelled(let info))? = outcomes[index] else {
                 Issue.record("query \(index): \(String(describing: outcomes[index]))")
                 continue
             }
-            #expect(info.reason == .cancelAll)
+            #expect(info.reason == reason)
         }
-        await engine.shutdown()
-        let audit = reactor.audit(since: baseline, ledger: ledger, started: 50)
-        #expect(audit.ok, "\(audit)")
-        await reactor.shutdown()
+    }
+
+    @Test func cancelAndWaitReturnsAfterTheQueryCompletedWithCancelled() async throws {
+        let silent = ScriptedServer()
+        try await withEngine(silentConfiguration(silent), operations: 10) { _, engine, ledger in
+            let outcomes = Outcomes()
+            let handles = try await startSilentQueries(engine, 10, ledger, outcomes)
+            for (index, handle) in handles.enumerated() {
+                #expect(await handle.cancelAndWait() == .cancelled)
+                #expect(outcomes[index]?.isCancelled == true, "query \(index) had not completed")
+            }
+            return 10
+        }
+    }
+
+    @Test func cancelAllAsyncReturnsOnceEveryQueryCompleted() async throws {
+        let silent = ScriptedServer()
+        try await withEngine(silentConfiguration(silent), operations: 50) { _, engine, ledger in
+            let outcomes = Outcomes()
+            _ = try await startSilentQueries(engine, 50, ledger, outcomes)
+            await engine.cancelAll()
+            #expect(ledger.missed(started: 50) == 0)
+            expectCancelled(outcomes, 50, reason: .cancelAll)
+            return 50
+        }
     }
 
     @Test func shutdownAsyncCancelsOutstandingQueriesOnceLogsItAndMayBeRepeated() async throws {
         let silent = ScriptedServer()
         let store = RecordingLogHandler.Store()
-        var configuration = testConfiguration(silent.address)
-        firstAttemptWaitsLong(&configuration)
+        var configuration = silentConfiguration(silent)
         configuration.logger = RecordingLogHandler.logger(store, level: .info)
-        let reactor = try Reactor()
-        let baseline = reactor.auditBaseline()
-        let engine = DNSQueryEngine(reactor: reactor, configuration: configuration)
-        let ledger = CompletionLedger(capacity: 50)
-        let outcomes = Outcomes()
-        _ = try await startSilentQueries(engine, 50, ledger, outcomes)
-        async let first: Void = engine.shutdown()
-        async let second: Void = engine.shutdown()
-        _ = await (first, second)
-        let blocking: () -> Void = { engine.shutdown() }
-        blocking()
-        #expect(ledger.missed(started: 50) == 0)
-        for index in 0..<50 {
-            guard case .failure(.cancelled(let info))? = outcomes[index] else {
-                Issue.record("query \(index): \(String(describing: outcomes[index]))")
-                continue
-            }
-            #expect(info.reason == .shutdown)
+        try await withEngine(configuration, operations: 50) { _, engine, ledger in
+            let outcomes = Outcomes()
+            _ = try await startSilentQueries(engine, 50, ledger, outcomes)
+            async let first: Void = engine.shutdown()
+            async let second: Void = engine.shutdown()
+            _ = await (first, second)
+            let blocking: () -> Void = { engine.shutdown() }
+            blocking()
+            #expect(ledger.missed(started: 50) == 0)
+            expectCancelled(outcomes, 50, reason: .shutdown)
+            let entry = try #require(store.first(containing: "cancelling outstanding queries"))
+            #expect(entry.level == .info)
+            #expect(entry.metadata["queries"] == "50")
+            return 50
         }
-        let entry = try #require(store.first(containing: "cancelling outstanding queries"))
-        #expect(entry.level == .info)
-        #expect(entry.metadata["queries"] == "50")
-        let audit = reactor.audit(since: baseline, ledger: ledger, started: 50)
-        #expect(audit.ok, "\(audit)")
-        await reactor.shutdown()
     }
 
     @Test func cancellingTheTaskOfAQueryCancelsItOnce() async throws {
         let silent = ScriptedServer()
-        var configuration = testConfiguration(silent.address)
-        firstAttemptWaitsLong(&configuration)
-        let reactor = try Reactor()
-        let baseline = reactor.auditBaseline()
-        let engine = DNSQueryEngine(reactor: reactor, configuration: configuration)
-        let request = try DNSQueryRequest("t.example.test.", type: .a)
-        let task = Task { try await engine.query(request) }
-        _ = silent.receive()
-        task.cancel()
-        await #expect(throws: DNSQueryError.self) { try await task.value }
-        await engine.shutdown()
-        let ledger = CompletionLedger(capacity: 1)
-        ledger.record(0)  // the task's one completion, its error above
-        let audit = reactor.audit(since: baseline, ledger: ledger, started: 1)
-        #expect(audit.ok, "\(audit)")
-        await reactor.shutdown()
+        try await withEngine(silentConfiguration(silent), operations: 1) { _, engine, ledger in
+            let request = try DNSQueryRequest("t.example.test.", type: .a)
+            let task = Task { try await engine.query(request) }
+            _ = silent.receive()
+            task.cancel()
+            await #expect(throws: DNSQueryError.self) { try await task.value }
+            ledger.record(0)  // the task's one completion, its error above
+            return 1
+        }
     }
 }

@@ -2,6 +2,7 @@ import DNSMessage
 import DNSQuery
 import DNSResponder
 import EventReactor
+import EvqueryTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -67,9 +68,9 @@ import Glibc
     }
 
     @Test func aQueryToAPortWhereNothingListensEndsWithConnectionRefusedInWords() throws {
-        let closed = DNSServer(ipv4: 127, 0, 0, 1, port: KnotPeer.freePort())
+        let closed = DNSServer(ipv4: 127, 0, 0, 1, port: Loopback.freeUDPPort())
         let outcomes = Outcomes()
-        try withEngine(testConfiguration(closed, timeoutMillis: 60_000), operations: 1) { reactor, engine, ledger in
+        try withEngine(testConfiguration(closed, timeout: .seconds(60)), operations: 1) { reactor, engine, ledger in
             engine.start(try DNSQueryRequest("refused.example.test", type: .a), completion: recording(0, ledger, outcomes))
             #expect(reactor.waitForDrain(timeoutNanos: 20_000_000_000))
             return 1
@@ -92,39 +93,33 @@ import Glibc
         let responder = try DNSResponder(DNSResponder.Configuration())
         try responder.start()
         defer { responder.stop() }
-        let reactor = try Reactor()
-        defer { reactor.shutdown() }
-        let baseline = reactor.auditBaseline()
-        let engine = DNSQueryEngine(
-            reactor: reactor, configuration: testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port)))
-        let request = try DNSQueryRequest("first.load.evq.test.", type: .a)
-        let cancelledTask = Task { () async -> DNSQueryError? in
-            withUnsafeCurrentTask { $0?.cancel() }
-            do {
-                _ = try await engine.query(request)
-                return nil
-            } catch let error as DNSQueryError {
-                return error
-            } catch {
-                return nil
+        let configuration = testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port))
+        try await withEngine(configuration, operations: 1) { _, engine, ledger in
+            let request = try DNSQueryRequest("first.load.evq.test.", type: .a)
+            let cancelledTask = Task { () async -> DNSQueryError? in
+                withUnsafeCurrentTask { $0?.cancel() }
+                do {
+                    _ = try await engine.query(request)
+                    return nil
+                } catch let error as DNSQueryError {
+                    return error
+                } catch {
+                    return nil
+                }
             }
+            let error = await cancelledTask.value
+            guard case .cancelled(let info)? = error else {
+                Issue.record("expected cancelled, got \(String(describing: error))")
+                return 0
+            }
+            #expect(info.reason == .task)
+            // A query after it goes out on the same socket: had the first one been sent, the responder
+            // would count it before this one.
+            let answer = try await engine.query(try DNSQueryRequest("second.load.evq.test.", type: .a))
+            ledger.record(0)
+            #expect(answer.rcode == .noError)
+            #expect(responder.counters().received == 1)
+            return 1
         }
-        let error = await cancelledTask.value
-        guard case .cancelled(let info)? = error else {
-            Issue.record("expected cancelled, got \(String(describing: error))")
-            return
-        }
-        #expect(info.reason == .task)
-        // A query after it goes out on the same socket: had the first one been sent, the responder
-        // would count it before this one.
-        let ledger = CompletionLedger(capacity: 1)
-        let answer = try await engine.query(try DNSQueryRequest("second.load.evq.test.", type: .a))
-        ledger.record(0)
-        #expect(answer.rcode == .noError)
-        #expect(responder.counters().received == 1)
-        await engine.shutdown()
-        let audit = reactor.audit(since: baseline, ledger: ledger, started: 1)
-        #expect(audit.ok, "\(audit)")
-        #expect(audit.started == 1)
     }
 }

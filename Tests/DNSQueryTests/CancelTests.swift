@@ -29,53 +29,8 @@ import Glibc
         try responder.start()
         defer { responder.stop() }
         let count = 20_000
-        let outcomes = Outcomes()
-        let handles = Handles(count)
-        var counters = DNSQueryCounters()
         let configuration = testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port))
-        try withEngine(configuration, operations: count) { reactor, engine, ledger in
-            let request = try DNSQueryRequest("storm.load.evq.test.", type: .a)
-            let started = Locked(0)
-            // One thread starts queries while four others cancel them, each its own quarter, in
-            // step with the starts: replies are arriving for the same queries at the same time.
-            ThreadTeam.run(5) { thread in
-                if thread == 0 {
-                    for index in 0..<count {
-                        handles.set(index, engine.start(request, completion: recording(index, ledger, outcomes)))
-                        started.withLock { $0 = index + 1 }
-                    }
-                    return
-                }
-                var index = thread - 1
-                while index < count {
-                    if started.withLock({ $0 }) <= index {
-                        sched_yield()
-                        continue
-                    }
-                    if let handle = handles.handle(index) { handles.setResult(index, handle.cancel()) }
-                    index += 4
-                }
-            }
-            #expect(reactor.waitForDrain(timeoutNanos: 30_000_000_000))
-            counters = engine.counters()
-            return count
-        }
-        var cancelled = 0
-        var answered = 0
-        for index in 0..<count {
-            let outcome = try #require(outcomes[index])
-            switch handles.result(index) {
-            case .cancelled?:
-                // The cancel took effect: cancelled and nothing else, even with the reply in the socket.
-                #expect(outcome.isCancelled)
-                cancelled += 1
-            case .alreadyCompleted?:
-                #expect(!outcome.isCancelled)
-                if outcome.result != nil { answered += 1 }
-            default:
-                Issue.record("query \(index): cancel returned \(String(describing: handles.result(index)))")
-            }
-        }
+        let (cancelled, answered, counters) = try cancelStorm(configuration, count: count)
         #expect(cancelled + answered == count)
         #expect(counters.answered == answered)
         #expect(counters.droppedWrongID == 0 && counters.droppedWrongQuestion == 0)
@@ -152,8 +107,8 @@ import Glibc
         var request = try DNSQueryRequest("slow.example.test.", type: .a)
         request.options.randomizeCase = randomizeCase
         let (outcome, counters) = try scriptedQuery(request, configure: {
-            $0.timeoutNanos = 5_000_000_000
-            $0.retransmitNanos = 100_000_000
+            $0.timeout = .seconds(5)
+            $0.retransmitInterval = .milliseconds(100)
             $0.attempts = 3
         }) { server in
             // Two copies, 100 ms apart: the same transaction (socket, id and question case).
@@ -172,4 +127,60 @@ import Glibc
         #expect(result.attempts >= 2 && result.answers.count == 1)
         #expect(counters.answered == 1 && counters.droppedLate == 0 && counters.retransmits >= 1)
     }
+}
+
+/// Starts `count` queries from one thread while four others cancel them in step, then checks each
+/// ended once with the cancel's verdict (the exactly-once audit runs in `withEngine`): how many
+/// were cancelled, how many answered, and the engine's counters at the end.
+@discardableResult
+func cancelStorm(_ configuration: DNSQueryEngine.Configuration, count: Int,
+                 name: String = "storm.load.evq.test.", sourceLocation: SourceLocation = #_sourceLocation)
+    throws -> (cancelled: Int, answered: Int, counters: DNSQueryCounters)
+{
+    let outcomes = Outcomes()
+    var counters = DNSQueryCounters()
+    let handles = CancelTests.Handles(count)
+    try withEngine(configuration, operations: count, { reactor, engine, ledger in
+        let request = try DNSQueryRequest(name, type: .a)
+        let started = Locked(0)
+        ThreadTeam.run(5) { thread in
+            if thread == 0 {
+                for index in 0..<count {
+                    handles.set(index, engine.start(request, completion: recording(index, ledger, outcomes)))
+                    started.withLock { $0 = index + 1 }
+                }
+                return
+            }
+            var index = thread - 1
+            while index < count {
+                if started.withLock({ $0 }) <= index {
+                    sched_yield()
+                    continue
+                }
+                if let handle = handles.handle(index) { handles.setResult(index, handle.cancel()) }
+                index += 4
+            }
+        }
+        #expect(reactor.waitForDrain(timeout: .seconds(30)), sourceLocation: sourceLocation)
+        counters = engine.counters()
+        return count
+    }, sourceLocation: sourceLocation)
+    var cancelled = 0
+    var answered = 0
+    for index in 0..<count {
+        let outcome = try #require(outcomes[index], sourceLocation: sourceLocation)
+        switch handles.result(index) {
+        case .cancelled?:
+            #expect(outcome.isCancelled, sourceLocation: sourceLocation)
+            cancelled += 1
+        case .alreadyCompleted?:
+            #expect(!outcome.isCancelled, "\(outcome)", sourceLocation: sourceLocation)
+            if outcome.result != nil { answered += 1 }
+        default:
+            Issue.record("query \(index): cancel returned \(String(describing: handles.result(index)))",
+                         sourceLocation: sourceLocation)
+        }
+    }
+    #expect(cancelled > 0, sourceLocation: sourceLocation)
+    return (cancelled, answered, counters)
 }

@@ -1,13 +1,14 @@
 import DNSQuery
 import EventReactor
+import EvqueryTestSupport
 import Testing
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Runs `body` with a fresh reactor and an engine on it, then drains, closes the engine's sockets
-/// and asserts the exactly-once audit over the queries the body numbered through the ledger.
+/// Runs `body` with a fresh reactor and an engine on it, then `withAudit`: drains, closes the
+/// engine's sockets and asserts the exactly-once audit over the queries the body numbered.
 func withEngine(
     _ configuration: DNSQueryEngine.Configuration, operations: Int,
     _ body: (Reactor, DNSQueryEngine, CompletionLedger) throws -> Int,
@@ -15,16 +16,35 @@ func withEngine(
 ) throws {
     let reactor = try Reactor()
     defer { reactor.shutdown() }
-    let baseline = reactor.auditBaseline()
-    let engine = DNSQueryEngine(reactor: reactor, configuration: configuration)
-    let ledger = CompletionLedger(capacity: operations)
-    let started = try body(reactor, engine, ledger)
-    #expect(reactor.waitForDrain(timeoutNanos: 30_000_000_000), "queries still in flight",
-            sourceLocation: sourceLocation)
-    engine.shutdown()
-    let audit = reactor.audit(since: baseline, ledger: ledger, started: started)
-    #expect(audit.ok, "\(audit)", sourceLocation: sourceLocation)
-    #expect(audit.started == started, sourceLocation: sourceLocation)
+    var engine: DNSQueryEngine?
+    try withAudit(reactor, operations: operations, close: { engine?.shutdown() }, sourceLocation: sourceLocation) {
+        reactor, ledger in
+        let made = DNSQueryEngine(reactor: reactor, configuration: configuration)
+        engine = made
+        return try body(reactor, made, ledger)
+    }
+}
+
+/// `withEngine` for a body that awaits: the engine and the reactor end with their `async` forms.
+func withEngine(
+    _ configuration: DNSQueryEngine.Configuration, operations: Int,
+    _ body: (Reactor, DNSQueryEngine, CompletionLedger) async throws -> Int,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    let reactor = try Reactor()
+    var engine: DNSQueryEngine?
+    do {
+        try await withAudit(reactor, operations: operations, close: { await engine?.shutdown() },
+                            sourceLocation: sourceLocation) { reactor, ledger in
+            let made = DNSQueryEngine(reactor: reactor, configuration: configuration)
+            engine = made
+            return try await body(reactor, made, ledger)
+        }
+    } catch {
+        await reactor.shutdown()
+        throw error
+    }
+    await reactor.shutdown()
 }
 
 /// Outcomes by query number, written from the reactor thread and read by the test.
@@ -46,12 +66,12 @@ func recording(_ index: Int, _ ledger: CompletionLedger, _ outcomes: Outcomes)
 }
 
 /// A configuration asking only `server`, with test-sized timing.
-func testConfiguration(_ server: DNSServer, timeoutMillis: UInt64 = 2000) -> DNSQueryEngine.Configuration {
+func testConfiguration(_ server: DNSServer, timeout: Duration = .seconds(2)) -> DNSQueryEngine.Configuration {
     var configuration = DNSQueryEngine.Configuration()
     configuration.servers = [server]
-    configuration.timeoutNanos = timeoutMillis * 1_000_000
-    configuration.retransmitNanos = timeoutMillis * 1_000_000 / 2
-    configuration.maxRetransmitNanos = timeoutMillis * 1_000_000
+    configuration.timeout = timeout
+    configuration.retransmitInterval = timeout / 2
+    configuration.maxRetransmitInterval = timeout
     configuration.attempts = 2
     configuration.resolvConfPath = "/nonexistent"
     return configuration
@@ -60,9 +80,9 @@ func testConfiguration(_ server: DNSServer, timeoutMillis: UInt64 = 2000) -> DNS
 /// Makes a query's first attempt wait 60 s for its reply, for tests that pin `attempts == 1`: a
 /// loaded machine (the tests run in parallel, on 2 cores) delays a reply, it cannot drop it.
 func firstAttemptWaitsLong(_ configuration: inout DNSQueryEngine.Configuration) {
-    configuration.timeoutNanos = 60_000_000_000
-    configuration.retransmitNanos = 60_000_000_000
-    configuration.maxRetransmitNanos = 60_000_000_000
+    configuration.timeout = .seconds(60)
+    configuration.retransmitInterval = .seconds(60)
+    configuration.maxRetransmitInterval = .seconds(60)
 }
 
 extension DNSQueryOutcome {

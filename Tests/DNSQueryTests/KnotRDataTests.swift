@@ -1,5 +1,6 @@
 import DNSMessage
 import DNSQuery
+import EvqueryTestSupport
 import Foundation
 import Testing
 
@@ -44,23 +45,18 @@ import Testing
     /// What `kdig +short` prints for the question, its words joined by one space (kdig pads some
     /// fields), or nil when kdig cannot be run.
     private func kdig(_ server: DNSServer, _ name: String, _ type: String) throws -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/kdig")
-        process.arguments = ["@127.0.0.1", "-p", "\(server.port)", "+short", "+time=5", "+retry=3", name, type]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let run = try ChildProcess.run(
+            "/usr/bin/kdig", ["@127.0.0.1", "-p", "\(server.port)", "+short", "+time=5", "+retry=3", name, type],
+            timeout: .seconds(60))
+        guard run.exited && run.status == 0 else { return nil }
+        return run.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
     @Test func everyTypeKnotServesPrintsAsKdigPrintsIt() throws {
         let server = try KnotPeer.server.get()
         let requests = try Self.records.map { try DNSQueryRequest("\($0.owner).example.test.", type: DNSType(mnemonic: $0.type)!) }
         let outcomes = Outcomes()
-        var configuration = testConfiguration(server, timeoutMillis: 10_000)
+        var configuration = testConfiguration(server, timeout: .seconds(10))
         configuration.attempts = 5
         try withEngine(configuration, operations: requests.count) { _, engine, ledger in
             for (index, request) in requests.enumerated() {

@@ -2,6 +2,7 @@ import DNSMessage
 import Dispatch
 import DNSQuery
 import EventReactor
+import EvqueryTestSupport
 import Foundation
 import Testing
 
@@ -196,26 +197,21 @@ import Testing
     /// stop knotd anyway. Played here with a stand-in parent (`sleep`) that is killed.
     @Test func knotdStartedForAProcessStopsWhenThatProcessDies() throws {
         guard case .success = KnotPeer.server else { return }  // knot is missing: KnotTests report it.
-        var parent: pid_t = 0
-        var sleepArguments: [UnsafeMutablePointer<CChar>?] = ["/bin/sleep", "600"].map { (text: String) in strdup(text) } + [nil]
-        defer { sleepArguments.forEach { free($0) } }
-        #expect(posix_spawn(&parent, "/bin/sleep", nil, nil, &sleepArguments, environ) == 0)
+        let parent = try ChildProcess("/bin/sleep", ["600"])
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("evq-knot-watch-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let zoneFile = directory.appendingPathComponent("example.test.zone")
         try KnotPeer.zone.write(to: zoneFile, atomically: true, encoding: .utf8)
-        let ownWatch = String(cString: getenv("KNOT_WATCH_PID"))
-        setenv("KNOT_WATCH_PID", "\(parent)", 1)
-        let status = KnotPeer.run(["start", directory.path + "/knot", "\(KnotPeer.freePort())", zoneFile.path])
-        setenv("KNOT_WATCH_PID", ownWatch, 1)
+        let status = Repository.runScript(
+            "knot-server.sh", ["start", directory.path + "/knot", "\(Loopback.freeUDPPort())", zoneFile.path],
+            environment: ["KNOT_WATCH_PID": "\(parent.pid)"])
         #expect(status == 0)
         let pidText = try String(contentsOfFile: directory.path + "/knot/knotd.pid", encoding: .utf8)
         let knotd = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(kill(knotd, 0) == 0)
-        kill(parent, SIGKILL)
-        var status2: Int32 = 0
-        waitpid(parent, &status2, 0)
+        parent.signal(SIGKILL)
+        _ = parent.wait()
         // The watchdog polls once a second. knotd's new parent may not reap it: a zombie is gone too.
         func running(_ pid: pid_t) -> Bool {
             guard kill(pid, 0) == 0 else { return false }
@@ -225,7 +221,7 @@ import Testing
         let until = MonotonicClock.now() + 30_000_000_000
         while running(knotd) && MonotonicClock.now() < until { usleep(50_000) }
         let alive = running(knotd)
-        if alive { _ = KnotPeer.run(["stop", directory.path + "/knot"]) }
+        if alive { _ = Repository.runScript("knot-server.sh", ["stop", directory.path + "/knot"]) }
         #expect(!alive, "knotd \(knotd) outlived the process it was started for")
     }
 }

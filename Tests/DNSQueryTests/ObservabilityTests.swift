@@ -3,6 +3,7 @@ import DNSMessage
 import DNSQuery
 import DNSResponder
 import EventReactor
+import EvqueryTestSupport
 import Logging
 import MetricsTestKit
 import Testing

@@ -77,9 +77,9 @@ import Testing
         // and end after 300 ms.
         let request = try DNSQueryRequest("own.example.test.", type: .a, timeout: .milliseconds(300), attempts: 1)
         let (outcome, counters) = try scriptedQuery(request, configure: {
-            $0.timeoutNanos = 600_000_000_000
+            $0.timeout = .seconds(600)
             $0.attempts = 3
-            $0.retransmitNanos = 100_000_000
+            $0.retransmitInterval = .milliseconds(100)
         }) { server in
             _ = try #require(server.receive())
             #expect(server.receive(millis: 1_000) == nil, "a second attempt")

@@ -41,16 +41,6 @@ struct RecordingLogHandler: LogHandler {
     }
 }
 
-/// Polls until `condition` holds, at most `seconds` (a bound for a hang, not a timing assertion).
-func eventually(seconds: Double = 20, _ condition: () -> Bool) -> Bool {
-    let until = MonotonicClock.now() + UInt64(seconds * 1e9)
-    while !condition() {
-        if MonotonicClock.now() > until { return false }
-        usleep(1000)
-    }
-    return true
-}
-
 #if canImport(Glibc)
 import Glibc
 #endif

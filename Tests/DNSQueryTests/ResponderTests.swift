@@ -2,6 +2,7 @@ import DNSMessage
 @testable import DNSQuery
 import DNSResponder
 import EventReactor
+import EvqueryTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -35,9 +36,9 @@ import Glibc
         try responder.start()
         defer { responder.stop() }
         var configuration = testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port),
-                                              timeoutMillis: 1_500)
-        configuration.retransmitNanos = 150_000_000
-        configuration.maxRetransmitNanos = 300_000_000
+                                              timeout: .milliseconds(1500))
+        configuration.retransmitInterval = .milliseconds(150)
+        configuration.maxRetransmitInterval = .milliseconds(300)
         configuration.attempts = 4
         configure(&configuration)
         let outcomes = Outcomes()
@@ -225,16 +226,15 @@ import Glibc
         defer { responder.stop() }
         let reactor = try Reactor()
         defer { reactor.shutdown() }
-        let baseline = reactor.auditBaseline()
-        let ledger = CompletionLedger(capacity: operations)
-        var engine: DNSQueryEngine? = DNSQueryEngine(
-            reactor: reactor, configuration: testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port)))
-        weak var shard = engine?.shards[0]
-        let started = try body(reactor, &engine, ledger)
-        #expect(engine == nil)
-        #expect(eventually({ shard == nil }, step: { reactor.syncOnLoop {} }))
-        let audit = reactor.audit(since: baseline, ledger: ledger, started: started)
-        #expect(audit.ok, "\(audit)")
+        try withAudit(reactor, operations: operations) { reactor, ledger in
+            var engine: DNSQueryEngine? = DNSQueryEngine(
+                reactor: reactor, configuration: testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: responder.port)))
+            weak var shard = engine?.shards[0]
+            let started = try body(reactor, &engine, ledger)
+            #expect(engine == nil)
+            #expect(eventually({ shard == nil }, step: { reactor.syncOnLoop {} }))
+            return started
+        }
     }
 
     @Test func anEngineDroppedWithoutShutdownAfterItsQueriesFreesItsShardAndTheQueryObjectsItKept() throws {

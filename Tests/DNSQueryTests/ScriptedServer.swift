@@ -1,5 +1,6 @@
 import DNSMessage
 import DNSQuery
+import EvqueryTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -23,17 +24,8 @@ final class ScriptedServer {
     init() {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         self.fd = fd
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                precondition(bind(fd, pointer, length) == 0)
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        port = UInt16(bigEndian: address.sin_port)
+        precondition(Loopback.bind(fd) == 0)
+        port = Loopback.port(of: fd)
     }
 
     deinit { close(fd) }

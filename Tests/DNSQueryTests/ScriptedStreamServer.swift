@@ -2,6 +2,7 @@ import DNSMessage
 import DNSQuery
 
 #if canImport(Glibc)
+import EvqueryTestSupport
 import Glibc
 #endif
 
@@ -15,19 +16,8 @@ final class ScriptedStreamServer {
 
     init() {
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let fd = listener
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                precondition(bind(fd, pointer, length) == 0)
-                precondition(listen(fd, 16) == 0)
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        port = UInt16(bigEndian: address.sin_port)
+        precondition(Loopback.bind(listener) == 0 && listen(listener, 16) == 0)
+        port = Loopback.port(of: listener)
     }
 
     deinit { close(listener) }

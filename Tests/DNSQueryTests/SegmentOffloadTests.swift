@@ -20,7 +20,7 @@ import Glibc
         afterGroup: (Int, ScriptedServer) throws -> Void = { _, _ in }
     ) throws -> DNSQueryCounters {
         let server = ScriptedServer()
-        var configuration = testConfiguration(server.address, timeoutMillis: 60_000)
+        var configuration = testConfiguration(server.address, timeout: .seconds(60))
         firstAttemptWaitsLong(&configuration)
         configuration.socketsPerServer = 1
         configure(&configuration)

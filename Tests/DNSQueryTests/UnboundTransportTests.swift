@@ -1,6 +1,7 @@
 import DNSMessage
 import DNSQuery
 import EventReactor
+import EvqueryTestSupport
 import Foundation
 import Testing
 
@@ -51,15 +52,10 @@ struct UnboundTransportTests {
 
     /// `kdig +short` of `name type` over `flags` (`+tcp`, `+tls`) at `port`, one answer per line, sorted.
     private func kdig(_ name: String, _ type: String, port: UInt16, _ flags: [String]) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/kdig")
-        process.arguments = ["-p", "\(port)", "@127.0.0.1", "+short", "+timeout=5"] + flags + [name, type]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).sorted()
+        let run = try ChildProcess.run(
+            "/usr/bin/kdig", ["-p", "\(port)", "@127.0.0.1", "+short", "+timeout=5"] + flags + [name, type],
+            timeout: .seconds(30))
+        return run.output.split(separator: "\n").map(String.init).sorted()
     }
 
     @Test(arguments: [DNSTransport.tcp, .tls, .doh])

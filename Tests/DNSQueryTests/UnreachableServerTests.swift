@@ -1,6 +1,7 @@
 import DNSMessage
 import DNSQuery
 import EventReactor
+import EvqueryTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -11,9 +12,9 @@ import Glibc
 /// the connected UDP socket as `ECONNREFUSED`: the query must say so, not wait for its timeout.
 @Suite struct UnreachableServerTests {
     @Test func closedPortEndsTheQueryWithConnectionRefusedNotATimeout() throws {
-        let closed = DNSServer(ipv4: 127, 0, 0, 1, port: KnotPeer.freePort())
+        let closed = DNSServer(ipv4: 127, 0, 0, 1, port: Loopback.freeUDPPort())
         // A deadline far beyond the test's wait: only the ICMP error can end the query in time.
-        var configuration = testConfiguration(closed, timeoutMillis: 60_000)
+        var configuration = testConfiguration(closed, timeout: .seconds(60))
         configuration.attempts = 3
         let outcomes = Outcomes()
         var counters = DNSQueryCounters()
@@ -34,9 +35,9 @@ import Glibc
     }
 
     @Test func refusedServerIsSkippedForTheNextOneInTheList() throws {
-        let closed = DNSServer(ipv4: 127, 0, 0, 1, port: KnotPeer.freePort())
+        let closed = DNSServer(ipv4: 127, 0, 0, 1, port: Loopback.freeUDPPort())
         let live = ScriptedServer()
-        var configuration = testConfiguration(closed, timeoutMillis: 60_000)
+        var configuration = testConfiguration(closed, timeout: .seconds(60))
         configuration.servers = [closed, live.address]
         configuration.attempts = 2
         let outcomes = Outcomes()

@@ -1,6 +1,7 @@
 import DNSMessage
 import DNSResponder
 import EventReactor
+import EvqueryTestSupport
 import Foundation
 import Testing
 
@@ -53,16 +54,10 @@ struct ResponderAnswerTests {
             #expect(!edns.header.isTruncated && edns.answers.count == 12 && edns.edns?.udpPayloadSize == 1232)
             #expect(responder.counters().truncatedBySize == 1)
             // The real thing over TCP: dig, as a person would ask after a TC answer.
-            let dig = Process()
-            dig.executableURL = URL(fileURLWithPath: "/usr/bin/dig")
-            dig.arguments = ["+tcp", "+short", "@127.0.0.1", "-p", "\(responder.port)", "big.example.test.", "TXT"]
-            let output = Pipe()
-            dig.standardOutput = output
-            try dig.run()
-            dig.waitUntilExit()
-            let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                .split(separator: "\n")
-            #expect(dig.terminationStatus == 0 && lines.count == 12)
+            let dig = try ChildProcess.run(
+                "/usr/bin/dig", ["+tcp", "+short", "@127.0.0.1", "-p", "\(responder.port)", "big.example.test.", "TXT"],
+                timeout: .seconds(30))
+            #expect(dig.status == 0 && dig.output.split(separator: "\n").count == 12)
             #expect(responder.counters().tcpQueries >= 1)
         }
     }
@@ -138,16 +133,7 @@ struct ResponderHostileInputTests {
     private func bindsWithoutReusePort(port: UInt16, type: Int32) -> Int32 {
         let fd = socket(AF_INET, type, 0)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        return result == 0 ? 0 : errno
+        return Loopback.bind(fd, port: port)
     }
 
     private func threads(named prefix: String) -> Int {

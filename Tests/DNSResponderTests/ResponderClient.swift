@@ -1,5 +1,6 @@
 import DNSMessage
 import DNSResponder
+import EvqueryTestSupport
 import Foundation
 
 #if canImport(Glibc)
@@ -24,16 +25,8 @@ final class ResponderClient {
 
     /// Sends raw bytes to the responder.
     func send(_ bytes: [UInt8]) {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
         _ = bytes.withUnsafeBytes { raw in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, raw.baseAddress, raw.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+            Loopback.withAddress(port: port) { sendto(fd, raw.baseAddress, raw.count, 0, $0, $1) }
         }
     }
 

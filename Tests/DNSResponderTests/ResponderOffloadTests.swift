@@ -1,5 +1,6 @@
 import DNSMessage
 import DNSResponder
+import EvqueryTestSupport
 import LinuxSystem
 import Testing
 
@@ -17,16 +18,8 @@ import Glibc
 
     /// A UDP socket connected to the responder on 127.0.0.1.
     private func connectedSocket(to port: UInt16) throws -> Int32 {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        return try Socket.connected(ipv6: false, stream: false, receiveBuffer: 1 << 20) { connect in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect($0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+        try Socket.connected(ipv6: false, stream: false, receiveBuffer: 1 << 20) { connect in
+            Loopback.withAddress(port: port) { connect($0, $1) }
         }
     }
 

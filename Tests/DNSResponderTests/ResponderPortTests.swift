@@ -1,4 +1,5 @@
 import DNSResponder
+import EvqueryTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -18,16 +19,22 @@ import Glibc
         return responder
     }
 
+    /// `responder.start()` is refused: the UDP port is held by another socket.
+    private func expectRefusedAsHeld(_ responder: DNSResponder, port: UInt16,
+                                     sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(throws: DNSResponderError(
+            "bind", errno: EADDRINUSE,
+            detail: "UDP port \(port) is held by another socket (set sharePort, or evq serve --share-port, to share it)"
+        ), sourceLocation: sourceLocation) { try responder.start() }
+    }
+
     @Test func aSecondResponderOnATakenPortIsRefusedWithAddressInUse() throws {
         let first = try started()
         defer { first.stop() }
         var configuration = DNSResponder.Configuration()
         configuration.port = first.port
         let second = try DNSResponder(configuration)
-        #expect(throws: DNSResponderError(
-            "bind", errno: EADDRINUSE,
-            detail: "UDP port \(first.port) is held by another socket (set sharePort, or evq serve --share-port, to share it)"
-        )) { try second.start() }
+        expectRefusedAsHeld(second, port: first.port)
         do { try second.start() } catch {
             #expect(error.description == "bind: UDP port \(first.port) is held by another socket (set sharePort, "
                     + "or evq serve --share-port, to share it): Address already in use (errno 98)")
@@ -44,10 +51,7 @@ import Glibc
         #expect(first.port != 0)
         configuration.port = first.port
         let second = try DNSResponder(configuration)
-        #expect(throws: DNSResponderError(
-            "bind", errno: EADDRINUSE,
-            detail: "UDP port \(first.port) is held by another socket (set sharePort, or evq serve --share-port, to share it)"
-        )) { try second.start() }
+        expectRefusedAsHeld(second, port: first.port)
     }
 
     @Test(arguments: ["localhost", "::1:x", "127.0.0.256"])
@@ -68,13 +72,7 @@ import Glibc
         defer { close(fd) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let bound = Loopback.bind(fd, port: port)
         try #require(bound == 0 && listen(fd, 1) == 0)
         #expect(throws: DNSResponderError.self) { try started(port: port, threads: 1) }
     }

@@ -1,5 +1,6 @@
 import DNSMessage
 import DNSResponder
+import EvqueryTestSupport
 import Foundation
 
 #if canImport(Glibc)
@@ -13,20 +14,7 @@ final class StreamClient {
 
     /// Connected to 127.0.0.1:`port`; reads give up after `timeoutMs`.
     init(port: UInt16, timeoutMs: Int = 3000) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var timeout = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else {
-            close(fd)
-            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-        }
+        fd = try Loopback.connectTCP(port: port, receiveTimeout: .milliseconds(timeoutMs))
     }
 
     deinit { close(fd) }
@@ -104,23 +92,9 @@ struct TestCertificate {
 func runTool(_ path: String, _ arguments: [String], input: Data? = nil, timeout: Double = 20) throws
     -> (status: Int32, output: String, data: Data)
 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    let stdin = Pipe()
-    process.standardInput = stdin
-    try process.run()
-    if let input { stdin.fileHandleForWriting.write(input) }
-    try? stdin.fileHandleForWriting.close()
-    let deadline = DispatchWorkItem { if process.isRunning { process.terminate() } }
-    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline)
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    deadline.cancel()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self), data)
+    let run = try ChildProcess.run(path, arguments, input: input.map { Array($0) } ?? [], stderr: .discard,
+                                   timeout: .milliseconds(Int64(timeout * 1000)))
+    return (run.status, run.output, Data(run.stdout))
 }
 
 /// Starts a responder serving TCP, DoT and DoH with a fresh certificate, runs `body`, stops it and

@@ -1,4 +1,5 @@
 import EventReactor
+import EvqueryTestSupport
 import Testing
 
 /// The `async` forms from inside a task: they suspend the task while the loop works, and what they
@@ -6,57 +7,48 @@ import Testing
 /// holds when they return.
 @Suite struct AsyncFormTests {
     @Test func cancelAndWaitReturnsAfterTheCompletionHasRun() async throws {
-        let reactor = try Reactor()
-        let baseline = reactor.auditBaseline()
-        let ledger = CompletionLedger(capacity: 100)
-        let seen = Locked<[OperationOutcome<Void>?]>(Array(repeating: nil, count: 100))
-        for index in 0..<100 {
-            let handle = reactor.startTimer(after: .seconds(60)) { outcome in
-                ledger.record(index)
-                seen.withLock { $0[index] = outcome }
+        try await withAuditedReactor(operations: 100) { reactor, ledger in
+            let seen = Locked<[OperationOutcome<Void>?]>(Array(repeating: nil, count: 100))
+            for index in 0..<100 {
+                let handle = reactor.startTimer(after: .seconds(60)) { outcome in
+                    ledger.record(index)
+                    seen.withLock { $0[index] = outcome }
+                }
+                let result = await handle.cancelAndWait()
+                #expect(result == .cancelled)
+                // Returned: the completion has run, with cancelled(caller).
+                guard case .cancelled(let info)? = seen.withLock({ $0[index] }) else {
+                    Issue.record("operation \(index): the completion had not run when cancelAndWait returned")
+                    continue
+                }
+                #expect(info.reason == .caller)
             }
-            let result = await handle.cancelAndWait()
-            #expect(result == .cancelled)
-            // Returned: the completion has run, with cancelled(caller).
-            guard case .cancelled(let info)? = seen.withLock({ $0[index] }) else {
-                Issue.record("operation \(index): the completion had not run when cancelAndWait returned")
-                continue
-            }
-            #expect(info.reason == .caller)
+            return 100
         }
-        let audit = reactor.audit(since: baseline, ledger: ledger, started: 100)
-        #expect(audit.ok, "\(audit)")
-        await reactor.shutdown()
     }
 
     @Test func cancelAndWaitOnAnOperationThatAlreadyEndedReturnsAlreadyCompleted() async throws {
-        let reactor = try Reactor()
-        let baseline = reactor.auditBaseline()
-        let ledger = CompletionLedger(capacity: 1)
-        let handle = reactor.startTimer(after: .zero) { _ in ledger.record(0) }
-        #expect(reactor.waitForDrain())
-        #expect(await handle.cancelAndWait() == .alreadyCompleted)
-        #expect(await handle.cancelAndWait() == .alreadyCompleted)
-        let audit = reactor.audit(since: baseline, ledger: ledger, started: 1)
-        #expect(audit.ok, "\(audit)")
-        await reactor.shutdown()
+        try await withAuditedReactor(operations: 1) { reactor, ledger in
+            let handle = reactor.startTimer(after: .zero) { _ in ledger.record(0) }
+            #expect(reactor.waitForDrain())
+            #expect(await handle.cancelAndWait() == .alreadyCompleted)
+            #expect(await handle.cancelAndWait() == .alreadyCompleted)
+            return 1
+        }
     }
 
     @Test func cancelAllAsyncReturnsOnceEveryCaughtOperationHasCompleted() async throws {
-        let reactor = try Reactor()
-        let baseline = reactor.auditBaseline()
         let count = 1_000
-        let ledger = CompletionLedger(capacity: count)
-        for index in 0..<count {
-            reactor.startTimer(after: .seconds(60)) { _ in ledger.record(index) }
+        try await withAuditedReactor(operations: count) { reactor, ledger in
+            for index in 0..<count {
+                reactor.startTimer(after: .seconds(60)) { _ in ledger.record(index) }
+            }
+            await reactor.cancelAll()
+            // No polling: every completion ran before cancelAll returned.
+            #expect(ledger.missed(started: count) == 0)
+            #expect(reactor.counters.snapshot.inFlight == 0)
+            return count
         }
-        await reactor.cancelAll()
-        // No polling: every completion ran before cancelAll returned.
-        #expect(ledger.missed(started: count) == 0)
-        #expect(reactor.counters.snapshot.inFlight == 0)
-        let audit = reactor.audit(since: baseline, ledger: ledger, started: count)
-        #expect(audit.ok, "\(audit)")
-        await reactor.shutdown()
     }
 
     @Test func shutdownAsyncCompletesEverythingOnceAndMayBeCalledTwiceAndBesideTheBlockingForm() async throws {
@@ -85,18 +77,15 @@ import Testing
     }
 
     @Test func cancellingTheWaitingTaskCancelsTheOperationOnce() async throws {
-        let reactor = try Reactor()
-        let baseline = reactor.auditBaseline()
-        let task = Task { try await reactor.sleep(for: .seconds(60)) }
-        try await Task.sleep(for: .milliseconds(20))
-        task.cancel()
-        await #expect(throws: OperationCancelled.self) { try await task.value }
-        #expect(reactor.waitForDrain())
-        let ledger = CompletionLedger(capacity: 1)
-        _ = ledger.record(0)  // the task's one completion, seen above as its error
-        let audit = reactor.audit(since: baseline, ledger: ledger, started: 1)
-        #expect(audit.ok, "\(audit)")
-        await reactor.shutdown()
+        try await withAuditedReactor(operations: 1) { reactor, ledger in
+            let task = Task { try await reactor.sleep(for: .seconds(60)) }
+            try await Task.sleep(for: .milliseconds(20))
+            task.cancel()
+            await #expect(throws: OperationCancelled.self) { try await task.value }
+            #expect(reactor.waitForDrain())
+            _ = ledger.record(0)  // the task's one completion, seen above as its error
+            return 1
+        }
     }
 
     @Test func onLoopRunsTheWorkOnTheLoopAndReturnsItsValue() async throws {

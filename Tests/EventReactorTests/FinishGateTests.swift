@@ -1,5 +1,6 @@
 import Atomics
 import EventReactor
+import EvqueryTestSupport
 import Testing
 
 /// A body that only records how it ended: the test closes its gate by hand.

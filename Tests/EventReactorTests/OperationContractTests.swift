@@ -1,6 +1,7 @@
 import Atomics
 import Dispatch
 import EventReactor
+import EvqueryTestSupport
 import Foundation
 import Testing
 
@@ -276,7 +277,7 @@ struct OperationContractTests {
                     }
                 }
             }
-            #expect(eventually(seconds: 30) { ledger.missed(started: total) == 0 })
+            #expect(eventually(within: .seconds(30)) { ledger.missed(started: total) == 0 })
             #expect(cancelledCount.count > 0)
             return total
         }
@@ -308,16 +309,8 @@ struct ReadinessSocketTests {
         let receiver = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(receiver); close(sender) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                bind(receiver, raw, length) == 0 && getsockname(receiver, raw, &length) == 0
-                    && connect(sender, raw, length) == 0
-            }
-        }
+        let bound = Loopback.bind(receiver) == 0
+            && Loopback.withAddress(port: Loopback.port(of: receiver)) { connect(sender, $0, $1) } == 0
         #expect(bound)
         try withAudit(reactor, operations: 1) { reactor, ledger in
             let ready = ManagedAtomic<Bool>(false)

@@ -1,5 +1,6 @@
 import Dispatch
 import EventReactor
+import EvqueryTestSupport
 import MetricsTestKit
 import Testing
 

@@ -1,3 +1,4 @@
+import EvqueryTestSupport
 import Foundation
 import Testing
 
@@ -14,36 +15,23 @@ import Glibc
         let directory = NSTemporaryDirectory() + "evq-doh-command-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days",
-                             "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                             "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem"]
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        try #require(openssl.terminationStatus == 0)
-        let port = Evq.closedUDPPort()  // the TCP port of that number is as free on a quiet loopback
-        let serve = Process()
-        serve.executableURL = Evq.executable
-        serve.arguments = ["serve", "--port", "0", "--tls-cert", directory + "/cert.pem", "--tls-key",
-                           directory + "/key.pem", "--doh-port", "\(port)"]
-        let out = Pipe()
-        serve.standardOutput = out
-        serve.standardError = FileHandle.nullDevice
-        serve.standardInput = FileHandle.nullDevice
-        try serve.run()
+        let openssl = try ChildProcess.run(
+            "/usr/bin/openssl",
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+             "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem"])
+        try #require(openssl.status == 0, "\(openssl.errors)")
+        let port = Loopback.freeUDPPort()  // the TCP port of that number is as free on a quiet loopback
+        let serve = try ChildProcess(Evq.executable,
+                                     ["serve", "--port", "0", "--tls-cert", directory + "/cert.pem", "--tls-key",
+                                      directory + "/key.pem", "--doh-port", "\(port)"], stderr: .discard)
         defer {
-            kill(serve.processIdentifier, SIGTERM)
-            serve.waitUntilExit()
+            serve.signal(SIGTERM)
+            _ = serve.wait(timeout: .seconds(10))
         }
-        var banner = Data()
-        while !banner.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            try #require(!chunk.isEmpty, "evq serve ended before its banner")
-            banner += chunk
-        }
-        try #require(String(decoding: banner, as: UTF8.self).contains("DoH on \(port)"))
+        let banner = serve.readStandardOutput(until: { $0.contains(UInt8(ascii: "\n")) })
+        try #require(String(decoding: banner, as: UTF8.self).contains("DoH on \(port)"),
+                     "evq serve's banner: \(String(decoding: banner, as: UTF8.self))")
         try body(port, directory + "/cert.pem")
     }
 
@@ -56,15 +44,9 @@ import Glibc
                 #expect(resolve.stdout.contains(";; SERVER: 127.0.0.1:\(port) (DOH)"), "\(resolve.stdout)")
                 let ours = resolve.stdout.split(separator: "\n").filter { $0.hasPrefix("www.load.evq.test.") }
                     .compactMap { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.map(String.init) }
-                let kdig = Process()
-                kdig.executableURL = URL(fileURLWithPath: "/usr/bin/kdig")
-                kdig.arguments = ["@127.0.0.1", "-p", "\(port)", "+https", "+tls-ca=\(certificate)", "+short",
-                                  "+timeout=5", "www.load.evq.test", "A"]
-                let pipe = Pipe()
-                kdig.standardOutput = pipe
-                try kdig.run()
-                let theirs = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                kdig.waitUntilExit()
+                let theirs = try ChildProcess.run(
+                    "/usr/bin/kdig", ["@127.0.0.1", "-p", "\(port)", "+https", "+tls-ca=\(certificate)", "+short",
+                                      "+timeout=5", "www.load.evq.test", "A"], timeout: .seconds(30)).output
                 #expect(!ours.isEmpty && ours == theirs.split(separator: "\n").map(String.init), "\(ours) \(theirs)")
             }
         }

@@ -1,3 +1,4 @@
+import EvqueryTestSupport
 import Foundation
 import Testing
 
@@ -74,7 +75,7 @@ import Glibc
     }
 
     @Test func aServerWhereNothingListensIsOneLineAndExit9() throws {
-        let port = Evq.closedUDPPort()
+        let port = Loopback.freeUDPPort()
         let run = try Evq.run(["resolve", "www.example.com", "--server", "127.0.0.1:\(port)", "--timeout", "20"])
         #expect(run.status == 9)
         #expect(run.stderr
@@ -83,7 +84,7 @@ import Glibc
     }
 
     @Test func aLoadRunAgainstAServerWhereNothingListensIsOneLineAndExit9() throws {
-        let port = Evq.closedUDPPort()
+        let port = Loopback.freeUDPPort()
         let run = try Evq.run(["load", "--server", "127.0.0.1:\(port)", "--duration", "1", "--timeout", "5"])
         #expect(run.status == 9)
         #expect(run.stderr == "evq load: 127.0.0.1:\(port) did not answer a probe query for q0.load.evq.test: "
@@ -97,14 +98,9 @@ import Glibc
         defer { close(fd) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        try #require(withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0)
-        let port = Evq.port(of: fd)
-        let run = try Evq.run(["serve", "--port", "\(port)"], killAfterSeconds: 20)
+        try #require(Loopback.bind(fd) == 0)
+        let port = Loopback.port(of: fd)
+        let run = try Evq.run(["serve", "--port", "\(port)"], limit: .seconds(20))
         #expect(run.status == 69)
         #expect(run.stderr == "evq serve: bind: UDP port \(port) is held by another socket (set sharePort, or "
                 + "evq serve --share-port, to share it): Address already in use (errno 98)\n")
@@ -137,63 +133,23 @@ import Glibc
 
 /// The built `evq` beside this test bundle, run with a deadline.
 enum Evq {
+    /// `evq` in the build folder the tests run from (`swift build --build-tests` builds it).
+    static var executable: String { Repository.evq }
+
+    /// How a run ended: its exit status and what it wrote.
     struct Run {
         var status: Int32
         var stdout: String
         var stderr: String
     }
 
-    /// `evq` in the build folder the tests run from (`swift build --build-tests` builds it).
-    static var executable: URL {
-        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("evq")
-    }
-
-    /// Runs `evq arguments`; kills it (and fails) if it runs longer than `killAfterSeconds`.
-    static func run(_ arguments: [String], killAfterSeconds: Double = 60,
+    /// Runs `evq arguments`; kills it (and fails) if it runs longer than `limit`.
+    static func run(_ arguments: [String], limit: Duration = .seconds(60),
                     sourceLocation: SourceLocation = #_sourceLocation) throws -> Run {
-        try #require(FileManager.default.isExecutableFile(atPath: executable.path),
-                     "no evq at \(executable.path): build with swift build --build-tests",
+        try #require(access(executable, X_OK) == 0, "no evq at \(executable): build with swift build --build-tests",
                      sourceLocation: sourceLocation)
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + killAfterSeconds, execute: killer)
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        killer.cancel()
-        #expect(process.terminationReason == .exit, "evq \(arguments) was killed", sourceLocation: sourceLocation)
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
-    /// A UDP port on 127.0.0.1 that nothing holds now (the kernel's choice, released).
-    static func closedUDPPort() -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        return port(of: fd)
-    }
-
-    static func port(of fd: Int32) -> UInt16 {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return UInt16(bigEndian: address.sin_port)
+        let run = try ChildProcess.run(executable, arguments, timeout: limit)
+        #expect(!run.timedOut, "evq \(arguments) was killed after \(limit)", sourceLocation: sourceLocation)
+        return Run(status: run.status, stdout: run.output, stderr: run.errors)
     }
 }

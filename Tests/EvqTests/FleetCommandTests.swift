@@ -1,3 +1,4 @@
+import EvqueryTestSupport
 import Foundation
 import Testing
 
@@ -32,21 +33,14 @@ import Glibc
                                  "--label", "run=t", "--json", whole])
         #expect(first.status == 0, "\(first.stderr)")
 
-        let process = Process()
-        process.executableURL = Evq.executable
-        process.arguments = ["load", "--shard", "1/2", "--duration", "60", "--outstanding", "20", "--quiet",
-                             "--label", "run=t", "--json", partial]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let generator = try ChildProcess(
+            Evq.executable, ["load", "--shard", "1/2", "--duration", "60", "--outstanding", "20", "--quiet",
+                             "--label", "run=t", "--json", partial], stdout: .discard, stderr: .discard)
         // Once the run has started (its responder answers and it counts), stop it as Kubernetes would.
         usleep(1_500_000)
-        kill(process.processIdentifier, SIGTERM)
-        let killer = DispatchWorkItem { if process.isRunning { process.interrupt() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: killer)
-        process.waitUntilExit()
-        killer.cancel()
-        #expect(process.terminationReason == .exit && process.terminationStatus == 128 + SIGTERM)
+        generator.signal(SIGTERM)
+        let stopped = generator.wait(timeout: .seconds(30))
+        #expect(stopped.exited && stopped.status == 128 + SIGTERM, "\(stopped)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: partial)))
             as? [String: Any])
         #expect(report["complete"] as? Bool == false)

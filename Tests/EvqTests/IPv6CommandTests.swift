@@ -1,3 +1,4 @@
+import EvqueryTestSupport
 import Foundation
 import Testing
 
@@ -9,25 +10,14 @@ import Glibc
 /// as a person runs them, and the refusals of an address that cannot work, in words, exit 64.
 @Suite struct IPv6CommandTests {
     @Test func serveOnIPv6LoopbackAnswersResolveAndALoadFromASourceAddress() throws {
-        let serve = Process()
-        serve.executableURL = Evq.executable
-        serve.arguments = ["serve", "--address", "::1", "--port", "0"]
-        let out = Pipe()
-        serve.standardOutput = out
-        serve.standardError = FileHandle.nullDevice
-        serve.standardInput = FileHandle.nullDevice
-        try serve.run()
+        let serve = try ChildProcess(Evq.executable, ["serve", "--address", "::1", "--port", "0"], stderr: .discard)
         defer {
-            kill(serve.processIdentifier, SIGTERM)
-            serve.waitUntilExit()
+            serve.signal(SIGTERM)
+            _ = serve.wait(timeout: .seconds(30))
         }
         // "evq serve: answering on [::1]:PORT (UDP, …": the first line, written at once.
-        var banner = Data()
-        while !banner.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            try #require(!chunk.isEmpty, "evq serve ended before its banner")
-            banner += chunk
-        }
+        let banner = serve.readStandardOutput(until: { $0.contains(UInt8(ascii: "\n")) })
+        try #require(banner.contains(UInt8(ascii: "\n")), "evq serve ended before its banner")
         let line = String(decoding: banner, as: UTF8.self)
         let prefix = "evq serve: answering on [::1]:"
         try #require(line.hasPrefix(prefix), "\(line)")

@@ -1,3 +1,4 @@
+import EvqueryTestSupport
 import Foundation
 import Testing
 
@@ -16,28 +17,12 @@ import Testing
         }
     }
 
-    static func gzip(_ text: String) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-c", "-n"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return data
-    }
-
     /// auth.log.2.gz (lines 0..<40), auth.log.1 (40..<60), auth.log (60..<70); `cut` truncates the .gz.
     func withRotationSet(cut: Bool = false, _ body: (String) throws -> Void) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("evqraw-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let compressed = try Self.gzip(Self.lines(40, from: 0))
+        let compressed = Data(try gzip(Self.lines(40, from: 0)))
         try (cut ? compressed.prefix(compressed.count / 2) : compressed)
             .write(to: URL(fileURLWithPath: directory + "/auth.log.2.gz"))
         try Data(Self.lines(20, from: 40).utf8).write(to: URL(fileURLWithPath: directory + "/auth.log.1"))
@@ -77,22 +62,12 @@ import Testing
     /// appended to the newest file, then on SIGTERM the bookmark of the last.
     @Test func theLastLinesThenTheNewOnesWithLinesAndFollow() throws {
         try withRotationSet { directory in
-            let process = Process()
-            process.executableURL = Evq.executable
-            process.arguments = ["scan", "-n", "3", "--follow", "--output", "raw", directory + "/auth.log*"]
-            let out = Pipe()
-            let err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            let collected = Collected()
-            out.fileHandleForReading.readabilityHandler = { collected.append($0.availableData) }
-            func text() -> String { collected.text }
+            let scan = try ChildProcess(
+                Evq.executable, ["scan", "-n", "3", "--follow", "--output", "raw", directory + "/auth.log*"])
             func waitFor(_ expected: String) -> Bool {
-                for _ in 0..<400 where text() != expected { usleep(50_000) }
-                return text() == expected
+                let text = scan.readStandardOutput(until: { String(decoding: $0, as: UTF8.self) == expected })
+                return String(decoding: text, as: UTF8.self) == expected
             }
-            try process.run()
-            defer { if process.isRunning { process.terminate() } }
             let last3 = Self.lineList(10, from: 60).suffix(3).joined()
             #expect(waitFor(last3))
             let appended = Self.lines(2, from: 70)
@@ -101,30 +76,11 @@ import Testing
             log.write(Data(appended.utf8))
             try log.close()
             #expect(waitFor(last3 + appended))
-            process.terminate()
-            process.waitUntilExit()
-            out.fileHandleForReading.readabilityHandler = nil
-            #expect(process.terminationStatus == 0)
-            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            scan.signal(SIGTERM)
+            let run = scan.wait(timeout: .seconds(30))
+            #expect(run.exited && run.status == 0)
+            let stderr = run.errors
             #expect(stderr.hasPrefix("-- bookmark: evqb1-"))
         }
-    }
-}
-
-/// Bytes a pipe's handler gathers on its own thread, read by the test.
-final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-
-    func append(_ more: Data) {
-        lock.lock()
-        data += more
-        lock.unlock()
-    }
-
-    var text: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: data, as: UTF8.self)
     }
 }

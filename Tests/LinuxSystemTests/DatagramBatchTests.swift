@@ -1,3 +1,4 @@
+import EvqueryTestSupport
 import LinuxSystem
 import Testing
 
@@ -11,31 +12,14 @@ import Glibc
     private func boundSocket() throws -> (fd: Int32, port: UInt16) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         try #require(fd >= 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        try #require(bound)
-        return (fd, UInt16(bigEndian: address.sin_port))
+        try #require(Loopback.bind(fd) == 0)
+        return (fd, Loopback.port(of: fd))
     }
 
     /// A UDP socket connected to 127.0.0.1:`port` through `Socket.connected`.
     private func connectedSocket(to port: UInt16) throws -> Int32 {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        return try Socket.connected(ipv6: false, stream: false, receiveBuffer: 1 << 20) { connect in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect($0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+        try Socket.connected(ipv6: false, stream: false, receiveBuffer: 1 << 20) { connect in
+            Loopback.withAddress(port: port) { connect($0, $1) }
         }
     }
 

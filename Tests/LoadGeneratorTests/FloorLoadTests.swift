@@ -1,4 +1,5 @@
 import EventReactor
+import EvqueryTestSupport
 import Foundation
 import LoadGenerator
 import Testing
@@ -23,38 +24,10 @@ enum FloorKnot {
         """ + (0..<names).map { "a\($0) IN A 192.0.2.\($0 + 1)" }.joined(separator: "\n") + "\n"
 
     /// `127.0.0.1:PORT` of the server, or why it could not start.
-    static let server: Result<String, KnotError> = start()
-
-    struct KnotError: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// The scratch directory the script keeps knotd's files (and its pid) in.
-    private static let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-        "evq-floor-knot-\(getpid())")
-    private static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("tools/knot-server.sh").path
-
-    private static func start() -> Result<String, KnotError> {
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let zoneFile = directory.appendingPathComponent("floor.evq.test.zone")
-        guard (try? zone.write(to: zoneFile, atomically: true, encoding: .utf8)) != nil else {
-            return .failure(KnotError(description: "cannot write \(zoneFile.path)"))
-        }
-        // A port that was just free; a lost race with another process is retried on a fresh one.
-        for port in (0..<3).map({ _ in BoundUDPSocket().port }) {
-            // `system` waits for the script, not for the daemon it leaves (whose output goes to a file).
-            // KNOT_WATCH_PID: knotd stops when this process exits, even by a crash that skips `atexit`.
-            if system("KNOT_WATCH_PID=\(getpid()) bash '\(script)' start '\(directory.path)' \(port) '\(zoneFile.path)'") == 0 {
-                atexit {
-                    _ = system("bash '\(FloorKnot.script)' stop '\(FloorKnot.directory.path)'")
-                    try? FileManager.default.removeItem(at: FloorKnot.directory)
-                }
-                return .success("127.0.0.1:\(port)")
-            }
-        }
-        return .failure(KnotError(description: "tools/knot-server.sh start failed (is knot installed?)"))
-    }
+    static let server: Result<String, PeerServer.Failure> = PeerServer.start(
+        script: "knot-server.sh", name: "evq-floor-knot", ports: 1, watchVariable: "KNOT_WATCH_PID",
+        files: ["floor.evq.test.zone": zone], more: { ["\($0)/floor.evq.test.zone"] }
+    ).map { "127.0.0.1:\($0.ports[0])" }
 }
 
 /// A UDP socket on a kernel-chosen port of 127.0.0.1 that never replies by itself (closed on deinit).
@@ -159,20 +132,14 @@ struct FloorLoadTests {
         #expect(report.audit.ok, "audit: \(report.audit)")
     }
 
-    @Test func floorStopsAtTheQueryCountAcrossThreads() throws {
-        var configuration = Self.floor(try FloorKnot.server.get(), outstanding: 10, queries: 1_001)
-        configuration.reactors = 3
+    /// The count holds across threads, also with more threads than queries outstanding.
+    @Test(arguments: [(outstanding: 10, queries: 1_001, threads: 3), (outstanding: 1, queries: 300, threads: 4)])
+    func floorStopsAtTheQueryCountAcrossThreads(outstanding: Int, queries: Int, threads: Int) throws {
+        var configuration = Self.floor(try FloorKnot.server.get(), outstanding: outstanding, queries: queries)
+        configuration.reactors = threads
         let (report, _) = try LoadRun.run(configuration)
-        #expect(report.sent == 1_001)
-        #expect(report.audit.completed == 1_001)
-        #expect(report.audit.ok, "audit: \(report.audit)")
-    }
-
-    @Test func moreThreadsThanOutstandingStillSendTheQueryCount() throws {
-        var configuration = Self.floor(try FloorKnot.server.get(), outstanding: 1, queries: 300)
-        configuration.reactors = 4
-        let (report, _) = try LoadRun.run(configuration)
-        #expect(report.sent == 300)
+        #expect(report.sent == queries)
+        #expect(report.audit.completed == queries)
         #expect(report.audit.ok, "audit: \(report.audit)")
     }
 

@@ -1,3 +1,4 @@
+import EvqueryTestSupport
 import Foundation
 import EventReactor
 import Histogram
@@ -22,16 +23,9 @@ struct HistogramLogTests {
                 if h is None: break
                 print(h.get_total_count(), h.get_value_at_percentile(50), h.get_value_at_percentile(99), h.get_max_value())
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "python3 hdrh must be installed (tools/install-test-peers.d)")
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map { line in
+        let run = try ChildProcess.run("/usr/bin/env", ["python3", "-c", script, path], timeout: .seconds(60))
+        #expect(run.status == 0, "python3 hdrh must be installed (tools/install-test-peers.d): \(run.errors)")
+        return run.output.split(separator: "\n").map { line in
             line.split(separator: " ").compactMap { UInt64($0) }
         }
     }

@@ -8,14 +8,7 @@ import Testing
 @Suite("evq load runs", .serialized)
 struct LoadRunTests {
     private func configuration(_ change: (inout LoadConfiguration) -> Void = { _ in }) -> LoadConfiguration {
-        var configuration = LoadConfiguration()
-        configuration.duration = .milliseconds(1500)
-        configuration.outstanding = 50
-        configuration.quiet = true
-        configuration.cancelRate = 0.1
-        configuration.cancelAfter = .uniform(0, 300_000)
-        change(&configuration)
-        return configuration
+        shortLoad(duration: .milliseconds(1500), outstanding: 50, change)
     }
 
     /// sent = answered + nxdomain + errors + timeouts + cancelled (the DNS outcomes, not the scans').

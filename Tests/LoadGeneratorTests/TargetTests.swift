@@ -89,23 +89,25 @@ struct TargetTests {
         #expect(report.servers?.map(\.server) == ["127.0.0.1:\(v4.port)", "[::1]:\(v6.port)"])
     }
 
+    /// Why `validate` refuses a load of `servers` from `sources`, in its words.
+    private func refusal(_ servers: [String], sources: [String]) throws -> String {
+        let load = configuration(servers) { $0.localAddresses = sources }
+        return try #require(throws: LoadRun.Failure.self) { try load.validate() }.description
+    }
+
     @Test func aSourceAddressThisHostLacksIsRefusedInWordsBeforeAnyQuery() throws {
         // 198.18.0.0/15 is the benchmarking range: no interface here has it, so bind fails.
-        let missing = configuration(["127.0.0.1:53"]) { $0.localAddresses = ["198.18.0.1"] }
-        let failure = try #require(throws: LoadRun.Failure.self) { try missing.validate() }
-        #expect(failure.description == "--local-address 198.18.0.1: bind: Cannot assign requested address (errno 99)")
-        let withPort = configuration(["127.0.0.1:53"]) { $0.localAddresses = ["127.0.0.2:53"] }
-        let portFailure = try #require(throws: LoadRun.Failure.self) { try withPort.validate() }
-        #expect(portFailure.description.contains("a source address takes no port"), "\(portFailure)")
+        #expect(try refusal(["127.0.0.1:53"], sources: ["198.18.0.1"])
+                == "--local-address 198.18.0.1: bind: Cannot assign requested address (errno 99)")
+        let portFailure = try refusal(["127.0.0.1:53"], sources: ["127.0.0.2:53"])
+        #expect(portFailure.contains("a source address takes no port"), "\(portFailure)")
     }
 
     @Test func aServerWithNoSourceOfItsFamilyIsRefused() throws {
-        let mismatch = configuration(["127.0.0.1:53"]) { $0.localAddresses = ["::1"] }
-        let failure = try #require(throws: LoadRun.Failure.self) { try mismatch.validate() }
-        #expect(failure.description == "--server 127.0.0.1:53 is IPv4, but no --local-address is IPv4")
-        let v6 = configuration(["[::1]:53"]) { $0.localAddresses = ["127.0.0.2"] }
-        let v6Failure = try #require(throws: LoadRun.Failure.self) { try v6.validate() }
-        #expect(v6Failure.description == "--server [::1]:53 is IPv6, but no --local-address is IPv6")
+        #expect(try refusal(["127.0.0.1:53"], sources: ["::1"])
+                == "--server 127.0.0.1:53 is IPv4, but no --local-address is IPv4")
+        #expect(try refusal(["[::1]:53"], sources: ["127.0.0.2"])
+                == "--server [::1]:53 is IPv6, but no --local-address is IPv6")
     }
 
     @Test(arguments: ["::1:53", "[::1", "localhost"])
@@ -123,22 +125,27 @@ struct TargetTests {
         www IN A 192.0.2.1
         """
 
-    @Test func theFloorCountsEveryHeaderRcodeAndNodataApartFromAnswers() throws {
+    /// A run of `engine` over `queries`, one at a time (one socket: the workload's order holds), each
+    /// asked 100 times of a responder serving `Self.zone`.
+    private func rcodeRun(_ engine: LoadEngineKind, _ queries: [WorkloadQuery]) throws -> LoadReport {
         let responder = try responder(zone: Self.zone)
         defer { responder.stop() }
-        let queries = [
+        return try LoadRun.run(configuration(["127.0.0.1:\(responder.port)"]) {
+            $0.engine = engine
+            $0.reactors = 1
+            $0.outstanding = 1
+            $0.queries = queries
+            $0.maxQueries = 100 * queries.count
+        }).0
+    }
+
+    @Test func theFloorCountsEveryHeaderRcodeAndNodataApartFromAnswers() throws {
+        let report = try rcodeRun(.floor, [
             WorkloadQuery(name: "www.cap.test", type: "A"),       // NOERROR with an answer
             WorkloadQuery(name: "www.cap.test", type: "MX"),      // NOERROR, no answer: NODATA
             WorkloadQuery(name: "none.cap.test", type: "A"),      // NXDOMAIN
             WorkloadQuery(name: "elsewhere.example", type: "A"),  // REFUSED
-        ]
-        let (report, _) = try LoadRun.run(configuration(["127.0.0.1:\(responder.port)"]) {
-            $0.engine = .floor
-            $0.reactors = 1
-            $0.outstanding = 1  // one socket, one query at a time: the workload's order holds
-            $0.queries = queries
-            $0.maxQueries = 400
-        })
+        ])
         #expect(report.audit.ok, "\(report.audit)")
         #expect(report.rcodes == ["NOERROR": 200, "NXDOMAIN": 100, "REFUSED": 100], "\(report.rcodes)")
         #expect(report.nodata == 100 && report.outcomes["answered"] == 100 && report.outcomes["nodata"] == 100)
@@ -147,19 +154,11 @@ struct TargetTests {
     }
 
     @Test func evdnsCountsTheRcodesLibeventTellsAndSaysWhichItCannot() throws {
-        let responder = try responder(zone: Self.zone)
-        defer { responder.stop() }
-        let queries = [
+        let report = try rcodeRun(.evdns, [
             WorkloadQuery(name: "www.cap.test", type: "A"),     // NOERROR with an answer
             WorkloadQuery(name: "www.cap.test", type: "AAAA"),  // NOERROR, no answer: NODATA
             WorkloadQuery(name: "none.cap.test", type: "A"),    // NXDOMAIN
-        ]
-        let (report, _) = try LoadRun.run(configuration(["127.0.0.1:\(responder.port)"]) {
-            $0.engine = .evdns
-            $0.outstanding = 1
-            $0.queries = queries
-            $0.maxQueries = 300
-        })
+        ])
         #expect(report.audit.ok, "\(report.audit)")
         #expect(report.rcodes == ["NOERROR": 200, "NXDOMAIN": 100], "\(report.rcodes) \(report.outcomes)")
         #expect(report.nodata == 100 && report.outcomes["answered"] == 100)

@@ -1,4 +1,5 @@
 import EventReactor
+import EvqueryTestSupport
 import Foundation
 import LogQuery
 import Testing
@@ -17,85 +18,77 @@ private func withAsyncLogFile(_ text: String, _ body: (String) async throws -> V
 @Suite struct AsyncSequenceTests {
     @Test func batchesYieldEveryRecordInOrderAndEndAtNoMoreItems() async throws {
         try await withAsyncLogFile(syslogLines(5_000)) { path in
-            let reactor = try Reactor()
-            let baseline = reactor.auditBaseline()
-            let query = try LogQuery.open(path: path, on: reactor)
-            var numbers: [Int] = []
-            var batches = 0
-            for try await batch in query.batches(max: 700) {
-                #expect(batch.count <= 700)
-                numbers += batch.compactMap(sequenceNumber)
-                batches += 1
+            try await withAuditedReactor(operations: 64) { reactor, ledger in
+                let query = try LogQuery.open(path: path, on: reactor)
+                var numbers: [Int] = []
+                var batches = 0
+                for try await batch in query.batches(max: 700) {
+                    #expect(batch.count <= 700)
+                    numbers += batch.compactMap(sequenceNumber)
+                    batches += 1
+                }
+                #expect(numbers == Array(0..<5_000))
+                query.close()
+                // Every `next` completed once: one per batch, and the last with noMoreItems.
+                for index in 0...batches { ledger.record(index) }
+                return batches + 1
             }
-            #expect(numbers == Array(0..<5_000))
-            query.close()
-            // Every `next` completed once: one per batch, and the last with noMoreItems.
-            #expect(reactor.waitForDrain())
-            let ledger = CompletionLedger(capacity: batches + 1)
-            for index in 0...batches { ledger.record(index) }
-            let audit = reactor.audit(since: baseline, ledger: ledger, started: batches + 1)
-            #expect(audit.ok, "\(audit)")
-            await reactor.shutdown()
         }
     }
 
     @Test func aFullBufferStopsTheSubscriptionReadingUntilTheConsumerCatchesUp() async throws {
         let total = 100_000
         try await withAsyncLogFile(syslogLines(total)) { path in
-            let reactor = try Reactor()
-            let baseline = reactor.auditBaseline()
-            let events = LogQuery.events(following: path, start: .oldest, bufferLimit: 2, on: reactor)
-            let subscription = try #require(events.subscription)
-            // Nothing consumed yet: the subscription reads until its buffer is full, then stops.
-            var delivered = -1
-            for _ in 0..<200 {
-                try await Task.sleep(for: .milliseconds(25))
-                let now = subscription.counters.snapshot.recordsDelivered
-                if now == delivered && now > 0 { break }
-                delivered = now
-            }
-            #expect(delivered > 0)
-            #expect(delivered < total, "the subscription read the whole file into an unconsumed buffer")
-            // Consume: reading resumes, and every record comes once, in order.
-            var numbers: [Int] = []
-            let ledger = CompletionLedger(capacity: 1)
-            do {
-                for try await event in events {
-                    if case .records(let records, _) = event { numbers += records.compactMap(sequenceNumber) }
-                    if numbers.count == total { subscription.cancel() }
+            try await withAuditedReactor(operations: 1) { reactor, ledger in
+                let events = LogQuery.events(following: path, start: .oldest, bufferLimit: 2, on: reactor)
+                let subscription = try #require(events.subscription)
+                // Nothing consumed yet: the subscription reads until its buffer is full, then stops.
+                var delivered = -1
+                for _ in 0..<200 {
+                    try await Task.sleep(for: .milliseconds(25))
+                    let now = subscription.counters.snapshot.recordsDelivered
+                    if now == delivered && now > 0 { break }
+                    delivered = now
                 }
-                Issue.record("the sequence ended without the subscription's error")
-            } catch let error as LogQueryError {
-                guard case .cancelled = error else { Issue.record("ended with \(error)"); return }
-                ledger.record(0)
+                #expect(delivered > 0)
+                #expect(delivered < total, "the subscription read the whole file into an unconsumed buffer")
+                // Consume: reading resumes, and every record comes once, in order.
+                var numbers: [Int] = []
+                do {
+                    for try await event in events {
+                        if case .records(let records, _) = event { numbers += records.compactMap(sequenceNumber) }
+                        if numbers.count == total { subscription.cancel() }
+                    }
+                    Issue.record("the sequence ended without the subscription's error")
+                } catch let error as LogQueryError {
+                    guard case .cancelled = error else {
+                        Issue.record("ended with \(error)")
+                        return 0
+                    }
+                    ledger.record(0)
+                }
+                #expect(numbers == Array(0..<total))
+                return 1
             }
-            #expect(numbers == Array(0..<total))
-            let audit = reactor.audit(since: baseline, ledger: ledger, started: 1)
-            #expect(audit.ok, "\(audit)")
-            await reactor.shutdown()
         }
     }
 
     @Test func cancellingTheConsumingTaskCancelsTheSubscriptionOnce() async throws {
         try await withAsyncLogFile(syslogLines(10)) { path in
-            let reactor = try Reactor()
-            let baseline = reactor.auditBaseline()
-            let events = LogQuery.events(following: path, start: .oldest, on: reactor)
-            let received = Locked(0)
-            let task = Task {
-                for try await event in events {
-                    if case .records(let records, _) = event { received.withLock { $0 += records.count } }
+            try await withAuditedReactor(operations: 1) { reactor, ledger in
+                let events = LogQuery.events(following: path, start: .oldest, on: reactor)
+                let received = Locked(0)
+                let task = Task {
+                    for try await event in events {
+                        if case .records(let records, _) = event { received.withLock { $0 += records.count } }
+                    }
                 }
+                while received.withLock({ $0 }) < 10 { try await Task.sleep(for: .milliseconds(5)) }
+                task.cancel()  // the task now waits for records that never come
+                await #expect(throws: LogQueryError.self) { try await task.value }
+                ledger.record(0)
+                return 1
             }
-            while received.withLock({ $0 }) < 10 { try await Task.sleep(for: .milliseconds(5)) }
-            task.cancel()  // the task now waits for records that never come
-            await #expect(throws: LogQueryError.self) { try await task.value }
-            #expect(reactor.waitForDrain())
-            let ledger = CompletionLedger(capacity: 1)
-            ledger.record(0)
-            let audit = reactor.audit(since: baseline, ledger: ledger, started: 1)
-            #expect(audit.ok, "\(audit)")
-            await reactor.shutdown()
         }
     }
 }

@@ -1,4 +1,5 @@
 import EventReactor
+import EvqueryTestSupport
 import Foundation
 import LogQuery
 import Testing

@@ -1,27 +1,11 @@
 import EventReactor
+import EvqueryTestSupport
 import Foundation
 import LogQuery
 import Testing
 
 /// A rotation set with plain and `.gz` members (one of them damaged), read in place as one history.
 @Suite struct CompressedRotationTests {
-    /// `gzip -c` of `text`.
-    static func gzip(_ text: String) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-c", "-n"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Array(data)
-    }
-
     /// auth.log.4.gz: lines 0..<40 cut short (the file ends inside the member, after line 19 or so);
     /// auth.log.3.gz: lines 40..<60 in one member, then a member whose first block is invalid;
     /// auth.log.2.gz: lines 60..<90 in two members; auth.log.1: 90..<100; auth.log: 100..<110.
@@ -29,15 +13,15 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("logrot-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let cut = try Self.gzip(syslogLines(40, padding: 30))
-        var corrupt = try Self.gzip(syslogLines(20, from: 40))
-        var bad = try Self.gzip(syslogLines(5, from: 60))
+        let cut = try gzip(syslogLines(40, padding: 30))
+        var corrupt = try gzip(syslogLines(20, from: 40))
+        var bad = try gzip(syslogLines(5, from: 60))
         bad[10] = 0xFF  // the first deflate block: BTYPE 11, reserved
         corrupt += bad
         let files: [(String, [UInt8])] = [
             ("auth.log.4.gz", Array(cut.prefix(cut.count / 2))),
             ("auth.log.3.gz", corrupt),
-            ("auth.log.2.gz", try Self.gzip(syslogLines(15, from: 60)) + Self.gzip(syslogLines(15, from: 75))),
+            ("auth.log.2.gz", try gzip(syslogLines(15, from: 60)) + gzip(syslogLines(15, from: 75))),
             ("auth.log.1", Array(syslogLines(10, from: 90).utf8)),
             ("auth.log", Array(syslogLines(10, from: 100).utf8)),
         ]
@@ -128,7 +112,7 @@ import Testing
                     for strict in [true, false] {
                         let (subscription, log) = follow(path, reactor, ledger, start: .afterBookmark(mark, strict: strict))
                         let expected = records[(middle + 1)...].map(sequenceNumber)
-                        #expect(eventually(seconds: 10) { log.numbers.count >= expected.count }, "\(path)")
+                        #expect(eventually(within: .seconds(10)) { log.numbers.count >= expected.count }, "\(path)")
                         #expect(log.numbers == expected.compactMap { $0 }, "\(path), strict \(strict)")
                         subscription.cancel()
                         guard case .cancelled? = log.ended.wait() else {

@@ -1,3 +1,4 @@
+import EvqueryTestSupport
 import Foundation
 import Testing
 @testable import LogQuery
@@ -68,7 +69,7 @@ import Testing
     @Test func keptLinesOfAGzipFileAreItsDecompressedLines() throws {
         let text = syslogLines(3000)
         let file = Array(text.utf8)
-        try withLogFile(try CompressedRotationTests.gzip(text)) { path in
+        try withLogFile(try gzip(text)) { path in
             let records = try withLogFile(file) { plain in try scan(plain, filter: #"message ~ "^Failed""#) }
             #expect(records.count == 3000 / 7 + 1)
             for size in [1000, 65536] {

@@ -1,4 +1,5 @@
 import EventReactor
+import EvqueryTestSupport
 import Foundation
 import LogQuery
 import Testing
@@ -15,7 +16,7 @@ import Testing
     @Test func aFollowerTwoRenamesBehindReadsTheMiddleFileBeforeTheNewest() throws {
         try withLogFile(syslogLines(10)) { path in
             try withAuditedReactor { reactor, ledger in
-                let (subscription, log) = follow(path, reactor, ledger, start: .oldest, pollNanos: 20_000_000)
+                let (subscription, log) = follow(path, reactor, ledger, start: .oldest, poll: .milliseconds(20))
                 #expect(eventually { log.numbers.count == 10 })
                 reactor.syncOnLoop {
                     let writer = RawAppender(path: path)
@@ -41,7 +42,7 @@ import Testing
     @Test func linesWrittenToTheOldFileAfterItsEndWasReadAreSeenByTheReadAfterTheRename() throws {
         try withLogFile(syslogLines(10)) { path in
             try withAuditedReactor { reactor, ledger in
-                let (subscription, log) = follow(path, reactor, ledger, start: .oldest, pollNanos: 20_000_000)
+                let (subscription, log) = follow(path, reactor, ledger, start: .oldest, poll: .milliseconds(20))
                 #expect(eventually { log.numbers.count == 10 })
                 let old = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
                 defer { close(old) }

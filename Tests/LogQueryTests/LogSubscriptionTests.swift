@@ -1,4 +1,5 @@
 import EventReactor
+import EvqueryTestSupport
 import Foundation
 import LogQuery
 import Testing
@@ -43,11 +44,11 @@ final class SubscriptionLog: Sendable {
 /// Subscribes with everything counted by the ledger.
 func follow(
     _ path: String, _ reactor: Reactor, _ ledger: OperationLedger, start: LogSubscriptionStart = .future,
-    pollNanos: UInt64 = 100_000_000
+    poll: Duration = .milliseconds(100)
 ) -> (LogSubscription, SubscriptionLog) {
     let log = SubscriptionLog()
     let subscription = LogQuery.subscribe(
-        path: path, start: start, pollNanos: pollNanos, on: reactor, deliver: { log.take($0) },
+        path: path, start: start, poll: poll, on: reactor, deliver: { log.take($0) },
         ended: ledger.track { log.ended.set($0) })
     return (subscription, log)
 }
@@ -168,7 +169,7 @@ final class RawAppender {
     @Test func followingAcross100RotationsOfBothKindsLosesNothingByRenameAndReportsCopytruncateGaps() throws {
         try withLogFile("") { path in
             try withAuditedReactor { reactor, ledger in
-                let (subscription, log) = follow(path, reactor, ledger, start: .oldest, pollNanos: 20_000_000)
+                let (subscription, log) = follow(path, reactor, ledger, start: .oldest, poll: .milliseconds(20))
                 // The subscription watches the directory and has the file open before the writer starts.
                 #expect(eventually { subscription.counters.snapshot.slices >= 1 })
                 let perSegment = 200
@@ -198,7 +199,7 @@ final class RawAppender {
                 writer.start()
                 #expect(writerDone.wait(seconds: 60) == true)
                 let last = (rotations + 1) * perSegment - 1
-                #expect(eventually(seconds: 30) { log.numbers.last == last })
+                #expect(eventually(within: .seconds(30)) { log.numbers.last == last })
                 subscription.cancel()
                 guard case .cancelled? = log.ended.wait() else {
                     Issue.record("expected a cancel")
@@ -213,10 +214,10 @@ final class RawAppender {
                 #expect(log.cuts == cut.count)
                 #expect(log.rotations == rotations / 2)
                 let stats = subscription.counters.snapshot
-                #expect(stats.maxSliceNanos > 0 && stats.slices > 0 && stats.recordsDelivered == numbers.count)
+                #expect(stats.maxSlice > .zero && stats.slices > 0 && stats.recordsDelivered == numbers.count)
                 print(
                     "follow: \(numbers.count) delivered, \(missing.count) in reported gaps, \(log.rotations) renames, "
-                        + "\(log.cuts) cuts, \(stats.slices) slices, longest \(stats.maxSliceNanos / 1000) µs")
+                        + "\(log.cuts) cuts, \(stats.slices) slices, longest \(stats.maxSlice)")
             }
         }
     }

@@ -1,4 +1,5 @@
 import EventReactor
+import EvqueryTestSupport
 import Foundation
 import LogQuery
 import Testing
@@ -39,7 +40,11 @@ import Testing
         }
     }
 
-    @Test func followingFromAPartialLinesBookmarkDeliversTheFinishedLineWhole() throws {
+    /// A log whose last line is 2 bytes short, read to its end; then the line is finished, and `body`
+    /// goes on with the path, the bookmark of the partial line and the records read before.
+    private func afterFinishingAPartialLine(
+        _ body: (String, Reactor, OperationLedger, LogBookmark, [LogRecord]) throws -> Void
+    ) throws {
         let line = syslogLines(1, from: 2)
         try withLogFile(syslogLines(2) + String(line.dropLast(2))) { path in
             try withAuditedReactor { reactor, ledger in
@@ -49,34 +54,31 @@ import Testing
                 let mark = query.bookmark(for: try #require(records.last))
                 let appender = try #require(FileHandleAppender(path: path))
                 appender.append(String(line.suffix(2)))
-                let follow = try LogQuery.open(path: path, follow: true, on: reactor)
-                defer { follow.close() }
-                #expect(seek(follow, ledger, to: .afterBookmark(mark), strict: true) == .success(true))
-                let batch = try #require(try nextBatch(follow, ledger, max: 10, timeout: .seconds(5))?.get())
-                #expect(batch.map(sequenceNumber) == [2])
-                #expect(batch.first?.offset == records.last?.offset)
+                try body(path, reactor, ledger, mark, records)
             }
         }
     }
 
+    @Test func followingFromAPartialLinesBookmarkDeliversTheFinishedLineWhole() throws {
+        try afterFinishingAPartialLine { path, reactor, ledger, mark, records in
+            let follow = try LogQuery.open(path: path, follow: true, on: reactor)
+            defer { follow.close() }
+            #expect(seek(follow, ledger, to: .afterBookmark(mark), strict: true) == .success(true))
+            let batch = try #require(try nextBatch(follow, ledger, max: 10, timeout: .seconds(5))?.get())
+            #expect(batch.map(sequenceNumber) == [2])
+            #expect(batch.first?.offset == records.last?.offset)
+        }
+    }
+
     @Test func subscribingFromAPartialLinesBookmarkDeliversTheFinishedLineWhole() throws {
-        let line = syslogLines(1, from: 2)
-        try withLogFile(syslogLines(2) + String(line.dropLast(2))) { path in
-            try withAuditedReactor { reactor, ledger in
-                let query = try LogQuery.open(path: path, on: reactor)
-                defer { query.close() }
-                let records = try #require(drain(query, ledger, max: 10))
-                let mark = query.bookmark(for: try #require(records.last))
-                let appender = try #require(FileHandleAppender(path: path))
-                appender.append(String(line.suffix(2)))
-                let (subscription, log) = follow(path, reactor, ledger, start: .afterBookmark(mark, strict: true))
-                #expect(eventually { log.numbers == [2] })
-                #expect(log.records.first?.offset == records.last?.offset)
-                subscription.cancel()
-                guard case .cancelled? = log.ended.wait() else {
-                    Issue.record("the subscription did not end with .cancelled")
-                    return
-                }
+        try afterFinishingAPartialLine { path, reactor, ledger, mark, records in
+            let (subscription, log) = follow(path, reactor, ledger, start: .afterBookmark(mark, strict: true))
+            #expect(eventually { log.numbers == [2] })
+            #expect(log.records.first?.offset == records.last?.offset)
+            subscription.cancel()
+            guard case .cancelled? = log.ended.wait() else {
+                Issue.record("the subscription did not end with .cancelled")
+                return
             }
         }
     }

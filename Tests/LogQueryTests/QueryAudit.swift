@@ -1,46 +1,8 @@
 import EventReactor
+import EvqueryTestSupport
 import Foundation
 import LogQuery
 import Testing
-
-/// Numbers the completions of the operations a test starts, for the exactly-once audit.
-final class OperationLedger: Sendable {
-    let ledger: CompletionLedger
-    private let count = Locked(0)
-
-    init(capacity: Int) { ledger = CompletionLedger(capacity: capacity) }
-
-    /// How many operations were numbered (started).
-    var started: Int { count.withLock { $0 } }
-
-    /// Wraps a completion so that its runs are counted against a fresh index.
-    func track<T: Sendable>(_ completion: @escaping @Sendable (T) -> Void) -> @Sendable (T) -> Void {
-        let index = count.withLock { n in
-            defer { n += 1 }
-            return n
-        }
-        return { [ledger] value in
-            _ = ledger.record(index)
-            completion(value)
-        }
-    }
-}
-
-/// Runs `body` with a fresh reactor, then waits for the drain, asserts the exactly-once audit over
-/// the operations numbered through the ledger, and shuts the reactor down.
-func withAuditedReactor(
-    capacity: Int = 10_000, configuration: Reactor.Configuration = Reactor.Configuration(),
-    sourceLocation: SourceLocation = #_sourceLocation, _ body: (Reactor, OperationLedger) throws -> Void
-) throws {
-    let reactor = try Reactor(configuration: configuration)
-    defer { reactor.shutdown() }
-    let baseline = reactor.auditBaseline()
-    let ledger = OperationLedger(capacity: capacity)
-    try body(reactor, ledger)
-    #expect(reactor.waitForDrain(), sourceLocation: sourceLocation)
-    let audit = reactor.audit(since: baseline, ledger: ledger.ledger, started: ledger.started)
-    #expect(audit.ok, "\(audit)", sourceLocation: sourceLocation)
-}
 
 /// A value one thread sets and another waits for.
 final class Awaited<T: Sendable>: Sendable {
@@ -105,14 +67,4 @@ private func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 func sequenceNumber(_ record: LogRecord) -> Int? {
     guard let range = record.message.range(of: "seq=") else { return nil }
     return Int(record.message[range.upperBound...].prefix { $0.isNumber })
-}
-
-/// Whether `condition` becomes true within `seconds` (checked every half millisecond).
-func eventually(seconds: Double = 20, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    repeat {
-        if condition() { return true }
-        Thread.sleep(forTimeInterval: 0.0005)
-    } while Date() < deadline
-    return condition()
 }

@@ -1,3 +1,4 @@
+import EvqueryTestSupport
 import Foundation
 import Testing
 @testable import LogQuery

@@ -1,4 +1,5 @@
 import EventReactor
+import EvqueryTestSupport
 import LogQuery
 import MetricsTestKit
 import Testing
