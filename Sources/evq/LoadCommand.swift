@@ -82,6 +82,8 @@ struct LoadCommand: ParsableCommand {
     var metricsListen: String?
     @Option(help: "Seconds to keep serving the metrics after the run, for a last scrape.")
     var metricsLinger: Double = 0
+    @Option(help: "Seconds between the metrics' readings of the run (0.01…60): what a scrape lags behind it at most.")
+    var metricsPeriod: Double = 1
     @Flag(help: "No live line.")
     var quiet = false
     @Flag(help: "evquery: one message per query (sendmmsg, as the floor) instead of UDP GSO for equal-length queries.")
@@ -91,6 +93,7 @@ struct LoadCommand: ParsableCommand {
 
     func validate() throws {
         if !(metricsLinger.isFinite && (0...600).contains(metricsLinger)) { throw ValidationError("--metrics-linger must be 0…600 seconds") }
+        if !(metricsPeriod.isFinite && (0.01...60).contains(metricsPeriod)) { throw ValidationError("--metrics-period must be 0.01…60 seconds") }
         if outstanding != nil && rate != nil { throw ValidationError("give --outstanding (closed loop) or --rate (open loop), not both") }
         if Datafile.ErrorPolicy(rawValue: datafileErrors) == nil { throw ValidationError("--datafile-errors must be skip or stop") }
         do { try configuration().validate() } catch let failure as LoadRun.Failure { throw ValidationError(failure.description) }
@@ -212,7 +215,7 @@ struct LoadCommand: ParsableCommand {
         }
         var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        let metrics = LoadMetrics(shard: shard, labels: labels)
+        let metrics = LoadMetrics(shard: shard, labels: labels, period: .milliseconds(Int64(metricsPeriod * 1e3)))
         do {
             let bound = try metrics.listen(host: host, port: port)
             FileHandle.standardError.write(Data("evq load: metrics at http://\(address.hasSuffix(":0") ? String(address.dropLast(1)) + String(bound) : address)/metrics\n".utf8))

@@ -283,33 +283,6 @@ struct FleetTests {
 
     // MARK: live metrics
 
-    /// GET `path` from 127.0.0.1:`port` with a plain socket: the status line and the body.
-    private func get(_ path: String, port: UInt16) throws -> (status: String, body: String) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(connected == 0, "connect: \(String(cString: strerror(errno)))")
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
-        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        var response: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = recv(fd, &chunk, chunk.count, 0)
-            if count <= 0 { break }
-            response += chunk[..<count]
-        }
-        let text = String(decoding: response, as: UTF8.self)
-        let parts = text.components(separatedBy: "\r\n\r\n")
-        return (parts[0].components(separatedBy: "\r\n")[0], parts.dropFirst().joined(separator: "\r\n\r\n"))
-    }
-
     /// The value of the sample `name{labels}` in Prometheus text, if present.
     private func sample(_ text: String, _ series: String) -> Double? {
         for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
@@ -328,7 +301,7 @@ struct FleetTests {
             $0.labels = ["region": "test"]
         })
         #expect(report.audit.ok, "\(report.audit)")
-        let (status, body) = try get("/metrics", port: port)
+        let (status, body) = try httpGet("/metrics", port: port)
         #expect(status == "HTTP/1.1 200 OK")
         let labels = #"shard="1/2",region="test""#
         #expect(sample(body, "evq_load_queries_sent_total{\(labels)}") == Double(report.sent))
@@ -339,7 +312,7 @@ struct FleetTests {
         #expect(sample(body, "evq_load_outstanding{\(labels)}") == 0)
         #expect(sample(body, "evq_load_query_latency_seconds_count{\(labels)}") == Double(report.latencyUs.count))
         #expect(body.contains("evq_load_query_latency_seconds_bucket{\(labels),le=\"0.00001\"}"))
-        #expect(try get("/other", port: port).status.hasPrefix("HTTP/1.1 404"))
+        #expect(try httpGet("/other", port: port).status.hasPrefix("HTTP/1.1 404"))
     }
 
     @Test func aMetricsAddressThatCannotBeBoundIsAnErrorNotATrap() throws {
