@@ -23,7 +23,8 @@ public enum LoadRun {
     /// Drives libevent's evdns against `server` in a closed loop: the in-run baseline. A/AAAA only,
     /// and no cancel injection (an evdns cancel after its callback is a use-after-free). IPv4 or
     /// IPv6; no source address (libevent's `bind-to:` skips loopback servers). Its rcodes are those
-    /// libevent tells apart (`EvdnsLoad.rcodesNote`).
+    /// libevent tells apart (`EvdnsLoad.rcodesNote`). A pulled stop switch ends it as it ends the
+    /// evquery engine: no query starts after it, those in flight complete.
     public static func runEvdns(_ configuration: LoadConfiguration, server: String) throws -> (LoadReport, LoadRecorder) {
         guard configuration.rate == nil else { throw Failure("--engine evdns runs a closed loop only (no --rate)") }
         let target = try DNSServer(parsing: server)
@@ -37,6 +38,7 @@ public enum LoadRun {
                                             queries: queries, duration: configuration.duration)
         evdns.maxQueries = configuration.maxQueries ?? .max
         evdns.timeout = configuration.timeout
+        if let stopSwitch = configuration.stopSwitch { evdns.shouldStop = { stopSwitch.reason != nil } }
         let recorder = LoadRecorder(shards: 1, epochSeconds: Date().timeIntervalSince1970,
                                     interval: configuration.interval)
         let shard = recorder.shards[0]
