@@ -36,6 +36,7 @@ extension LoadRun {
 
         // A thread with no share of the outstanding count could never send its share of --queries.
         let threads = min(configuration.reactors, configuration.outstanding)
+        waitForStart(configuration)
         let recorder = LoadRecorder(shards: threads, epochSeconds: Date().timeIntervalSince1970,
                                     interval: configuration.interval)
         let gauges = (0..<threads).map { _ in ManagedAtomic<Int>(0) }
