@@ -42,7 +42,7 @@ public final class LoadMetrics: Sendable {
     private let threadsCPU = Locked(0.0)
 
     /// What the publisher last added up and the histograms it published, and the HdrHistograms it
-    /// reads into (kept, not allocated again for each reading).
+    /// reads into.
     private struct Reading {
         var started = 0
         var outcomes = [Int](repeating: 0, count: LoadOutcome.allCases.count)
