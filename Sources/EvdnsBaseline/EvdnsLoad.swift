@@ -155,6 +155,7 @@ private final class ClosedLoop {
             if let stopCheck { event_add(stopCheck, &period) }
         }
         defer { if let stopCheck { event_free(stopCheck) } }
+        checkStop()  // stopped before the start (while waiting for it): no query at all
         for index in 0..<configuration.outstanding { issue(index) }
         if inFlight > 0 { event_base_dispatch(base) }
         return sent

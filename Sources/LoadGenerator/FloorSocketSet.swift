@@ -137,7 +137,7 @@ final class FloorSocketSet: @unchecked Sendable {
     /// outcome) or a timeout, recorded into the shard.
     func run(stopAt end: UInt64, stopped: ManagedAtomic<Bool>, quota: Int, timeoutNanos: UInt64) {
         let sweepEvery = max(1_000_000, min(timeoutNanos / 10, 10_000_000))
-        var stopAt = end
+        var stopAt = stopped.load(ordering: .relaxed) ? 0 : end
         var now = MonotonicClock.now()
         var nextSweep = now + sweepEvery
         for index in sockets.indices { fill(index, now: now, stopAt: stopAt, quota: quota) }

@@ -50,9 +50,11 @@ import Glibc
         #expect(result.withLock { $0 } == false)
     }
 
-    @Test func aRunStoppedWhileWaitingForItsStartStartsNoQueryAndSaysSo() throws {
+    @Test(arguments: [LoadEngineKind.evquery, .evdns, .floor])
+    func aRunStoppedWhileWaitingForItsStartStartsNoQueryAndSaysSo(_ engine: LoadEngineKind) throws {
         let stop = LoadStopSwitch()
         var configuration = LoadConfiguration()
+        configuration.engine = engine
         configuration.duration = .seconds(1)
         configuration.outstanding = 10
         configuration.quiet = true
