@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "DNSQuery",
             dependencies: [
-                "EventReactor", "DNSMessage", "LinuxSystem",
+                "EventReactor", "DNSMessage", "LinuxSystem", "CNghttp2",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "DNSQueryTests",
             dependencies: [
-                "DNSQuery", "DNSResponder", "DNSMessage", "EventReactor",
+                "DNSQuery", "DNSResponder", "DNSMessage", "EventReactor", "COpenSSL", "CNghttp2",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -144,6 +144,7 @@ let package = Package(
             dependencies: [
                 "LogQuery", "EventReactor", "LinuxSystem",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         .testTarget(

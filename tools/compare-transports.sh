@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# DNS over TCP, TLS and HTTPS: evq serve against unbound, and (when evq load has --transport) evq load
-# against dnsperf, same load, same run (docs/performance.md "Transports"). Both servers run on
+# DNS over TCP, TLS and HTTPS: evq serve against unbound, and evq load against dnsperf, same load, same
+# run (docs/performance.md "Transports"). Both servers run on
 # 127.0.0.1 with a self-signed certificate made here: `evq serve --tcp-threads 1` (names synthesized)
 # and unbound with one thread (a local zone holding every name of the datafile; it never recurses).
 # For each transport dnsperf 2.10 (`-m tcp|dot|doh`) loads each server in turn, R rounds interleaved;
@@ -127,10 +127,7 @@ except Exception:
 EOF
 }
 
-with_evq_load=0
-"$evq" load --help 2>&1 | grep -q -- "--transport" && with_evq_load=1
 echo "compare-transports: dnsperf -c $clients -q $outstanding -l $duration, $names names, $rounds round(s)" >&2
-[ $with_evq_load = 1 ] || echo "evq load has no --transport yet: its columns are skipped" >&2
 
 for mode in tcp dot doh; do
     eval "ep=\$e_$mode up=\$u_$mode"
@@ -138,18 +135,15 @@ for mode in tcp dot doh; do
     for ((round = 1; round <= rounds; round++)); do
         dnsperf_run "$mode" "$up" "$unbound_pid" >>"$work/$mode.unbound"
         dnsperf_run "$mode" "$ep" "$serve_pid" >>"$work/$mode.serve"
-        line="  $mode round $round: unbound $(tail -1 "$work/$mode.unbound")  evq serve $(tail -1 "$work/$mode.serve")"
-        if [ $with_evq_load = 1 ]; then
-            evq_run "$mode" "$ep" "$serve_pid" >>"$work/$mode.evqload"
-            line="$line  evq load $(tail -1 "$work/$mode.evqload")"
-        fi
-        echo "$line  (q/s, server CPU-s/M, client CPU-s/M)" >&2
+        evq_run "$mode" "$ep" "$serve_pid" >>"$work/$mode.evqload"
+        echo "  $mode round $round: unbound $(tail -1 "$work/$mode.unbound")  evq serve $(tail -1 "$work/$mode.serve")" \
+            " evq load $(tail -1 "$work/$mode.evqload")  (q/s, server CPU-s/M, client CPU-s/M)" >&2
     done
 done
 
-python3 - "$work" "$with_evq_load" <<'EOF'
+python3 - "$work" <<'EOF'
 import statistics, sys
-work, with_load = sys.argv[1], sys.argv[2] == "1"
+work = sys.argv[1]
 def medians(path):
     rows = [tuple(map(float, line.split())) for line in open(path) if line.strip()]
     return tuple(statistics.median(r[i] for r in rows) for i in range(3)) if rows else None
@@ -159,13 +153,10 @@ for mode in ("tcp", "dot", "doh"):
     print(f"{mode:<10}{'unbound':<12}{u[0]:>10.0f}{u[1]:>16.2f}")
     ratio = f"q/s {e[0] / u[0]:.2f}x (>= 1.0), CPU {e[1] / u[1]:.2f}x (<= 1.0)" if u[0] and u[1] else "unbound answered nothing"
     print(f"{'':<10}{'evq serve':<12}{e[0]:>10.0f}{e[1]:>16.2f}   {ratio}")
-if with_load:
-    print(f"\n{'transport':<10}{'client':<12}{'q/s':>10}{'client CPU-s/M':>16}   ratio evq load / dnsperf (against evq serve)")
-    for mode in ("tcp", "dot", "doh"):
-        d, l = medians(f"{work}/{mode}.serve"), medians(f"{work}/{mode}.evqload")
-        print(f"{mode:<10}{'dnsperf':<12}{d[0]:>10.0f}{d[2]:>16.2f}")
-        ratio = f"q/s {l[0] / d[0]:.2f}x (>= 1.5), CPU {l[2] / d[2]:.2f}x (<= 0.67)" if l and l[0] and d[0] and d[2] else "no answer"
-        print(f"{'':<10}{'evq load':<12}{(l or (0, 0, 0))[0]:>10.0f}{(l or (0, 0, 0))[2]:>16.2f}   {ratio}")
-else:
-    print("\nevq load against dnsperf: skipped (evq load --help lists no --transport)")
+print(f"\n{'transport':<10}{'client':<12}{'q/s':>10}{'client CPU-s/M':>16}   ratio evq load / dnsperf (against evq serve)")
+for mode in ("tcp", "dot", "doh"):
+    d, l = medians(f"{work}/{mode}.serve"), medians(f"{work}/{mode}.evqload")
+    print(f"{mode:<10}{'dnsperf':<12}{d[0]:>10.0f}{d[2]:>16.2f}")
+    ratio = f"q/s {l[0] / d[0]:.2f}x (>= 1.5), CPU {l[2] / d[2]:.2f}x (<= 0.67)" if l and l[0] and d[0] and d[2] else "no answer"
+    print(f"{'':<10}{'evq load':<12}{(l or (0, 0, 0))[0]:>10.0f}{(l or (0, 0, 0))[2]:>16.2f}   {ratio}")
 EOF

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 tools/install-deps.sh
 scratch=${SCRATCH:-.build-docs}
 modules=("$@")
-[ ${#modules[@]} -gt 0 ] || modules=(EventReactor DNSMessage DNSQuery LogQuery DNSResponder)
+[ ${#modules[@]} -gt 0 ] || modules=(EventReactor DNSMessage DNSQuery LogQuery DNSResponder EvqueryLifecycle)
 mkdir -p out/docs
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

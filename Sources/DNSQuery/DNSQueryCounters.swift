@@ -3,7 +3,7 @@
 public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
     /// UDP datagrams sent.
     public var sentUDP = 0
-    /// TCP queries sent.
+    /// Queries sent over streams (TCP, TLS, DoH).
     public var sentTCP = 0
     /// Sends the socket refused for now (`EAGAIN`): treated as lost, the retry timer covers them.
     public var sendsDeferred = 0
@@ -76,6 +76,14 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
     public var tlsResumed = 0
     /// TLS failures: a certificate or name that did not verify, a handshake or record error.
     public var tlsFailures = 0
+    /// HTTP/2 streams reset: by the engine (a query cancelled or timed out before its DoH answer, an
+    /// answer over 65,535 bytes) or by the server.
+    public var streamResets = 0
+    /// DoH answers refused: an HTTP status other than 200, a content-type other than
+    /// `application/dns-message`, a body over 65,535 bytes. Each failed its query in words.
+    public var dohRefused = 0
+    /// GOAWAY frames DoH servers sent.
+    public var goaways = 0
     /// Queries started with a tag on the loop that took the object of one that had ended there,
     /// instead of allocating one.
     public var queriesReused = 0
@@ -125,6 +133,9 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
         sum.tlsHandshakes += b.tlsHandshakes
         sum.tlsResumed += b.tlsResumed
         sum.tlsFailures += b.tlsFailures
+        sum.streamResets += b.streamResets
+        sum.dohRefused += b.dohRefused
+        sum.goaways += b.goaways
         return sum
     }
 
@@ -139,6 +150,6 @@ public struct DNSQueryCounters: Sendable, Equatable, CustomStringConvertible {
             + "sockets=\(socketsOpened)/\(socketsClosed) reused=\(queriesReused) "
             + "connections=\(connectionsOpened)/\(connectionsClosed) reconnects=\(reconnects) "
             + "connection_failures=\(connectionsFailed) tls_handshakes=\(tlsHandshakes) (resumed \(tlsResumed)) "
-            + "tls_failures=\(tlsFailures)"
+            + "tls_failures=\(tlsFailures) stream_resets=\(streamResets) doh_refused=\(dohRefused) goaways=\(goaways)"
     }
 }

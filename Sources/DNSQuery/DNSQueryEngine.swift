@@ -54,6 +54,11 @@ public final class DNSQueryEngine: Sendable {
         /// The name a TLS server's certificate must carry, also sent as SNI; nil: the certificate
         /// must carry the server's IP address.
         public var tlsServerName: String?
+        /// DoH: the path of the server's endpoint (`/dns-query`, RFC 8484's example); a GET appends
+        /// `?dns=` (or `&dns=` when the path has a query already).
+        public var dohPath = "/dns-query"
+        /// DoH: POST (the default) or GET.
+        public var dohMethod = DoHMethod.post
         /// Where the resolv.conf is read from when `servers` is nil (and for the search list).
         public var resolvConfPath = "/etc/resolv.conf"
         /// A query's deadline, counted from `start` (5 s).
@@ -79,7 +84,8 @@ public final class DNSQueryEngine: Sendable {
         }
         /// `maxRetransmitInterval` in nanoseconds, as the loop reads it.
         package var maxRetransmitNanos: UInt64 = 4_000_000_000
-        /// An attempt over TCP waits this long (3 s, within the deadline).
+        /// An attempt over a stream (TCP, TLS, DoH) waits this long (3 s, within the deadline); a DoH
+        /// server that sends no HTTP/2 SETTINGS within half of it fails its connection.
         public var tcpTimeout: Duration {
             get { .nanoseconds(Int64(clamping: tcpTimeoutNanos)) }
             set { tcpTimeoutNanos = newValue.clampedNanoseconds }

@@ -25,21 +25,35 @@ final class EngineObserver {
         var outstanding: Int
     }
 
+    /// What the loop counts and remembers between ticks.
+    private struct LoopState {
+        var outcomes = [Int](repeating: 0, count: EngineObserver.slotCount)
+        var latency = DurationHistogram()
+        var cancelLatency = DurationHistogram()
+        var ticker: LoopTicker?
+        var logged = DNSQueryCounters()
+        var penalised: Set<DNSServer> = []
+        var stopped = false
+
+        /// One completion in outcome `slot`, `nanos` after its start (or its cancel).
+        @inline(__always)
+        mutating func count(_ slot: Int, _ nanos: UInt64, cancel: Bool) {
+            outcomes[slot] += 1
+            if cancel { cancelLatency.add(nanos) } else { latency.add(nanos) }
+        }
+    }
+
     let logger: Logger
     private unowned let shard: EngineShard
-    private var outcomes = [Int](repeating: 0, count: EngineObserver.slotCount)
-    private var latency = DurationHistogram()
-    private var cancelLatency = DurationHistogram()
-    private var ticker: LoopTicker?
+    /// Touched only through `LoopBound`'s checked access (unchecked exclusivity: one thread).
+    @exclusivity(unchecked) private var loop: LoopBound<LoopState>
     private let publisher: MetricsPublisher<Snapshot>?
-    private var logged = DNSQueryCounters()
-    private var penalised: Set<DNSServer> = []
-    private var stopped = false
 
-    /// Loop-bound after init (the ticker starts on the loop).
+    /// Any thread; the ticker starts on the loop.
     init(shard: EngineShard, logger: Logger, factory: (any MetricsFactory)?) {
         self.shard = shard
         self.logger = logger
+        loop = LoopBound(LoopState(), reactor: shard.reactor)
         guard let factory else {
             publisher = nil
             return
@@ -57,25 +71,34 @@ final class EngineObserver {
 
     /// Starts the tick. Loop only.
     func start(everyNanos interval: UInt64) {
-        guard needsTick, ticker == nil, !stopped else { return }
-        ticker = LoopTicker(reactor: shard.reactor, everyNanos: interval) { [unowned self] in tick() }
+        guard needsTick, loop.value.ticker == nil, !loop.value.stopped else { return }
+        loop.value.ticker = LoopTicker(reactor: shard.reactor, everyNanos: interval) { [unowned self] in tick() }
     }
 
-    /// Stops the tick and publishes the last snapshot (idempotent). On the loop, or after it stopped.
+    /// Stops the tick and publishes the last snapshot (idempotent). On the loop, after it stopped,
+    /// or from the deinit of the shard (`onLoop` false: then nothing else reaches the observer).
     func stop(onLoop: Bool) {
-        guard !stopped else { return }
-        stopped = true
-        if onLoop { ticker?.free() }
-        ticker = nil
-        if let publisher { publisher.publishFinalLater(snapshot()) }
+        if onLoop {
+            stop(&loop.value, freeTicker: true)
+        } else {
+            stop(&loop.uncheckedValue, freeTicker: false)
+        }
+    }
+
+    private func stop(_ state: inout LoopState, freeTicker: Bool) {
+        guard !state.stopped else { return }
+        state.stopped = true
+        if freeTicker { state.ticker?.free() }
+        state.ticker = nil
+        if let publisher { publisher.publishFinalLater(snapshot(state)) }
     }
 
     /// The publisher's snapshots skipped while the backend was busy.
     var skippedSnapshots: Int { publisher?.skipped ?? 0 }
 
-    private func snapshot() -> Snapshot {
-        Snapshot(counters: shard.counters, outcomes: outcomes, latency: latency, cancelLatency: cancelLatency,
-                 outstanding: shard.outstanding)
+    private func snapshot(_ state: LoopState) -> Snapshot {
+        Snapshot(counters: shard.counters, outcomes: state.outcomes, latency: state.latency,
+                 cancelLatency: state.cancelLatency, outstanding: shard.outstanding)
     }
 
     // MARK: Counting, on the loop
@@ -97,24 +120,23 @@ final class EngineObserver {
             case .limitReached: slot = Self.limit
             case .invalidName: slot = Self.invalidName
             case .cancelled(let info):
-                outcomes[Self.cancelled] += 1
-                cancelLatency.add(now > info.requestedAt ? now &- info.requestedAt : 0)
+                loop.value.count(Self.cancelled, now > info.requestedAt ? now &- info.requestedAt : 0, cancel: true)
                 return
             }
         }
-        outcomes[slot] += 1
-        latency.add(now > submittedAt ? now &- submittedAt : 0)
+        loop.value.count(slot, now > submittedAt ? now &- submittedAt : 0, cancel: false)
     }
 
     // MARK: The tick
 
     private func tick() {
-        publisher?.offer(snapshot())
+        publisher?.offer(snapshot(loop.value))
         guard logger.logLevel <= .notice else { return }
-        logChanges(shard.counters)
+        logChanges(shard.counters, &loop.value)
     }
 
-    private func logChanges(_ counters: DNSQueryCounters) {
+    private func logChanges(_ counters: DNSQueryCounters, _ state: inout LoopState) {
+        let logged = state.logged
         let shardName = Logger.MetadataValue.string(shard.reactor.name)
         if counters.sendErrors > logged.sendErrors {
             logger.warning("DNS sends failed", metadata: [
@@ -132,18 +154,18 @@ final class EngineObserver {
                 "shard": shardName,
             ])
         }
-        logged = counters
+        state.logged = counters
         let now = shard.reactor.loopTime
         for server in shard.penaltyStates() {
             let isPenalised = server.penaltyUntil > now
-            if isPenalised && !penalised.contains(server.address) {
-                penalised.insert(server.address)
+            if isPenalised && !state.penalised.contains(server.address) {
+                state.penalised.insert(server.address)
                 logger.notice("DNS server penalised: an attempt timed out or it was unreachable", metadata: [
                     "shard": shardName, "server": "\(server.address)",
                     "penalty_ms": "\((server.penaltyUntil - now) / 1_000_000)",
                 ])
-            } else if !isPenalised && penalised.contains(server.address) {
-                penalised.remove(server.address)
+            } else if !isPenalised && state.penalised.contains(server.address) {
+                state.penalised.remove(server.address)
                 logger.notice("DNS server restored", metadata: ["shard": shardName, "server": "\(server.address)"])
             }
         }

@@ -43,6 +43,8 @@ final class EngineShard: @unchecked Sendable {
     @exclusivity(unchecked) private(set) var observer: EngineObserver?
     /// The TLS client context of the shard's TLS connections (their kept sessions), on first need.
     private var tlsContext: TLSClientContext?
+    /// The same for DoH connections, which offer ALPN `h2`.
+    private var dohTLSContext: TLSClientContext?
 
     // Preallocated I/O memory: one query, one receive batch, one TCP read, one 0x20 name.
     private let sendBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 + 512, alignment: 8)
@@ -361,8 +363,9 @@ final class EngineShard: @unchecked Sendable {
     }
 
     /// Places `query`'s attempt on one of `server`'s stream connections (the next slot of its pool,
-    /// opening a connection there if it has none) and queues it: over TLS for a TLS server, else TCP
-    /// (a TCP-only query, or one moved to TCP after a truncated UDP reply).
+    /// opening a connection there if it has none) and queues it: over TLS for a TLS server, HTTP/2
+    /// inside TLS for a DoH server (with DNS id 0, RFC 8484 §4.1), else TCP (a TCP-only query, or one
+    /// moved to TCP after a truncated UDP reply).
     func sendStream(_ query: QueryOperation, to server: ServerState) -> QueryOperation.Parked? {
         let connection: TCPConnection
         do {
@@ -375,12 +378,13 @@ final class EngineShard: @unchecked Sendable {
         let owner = Unmanaged.passUnretained(query).toOpaque()
         guard let id = connection.allocateID(owner: owner, ids: ids, nowMs: nowMs) else { return .limitReached }
         query.placed(on: connection, id: id)
+        // The message after two bytes left free for TCP's length prefix.
         let body = UnsafeMutableRawBufferPointer(rebasing: sendBuffer[2...])
-        guard let length = query.writeMessage(id: id, into: body) else { return .network(EMSGSIZE) }
-        sendBuffer[0] = UInt8(length >> 8)
-        sendBuffer[1] = UInt8(length & 0xff)
+        guard let length = query.writeMessage(id: connection.transport == .doh ? 0 : id, into: body) else {
+            return .network(EMSGSIZE)
+        }
         counters.sentTCP += 1
-        connection.enqueue(UnsafeRawBufferPointer(rebasing: sendBuffer[..<(length + 2)]))
+        connection.enqueue(UnsafeMutableRawBufferPointer(rebasing: body[..<length]), id: id)
         return nil
     }
 
@@ -401,10 +405,17 @@ final class EngineShard: @unchecked Sendable {
         }
         let slot = server.streamCursor % slots
         server.streamCursor &+= 1
-        if let existing = server.streams[slot], existing.isUsable { return existing }
-        let kind: DNSTransport = server.transport == .tls ? .tls : .tcp
-        let tls = kind == .tls ? try tlsClientContext() : nil
-        let connection = try TCPConnection(server: server, shard: self, kind: kind, tls: tls)
+        if let existing = server.streams[slot] {
+            if existing.isUsable { return existing }
+            // A DoH connection after GOAWAY: its last streams finish while a new one takes the slot.
+            if !existing.isClosed { server.draining.append(existing) }
+        }
+        let connection: TCPConnection
+        switch server.transport {
+        case .doh: connection = try DoHConnection(server: server, shard: self, tls: try dohClientContext())
+        case .tls: connection = try TCPConnection(server: server, shard: self, kind: .tls, tls: try tlsClientContext())
+        case .tcp, .udp: connection = try TCPConnection(server: server, shard: self, kind: .tcp, tls: nil)
+        }
         server.streams[slot] = connection
         counters.connectionsOpened += 1
         if server.streamsUsed[slot] { counters.reconnects += 1 }
@@ -417,6 +428,15 @@ final class EngineShard: @unchecked Sendable {
         if let tlsContext { return tlsContext }
         let context = try TLSClientContext(caFile: configuration.tlsCAFile, verifyPeer: configuration.tlsVerifiesPeer)
         tlsContext = context
+        return context
+    }
+
+    /// The shard's TLS client context for DoH connections (ALPN `h2`), made on first need.
+    private func dohClientContext() throws(StreamError) -> TLSClientContext {
+        if let dohTLSContext { return dohTLSContext }
+        let context = try TLSClientContext(caFile: configuration.tlsCAFile, verifyPeer: configuration.tlsVerifiesPeer,
+                                           applicationProtocols: ["h2"])
+        dohTLSContext = context
         return context
     }
 
@@ -552,6 +572,26 @@ final class EngineShard: @unchecked Sendable {
         Unmanaged<QueryOperation>.fromOpaque(owner)._withUnsafeGuaranteedRef { $0.replyArrived(bytes, on: channel) }
     }
 
+    /// Routes the answer a DoH stream carried (its DNS id is 0: the stream names the query) to the
+    /// query placed under `id` on `channel`. Returns true when the query read it, refused it (malformed,
+    /// another question or opcode) and still waits on `channel`: it then fails, since its stream
+    /// carries no other answer.
+    func dispatch(_ bytes: UnsafeRawBufferPointer, streamedTo id: UInt16, on channel: QueryChannel) -> Bool {
+        counters.replies += 1
+        guard let owner = channel.owner(of: id) else {
+            counters.droppedLate += 1
+            return false
+        }
+        guard bytes.count >= 12, bytes[2] & 0x80 != 0 else {  // a header, with QR set
+            counters.droppedMalformed += 1
+            return true
+        }
+        let refused = counters.droppedMalformed + counters.droppedWrongQuestion + counters.droppedWrongOpcode
+        Unmanaged<QueryOperation>.fromOpaque(owner)._withUnsafeGuaranteedRef { $0.replyArrived(bytes, on: channel) }
+        return counters.droppedMalformed + counters.droppedWrongQuestion + counters.droppedWrongOpcode > refused
+            && channel.owner(of: id) == owner
+    }
+
     /// Runs `body` with the shard's 64 KiB scratch buffer (TCP reads).
     func withScratch<T, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> T) throws(E) -> T {
         try body(scratch)
@@ -600,6 +640,7 @@ final class EngineShard: @unchecked Sendable {
             all += server.sockets as [QueryChannel]
             all += server.retired as [QueryChannel]
             all += server.streams.compactMap { $0 } as [QueryChannel]
+            all += server.draining as [QueryChannel]
         }
         return all
     }
@@ -652,6 +693,7 @@ final class EngineShard: @unchecked Sendable {
             server.sockets = []
             server.retired = []
             for connection in server.streams { connection?.close(failing: nil, onLoop: onLoop) }
+            for connection in server.draining { connection.close(failing: nil, onLoop: onLoop) }
         }
         if onLoop { maintenance?.free() }
         maintenance = nil

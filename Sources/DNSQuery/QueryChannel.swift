@@ -32,8 +32,9 @@ class QueryChannel {
     /// The transport this channel uses.
     var transport: DNSTransport { .udp }
 
-    /// Called when an attempt on this channel released its id (the channel may retire).
-    func didRelease() {}
+    /// Called when an attempt on this channel released `id` (the channel may retire; a DoH
+    /// connection resets the id's stream if it is still open).
+    func didRelease(_ id: UInt16) {}
 }
 
 /// How a server is asked, and the transport an answer came over.
@@ -45,10 +46,24 @@ public enum DNSTransport: String, Sendable, Hashable, CaseIterable, CustomString
     case tcp
     /// DNS over TLS (RFC 7858): TCP framing inside TLS 1.2 or 1.3, port 853 by convention.
     case tls
+    /// DNS over HTTPS (RFC 8484): each query a request of its own on an HTTP/2 stream (POST, or GET
+    /// with `?dns=`), many streams at once per connection, inside TLS with ALPN `h2`; port 443 by
+    /// convention.
+    case doh
 
-    /// `UDP`, `TCP`, `TLS`.
+    /// `UDP`, `TCP`, `TLS`, `DOH`.
     public var description: String { rawValue.uppercased() }
 
-    /// Whether queries go over a stream connection (TCP or TLS).
+    /// The port a server given without one is asked on: 853 for DNS over TLS, 443 for DNS over
+    /// HTTPS, else 53.
+    public var defaultPort: UInt16 {
+        switch self {
+        case .udp, .tcp: 53
+        case .tls: 853
+        case .doh: 443
+        }
+    }
+
+    /// Whether queries go over a stream connection (TCP, TLS, or HTTP/2 inside TLS).
     public var isStream: Bool { self != .udp }
 }

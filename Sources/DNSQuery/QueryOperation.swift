@@ -51,6 +51,9 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         static let listed = State(rawValue: 1 << 3)
         /// The current attempt went over a stream connection (TCP or TLS).
         static let streamAttempt = State(rawValue: 1 << 4)
+        /// A DoH server refused one of the query's streams unprocessed (GOAWAY): asked again on
+        /// a new connection without counting an attempt, once.
+        static let refusedOnce = State(rawValue: 1 << 5)
     }
 
     // Fields are declared in this order so that the object, laid out in declaration order, packs
@@ -392,12 +395,25 @@ class QueryOperation: OperationBody, @unchecked Sendable {
         park(shard.parked(for: error, of: self))
     }
 
+    /// The attempt's DoH stream was refused unprocessed (above a GOAWAY's last stream, or never
+    /// sent before it): the query asks again on a new connection from a zero timer, the attempt not
+    /// counted (once; a second refusal counts, so a server that refuses everything cannot hold a
+    /// query past its attempts). `error` is what it ends with if it may not ask again.
+    func channelRefused(_ error: StreamError) {
+        guard isPending else { return }
+        if !state.contains(.refusedOnce), attempts > 0 {
+            state.insert(.refusedOnce)
+            attempts -= 1
+        }
+        channelFailed(error)
+    }
+
     /// Releases the current transaction id: briefly when answered (a second copy is then counted as
     /// a duplicate), else for the full quarantine.
     private func release(answered: Bool) {
         guard let channel = channel.take() else { return }  // moved out: no retain of our own
         channel.releaseID(id, untilMs: shard.quarantineExpiry(answered: answered), answered: answered)
-        channel.didRelease()
+        channel.didRelease(id)
     }
 
     // MARK: Replies

@@ -12,9 +12,10 @@ import Glibc
 /// reply comes or the connection closes. It closes after `tcpIdle` with no query outstanding; when
 /// the server closes it (or it fails), every query waiting on it moves on to its next attempt, which
 /// opens a new connection. The bytes go through the reactor's `StreamConnection`. Loop-owned.
-final class TCPConnection: QueryChannel {
-    private unowned let shard: EngineShard
-    private var stream: StreamConnection?
+/// `DoHConnection` is the HTTP/2 form: it overrides how queries leave and replies come.
+class TCPConnection: QueryChannel {
+    unowned let shard: EngineShard
+    private(set) var stream: StreamConnection?
     private var idleTimer: LoopTimer?
     private let kind: DNSTransport
 
@@ -41,38 +42,49 @@ final class TCPConnection: QueryChannel {
         ) { [unowned self] event in
             switch event {
             case .connected: connected()
-            case .readable: deliverFrames()
+            case .readable: readable()
             case .closed(let error): closed(error)
             }
         }
         idleTimer = LoopTimer(reactor: shard.reactor) { [unowned self] in
-            if table.outstanding == 0 { close(failing: nil) }
+            if table.outstanding == 0 { idle() }
         }
     }
 
     /// Whether new queries may be placed on this connection.
     var isUsable: Bool { stream != nil }
 
-    /// Queues one framed query (length prefix included); it leaves when the connection (and its TLS
-    /// handshake) allow.
-    func enqueue(_ frame: UnsafeRawBufferPointer) {
+    /// Queues the query `message` sent under `id`: here with its two-byte length prefix, written into
+    /// the two bytes before `message` (the caller leaves them free); it leaves when the connection
+    /// (and its TLS handshake) allow.
+    func enqueue(_ message: UnsafeMutableRawBufferPointer, id: UInt16) {
         idleTimer?.disarm()
-        stream?.write(frame)
+        let frame = UnsafeMutableRawBufferPointer(start: message.baseAddress! - 2, count: message.count + 2)
+        frame[0] = UInt8(message.count >> 8)
+        frame[1] = UInt8(message.count & 0xff)
+        stream?.write(UnsafeRawBufferPointer(frame))
     }
 
-    override func didRelease() {
+    /// Stops the idle timer: a query is placed on the connection.
+    final func busy() { idleTimer?.disarm() }
+
+    override func didRelease(_ id: UInt16) {
         if table.outstanding == 0, stream != nil {
             idleTimer?.arm(after: .nanoseconds(Int64(clamping: shard.configuration.tcpIdleNanos)))
         }
     }
 
-    private func connected() {
+    /// `tcpIdle` passed with no query outstanding: the connection closes.
+    func idle() { close(failing: nil) }
+
+    /// The TLS handshake is over (never called for plain TCP).
+    func connected() {
         shard.counters.tlsHandshakes += 1
         if stream?.resumedSession == true { shard.counters.tlsResumed += 1 }
     }
 
-    /// Hands every whole frame in the input to the shard, in order.
-    private func deliverFrames() {
+    /// New input: here every whole frame goes to the shard, in order.
+    func readable() {
         while let stream, let prefix = stream.peekInput(2) {
             let length = Int(prefix[0]) << 8 | Int(prefix[1])
             guard let frame = stream.peekInput(2 + length) else { return }
@@ -85,7 +97,7 @@ final class TCPConnection: QueryChannel {
 
     /// The stream ended: a close with queries outstanding (or bytes of a frame left unread, a length
     /// prefix longer than what came) is a failure for them.
-    private func closed(_ error: StreamError) {
+    func closed(_ error: StreamError) {
         let cut = (stream?.inputCount ?? 0) > 0
         stream = nil  // it closes itself when this returns
         if error.isTLS { shard.counters.tlsFailures += 1 }
@@ -105,7 +117,7 @@ final class TCPConnection: QueryChannel {
         guard !isClosed else { return }
         isClosed = true
         if onLoop {
-            stream?.close()
+            if closesWhenWritten { stream?.closeWhenWritten() } else { stream?.close() }
             idleTimer?.free()
         } else {
             stream?.abandon()
@@ -113,6 +125,7 @@ final class TCPConnection: QueryChannel {
         stream = nil
         idleTimer = nil
         server.remove(self)
+        willClose(onLoop: onLoop)
         guard onLoop else { return }
         shard.counters.connectionsClosed += 1
         let reason = error ?? StreamError(closedBy: "the connection closed")
@@ -121,7 +134,14 @@ final class TCPConnection: QueryChannel {
         }
     }
 
-    private var isClosed = false
+    private(set) var isClosed = false
+    /// Set before an orderly close (`DoHConnection`'s GOAWAY): the stream closes once what it
+    /// queued has left.
+    var closesWhenWritten = false
+
+    /// Called by `close` once the stream is closed (or closing) and out of its slot, before the
+    /// queries still waiting move on: a subclass frees what it holds.
+    func willClose(onLoop: Bool) {}
 }
 
 extension DNSServer {

@@ -61,6 +61,8 @@ final class ServerState {
     /// The server's stream connections (TCP or TLS), `connectionsPerServer` slots opened on need;
     /// a slot is nil until its first query and again after its connection closed.
     var streams: [TCPConnection?] = []
+    /// DoH connections that left their slot after GOAWAY while streams were still open on them.
+    var draining: [TCPConnection] = []
     /// Round-robin position in `streams`.
     var streamCursor = 0
     /// Slots that have had a connection: opening one there again is a reconnect.
@@ -94,6 +96,7 @@ final class ServerState {
     /// Takes a closed connection out of its slot.
     func remove(_ connection: TCPConnection) {
         if let index = streams.firstIndex(where: { $0 === connection }) { streams[index] = nil }
+        draining.removeAll { $0 === connection }
     }
 }
 

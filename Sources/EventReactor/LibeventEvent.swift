@@ -10,7 +10,7 @@ import Glibc
 private let libeventTrampoline: @convention(c) (Int32, Int16, UnsafeMutableRawPointer?) -> Void = { fd, what, arg in
     guard let arg else { return }
     let event = Unmanaged<LibeventEvent>.fromOpaque(arg).takeUnretainedValue()
-    event.reactor.refreshLoopTime()
+    event.reactor.callbackStarting()
     // A one-shot event is no longer pending once it fired: the reactor's count says so first.
     if !event.persistent { event.didFireOnce() }
     event.handler(fd, LibeventEvent.Readiness(rawValue: what))

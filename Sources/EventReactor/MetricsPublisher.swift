@@ -76,6 +76,7 @@ package final class CounterDeltas: @unchecked Sendable {
     private var last: [Int: Int] = [:]
     private var counters: [Int: Counter] = [:]
     private var histograms: [Int: (last: DurationHistogram, timer: Timer)] = [:]
+    private var recorders: [Int: (last: DurationHistogram, recorder: Recorder)] = [:]
     private let factory: any MetricsFactory
 
     package init(factory: any MetricsFactory) { self.factory = factory }
@@ -100,8 +101,17 @@ package final class CounterDeltas: @unchecked Sendable {
     package func sample(key: Int, label: String, dimensions: [(String, String)], total: DurationHistogram) {
         let known = histograms[key]
         let timer = known?.timer ?? Timer(label: label, dimensions: dimensions, factory: factory)
-        total.since(known?.last ?? DurationHistogram()).recordSample(into: timer)
+        total.since(known?.last ?? DurationHistogram()).recordSample { timer.recordNanoseconds($0) }
         histograms[key] = (total, timer)
+    }
+
+    /// Records into the histogram recorder `label`/`dimensions` (made once, under `key`) a sample of
+    /// what `total` (a cumulative histogram of counts, not durations) gained since the last call.
+    package func sampleCounts(key: Int, label: String, dimensions: [(String, String)], total: DurationHistogram) {
+        let known = recorders[key]
+        let recorder = known?.recorder ?? Recorder(label: label, dimensions: dimensions, aggregate: true, factory: factory)
+        total.since(known?.last ?? DurationHistogram()).recordSample { recorder.record($0) }
+        recorders[key] = (total, recorder)
     }
 }
 
@@ -128,15 +138,15 @@ package struct DurationHistogram: Sendable {
     }
 
     /// Records a proportional sample of at most `maxSamples` values (each non-empty bucket at least
-    /// once) into `timer`.
-    package func recordSample(into timer: Timer, maxSamples: Int = 256) {
+    /// once, as its midpoint) through `record` (a timer's or a recorder's).
+    package func recordSample(maxSamples: Int = 256, _ record: (Int64) -> Void) {
         let total = counts.reduce(0, +)
         guard total > 0 else { return }
         for (index, count) in counts.enumerated() where count > 0 {
             let low: Int64 = index == 0 ? 0 : Int64(1) << (index - 1)
             let midpoint = index == 0 ? 0 : low + low / 2
             let samples = total <= maxSamples ? count : max(1, count * maxSamples / total)
-            for _ in 0..<samples { timer.recordNanoseconds(midpoint) }
+            for _ in 0..<samples { record(midpoint) }
         }
     }
 }

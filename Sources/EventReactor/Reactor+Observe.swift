@@ -9,11 +9,19 @@ extension Reactor {
     /// The reactor's name (its thread's, and the `reactor` dimension of its metrics). Any thread.
     public var name: String { configuration.name }
 
-    /// What the reactor publishes each `metricsInterval`: its counters, and how late its metrics
-    /// timer fired (a loop stall as a timer sees it).
+    /// The metrics backend of the reactor's configuration, for the engines on it (nil: none). Any thread.
+    package var metricsFactory: (any MetricsFactory)? { configuration.metricsFactory }
+
+    /// The reactor's `metricsInterval` in nanoseconds. Any thread.
+    package var metricsIntervalNanos: UInt64 { configuration.metricsIntervalNanos }
+
+    /// What the reactor publishes each `metricsInterval`: its counters, how late its metrics timer
+    /// fired (a loop stall as a timer sees it), and its turns (callbacks per turn, the longest
+    /// stall and the deepest inbox since the last snapshot).
     struct MetricsSnapshot: Sendable {
         var counters: ReactorCounters.Snapshot
         var timerLagNanos: UInt64
+        var turns: LoopTurns.Snapshot
     }
 
     /// Starts the metrics timer when the configuration names a factory. Reactor thread, once.
@@ -24,6 +32,8 @@ extension Reactor {
         let inFlight = Gauge(label: "evquery_reactor_operations_in_flight", dimensions: dimensions, factory: factory)
         let events = Gauge(label: "evquery_reactor_events", dimensions: dimensions, factory: factory)
         let lag = Timer(label: "evquery_reactor_timer_lag", dimensions: dimensions, factory: factory)
+        let stall = Timer(label: "evquery_reactor_longest_stall", dimensions: dimensions, factory: factory)
+        let inbox = Gauge(label: "evquery_reactor_inbox_depth", dimensions: dimensions, factory: factory)
         let publisher = MetricsPublisher<MetricsSnapshot>(label: "evquery.metrics.\(configuration.name)") { snapshot in
             let counters = snapshot.counters
             deltas.add(key: 0, label: "evquery_reactor_operations_started", dimensions: dimensions,
@@ -39,6 +49,13 @@ extension Reactor {
             inFlight.record(counters.inFlight)
             events.record(counters.eventsRegistered)
             lag.recordNanoseconds(Int64(clamping: snapshot.timerLagNanos))
+            let turns = snapshot.turns
+            deltas.add(key: 5, label: "evquery_reactor_turns", dimensions: dimensions, total: turns.turns)
+            deltas.add(key: 6, label: "evquery_reactor_callbacks", dimensions: dimensions, total: turns.callbacks)
+            deltas.sampleCounts(key: 0, label: "evquery_reactor_callbacks_per_turn", dimensions: dimensions,
+                                total: turns.callbacksPerTurn)
+            stall.recordNanoseconds(Int64(clamping: turns.longestStallNanos))
+            inbox.record(turns.deepestInbox)
         }
         metricsPublisher = publisher
         let interval = configuration.metricsIntervalNanos
@@ -47,13 +64,16 @@ extension Reactor {
             let now = loopTime
             let late = now > due ? now - due : 0
             due = now &+ interval
-            publisher.offer(MetricsSnapshot(counters: counters.snapshot, timerLagNanos: late))
+            // The maxima start again only once a snapshot is taken: a skipped one loses no stall.
+            if publisher.offer(MetricsSnapshot(counters: counters.snapshot, timerLagNanos: late, turns: turns.snapshot)) {
+                turns.resetMaxima()
+            }
         }
     }
 
     /// The last snapshot, published after the loop stopped (nothing is skipped at the end).
     func publishFinalMetrics() {
         (metricsPublisher as? MetricsPublisher<MetricsSnapshot>)?
-            .publishFinalLater(MetricsSnapshot(counters: counters.snapshot, timerLagNanos: 0))
+            .publishFinalLater(MetricsSnapshot(counters: counters.snapshot, timerLagNanos: 0, turns: turns.snapshot))
     }
 }

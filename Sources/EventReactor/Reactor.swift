@@ -43,8 +43,10 @@ public final class Reactor: @unchecked Sendable {
         /// logged per operation above `.trace`.
         public var logger = Logger(label: "evquery.reactor", factory: { _ in SwiftLogNoOpLogHandler() })
         /// The swift-metrics backend the reactor publishes to (operations started, completed,
-        /// cancelled and rejected; in flight; events; timer lag), every `metricsInterval`, from a
-        /// queue of its own: the loop only takes a snapshot. nil (the default): no metrics, no timer.
+        /// cancelled and rejected; in flight; events; timer lag; loop turns, callbacks and callbacks
+        /// per turn; the longest stall and the deepest inbox since the last publish), every
+        /// `metricsInterval`, from a queue of its own: the loop only counts, and takes a snapshot.
+        /// nil (the default): no metrics, no timer.
         public var metricsFactory: (any MetricsFactory)?
         /// How often the loop hands its figures to the metrics backend (100 ms).
         public var metricsInterval: Duration {
@@ -62,6 +64,8 @@ public final class Reactor: @unchecked Sendable {
     let configuration: Configuration
     /// Live counters, readable from any thread.
     public let counters = ReactorCounters()
+    /// Callbacks per turn, the longest stall, the deepest inbox: the loop's own figures. Loop-bound.
+    let turns = LoopTurns()
     let table: OperationTable
     private let inbox: Inbox
     private let timers: TimerHeap
@@ -123,9 +127,22 @@ public final class Reactor: @unchecked Sendable {
         loopClock.pointee = MonotonicClock.now()
     }
 
+    /// A libevent callback starts: reads the clock into `loopTime`, and the first callback of a loop
+    /// turn opens the turn (`LoopTurns`). The trampoline calls it. Reactor thread only.
+    @inline(__always)
+    func callbackStarting() {
+        assertInLoop()
+        let now = MonotonicClock.now()
+        loopClock.pointee = now
+        turns.callbackStarted(at: now)
+    }
+
     /// `loopTime` on the reactor thread, the clock on any other.
     @inlinable
     public var now: UInt64 { inLoop ? loopTime : MonotonicClock.now() }
+
+    /// Whether the loop has stopped for good (after `shutdown()`). Any thread.
+    public var hasStopped: Bool { lifecycle.isStopped }
 
     /// Traps unless called on the reactor's thread.
     public func preconditionInLoop(file: StaticString = #fileID, line: UInt = #line) {
@@ -419,11 +436,15 @@ public final class Reactor: @unchecked Sendable {
 
     // MARK: The loop
 
-    private func drainInbox() {
+    /// Runs the jobs other threads posted; false when there were none.
+    @discardableResult
+    private func drainInbox() -> Bool {
         inbox.take(into: &drained)
-        guard !drained.isEmpty else { return }
+        guard !drained.isEmpty else { return false }
+        turns.inboxTaken(drained.count)
         for job in drained { perform(job) }
         drained.removeAll(keepingCapacity: true)
+        return true
     }
 
     /// Runs between two libevent callbacks of one loop turn: cross-thread jobs (a cancel from
@@ -435,12 +456,16 @@ public final class Reactor: @unchecked Sendable {
         if !deferred.isEmpty { runDeferred() }
     }
 
-    private func runDeferred() {
+    /// Runs the jobs deferred on the loop, and those they defer; false when there were none.
+    @discardableResult
+    private func runDeferred() -> Bool {
+        guard !deferred.isEmpty else { return false }
         while !deferred.isEmpty {
             swap(&deferred, &deferredBatch)
             for job in deferredBatch { perform(job) }
             deferredBatch.removeAll(keepingCapacity: true)
         }
+        return true
     }
 
     private func runLoop() {
@@ -462,8 +487,12 @@ public final class Reactor: @unchecked Sendable {
         let busyPoll = configuration.busyPollNanos
         while true {
             refreshLoopTime()  // the jobs below run outside any libevent callback
-            drainInbox()
-            runDeferred()
+            let turnEnd = loopClock.pointee
+            turns.turnEnded(at: turnEnd)
+            // Jobs found here ran outside a callback (those that came during a turn ran after its
+            // callbacks): rare, so the clock read that times them is too.
+            let tookJobs = drainInbox()
+            if runDeferred() || tookJobs { turns.stall(MonotonicClock.now() &- turnEnd) }
             if stopping { break }
             if busyPoll > 0 && spin(for: busyPoll) { continue }
             if inbox.prepareToSleep() {
@@ -488,10 +517,13 @@ public final class Reactor: @unchecked Sendable {
     /// Polls without blocking for up to `nanos`; true if work arrived.
     private func spin(for nanos: UInt64) -> Bool {
         let until = MonotonicClock.now() &+ nanos
+        var now: UInt64
         repeat {
             event_base_loop(base.pointer, EVLOOP_NONBLOCK)
+            now = MonotonicClock.now()
+            turns.turnEnded(at: now)
             if inbox.hasJobs || !deferred.isEmpty { return true }
-        } while MonotonicClock.now() < until
+        } while now < until
         return false
     }
 

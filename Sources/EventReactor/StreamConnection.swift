@@ -13,8 +13,14 @@ private let streamReadTrampoline: @convention(c) (OpaquePointer?, UnsafeMutableR
     guard let arg else { return }
     let connection = Unmanaged<StreamConnection>.fromOpaque(arg).takeUnretainedValue()
     connection.reactor.refreshLoopTime()
-    connection.handler(.readable)
+    connection.readable()
     connection.reactor.afterCallback()
+}
+
+/// The output of a connection closing once written (`closeWhenWritten`) has left: it closes now.
+private let streamWrittenTrampoline: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { _, arg in
+    guard let arg else { return }
+    Unmanaged<StreamConnection>.fromOpaque(arg).takeUnretainedValue().close()
 }
 
 private let streamEventTrampoline: @convention(c) (OpaquePointer?, Int16, UnsafeMutableRawPointer?) -> Void = {
@@ -125,6 +131,33 @@ public final class StreamConnection {
         return SSL_session_reused(ssl) == 1
     }
 
+    /// The application protocol the server chose by ALPN (`h2`), nil when it chose none (or the
+    /// connection is plain TCP, or closed). The corresponding C function is `SSL_get0_alpn_selected`.
+    public var negotiatedProtocol: String? {
+        guard let ssl, bufferEvent != nil else { return nil }
+        var data: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &data, &length)
+        guard let data, length > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
+    }
+
+    /// Closes the connection once the output queued so far has left (at once when none is queued):
+    /// the last words of a protocol (an HTTP/2 GOAWAY) reach the peer. Nothing is read meanwhile and
+    /// the handler does not run again; `close()` still closes it at once.
+    public func closeWhenWritten() {
+        reactor.assertInLoop()
+        guard let bufferEvent else { return }
+        closing = true
+        guard evbuffer_get_length(bufferevent_get_output(bufferEvent)) > 0 else { return close() }
+        bufferevent_disable(bufferEvent, Int16(EV_READ))
+        bufferevent_setcb(bufferEvent, nil, streamWrittenTrampoline, streamEventTrampoline,
+                          Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// Set by `closeWhenWritten`: the handler is done with.
+    private var closing = false
+
     /// Queues `bytes` for the peer (copied); false if the connection is closed or out of memory.
     /// The corresponding C function is `bufferevent_write`.
     @discardableResult
@@ -187,9 +220,15 @@ public final class StreamConnection {
         return true
     }
 
+    /// New input: the handler is told, unless the connection is closing once written.
+    fileprivate func readable() {
+        if !closing { handler(.readable) }
+    }
+
     /// A bufferevent event (`BEV_EVENT_*`): the handshake completed, or the connection ended.
     fileprivate func event(_ what: Int16, errno code: Int32) {
         guard let bufferEvent else { return }
+        guard !closing else { return close() }
         let what = Int32(what)
         if what & Int32(BEV_EVENT_CONNECTED) != 0 {
             orderly = true

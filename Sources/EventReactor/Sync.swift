@@ -22,6 +22,8 @@ final class LifecycleLatch: Sendable {
         for waiter in waiters { waiter.resume() }
     }
     func waitStopped() { stopped.wait() }
+    /// Whether the loop has stopped (its thread signalled it).
+    var isStopped: Bool { stopWaiters.withLock { $0 == nil } }
     /// Returns once the loop has stopped; suspends the task, not a thread.
     func stoppedAsync() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

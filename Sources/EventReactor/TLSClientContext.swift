@@ -28,11 +28,13 @@ public final class TLSClientContext {
 
     /// A client context trusting the certificates in `caFile` (PEM), or the system's store when nil;
     /// `verifyPeer: false` accepts any certificate and name (`--insecure`, for self-signed test
-    /// servers). TLS 1.2 at least.
+    /// servers). TLS 1.2 at least. `applicationProtocols` are offered by ALPN in order of preference
+    /// (`["h2"]` for DNS over HTTPS; empty: no ALPN), and `StreamConnection.negotiatedProtocol` tells
+    /// which one the server chose.
     /// - Throws: `StreamError` naming the file and why it could not be read, or OpenSSL's words.
-    /// The corresponding C functions are `SSL_CTX_new`, `SSL_CTX_load_verify_locations` and
-    /// `SSL_CTX_set_default_verify_paths`.
-    public init(caFile: String?, verifyPeer: Bool) throws(StreamError) {
+    /// The corresponding C functions are `SSL_CTX_new`, `SSL_CTX_load_verify_locations`,
+    /// `SSL_CTX_set_default_verify_paths` and `SSL_CTX_set_alpn_protos`.
+    public init(caFile: String?, verifyPeer: Bool, applicationProtocols: [String] = []) throws(StreamError) {
         if let caFile, access(caFile, R_OK) != 0 {
             // Words naming the file, not an errno: a caller asked for a file that is not there.
             throw StreamError(tlsFailure: "CA file \(caFile)", detail: SystemError.text(errno))
@@ -43,6 +45,10 @@ public final class TLSClientContext {
         self.context = context
         verifiesPeer = verifyPeer
         _ = SSL_CTX_ctrl(context, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_2_VERSION), nil)
+        // SSL_OP_IGNORE_UNEXPECTED_EOF: a server that closes without close_notify ends the connection
+        // as a close (libevent's EOF), not as OpenSSL 3's "unexpected eof while reading" error. DNS
+        // framing (the length prefix, HTTP/2's frames) still tells a reply cut short by it.
+        _ = SSL_CTX_set_options(context, UInt64(1) << 7)
         if verifyPeer {
             let loaded = caFile.map { SSL_CTX_load_verify_locations(context, $0, nil) }
                 ?? SSL_CTX_set_default_verify_paths(context)
@@ -56,6 +62,14 @@ public final class TLSClientContext {
         }
         _ = SSL_CTX_ctrl(context, SSL_CTRL_SET_SESS_CACHE_MODE, Int(SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE), nil)
         SSL_CTX_sess_set_new_cb(context, newSessionTrampoline)
+        if !applicationProtocols.isEmpty {
+            // The wire form: each name after its one-byte length.
+            let wire = applicationProtocols.flatMap { [UInt8(clamping: $0.utf8.count)] + Array($0.utf8.prefix(255)) }
+            guard SSL_CTX_set_alpn_protos(context, wire, UInt32(wire.count)) == 0 else {  // 0 is success here
+                SSL_CTX_free(context)
+                throw StreamError(tlsFailure: "ALPN \(applicationProtocols)", detail: Self.drainErrors())
+            }
+        }
     }
 
     deinit {

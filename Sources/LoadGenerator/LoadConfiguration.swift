@@ -74,10 +74,13 @@ public struct LoadConfiguration: Sendable {
     /// The evquery engine takes replies the kernel coalesced (UDP GRO:
     /// `DNSQueryEngine.Configuration.receiveCoalescing`); false reads each alone.
     public var receiveCoalescing = true
-    /// How the evquery engine asks (`--transport`): UDP, TCP or DNS over TLS.
+    /// How the evquery engine asks (`--transport`): UDP, TCP, DNS over TLS or DNS over HTTPS.
     public var transport = DNSTransport.udp
-    /// Stream connections per server and reactor over TCP and TLS (`--connections`).
+    /// Stream connections per server and reactor over TCP, TLS and DoH (`--connections`).
     public var connections = 1
+    /// DoH: the endpoint's path (`--doh-path`) and the method (`--doh-method`).
+    public var dohPath = "/dns-query"
+    public var dohMethod = DoHMethod.post
     /// TLS: the CA file (`--tls-ca`; nil: the system's store), whether certificates are checked
     /// (`--insecure` turns it off), and the name they must carry (`--tls-name`; nil: the address).
     public var tlsCAFile: String?

@@ -108,10 +108,11 @@ public struct LoadReport: Codable, Sendable {
 
     public var engine: String
     public var server: String
-    /// How the evquery engine asked: `udp`, `tcp` or `dot`; nil for the other engines.
+    /// How the evquery engine asked: `udp`, `tcp`, `dot` or `doh`; nil for the other engines.
     public var transport: String?
-    /// The evquery engine's stream connections over tcp and dot: `opened`, `closed`, `reconnects`,
-    /// `failures`, `tls_handshakes`, `tls_resumed`, `tls_failures`; nil over UDP.
+    /// The evquery engine's stream connections over tcp, dot and doh: `opened`, `closed`, `reconnects`,
+    /// `failures`, `tls_handshakes`, `tls_resumed`, `tls_failures`, and over doh `stream_resets`,
+    /// `doh_refused`, `goaways`; nil over UDP.
     public var connections: [String: Int]?
     /// `closed` (N outstanding) or `open` (target rate).
     public var mode: String

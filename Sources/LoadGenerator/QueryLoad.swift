@@ -13,7 +13,7 @@ extension LoadRun {
     /// canceller thread. Ends with the exactly-once audit over every query and timer.
     static func runEvquery(_ configuration: LoadConfiguration, servers: [String]) throws -> (LoadReport, LoadRecorder) {
         let addresses = try servers.map { server throws(Failure) -> DNSServer in
-            do { return try DNSServer(parsing: server, defaultPort: configuration.transport == .tls ? 853 : 53) } catch { throw Failure("--\(error)") }
+            do { return try DNSServer(parsing: server, defaultPort: configuration.transport.defaultPort) } catch { throw Failure("--\(error)") }
         }
         // Summary results: the rcode and counts are all a load run reads, and they cost no allocation.
         // The timeout is the engines' (below), not each request's: a request with limits of its own
@@ -55,6 +55,8 @@ extension LoadRun {
         engineConfiguration.tlsCAFile = configuration.tlsCAFile
         engineConfiguration.tlsVerifiesPeer = configuration.tlsVerifiesPeer
         engineConfiguration.tlsServerName = configuration.tlsServerName
+        engineConfiguration.dohPath = configuration.dohPath
+        engineConfiguration.dohMethod = configuration.dohMethod
         // engines[reactor][server]
         let engineSets = group.reactors.map { reactor in
             addresses.map { address in
@@ -134,6 +136,11 @@ extension LoadRun {
                 "tls_handshakes": total(\.tlsHandshakes), "tls_resumed": total(\.tlsResumed),
                 "tls_failures": total(\.tlsFailures),
             ]
+            if configuration.transport == .doh {
+                report.connections?["stream_resets"] = total(\.streamResets)
+                report.connections?["doh_refused"] = total(\.dohRefused)
+                report.connections?["goaways"] = total(\.goaways)
+            }
         }
         if let scans { report.outcomes.merge(scans.outcomes) { $1 } }
         if servers.count > 1 {

@@ -40,6 +40,8 @@ final class CountOperation: QueryOperation, @unchecked Sendable {
             }
         }
         guard let scanner else { return .done }
+        let bytesBefore = scanner.bytesRead
+        defer { query.scanMetrics?.add(.count, bytes: scanner.bytesRead - bytesBefore, records: 0) }
         repeat {
             switch scanner.advance(budgetBytes: LogQuery.readBudget, maxRecords: 1) {
             case .counted(let n): total += n
@@ -56,14 +58,19 @@ final class CountOperation: QueryOperation, @unchecked Sendable {
 
     private func poll(_ parallel: ParallelCount) -> QueryStepResult {
         switch parallel.outcome {
-        case nil: .wait(Self.pollNanos)
-        case .success(let total)?: succeed(with: total)
-        case .failure(let error)?: finish(failing: .scan(error))
+        case nil:
+            return .wait(Self.pollNanos)
+        case .success(let total)?:
+            query.scanMetrics?.add(.count, bytes: parallel.bytesRead, records: 0)
+            return succeed(with: total)
+        case .failure(let error)?:
+            return finish(failing: .scan(error))
         }
     }
 
     private func succeed(with total: Int) -> QueryStepResult {
         guard winGate() else { return .done }
+        query.scanMetrics?.add(.count, bytes: 0, records: total)
         completion(.success(total))
         return .done
     }

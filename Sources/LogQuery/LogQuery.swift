@@ -51,6 +51,8 @@ public final class LogQuery: @unchecked Sendable {
 
     let pending = PendingOperations()
     let options: LogParseOptions
+    /// Bytes read and records matched, for swift-metrics (nil when the reactor publishes none).
+    let scanMetrics: ScanMetrics?
     private let fd: Int32
 
     // Loop-only state.
@@ -80,6 +82,7 @@ public final class LogQuery: @unchecked Sendable {
         self.follow = follow
         self.options = options
         self.sliceNanos = sliceNanos
+        scanMetrics = ScanMetrics.make(on: reactor)
     }
 
     /// Opens `path` for a query on `reactor`. Any thread; reads only the identity and a format sample.
@@ -262,13 +265,17 @@ public final class LogQuery: @unchecked Sendable {
     /// event, so that the loop is back to its baseline once every operation has completed.
     func dequeue(_ operation: QueryOperation) {
         queue.removeAll { $0 === operation }
-        if queue.isEmpty { sliceEvent?.disarm() }
+        if queue.isEmpty {
+            sliceEvent?.disarm()
+            scanMetrics?.idle()
+        }
     }
 
     /// Records handed to a completion.
     func delivered(_ records: [LogRecord]) {
         if let last = records.last { cursor = .after(last, direction) }
         deliveredCount += records.count
+        scanMetrics?.add(.next, bytes: 0, records: records.count)
     }
 
     private var deliveredCount = 0
@@ -394,6 +401,7 @@ public final class LogQuery: @unchecked Sendable {
         counters.recordSlice(
             nanos: MonotonicClock.now() &- started, cpuNanos: LogQueryCounters.threadCPUNanos() &- startedCPU,
             records: deliveredCount - deliveredBefore)
+        if queue.isEmpty { scanMetrics?.idle() }
         if let again, !loopClosed, !queue.isEmpty { schedulePump(after: again) }
     }
 }

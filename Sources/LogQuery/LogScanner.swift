@@ -69,6 +69,8 @@ public final class LogScanner {
     /// The last line kept by a `keepsLines` scan: its offset, ordinal and length (newline included),
     /// for its bookmark.
     public private(set) var lastKeptLine: (offset: Int64, ordinal: Int64, length: Int64)?
+    /// Bytes read so far (of the file, or of its decompressed stream), for the scan metrics.
+    private(set) var bytesRead = 0
     private var pendingIndex = 0
     private var counted = 0
     private let mapping: MappedFileWindow?
@@ -316,7 +318,9 @@ public final class LogScanner {
             case .atEnd:
                 if countOnly { return counted > 0 ? takeCount() : .endOfFile }
                 return takePending(maxRecords).map(ScanStep.records) ?? .endOfFile
-            case .read(let bytes): used += bytes
+            case .read(let bytes):
+                used += bytes
+                bytesRead &+= bytes
             }
             if !countOnly, pendingIndex < pending.count { break }
         } while used < budgetBytes

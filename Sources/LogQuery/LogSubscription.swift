@@ -40,6 +40,8 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
     private let deliver: @Sendable (LogSubscriptionEvent) -> Void
     private let ended: @Sendable (LogQueryError) -> Void
     private let handleBox = Locked<OperationHandle?>(nil)
+    /// Bytes read and records delivered, for swift-metrics (nil when the reactor publishes none).
+    private let scanMetrics: ScanMetrics?
 
     // Loop-only state.
     private var operation: OperationHandle?
@@ -98,6 +100,7 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
         self.sliceNanos = sliceNanos
         self.deliver = deliver
         self.ended = ended
+        scanMetrics = ScanMetrics.make(on: reactor)
     }
 
     /// The subscription's operation handle (nil only before `subscribe` returned).
@@ -171,6 +174,7 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
     /// Removes the inotify watch, frees the events, closes the file.
     private func release() {
         done = true
+        scanMetrics?.idle()
         watchEvent?.free()
         watchEvent = nil
         watch?.close()
@@ -252,6 +256,8 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
         let deadline = started &+ sliceNanos
         var batch: [LogRecord] = []
         var delivered = 0
+        var bytesRead = 0
+        var caughtUp = false
         func flush() {
             guard !batch.isEmpty, let file else { return }
             if file.identity.firstLineHash == 0, let now = try? FileIdentity.of(fileDescriptor: file.fd) {
@@ -266,6 +272,11 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
             counters.recordSlice(
                 nanos: MonotonicClock.now() &- started, cpuNanos: LogQueryCounters.threadCPUNanos() &- startedCPU,
                 records: delivered)
+            if let scanMetrics {
+                scanMetrics.add(.subscribe, bytes: bytesRead, records: delivered)
+                // Caught up with the file, or ended: publish now rather than when more lines come.
+                if caughtUp || done { scanMetrics.idle() }
+            }
         }
         var first = true
         while !done && !paused {
@@ -293,7 +304,9 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
                 continue
             }
             let before = batch.count
+            let bytesBefore = current.scanner.bytesRead
             let result = read(current, into: &batch, until: deadline)
+            bytesRead += current.scanner.bytesRead - bytesBefore
             if wasCut(current) {
                 // The cut may have come during the read: drop what it read rather than risk a duplicate.
                 let gapAfter = batch.count > before ? batch[before].offset : current.scanner.position.offset
@@ -310,6 +323,7 @@ public final class LogSubscription: OperationBody, @unchecked Sendable {
                 schedulePump(after: 0)
                 return
             case .atEnd:
+                caughtUp = true
                 endOfFileHook?()
             }
             guard rotate(current, flush) else { return }

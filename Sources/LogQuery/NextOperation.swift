@@ -21,6 +21,8 @@ final class NextOperation: QueryOperation, @unchecked Sendable {
         guard max >= 1 else { return finish(failing: .invalidArgument("next(max: \(max)): max must be at least 1")) }
         batch.append(contentsOf: query.takeReturned(max - batch.count))
         if batch.count >= max { return succeed() }
+        let bytesBefore = scanner.bytesRead
+        defer { query.scanMetrics?.add(.next, bytes: scanner.bytesRead - bytesBefore, records: 0) }
         repeat {
             switch scanner.advance(budgetBytes: LogQuery.readBudget, maxRecords: max - batch.count) {
             case .records(let records):

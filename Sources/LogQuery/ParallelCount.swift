@@ -16,6 +16,7 @@ final class ParallelCount: Sendable {
 
     private struct State {
         var total = 0
+        var bytesRead = 0
         var running: Int
         var error: LogScanError?
     }
@@ -48,6 +49,9 @@ final class ParallelCount: Sendable {
         }
     }
 
+    /// The bytes the workers that finished have read.
+    var bytesRead: Int { state.withLock { $0.bytesRead } }
+
     /// Asks every worker to stop (the count was cancelled, timed out or its query closed).
     func stop() {
         stopped.withLock { $0 = true }
@@ -69,6 +73,7 @@ final class ParallelCount: Sendable {
         if failure != nil { stop() }
         state.withLock { state in
             state.total += total
+            state.bytesRead += scanner.bytesRead
             if state.error == nil { state.error = failure }
             state.running -= 1
         }

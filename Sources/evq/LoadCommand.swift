@@ -153,6 +153,8 @@ struct LoadCommand: ParsableCommand {
         configuration.tlsCAFile = transportOptions.tlsCa
         configuration.tlsVerifiesPeer = !transportOptions.insecure
         configuration.tlsServerName = transportOptions.tlsName
+        configuration.dohPath = transportOptions.dohPath
+        configuration.dohMethod = try transportOptions.parsedMethod()
         do {
             configuration.shard = try shard.map { try LoadShard(parsing: $0) }
             configuration.startAt = try startAt.map(LoadStartTime.parse)

@@ -8,8 +8,8 @@ import Testing
 import Glibc
 #endif
 
-/// DNS over TCP and over TLS against a real server: unbound on 127.0.0.1 (tools/unbound-server.sh)
-/// with a self-signed certificate made at run time. The answers must be kdig's.
+/// DNS over TCP, over TLS and over HTTPS against a real server: unbound on 127.0.0.1 (tools/unbound-server.sh)
+/// with a self-signed certificate made at run time. The answers must be kdig's (`+tcp`, `+tls`, `+https`).
 @Suite(.enabled(if: UnboundPeer.isInstalled, "unbound is not installed: tools/install-test-peers.d/unbound.sh"))
 struct UnboundTransportTests {
     let ports: UnboundPeer.Ports
@@ -20,7 +20,12 @@ struct UnboundTransportTests {
 
     /// A configuration asking unbound over `transport`, trusting its certificate.
     private func configuration(_ transport: DNSTransport) -> DNSQueryEngine.Configuration {
-        var configuration = testConfiguration(transport == .tls ? ports.overTLS : ports.plain)
+        let port = switch transport {
+        case .tls: ports.tls
+        case .doh: ports.https
+        default: ports.dns
+        }
+        var configuration = testConfiguration(DNSServer(ipv4: 127, 0, 0, 1, port: port))
         configuration.transport = transport
         configuration.tlsCAFile = ports.certificate
         firstAttemptWaitsLong(&configuration)
@@ -57,15 +62,19 @@ struct UnboundTransportTests {
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).sorted()
     }
 
-    @Test(arguments: [DNSTransport.tcp, .tls])
+    @Test(arguments: [DNSTransport.tcp, .tls, .doh])
     func answersOverTheTransportAreKdigs(transport: DNSTransport) throws {
         let names = ["www.example.test.", "n7.example.test.", "n512.example.test."]
         var requests = try names.map { try DNSQueryRequest($0, type: .a) }
         requests.append(try DNSQueryRequest("www.example.test.", type: .aaaa))
         let (outcomes, counters) = try ask(requests, configuration(transport))
         #expect(outcomes.count == requests.count)
-        let flags = transport == .tls ? ["+tls-ca=\(ports.certificate)", "+tls-hostname=dns.evq.test"] : ["+tcp"]
-        let port = transport == .tls ? ports.tls : ports.dns
+        let verified = ["+tls-ca=\(ports.certificate)", "+tls-hostname=dns.evq.test"]
+        let (flags, port) = switch transport {
+        case .tls: (verified, ports.tls)
+        case .doh: (["+https"] + verified, ports.https)
+        default: (["+tcp"], ports.dns)
+        }
         for (index, outcome) in outcomes.enumerated() {
             let result = try #require(outcome.result, "\(outcome)")
             #expect(result.transport == transport)
@@ -80,7 +89,8 @@ struct UnboundTransportTests {
             let name = index == 3 ? names[0] : names[index]
             #expect(ours == (try kdig(name, type, port: port, flags)), "\(name) \(type)")
         }
-        if transport == .tls { #expect(counters.tlsHandshakes == 1 && counters.tlsFailures == 0) }
+        if transport != .tcp { #expect(counters.tlsHandshakes == 1 && counters.tlsFailures == 0) }
+        if transport == .doh { #expect(counters.dohRefused == 0 && counters.streamResets == 0, "\(counters)") }
     }
 
     @Test func tlsSessionIsResumedWhenTheConnectionReopens() throws {
@@ -145,7 +155,7 @@ struct UnboundTransportTests {
         #expect("\(error)".contains("/nonexistent/ca.pem: No such file or directory"), "\(error)")
     }
 
-    @Test(arguments: [DNSTransport.tcp, .tls])
+    @Test(arguments: [DNSTransport.tcp, .tls, .doh])
     func cancelStormFromFourThreadsAgainstUnboundEndsEachQueryOnce(transport: DNSTransport) throws {
         var configuration = configuration(transport)
         configuration.connectionsPerServer = 2

@@ -29,10 +29,10 @@ final class OperationLedger: Sendable {
 /// Runs `body` with a fresh reactor, then waits for the drain, asserts the exactly-once audit over
 /// the operations numbered through the ledger, and shuts the reactor down.
 func withAuditedReactor(
-    capacity: Int = 10_000, sourceLocation: SourceLocation = #_sourceLocation,
-    _ body: (Reactor, OperationLedger) throws -> Void
+    capacity: Int = 10_000, configuration: Reactor.Configuration = Reactor.Configuration(),
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: (Reactor, OperationLedger) throws -> Void
 ) throws {
-    let reactor = try Reactor()
+    let reactor = try Reactor(configuration: configuration)
     defer { reactor.shutdown() }
     let baseline = reactor.auditBaseline()
     let ledger = OperationLedger(capacity: capacity)
