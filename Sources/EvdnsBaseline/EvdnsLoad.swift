@@ -65,6 +65,12 @@ public enum EvdnsLoad {
         public var maxQueries: Int = .max
         /// evdns's per-attempt timeout (evdns counts it in milliseconds).
         public var timeout: Duration = .seconds(5)
+        /// Asked on the run's loop every `stopCheckPeriod`: once it says true, no query is started
+        /// and the run ends when those in flight have completed (a run stopped by SIGTERM). The
+        /// queries themselves never call it.
+        public var shouldStop: (@Sendable () -> Bool)?
+        /// How often `shouldStop` is asked.
+        public var stopCheckPeriod: Duration = .milliseconds(50)
 
         /// Makes a configuration.
         public init(server: String, outstanding: Int, queries: [Query], duration: Duration) {
@@ -120,7 +126,8 @@ private final class ClosedLoop {
     let names: [[CChar]]
     var sent = 0
     var inFlight = 0
-    let stopAt: UInt64
+    /// No query starts at or after this (monotonic ns); 0 once `shouldStop` said so.
+    var stopAt: UInt64
 
     init(configuration: EvdnsLoad.Configuration, base: OpaquePointer, dns: OpaquePointer,
          record: @escaping (UInt64, EvdnsLoad.Outcome) -> Void) {
@@ -139,9 +146,24 @@ private final class ClosedLoop {
     deinit { slots.deallocate() }
 
     func go() -> Int {
+        // The stop check: a timer on the run's own loop, so the hot path reads no shared flag.
+        var stopCheck: OpaquePointer?
+        if configuration.shouldStop != nil {
+            stopCheck = event_new(base, -1, Int16(EV_PERSIST), stopCheckCallback, Unmanaged.passUnretained(self).toOpaque())
+            let nanos = Int(max(1e6, min(1e12, configuration.stopCheckPeriod / .nanoseconds(1))))
+            var period = timeval(tv_sec: nanos / 1_000_000_000, tv_usec: nanos % 1_000_000_000 / 1000)
+            if let stopCheck { event_add(stopCheck, &period) }
+        }
+        defer { if let stopCheck { event_free(stopCheck) } }
+        checkStop()  // stopped before the start (while waiting for it): no query at all
         for index in 0..<configuration.outstanding { issue(index) }
         if inFlight > 0 { event_base_dispatch(base) }
         return sent
+    }
+
+    /// The stop check's timer fired: asks `shouldStop`.
+    func checkStop() {
+        if configuration.shouldStop?() == true { stopAt = 0 }
     }
 
     func issue(_ index: Int) {
@@ -168,6 +190,12 @@ private final class ClosedLoop {
         issue(index)
         if inFlight == 0 { event_base_loopbreak(base) }
     }
+}
+
+/// The stop check's timer callback: `arg` is the run (`ClosedLoop`), alive for the whole dispatch.
+private let stopCheckCallback: @convention(c) (Int32, Int16, UnsafeMutableRawPointer?) -> Void = { _, _, arg in
+    guard let arg else { return }
+    Unmanaged<ClosedLoop>.fromOpaque(arg).takeUnretainedValue().checkStop()
 }
 
 /// The evdns completion callback: `arg` points at the query's slot.

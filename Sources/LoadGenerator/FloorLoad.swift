@@ -17,7 +17,8 @@ extension LoadRun {
     /// in flight, every workload query
     /// prebuilt once as wire bytes (with the same EDNS OPT record the evquery engine sends), sent by
     /// `sendmmsg`, drained by `recvmmsg`, matched by socket and id only. No cancels are made (like
-    /// `--engine evdns`, the cancel flags are ignored); an open loop is refused.
+    /// `--engine evdns`, the cancel flags are ignored); an open loop is refused. A pulled stop switch
+    /// ends the sending; the queries in flight end as replies or timeouts.
     ///
     /// The audit: started = queries sent, completed = matched replies + timeouts; no reactor, so
     /// its event counts are 0/0. Replies that matched nothing are reported as `replies_dropped.unmatched`.
@@ -35,6 +36,7 @@ extension LoadRun {
 
         // A thread with no share of the outstanding count could never send its share of --queries.
         let threads = min(configuration.reactors, configuration.outstanding)
+        waitForStart(configuration)
         let recorder = LoadRecorder(shards: threads, epochSeconds: Date().timeIntervalSince1970,
                                     interval: configuration.interval)
         let gauges = (0..<threads).map { _ in ManagedAtomic<Int>(0) }
@@ -57,9 +59,11 @@ extension LoadRun {
         let begin = MonotonicClock.now()
         let stopAt = begin + configuration.duration.clampedNanoseconds
         let timeout = configuration.timeout.clampedNanoseconds
+        let stopped = ManagedAtomic(false)
+        configuration.stopSwitch?.onPull { stopped.store(true, ordering: .relaxed) }
         ThreadTeam.run(threads) { index in
             let quota = maxQueries == .max ? .max : maxQueries / threads + (index < maxQueries % threads ? 1 : 0)
-            sets[index].run(stopAt: stopAt, quota: quota, timeoutNanos: timeout)
+            sets[index].run(stopAt: stopAt, stopped: stopped, quota: quota, timeoutNanos: timeout)
         }
         let seconds = Double(MonotonicClock.now() - begin) / 1e9
         let after = ProcessUsage.now()

@@ -131,15 +131,18 @@ final class FloorSocketSet: @unchecked Sendable {
         sendIDs.deallocate()
     }
 
-    /// Runs the closed loop on the calling thread: sends until `stopAt` (monotonic ns) or `quota`
-    /// queries, then waits until every query has a reply or has timed out. Every sent query ends
-    /// exactly once, as a reply (its rcode's outcome) or a timeout, recorded into the shard.
-    func run(stopAt: UInt64, quota: Int, timeoutNanos: UInt64) {
+    /// Runs the closed loop on the calling thread: sends until `stopAt` (monotonic ns), `quota`
+    /// queries or `stopped` (read once a wait, at least every sweep), then waits until every query
+    /// has a reply or has timed out. Every sent query ends exactly once, as a reply (its rcode's
+    /// outcome) or a timeout, recorded into the shard.
+    func run(stopAt end: UInt64, stopped: ManagedAtomic<Bool>, quota: Int, timeoutNanos: UInt64) {
         let sweepEvery = max(1_000_000, min(timeoutNanos / 10, 10_000_000))
+        var stopAt = stopped.load(ordering: .relaxed) ? 0 : end
         var now = MonotonicClock.now()
         var nextSweep = now + sweepEvery
         for index in sockets.indices { fill(index, now: now, stopAt: stopAt, quota: quota) }
         while true {
+            if stopAt != 0 && stopped.load(ordering: .relaxed) { stopAt = 0 }
             now = MonotonicClock.now()
             gauge.store(totalInFlight, ordering: .relaxed)
             if totalInFlight == 0 && (now >= stopAt || sent >= quota) { break }

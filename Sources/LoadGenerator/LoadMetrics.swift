@@ -6,15 +6,18 @@ import LinuxSystem
 import class Prometheus.PrometheusCollectorRegistry
 import struct Prometheus.PrometheusMetricsFactory
 
-/// A load run's live metrics (`evq load --metrics-listen HOST:PORT`): swift-metrics counters, gauges
-/// and timers over a swift-prometheus registry, served as Prometheus text at `/metrics` by an
-/// `HTTPServer` on a reactor of its own.
+/// A load run's live metrics (`evq load --metrics-listen HOST:PORT`): swift-metrics counters and
+/// gauges over a swift-prometheus registry, and the latency histograms, served as Prometheus text at
+/// `/metrics` by an `HTTPServer` on a reactor of its own.
 ///
 /// Nothing is recorded per query: a publisher thread reads the recorder's totals every
 /// `period` (the shards' tallies, merged as the report merges them) and adds what changed since
 /// the last reading, so the load's loops do no work for the metrics and the endpoint lags the run
-/// by at most one period. Every metric carries the labels `shard` (when the run is one) and the
-/// user's `--label`s.
+/// by at most one period. The latency histograms are not swift-prometheus's (one call per sample):
+/// each reading turns the recorder's HdrHistograms into Prometheus buckets
+/// (`PrometheusLatencyHistogram`), written after the registry's text. A reading and a scrape take
+/// the same lock, so a scrape shows one whole reading: its counters and histograms agree. Every
+/// metric carries the labels `shard` (when the run is one) and the user's `--label`s.
 public final class LoadMetrics: Sendable {
     /// Latency histogram buckets, seconds: 10 µs … 5 s.
     public static let latencyBuckets: [Duration] = [
@@ -30,27 +33,33 @@ public final class LoadMetrics: Sendable {
     private let dimensions: [(String, String)]
     private let sent, timeouts, cancels, errors, completed: Counter
     private let outstanding, running, auditOK, auditDouble, auditMissed: Gauge
-    private let queryLatency, cancelLoop, cancelThread: CoreMetrics.Timer
+    /// The histograms' series labels, rendered once: the run's, and with `origin` for the cancels.
+    private let seriesLabels: (query: String, cancelLoop: String, cancelThread: String)
     private let responses = Locked<[UInt16: Counter]>([:])
     private let previous = Locked(Reading())
     private let server: Locked<(HTTPServer, Reactor)?> = Locked(nil)
     private let publisher = Locked<(running: Bool, finished: Bool)>((false, true))
     private let threadsCPU = Locked(0.0)
 
-    /// What the publisher last added up, and the histograms it reads into (kept, so that a reading
-    /// allocates nothing).
+    /// What the publisher last added up and the histograms it published, and the HdrHistograms it
+    /// reads into.
     private struct Reading {
         var started = 0
         var outcomes = [Int](repeating: 0, count: LoadOutcome.allCases.count)
         var rcodes = [Int](repeating: 0, count: LoadRecorder.rcodeCount)
         var latency = (query: makeLatencyHistogram(), cancelLoop: makeLatencyHistogram(), cancelThread: makeLatencyHistogram())
-        var spare = (query: makeLatencyHistogram(), cancelLoop: makeLatencyHistogram(), cancelThread: makeLatencyHistogram())
+        var published = (query: PrometheusLatencyHistogram(), cancelLoop: PrometheusLatencyHistogram(),
+                         cancelThread: PrometheusLatencyHistogram())
     }
 
-    /// Makes the metrics with the run's shard and labels as dimensions.
-    public init(shard: LoadShard?, labels: [String: String]) {
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = Self.latencyBuckets
+    /// How often the publisher reads the recorder.
+    public let period: Duration
+
+    /// Makes the metrics with the run's shard and labels as dimensions, read from the run every
+    /// `period` (at least 1 ms).
+    public init(shard: LoadShard?, labels: [String: String], period: Duration = .seconds(1)) {
+        self.period = max(period, .milliseconds(1))
+        let factory = PrometheusMetricsFactory(registry: registry)
         self.factory = factory
         var dimensions = labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         if let shard { dimensions.insert(("shard", shard.description), at: 0) }
@@ -67,19 +76,27 @@ public final class LoadMetrics: Sendable {
         auditOK = gauge("evq_load_audit_ok")
         auditDouble = gauge("evq_load_audit_double_completions")
         auditMissed = gauge("evq_load_audit_missed")
-        queryLatency = CoreMetrics.Timer(label: "evq_load_query_latency_seconds", dimensions: dimensions, factory: factory)
-        cancelLoop = CoreMetrics.Timer(label: "evq_load_cancel_latency_seconds", dimensions: dimensions + [("origin", "loop")],
-                                       factory: factory)
-        cancelThread = CoreMetrics.Timer(label: "evq_load_cancel_latency_seconds",
-                                         dimensions: dimensions + [("origin", "thread")], factory: factory)
+        seriesLabels = (PrometheusLatencyHistogram.render(labels: dimensions),
+                        PrometheusLatencyHistogram.render(labels: dimensions + [("origin", "loop")]),
+                        PrometheusLatencyHistogram.render(labels: dimensions + [("origin", "thread")]))
         auditOK.record(-1)
     }
 
-    /// The metrics in Prometheus's text exposition format (version 0.0.4).
+    /// The metrics in Prometheus's text exposition format (version 0.0.4), as of the last reading:
+    /// the registry's counters and gauges, then the latency histograms. Any thread.
     public var text: [UInt8] {
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        return buffer
+        previous.withLock { last in
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            buffer.append(contentsOf: "# TYPE evq_load_query_latency_seconds histogram\n".utf8)
+            last.published.query.render(name: "evq_load_query_latency_seconds", labels: seriesLabels.query, into: &buffer)
+            buffer.append(contentsOf: "# TYPE evq_load_cancel_latency_seconds histogram\n".utf8)
+            last.published.cancelLoop.render(name: "evq_load_cancel_latency_seconds", labels: seriesLabels.cancelLoop,
+                                             into: &buffer)
+            last.published.cancelThread.render(name: "evq_load_cancel_latency_seconds", labels: seriesLabels.cancelThread,
+                                               into: &buffer)
+            return buffer
+        }
     }
 
     /// Serves `/metrics` on `host:port` from a reactor of its own (port 0: the kernel chooses).
@@ -117,8 +134,7 @@ public final class LoadMetrics: Sendable {
 
     /// Publishes `recorder`'s totals every `period` on a thread of its own, until `finish`;
     /// `started` tells how many queries were started so far.
-    func startPublishing(recorder: LoadRecorder, period: Duration = .seconds(1),
-                         started: @escaping @Sendable () -> Int) {
+    func startPublishing(recorder: LoadRecorder, started: @escaping @Sendable () -> Int) {
         publisher.withLock { $0 = (true, false) }
         running.record(1)
         let nanos = period.clampedNanoseconds
@@ -155,10 +171,10 @@ public final class LoadMetrics: Sendable {
         running.record(0)
     }
 
-    /// Adds what changed since the last reading.
+    /// Adds what changed since the last reading, and replaces the histograms.
     private func publish(recorder: LoadRecorder, started: Int) {
         previous.withLock { last in
-            let (outcomes, rcodes) = recorder.reading(into: &last.spare)
+            let (outcomes, rcodes) = recorder.reading(into: &last.latency)
             sent.increment(by: max(0, started - last.started))
             last.started = max(last.started, started)
             var finished = 0, failed = 0
@@ -180,10 +196,9 @@ public final class LoadMetrics: Sendable {
             }
             last.outcomes = outcomes
             last.rcodes = rcodes
-            Self.record(last.spare.query, since: last.latency.query, into: queryLatency)
-            Self.record(last.spare.cancelLoop, since: last.latency.cancelLoop, into: cancelLoop)
-            Self.record(last.spare.cancelThread, since: last.latency.cancelThread, into: cancelThread)
-            swap(&last.latency, &last.spare)
+            last.published = (PrometheusLatencyHistogram(last.latency.query),
+                              PrometheusLatencyHistogram(last.latency.cancelLoop),
+                              PrometheusLatencyHistogram(last.latency.cancelThread))
         }
     }
 
@@ -195,18 +210,6 @@ public final class LoadMetrics: Sendable {
                                   dimensions: dimensions + [("rcode", LoadReport.rcodeName(code))], factory: factory)
             counters[code] = counter
             return counter
-        }
-    }
-
-    /// Records into `timer` the values `current` holds beyond `previous` (each at its bucket's
-    /// value: HdrHistogram's precision, far finer than the Prometheus buckets).
-    private static func record(_ current: Histogram<UInt64>, since previous: Histogram<UInt64>, into timer: CoreMetrics.Timer) {
-        guard current.totalCount != previous.totalCount else { return }
-        for item in current.recordedValues() {
-            let added = Int(item.count) - Int(previous.countForValue(item.value))
-            guard added > 0 else { continue }
-            let nanos = Int64(clamping: current.lowestEquivalentForValue(item.value))
-            for _ in 0..<added { timer.recordNanoseconds(nanos) }
         }
     }
 }

@@ -23,7 +23,8 @@ public enum LoadRun {
     /// Drives libevent's evdns against `server` in a closed loop: the in-run baseline. A/AAAA only,
     /// and no cancel injection (an evdns cancel after its callback is a use-after-free). IPv4 or
     /// IPv6; no source address (libevent's `bind-to:` skips loopback servers). Its rcodes are those
-    /// libevent tells apart (`EvdnsLoad.rcodesNote`).
+    /// libevent tells apart (`EvdnsLoad.rcodesNote`). A pulled stop switch ends it as it ends the
+    /// evquery engine: no query starts after it, those in flight complete.
     public static func runEvdns(_ configuration: LoadConfiguration, server: String) throws -> (LoadReport, LoadRecorder) {
         guard configuration.rate == nil else { throw Failure("--engine evdns runs a closed loop only (no --rate)") }
         let target = try DNSServer(parsing: server)
@@ -37,6 +38,8 @@ public enum LoadRun {
                                             queries: queries, duration: configuration.duration)
         evdns.maxQueries = configuration.maxQueries ?? .max
         evdns.timeout = configuration.timeout
+        if let stopSwitch = configuration.stopSwitch { evdns.shouldStop = { stopSwitch.reason != nil } }
+        waitForStart(configuration)
         let recorder = LoadRecorder(shards: 1, epochSeconds: Date().timeIntervalSince1970,
                                     interval: configuration.interval)
         let shard = recorder.shards[0]
@@ -61,6 +64,17 @@ public enum LoadRun {
                               seconds: seconds, sent: sent, usage: (before, ProcessUsage.now()), audit: audit)
         report.rcodesNote = EvdnsLoad.rcodesNote
         return (report, recorder)
+    }
+
+    /// Waits for the start time (`--start-at`), if there is one: each engine calls this once set up
+    /// (reactors, sockets, the probe query), just before its recorder and clock start, so that the
+    /// generators of a fleet send their first queries together. A pulled stop switch ends the wait.
+    /// Says on standard error how late the start was.
+    static func waitForStart(_ configuration: LoadConfiguration) {
+        guard let startAt = configuration.startAt,
+              LoadStartTime.wait(until: startAt, or: configuration.stopSwitch) else { return }
+        let late = LoadStartTime.secondsSinceEpoch() - startAt
+        writeStandardError("evq load: started \(String(format: "%.3f", max(0, late) * 1e3)) ms after --start-at\n")
     }
 
     /// Builds the report from a finished run's recorder.
@@ -135,7 +149,7 @@ extension LoadRun {
     /// CPU figures count the client's threads only.
     ///
     /// With a shard (`--shard`), the run is the shard's share (`LoadConfiguration.forShard()`); with
-    /// a start time (`--start-at`), it waits for it once set up.
+    /// a start time (`--start-at`), it waits for it once set up (`waitForStart`).
     public static func run(_ whole: LoadConfiguration) throws -> (LoadReport, LoadRecorder) {
         try whole.validate()
         let configuration = try whole.forShard()
@@ -157,7 +171,6 @@ extension LoadRun {
     }
 
     private static func run(_ configuration: LoadConfiguration, servers: [String]) throws -> (LoadReport, LoadRecorder) {
-        if let startAt = configuration.startAt { LoadStartTime.wait(until: startAt) }
         var (report, recorder) = switch configuration.engine {
         case .evdns: try runEvdns(configuration, server: servers[0])
         case .floor: try runFloor(configuration, server: servers[0])

@@ -2,6 +2,10 @@ import EventReactor
 import Foundation
 import LogQuery
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One generator's part of a fleet (`evq load --shard I/N`): shard `index` of `count` takes every
 /// `count`th line of the workload from line `index` (counting from 0), and its share of the
 /// outstanding count, the rate and the query limit, so that the shares of all `count` shards add
@@ -114,13 +118,73 @@ public enum LoadStartTime {
         return formatter.string(from: Date(timeIntervalSince1970: epochSeconds))
     }
 
-    /// Sleeps until `epochSeconds` (wall clock) and returns.
-    static func wait(until epochSeconds: Double) {
-        while true {
-            let left = epochSeconds - Date().timeIntervalSince1970
-            guard left > 0 else { return }
-            usleep(UInt32(min(left, 0.2) * 1e6))
+    /// The wall clock (`CLOCK_REALTIME`), seconds since the Unix epoch.
+    static func secondsSinceEpoch() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    /// Waits until the wall clock (`CLOCK_REALTIME`) reads `epochSeconds`, or until `stopSwitch` is
+    /// pulled, whichever comes first. The wait is one absolute deadline on `CLOCK_REALTIME`
+    /// (`pthread_cond_timedwait`, whose default clock that is: the kernel wakes the thread when the
+    /// clock passes the deadline, and a step of the clock moves the wake with it), so generators
+    /// whose clocks agree start together, to the kernel's timer slack (50 µs by default); it never
+    /// returns before the time unless stopped.
+    /// - Returns: whether the time came (false: the switch was pulled first).
+    @discardableResult
+    static func wait(until epochSeconds: Double, or stopSwitch: LoadStopSwitch? = nil) -> Bool {
+        let gate = WallClockGate()
+        stopSwitch?.onPull { gate.open() }
+        return gate.wait(untilEpochSeconds: epochSeconds)
+    }
+}
+
+/// A wait for a wall-clock deadline that another thread can end early (`LoadStartTime.wait`).
+private final class WallClockGate: @unchecked Sendable {
+    // pthread objects must not move: they live in allocated memory, the flag is read and written
+    // under the mutex only.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var opened = false
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)  // CLOCK_REALTIME, the default clock of a condition
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Ends the wait now (any thread, any number of times).
+    func open() {
+        pthread_mutex_lock(mutex)
+        opened = true
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Blocks until `CLOCK_REALTIME` reads at least `epochSeconds` (true) or `open` (false).
+    func wait(untilEpochSeconds epochSeconds: Double) -> Bool {
+        let seconds = epochSeconds.rounded(.down)
+        // Rounded up, so the deadline is never before the time asked.
+        let nanoseconds = min(999_999_999, Int(((epochSeconds - seconds) * 1e9).rounded(.up)))
+        var deadline = timespec(tv_sec: Int(seconds), tv_nsec: nanoseconds)
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while !opened {
+            if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT {
+                // Spurious wakes aside, a timeout means the clock passed the deadline; checked anyway.
+                var now = timespec()
+                clock_gettime(CLOCK_REALTIME, &now)
+                if (now.tv_sec, now.tv_nsec) >= (deadline.tv_sec, deadline.tv_nsec) { return true }
+            }
         }
+        return false
     }
 }
 

@@ -73,6 +73,7 @@ extension LoadRun {
             throw Failure("\(server) did not answer a probe query for \(configuration.queries[0].name): \(failure)"
                 + "; is a DNS server listening there?", serverDidNotAnswer: true)
         }
+        waitForStart(configuration)
         let plan = QueryLoadPlan(configuration: configuration, requests: requests)
         // shards[reactor * servers + server]
         let recorder = LoadRecorder(shards: configuration.reactors * servers.count,

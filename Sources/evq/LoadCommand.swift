@@ -82,6 +82,8 @@ struct LoadCommand: ParsableCommand {
     var metricsListen: String?
     @Option(help: "Seconds to keep serving the metrics after the run, for a last scrape.")
     var metricsLinger: Double = 0
+    @Option(help: "Seconds between the metrics' readings of the run (0.01…60): what a scrape lags behind it at most.")
+    var metricsPeriod: Double = 1
     @Flag(help: "No live line.")
     var quiet = false
     @Flag(help: "evquery: one message per query (sendmmsg, as the floor) instead of UDP GSO for equal-length queries.")
@@ -91,6 +93,7 @@ struct LoadCommand: ParsableCommand {
 
     func validate() throws {
         if !(metricsLinger.isFinite && (0...600).contains(metricsLinger)) { throw ValidationError("--metrics-linger must be 0…600 seconds") }
+        if !(metricsPeriod.isFinite && (0.01...60).contains(metricsPeriod)) { throw ValidationError("--metrics-period must be 0.01…60 seconds") }
         if outstanding != nil && rate != nil { throw ValidationError("give --outstanding (closed loop) or --rate (open loop), not both") }
         if Datafile.ErrorPolicy(rawValue: datafileErrors) == nil { throw ValidationError("--datafile-errors must be skip or stop") }
         do { try configuration().validate() } catch let failure as LoadRun.Failure { throw ValidationError(failure.description) }
@@ -185,7 +188,7 @@ struct LoadCommand: ParsableCommand {
         // SIGTERM or SIGINT (a Job's pod deleted, ^C) stops starting queries; those in flight drain and the
         // reports are written, marked incomplete, before the exit status says which signal it was.
         let stopSwitch = LoadStopSwitch()
-        let signals = configuration.engine == .evquery ? StopSignals(stopSwitch) : nil
+        let signals = StopSignals(stopSwitch)
         configuration.stopSwitch = stopSwitch
         let metrics = try metricsListen.map { address in
             try serveMetrics(at: address, shard: configuration.shard, labels: configuration.labels)
@@ -203,8 +206,8 @@ struct LoadCommand: ParsableCommand {
         if let intervalCsv { try report.intervalCSV.write(toFile: intervalCsv, atomically: true, encoding: .utf8) }
         if let plot { try SVGPlot.render(report).write(toFile: plot, atomically: true, encoding: .utf8) }
         if !report.audit.ok { throw CommandFailure(.audit, "the exactly-once audit failed (see the report's audit line)") }
-        if metrics != nil && metricsLinger > 0 && signals?.received == nil { usleep(UInt32(metricsLinger * 1e6)) }
-        if let signal = signals?.received { throw ExitCode(128 + signal) }
+        if metrics != nil && metricsLinger > 0 && signals.received == nil { usleep(UInt32(metricsLinger * 1e6)) }
+        if let signal = signals.received { throw ExitCode(128 + signal) }
     }
 
     /// Starts the metrics endpoint on `address` (`HOST:PORT`, `[IPv6]:PORT`).
@@ -214,7 +217,7 @@ struct LoadCommand: ParsableCommand {
         }
         var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        let metrics = LoadMetrics(shard: shard, labels: labels)
+        let metrics = LoadMetrics(shard: shard, labels: labels, period: .milliseconds(Int64(metricsPeriod * 1e3)))
         do {
             let bound = try metrics.listen(host: host, port: port)
             FileHandle.standardError.write(Data("evq load: metrics at http://\(address.hasSuffix(":0") ? String(address.dropLast(1)) + String(bound) : address)/metrics\n".utf8))
@@ -227,33 +230,70 @@ struct LoadCommand: ParsableCommand {
 
 /// SIGTERM and SIGINT, caught for the life of a load run: the first pulls the run's stop switch;
 /// the default action (the process ends) comes back when this is released.
+///
+/// The handler is installed by `sigaction` before `init` returns, and the two signals unblocked on
+/// the calling thread, so no signal after that is lost: it writes the signal's number to a pipe (all
+/// it does: `write` is async-signal-safe) and a thread of its own reads the pipe and pulls the
+/// switch. (A dispatch signal source needs the signal ignored first and installs its own handler
+/// later, from its manager thread: a signal in between was lost.)
 final class StopSignals {
-    private let sources: [any DispatchSourceSignal]
     private let caught = Locked<Int32?>(nil)
+    private let readEnd: Int32
+    private let writeEnd: Int32
+    private let reader = DispatchSemaphore(value: 0)
 
     init(_ stopSwitch: LoadStopSwitch) {
-        let caught = caught
-        sources = [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")].map { number, name in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                caught.withLock { $0 = $0 ?? number }
-                stopSwitch.pull(reason: name)
+        var ends: [Int32] = [-1, -1]
+        if pipe(&ends) != 0 { ends = [-1, -1] }
+        for end in ends where end >= 0 { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        if ends[1] >= 0 { _ = fcntl(ends[1], F_SETFL, fcntl(ends[1], F_GETFL) | O_NONBLOCK) }  // the handler never blocks
+        (readEnd, writeEnd) = (ends[0], ends[1])
+        stopSignalPipe = writeEnd
+        let caught = caught, readEnd = readEnd, reader = reader
+        Thread.detachNewThread {
+            var number: UInt8 = 0
+            while true {
+                let count = read(readEnd, &number, 1)
+                if count < 0 && errno == EINTR { continue }
+                guard count == 1 else { break }  // the write end closed: released
+                let signal = Int32(number)
+                caught.withLock { $0 = $0 ?? signal }
+                stopSwitch.pull(reason: signal == SIGTERM ? "SIGTERM" : "SIGINT")
             }
-            source.resume()
-            return source
+            reader.signal()
         }
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { number in
+            let saved = errno
+            var byte = UInt8(truncatingIfNeeded: number)
+            _ = write(stopSignalPipe, &byte, 1)
+            errno = saved
+        }
+        action.sa_flags = SA_RESTART
+        sigemptyset(&action.sa_mask)
+        for number in [SIGTERM, SIGINT] { sigaction(number, &action, nil) }
+        // A parent may have started evq with them blocked (threads of a test runner do): this thread
+        // takes them then, and one already pending arrives now.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for number in [SIGTERM, SIGINT] { sigaddset(&signals, number) }
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
     /// The first signal caught, if any.
     var received: Int32? { caught.withLock { $0 } }
 
     deinit {
-        for source in sources { source.cancel() }
         signal(SIGTERM, SIG_DFL)
         signal(SIGINT, SIG_DFL)
+        if writeEnd >= 0 { close(writeEnd) }
+        reader.wait()
+        if readEnd >= 0 { close(readEnd) }
     }
 }
+
+/// The write end of `StopSignals`' pipe, for its signal handler (a C function: it captures nothing).
+nonisolated(unsafe) private var stopSignalPipe: Int32 = -1
 
 /// The query flags `evq load` and `evq resolve` share.
 struct QueryFlagOptions: ParsableArguments {

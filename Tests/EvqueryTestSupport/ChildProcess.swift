@@ -115,10 +115,23 @@ public final class ChildProcess: @unchecked Sendable {
                 if fd == 1 { stdoutFD = ends.read } else { stderrFD = ends.read }
             }
         }
+        // As a shell starts it: no signal blocked (a test runner's thread blocks some, and the mask
+        // outlives exec) and SIGTERM, SIGINT at their default action.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), stops = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&stops)
+        sigaddset(&stops, SIGTERM)
+        sigaddset(&stops, SIGINT)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &stops)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
         let spawned = cArguments.withUnsafeBufferPointer { argvBuffer in
             cEnvironment.withUnsafeBufferPointer { envBuffer in
-                posix_spawn(&pid, argv[0], &actions, nil, UnsafeMutablePointer(mutating: argvBuffer.baseAddress!),
+                posix_spawn(&pid, argv[0], &actions, &attributes, UnsafeMutablePointer(mutating: argvBuffer.baseAddress!),
                             UnsafeMutablePointer(mutating: envBuffer.baseAddress!))
             }
         }
@@ -163,6 +176,16 @@ public final class ChildProcess: @unchecked Sendable {
             pump(upTo: deadline)
         }
         return stdoutBytes
+    }
+
+    /// Reads standard error (and output) until `enough` holds for all of standard error read so far,
+    /// its pipe ends, or `timeout` passes: all of standard error read so far.
+    public func readStandardError(until enough: ([UInt8]) -> Bool, timeout: Duration = .seconds(30)) -> [UInt8] {
+        let deadline = ContinuousClock.now + timeout
+        while !enough(stderrBytes) && stderrFD >= 0 && ContinuousClock.now < deadline {
+            pump(upTo: deadline)
+        }
+        return stderrBytes
     }
 
     /// Waits for the child to end, reading its pipes to their end, at most `timeout`: past it, the
