@@ -99,11 +99,12 @@ final class DoHConnection: TCPConnection {
             throw StreamError(closedBy: "HTTP/2: nghttp2 could not make a session")
         }
         self.session = session
+        // `self.shard` (unowned), not the parameter: the timer holds its closure until it is freed.
         settingsTimer = LoopTimer(reactor: shard.reactor) { [unowned self] in
             guard !settingsReceived, !isClosed else { return }
-            shard.counters.connectionsFailed += 1
+            self.shard.counters.connectionsFailed += 1
             close(failing: StreamError(closedBy: "the DoH server sent no HTTP/2 SETTINGS within "
-                + "\(shard.timing.tcpTimeout / 2_000_000) ms"))
+                + "\(self.shard.timing.tcpTimeout / 2_000_000) ms"))
         }
     }
 
@@ -403,7 +404,7 @@ final class DoHConnection: TCPConnection {
     fileprivate func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) {
         let type = frame.pointee.hd.type
         if type == UInt8(NGHTTP2_SETTINGS.rawValue) {
-            settingsReceived = true
+            if frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0 { settingsReceived = true }
         } else if type == UInt8(NGHTTP2_GOAWAY.rawValue) {
             shard.counters.goaways += 1
             wentAway = true

@@ -683,6 +683,16 @@ final class EngineShard: @unchecked Sendable {
         closeChannels(onLoop: onLoop)
     }
 
+    /// Streams sending their last words (`StreamConnection.closeWhenWritten(within:)`), out of their
+    /// server's lists: kept so that closing the shard closes them too. Loop only.
+    private var closingStreams: [StreamConnection] = []
+
+    /// Keeps `stream`, which closes once written, until it has closed (or the shard closes it).
+    func keepClosing(_ stream: StreamConnection) {
+        closingStreams.removeAll { !$0.isOpen }
+        closingStreams.append(stream)
+    }
+
     /// Discards the send batch, closes every socket and connection, and frees the maintenance
     /// timer; their events are freed only on the loop (off it, the fds are closed). Reaches nothing
     /// that holds the shard, so its deinit may call it.
@@ -698,6 +708,8 @@ final class EngineShard: @unchecked Sendable {
             for connection in server.streams { connection?.close(failing: nil, onLoop: onLoop) }
             for connection in server.draining { connection.close(failing: nil, onLoop: onLoop) }
         }
+        for stream in closingStreams where stream.isOpen { onLoop ? stream.close() : stream.abandon() }
+        closingStreams = []
         if onLoop { maintenance?.free() }
         maintenance = nil
         observer?.stop(onLoop: onLoop)

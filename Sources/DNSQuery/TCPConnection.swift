@@ -117,7 +117,12 @@ class TCPConnection: QueryChannel {
         guard !isClosed else { return }
         isClosed = true
         if onLoop {
-            if closesWhenWritten { stream?.closeWhenWritten(within: Self.lastWordsLimit) } else { stream?.close() }
+            if closesWhenWritten, let stream {
+                stream.closeWhenWritten(within: Self.lastWordsLimit)
+                shard.keepClosing(stream)
+            } else {
+                stream?.close()
+            }
             idleTimer?.free()
         } else {
             stream?.abandon()

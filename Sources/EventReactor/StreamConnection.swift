@@ -12,7 +12,7 @@ import Glibc
 private let streamReadTrampoline: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { _, arg in
     guard let arg else { return }
     let connection = Unmanaged<StreamConnection>.fromOpaque(arg).takeUnretainedValue()
-    connection.reactor.refreshLoopTime()
+    connection.reactor.callbackStarting()
     connection.readable()
     connection.reactor.afterCallback()
 }
@@ -20,7 +20,11 @@ private let streamReadTrampoline: @convention(c) (OpaquePointer?, UnsafeMutableR
 /// The output of a connection closing once written (`closeWhenWritten(within:)`) has left: it closes now.
 private let streamWrittenTrampoline: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { _, arg in
     guard let arg else { return }
-    Unmanaged<StreamConnection>.fromOpaque(arg).takeUnretainedValue().close()
+    let connection = Unmanaged<StreamConnection>.fromOpaque(arg).takeUnretainedValue()
+    let reactor = connection.reactor
+    reactor.callbackStarting()
+    connection.close()
+    reactor.afterCallback()
 }
 
 private let streamEventTrampoline: @convention(c) (OpaquePointer?, Int16, UnsafeMutableRawPointer?) -> Void = {
@@ -28,7 +32,7 @@ private let streamEventTrampoline: @convention(c) (OpaquePointer?, Int16, Unsafe
     guard let arg else { return }
     let code = errno  // before anything else can overwrite it
     let connection = Unmanaged<StreamConnection>.fromOpaque(arg).takeUnretainedValue()
-    connection.reactor.refreshLoopTime()
+    connection.reactor.callbackStarting()
     connection.event(what, errno: code)
     connection.reactor.afterCallback()
 }

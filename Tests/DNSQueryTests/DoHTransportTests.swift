@@ -2,6 +2,7 @@ import DNSMessage
 import DNSQuery
 import DNSResponder
 import EventReactor
+import EvqueryTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -190,49 +191,6 @@ func askAll(_ configuration: DNSQueryEngine.Configuration, _ names: [String],
         return names.count
     }, sourceLocation: sourceLocation)
     return (names.indices.compactMap { outcomes[$0] }, counters)
-}
-
-/// A self-signed certificate for `localhost` and 127.0.0.1 (EC P-256, a day), made by `openssl` in a
-/// directory of its own, removed when the value is freed.
-final class TestCertificate: Sendable {
-    let directory: String
-    var certificate: String { directory + "/cert.pem" }
-    var key: String { directory + "/key.pem" }
-
-    init() throws {
-        var template = Array("/tmp/evq-doh-cert-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw SystemFailure(what: "mkdtemp") }
-        directory = String(cString: made)
-        let status = spawnAndWait(["/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                                   "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                                   "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                                   "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem"])
-        guard status == 0 else { throw SystemFailure(what: "openssl req exited with \(status)") }
-    }
-
-    deinit {
-        unlink(certificate)
-        unlink(key)
-        rmdir(directory)
-    }
-
-    struct SystemFailure: Error { let what: String }
-}
-
-/// Runs `argv` with its output to /dev/null and waits: its exit status (-1 when it could not start).
-func spawnAndWait(_ argv: [String]) -> Int32 {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    defer { cArguments.forEach { free($0) } }
-    var pid: pid_t = 0
-    guard posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ) == 0 else { return -1 }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    return (status >> 8) & 0xff
 }
 
 /// The bad input a DoH server can send, each from a server the test plays (`ScriptedDoHServer`): a

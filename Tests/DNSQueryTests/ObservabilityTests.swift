@@ -55,9 +55,13 @@ import Glibc
             ("answered", "NOERROR", 3), ("answered", "NXDOMAIN", 2), ("server_failure", "SERVFAIL", 1),
             ("server_failure", "REFUSED", 1), ("cancelled", "none", 1),
         ]
-        // The engine's last snapshot is published from its own queue after shutdown: wait for it.
+        // The engine's last snapshot is published from its own queue after shutdown, counters before
+        // timers: wait for the whole of it.
         #expect(eventually {
             metrics.counterTotal(label: "evquery_dns_queries_completed") == Int64(script.count)
+                && (try? metrics.expectTimer("evquery_dns_latency", [("shard", "evq-reactor")]))?.values.count
+                    == script.count - 1
+                && (try? metrics.expectTimer("evquery_dns_cancel_latency", [("shard", "evq-reactor")]))?.values.count == 1
         }, "completions counted: \(metrics.counterTotal(label: "evquery_dns_queries_completed"))")
         for (outcome, rcode, count) in expected {
             #expect(metrics.counterTotal(label: "evquery_dns_queries_completed", dimensions: dimensions(outcome, rcode))

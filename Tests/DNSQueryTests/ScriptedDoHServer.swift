@@ -3,6 +3,7 @@ import COpenSSL
 import DNSMessage
 import DNSQuery
 import EventReactor
+import EvqueryTestSupport
 
 #if canImport(Glibc)
 import Glibc

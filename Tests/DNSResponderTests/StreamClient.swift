@@ -66,27 +66,6 @@ final class StreamClient {
     }
 }
 
-/// A self-signed certificate for `localhost` and 127.0.0.1 (EC P-256, a day), made by `openssl`
-/// in a directory of its own.
-struct TestCertificate {
-    let directory: String
-    var certificate: String { directory + "/cert.pem" }
-    var key: String { directory + "/key.pem" }
-
-    init() throws {
-        directory = NSTemporaryDirectory() + "evq-cert-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let made = try runTool("/usr/bin/openssl", [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem",
-        ])
-        guard made.status == 0 else { throw POSIXError(.EIO) }
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: directory) }
-}
-
 /// Runs a tool with `input` on its stdin, killed after `timeout` seconds: its exit status and stdout.
 @discardableResult
 func runTool(_ path: String, _ arguments: [String], input: Data? = nil, timeout: Double = 20) throws
@@ -104,7 +83,6 @@ func withStreamResponder<T>(
     _ body: (DNSResponder, TestCertificate) throws -> T
 ) throws -> (result: T, counters: DNSResponderCounters) {
     let certificate = try TestCertificate()
-    defer { certificate.remove() }
     var configuration = DNSResponder.Configuration()
     configuration.dotPort = 0
     configuration.dohPort = 0

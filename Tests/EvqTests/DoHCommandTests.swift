@@ -12,19 +12,11 @@ import Glibc
 @Suite struct DoHCommandTests {
     /// `evq serve` with a fresh certificate and its DoH port, for `body`; stopped after.
     private func withDoHServe(_ body: (_ port: UInt16, _ certificate: String) throws -> Void) throws {
-        let directory = NSTemporaryDirectory() + "evq-doh-command-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let openssl = try ChildProcess.run(
-            "/usr/bin/openssl",
-            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-             "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem"])
-        try #require(openssl.status == 0, "\(openssl.errors)")
+        let certificate = try TestCertificate()
         let port = Loopback.freeUDPPort()  // the TCP port of that number is as free on a quiet loopback
         let serve = try ChildProcess(Evq.executable,
-                                     ["serve", "--port", "0", "--tls-cert", directory + "/cert.pem", "--tls-key",
-                                      directory + "/key.pem", "--doh-port", "\(port)"], stderr: .discard)
+                                     ["serve", "--port", "0", "--tls-cert", certificate.certificate, "--tls-key",
+                                      certificate.key, "--doh-port", "\(port)"], stderr: .discard)
         defer {
             serve.signal(SIGTERM)
             _ = serve.wait(timeout: .seconds(10))
@@ -32,7 +24,7 @@ import Glibc
         let banner = serve.readStandardOutput(until: { $0.contains(UInt8(ascii: "\n")) })
         try #require(String(decoding: banner, as: UTF8.self).contains("DoH on \(port)"),
                      "evq serve's banner: \(String(decoding: banner, as: UTF8.self))")
-        try body(port, directory + "/cert.pem")
+        try body(port, certificate.certificate)
     }
 
     @Test func resolveOverDoHAnswersAsKdigOverHTTPS() throws {
