@@ -39,6 +39,22 @@ import Glibc
         return configuration
     }
 
+    @Test(arguments: [DNSTransport.tls, .doh])
+    func anExpiredCertificateFailsVerificationInWordsEvenWithItsCA(transport: DNSTransport) throws {
+        let certificate = try TestCertificate(expired: true)
+        let responder = try Self.responder(certificate)
+        defer { responder.stop() }
+        var configuration = Self.configuration(
+            port: transport == .doh ? responder.dohPort! : responder.dotPort!, certificate)
+        configuration.transport = transport
+        configuration.attempts = 1
+        let (outcomes, counters) = try askAll(configuration, ["expired.load.evq.test."])
+        let error = try #require(outcomes.first?.error)
+        #expect("\(error)".contains("certificate verify failed"), "\(error)")
+        #expect("\(error)".contains("expired"), "\(error)")
+        #expect(counters.tlsFailures == 1, "\(counters)")
+    }
+
     @Test(arguments: [DoHMethod.post, .get])
     func dohAnswersEveryQueryOnceOverConcurrentStreams(method: DoHMethod) throws {
         let certificate = try TestCertificate()
