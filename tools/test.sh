@@ -18,7 +18,13 @@ tools/check-docs.sh
 echo "== swift build --build-tests"
 swift build --build-tests
 echo "== swift test"
-swift test --skip-build 2>&1 | tee .build/test-output.txt
+# The async forms' tests wait on Swift concurrency's pool, which the parallel run's blocking tests keep
+# busy on two cores (their 60 s query deadlines passed first in one run of three): they run after it,
+# on their own, one at a time, as in the ThreadSanitizer pass below.
+swift test --skip-build --skip AsyncEngineTests --skip AsyncFormTests --skip ServiceGroupTests 2>&1 \
+  | tee .build/test-output.txt
+swift test --skip-build --no-parallel --filter 'AsyncEngineTests|AsyncFormTests|ServiceGroupTests' 2>&1 \
+  | tee -a .build/test-output.txt
 tools/example-service-test.sh  # Examples/ResolverService built (its own .build), run against evq serve, SIGTERM, audit
 echo "== deploy/kubernetes checked offline (tools/check-kubernetes.py)"
 python3 -c 'import yaml' 2>/dev/null || python3 -m pip install --quiet pyyaml >&2

@@ -228,8 +228,9 @@ struct LoadCommand: ParsableCommand {
     }
 }
 
-/// SIGTERM and SIGINT, caught for the life of a load run: the first pulls the run's stop switch;
-/// the default action (the process ends) comes back when this is released.
+/// SIGTERM and SIGINT, caught for the life of a run (`evq load`, `evq scan --follow`): each is handed
+/// to `onSignal` on a thread of its own; the default action (the process ends) comes back when this
+/// is released.
 ///
 /// The handler is installed by `sigaction` before `init` returns, and the two signals unblocked on
 /// the calling thread, so no signal after that is lost: it writes the signal's number to a pipe (all
@@ -242,7 +243,13 @@ final class StopSignals {
     private let writeEnd: Int32
     private let reader = DispatchSemaphore(value: 0)
 
-    init(_ stopSwitch: LoadStopSwitch) {
+    /// Pulls `stopSwitch` at the first signal (a load run).
+    convenience init(_ stopSwitch: LoadStopSwitch) {
+        self.init { signal in stopSwitch.pull(reason: signal == SIGTERM ? "SIGTERM" : "SIGINT") }
+    }
+
+    /// Calls `onSignal` with each signal's number, off the signal handler.
+    init(_ onSignal: @escaping @Sendable (Int32) -> Void) {
         var ends: [Int32] = [-1, -1]
         if pipe(&ends) != 0 { ends = [-1, -1] }
         for end in ends where end >= 0 { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
@@ -258,7 +265,7 @@ final class StopSignals {
                 guard count == 1 else { break }  // the write end closed: released
                 let signal = Int32(number)
                 caught.withLock { $0 = $0 ?? signal }
-                stopSwitch.pull(reason: signal == SIGTERM ? "SIGTERM" : "SIGINT")
+                onSignal(signal)
             }
             reader.signal()
         }

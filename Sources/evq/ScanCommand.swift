@@ -440,13 +440,8 @@ struct ScanCommand: ParsableCommand {
                 inbox.withLock { $0.ended = error }
                 wake.signal()
             })
-        let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { subscription.cancel() }
-            source.resume()
-            return source
-        }
+        // Caught by a handler from here on (a dispatch signal source lost a signal sent early).
+        let signals = StopSignals { _ in subscription.cancel() }
         // What the older files (or -n) gave is printed now, not when the first new record comes.
         output.flush()
         let lines = output.needsLineBytes ? LineBytes(path: file) : nil
@@ -472,7 +467,7 @@ struct ScanCommand: ParsableCommand {
             output.flush()
             endedWith = ended
         }
-        signals.forEach { $0.cancel() }
+        withExtendedLifetime(signals) {}  // released here: SIGINT and SIGTERM end the process again
         if let last { output.note("-- bookmark: \(last.serialized)") }
         switch endedWith {
         case .cancelled?, nil: return subscription.counters
